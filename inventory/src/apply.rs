@@ -1,0 +1,559 @@
+//! The one write path: `execute` applies a `Command` inside the caller's transaction
+//! (the writer opens it IMMEDIATE and wraps each command in a savepoint), handling the
+//! idempotency key in that same transaction.
+
+use crate::DEFAULT_LOCATION;
+use crate::clock::to_text;
+use crate::command::{
+    Command, Expect, Expiry, NewProduct, OpKind, Outcome, ProductChanges, StockOp,
+};
+use crate::error::{Error, ErrorCode, Result};
+use crate::ledger::{self, Level, Memo};
+use crate::model::{Location, MovementKind, Product, ProductWithStock, StockLevel};
+use crate::read;
+use crate::validate::{self, *};
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+
+/// How long an idempotency key is remembered.
+pub const IDEMPOTENCY_TTL_HOURS: i64 = 24;
+
+/// A command's result, and whether it was replayed from an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Executed {
+    pub outcome: Outcome,
+    pub replayed: bool,
+}
+
+pub(crate) fn execute(
+    conn: &Connection,
+    cmd: &Command,
+    key: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Executed> {
+    let Some(key) = key else {
+        return Ok(Executed {
+            outcome: apply(conn, cmd, now)?,
+            replayed: false,
+        });
+    };
+    if key.is_empty() {
+        return Err(Error::validation(
+            "idempotency_key",
+            "idempotency_key must not be empty",
+        ));
+    }
+    validate::limit("idempotency_key", key, MAX_IDEMPOTENCY_KEY)?;
+    let request = serde_json::to_string(cmd)?;
+    let mut stmt =
+        conn.prepare_cached("SELECT request, outcome FROM idempotency_keys WHERE key = ?1")?;
+    let seen: Option<(String, String)> = stmt
+        .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if let Some((first_request, outcome)) = seen {
+        if first_request != request {
+            let mut e = Error::conflict(format!(
+                "idempotency key {key:?} was already used for a different request"
+            ));
+            e.field = Some("idempotency_key".into());
+            return Err(e);
+        }
+        return Ok(Executed {
+            outcome: serde_json::from_str(&outcome)?,
+            replayed: true,
+        });
+    }
+    let outcome = apply(conn, cmd, now)?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO idempotency_keys (key, request, outcome, created_at) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    stmt.execute(params![
+        key,
+        request,
+        serde_json::to_string(&outcome)?,
+        to_text(now)
+    ])?;
+    Ok(Executed {
+        outcome,
+        replayed: false,
+    })
+}
+
+fn apply(conn: &Connection, cmd: &Command, now: DateTime<Utc>) -> Result<Outcome> {
+    match cmd {
+        Command::CreateProduct(new) => {
+            create_product(conn, new, now).map(|p| Outcome::ProductCreated(Box::new(p)))
+        }
+        Command::UpdateProduct {
+            id,
+            changes,
+            expected_version,
+        } => update_product(conn, *id, changes, *expected_version, now)
+            .map(|p| Outcome::ProductUpdated(Box::new(p))),
+        Command::DeleteProduct {
+            id,
+            expected_version,
+        } => {
+            delete_product(conn, *id, *expected_version, now).map(|()| Outcome::ProductDeleted(*id))
+        }
+        Command::CreateLocation { name } => {
+            create_location(conn, name, now).map(Outcome::LocationCreated)
+        }
+        Command::Stock(op) => stock(conn, op, now).map(Outcome::Levels),
+        Command::Batch(ops) => {
+            if ops.is_empty() || ops.len() > MAX_BATCH {
+                return Err(Error::validation(
+                    "operations",
+                    format!("a batch holds 1 to {MAX_BATCH} operations"),
+                ));
+            }
+            let levels = ops
+                .iter()
+                .enumerate()
+                .map(|(i, op)| stock(conn, op, now).map_err(|e| e.at_index(i)))
+                .collect::<Result<_>>()?;
+            Ok(Outcome::Batch(levels))
+        }
+        Command::Sweep => {
+            let released = ledger::expire_due(conn, None, now)?;
+            let mut stmt =
+                conn.prepare_cached("DELETE FROM idempotency_keys WHERE created_at < ?1")?;
+            stmt.execute([to_text(now - Duration::hours(IDEMPOTENCY_TTL_HOURS))])?;
+            Ok(Outcome::Swept(released))
+        }
+    }
+}
+
+fn reorder_point(value: Option<i64>) -> Result<Option<i64>> {
+    value
+        .map(|v| validate::non_negative_quantity("reorder_point", v))
+        .transpose()
+}
+
+fn create_product(
+    conn: &Connection,
+    new: &NewProduct,
+    now: DateTime<Utc>,
+) -> Result<ProductWithStock> {
+    let name = validate::required("name", &new.name, MAX_NAME)?;
+    let sku = validate::required("sku", &new.sku, MAX_SKU)?;
+    validate::limit("description", &new.description, MAX_DESCRIPTION)?;
+    let location = validate::required(
+        "location",
+        new.location.as_deref().unwrap_or(DEFAULT_LOCATION),
+        MAX_LOCATION,
+    )?;
+    let initial = validate::non_negative_quantity("initial_quantity", new.initial_quantity)?;
+    let reorder_point = reorder_point(new.reorder_point)?;
+    let mut stmt =
+        conn.prepare_cached("SELECT 1 FROM products WHERE sku = ?1 AND archived_at IS NULL")?;
+    if stmt.exists([&sku])? {
+        let mut e = Error::new(
+            ErrorCode::DuplicateSku,
+            format!("a product with sku {sku:?} already exists"),
+        );
+        e.field = Some("sku".into());
+        return Err(e);
+    }
+    let location_id = ledger::ensure_location(conn, &location, now)?;
+    let id = Uuid::now_v7();
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO products (id, name, description, sku, price, location_id, reorder_point, version,
+                               on_hand_total, reserved_total, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, 0, 0, ?8, ?8)",
+    )?;
+    stmt.execute(params![
+        id.to_string(),
+        name,
+        new.description,
+        sku,
+        new.price,
+        location_id,
+        reorder_point,
+        to_text(now)
+    ])?;
+    let (mut level, _) = ledger::level_or_empty(conn, id, location_id, &location, now)?;
+    ledger::insert_level(conn, &level)?;
+    let mut stored = true;
+    if initial > 0 {
+        let memo = Memo {
+            reference: None,
+            notes: Some("initial quantity"),
+            transfer_id: None,
+            now,
+        };
+        ledger::post(
+            conn,
+            &mut level,
+            &mut stored,
+            MovementKind::In,
+            initial,
+            &memo,
+        )?;
+    }
+    read::product_with_stock(conn, id)
+}
+
+fn live_product(conn: &Connection, id: Uuid) -> Result<Product> {
+    read::product(conn, id)?.ok_or_else(|| Error::not_found(format!("product {id}")))
+}
+
+fn check_version(product: &Product, expected: Option<i64>) -> Result<()> {
+    match expected {
+        Some(v) if v != product.version => {
+            let mut e = Error::conflict(format!(
+                "product {} is at version {}, not {v}",
+                product.id, product.version
+            ));
+            e.field = Some("version".into());
+            Err(e)
+        }
+        _ => Ok(()),
+    }
+}
+
+fn update_product(
+    conn: &Connection,
+    id: Uuid,
+    changes: &ProductChanges,
+    expected: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Product> {
+    let product = live_product(conn, id)?;
+    check_version(&product, expected)?;
+    let name = changes
+        .name
+        .as_deref()
+        .map(|n| validate::required("name", n, MAX_NAME))
+        .transpose()?;
+    if let Some(d) = &changes.description {
+        validate::limit("description", d, MAX_DESCRIPTION)?;
+    }
+    let reorder = match changes.reorder_point {
+        Some(r) => reorder_point(r)?,
+        None => product.reorder_point,
+    };
+    let mut stmt = conn.prepare_cached(
+        "UPDATE products SET name = ?2, description = ?3, price = ?4, reorder_point = ?5,
+                version = version + 1, updated_at = ?6
+         WHERE id = ?1",
+    )?;
+    stmt.execute(params![
+        id.to_string(),
+        name.unwrap_or(product.name),
+        changes.description.as_ref().unwrap_or(&product.description),
+        changes.price.unwrap_or(product.price),
+        reorder,
+        to_text(now)
+    ])?;
+    live_product(conn, id)
+}
+
+/// Archives: the product leaves the catalogue, its ledger stays, and its SKU is free again.
+fn delete_product(
+    conn: &Connection,
+    id: Uuid,
+    expected: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let product = live_product(conn, id)?;
+    check_version(&product, expected)?;
+    let mut stmt = conn.prepare_cached(
+        "UPDATE products SET archived_at = ?2, updated_at = ?2, version = version + 1 WHERE id = ?1",
+    )?;
+    stmt.execute(params![id.to_string(), to_text(now)])?;
+    Ok(())
+}
+
+fn create_location(conn: &Connection, name: &str, now: DateTime<Utc>) -> Result<Location> {
+    let name = validate::required("name", name, MAX_LOCATION)?;
+    if ledger::location_id(conn, &name)?.is_some() {
+        let mut e = Error::conflict(format!("location {name:?} already exists"));
+        e.field = Some("name".into());
+        return Err(e);
+    }
+    ledger::ensure_location(conn, &name, now)?;
+    read::location(conn, &name)?.ok_or_else(|| Error::storage("location vanished after insert"))
+}
+
+/// Rejects fields that do not belong to the operation's kind, so that nothing a caller
+/// sends is silently ignored.
+fn check_shape(op: &StockOp) -> Result<()> {
+    let refuse = |field: &str| {
+        Err(Error::validation(
+            field,
+            format!("{field} does not apply to {}", op.kind.as_str()),
+        ))
+    };
+    if op.to_location.is_some() && op.kind != OpKind::Transfer {
+        return refuse("to_location");
+    }
+    if op.expires.is_some() && op.kind != OpKind::Reserve {
+        return refuse("expires");
+    }
+    if op.release_remainder && op.kind != OpKind::Commit {
+        return refuse("release_remainder");
+    }
+    if op.expect.is_some() && matches!(op.kind, OpKind::Count) {
+        return refuse("expect");
+    }
+    validate::optional("reference", &op.reference, MAX_REFERENCE)?;
+    validate::optional("notes", &op.notes, MAX_NOTES)?;
+    Ok(())
+}
+
+fn required_quantity(op: &StockOp) -> Result<i64> {
+    let q = op
+        .quantity
+        .ok_or_else(|| Error::validation("quantity", "quantity is required"))?;
+    validate::positive_quantity("quantity", q)
+}
+
+fn location_name(op_location: Option<&str>, field: &str, product_location: &str) -> Result<String> {
+    match op_location {
+        Some(l) => validate::required(field, l, MAX_LOCATION),
+        None => Ok(product_location.to_owned()),
+    }
+}
+
+/// The level an operation acts on. Operations that only take stock away do not create
+/// locations or levels, so a mistyped location fails instead of leaving debris.
+fn target(
+    conn: &Connection,
+    product: Uuid,
+    location: &str,
+    create: bool,
+    now: DateTime<Utc>,
+) -> Result<(Level, bool)> {
+    let location_id = if create {
+        ledger::ensure_location(conn, location, now)?
+    } else {
+        match ledger::location_id(conn, location)? {
+            Some(id) => id,
+            None => return Err(Error::not_found(format!("location {location:?}"))),
+        }
+    };
+    ledger::level_or_empty(conn, product, location_id, location, now)
+}
+
+fn check_expect(level: &Level, expect: Option<Expect>) -> Result<()> {
+    let (field, expected, actual) = match expect {
+        None => return Ok(()),
+        Some(Expect::Available(v)) => ("expected_available", v, level.available()),
+        Some(Expect::Quantity(v)) => ("expected_quantity", v, level.on_hand),
+    };
+    if expected != actual {
+        let mut e = Error::conflict(format!(
+            "{field} is {expected} but {} has {actual}",
+            level.location
+        ));
+        e.field = Some(field.into());
+        return Err(e);
+    }
+    Ok(())
+}
+
+fn resolve_expiry(expiry: Option<Expiry>, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+    match expiry {
+        None => Ok(None),
+        Some(Expiry::In(secs)) if (1..=MAX_EXPIRY_SECONDS).contains(&secs) => {
+            Ok(Some(now + Duration::seconds(secs)))
+        }
+        Some(Expiry::In(_)) => Err(Error::validation(
+            "expires_in_seconds",
+            format!("expires_in_seconds must be between 1 and {MAX_EXPIRY_SECONDS}"),
+        )),
+        Some(Expiry::At(at)) if at > now && at <= now + Duration::seconds(MAX_EXPIRY_SECONDS) => {
+            Ok(Some(at))
+        }
+        Some(Expiry::At(_)) => Err(Error::validation(
+            "expires_at",
+            "expires_at must be in the future, within a year",
+        )),
+    }
+}
+
+fn insufficient_stock(level: &Level, wanted: i64) -> Error {
+    Error::new(
+        ErrorCode::InsufficientStock,
+        format!(
+            "only {} available at {}, {wanted} requested",
+            level.available(),
+            level.location
+        ),
+    )
+}
+
+fn insufficient_reserved(level: &Level, reference: &str, held: i64, wanted: i64) -> Error {
+    let whose = if reference.is_empty() {
+        "unreferenced".to_owned()
+    } else {
+        format!("reference {reference:?}")
+    };
+    Error::new(
+        ErrorCode::InsufficientReserved,
+        format!(
+            "{held} reserved for {whose} at {}, {wanted} requested",
+            level.location
+        ),
+    )
+}
+
+pub(crate) fn stock(
+    conn: &Connection,
+    op: &StockOp,
+    now: DateTime<Utc>,
+) -> Result<Vec<StockLevel>> {
+    check_shape(op)?;
+    let product = live_product(conn, op.product_id)?;
+    let id = product.id;
+    ledger::expire_due(conn, Some(id), now)?;
+    let location = location_name(op.location.as_deref(), "location", &product.location)?;
+    let reference = op.reference.as_deref();
+    let held_for = reference.unwrap_or("");
+    let memo = Memo {
+        reference,
+        notes: op.notes.as_deref(),
+        transfer_id: None,
+        now,
+    };
+    let creates = matches!(op.kind, OpKind::Add | OpKind::Count);
+    let (mut level, mut stored) = target(conn, id, &location, creates, now)?;
+    check_expect(&level, op.expect)?;
+    match op.kind {
+        OpKind::Add => {
+            let q = required_quantity(op)?;
+            ledger::post(conn, &mut level, &mut stored, MovementKind::In, q, &memo)?;
+        }
+        OpKind::Remove => {
+            let q = required_quantity(op)?;
+            if level.available() < q {
+                return Err(insufficient_stock(&level, q));
+            }
+            ledger::post(conn, &mut level, &mut stored, MovementKind::Out, q, &memo)?;
+        }
+        OpKind::Reserve => {
+            let q = required_quantity(op)?;
+            let expires_at = resolve_expiry(op.expires, now)?;
+            if level.available() < q {
+                return Err(insufficient_stock(&level, q));
+            }
+            ledger::post(
+                conn,
+                &mut level,
+                &mut stored,
+                MovementKind::Reserve,
+                q,
+                &memo,
+            )?;
+            ledger::hold(conn, &level, held_for, q, expires_at, now)?;
+        }
+        OpKind::Unreserve | OpKind::Commit => {
+            let held = ledger::reservation(conn, &level, held_for)?.map_or(0, |(q, _)| q);
+            let q = match op.quantity {
+                Some(q) => validate::positive_quantity("quantity", q)?,
+                None if op.kind == OpKind::Unreserve && reference.is_none() => {
+                    return Err(Error::validation(
+                        "quantity",
+                        "quantity is required without a reference",
+                    ));
+                }
+                None if held == 0 => {
+                    return Err(Error::new(
+                        ErrorCode::InsufficientReserved,
+                        format!(
+                            "no open reservation for reference {held_for:?} at {}",
+                            level.location
+                        ),
+                    ));
+                }
+                None => held,
+            };
+            if held < q {
+                return Err(insufficient_reserved(&level, held_for, held, q));
+            }
+            let kind = if op.kind == OpKind::Commit {
+                MovementKind::Commit
+            } else {
+                MovementKind::Unreserve
+            };
+            ledger::post(conn, &mut level, &mut stored, kind, q, &memo)?;
+            ledger::release(conn, &level, held_for, q, now)?;
+            if op.release_remainder && held > q {
+                ledger::post(
+                    conn,
+                    &mut level,
+                    &mut stored,
+                    MovementKind::Unreserve,
+                    held - q,
+                    &memo,
+                )?;
+                ledger::release(conn, &level, held_for, held - q, now)?;
+            }
+        }
+        OpKind::Count => {
+            let counted = op
+                .quantity
+                .ok_or_else(|| Error::validation("quantity", "counted is required"))?;
+            let counted = validate::non_negative_quantity("counted", counted)?;
+            if counted < level.reserved {
+                let mut e = Error::conflict(format!(
+                    "counted {counted} is below the {} reserved at {}; release reservations first",
+                    level.reserved, level.location
+                ));
+                e.field = Some("counted".into());
+                return Err(e);
+            }
+            let delta = counted - level.on_hand;
+            ledger::post(
+                conn,
+                &mut level,
+                &mut stored,
+                MovementKind::Adjust,
+                delta,
+                &memo,
+            )?;
+        }
+        OpKind::Transfer => {
+            let q = required_quantity(op)?;
+            let to = op
+                .to_location
+                .as_deref()
+                .ok_or_else(|| Error::validation("to_location", "to_location is required"))?;
+            let to = validate::required("to_location", to, MAX_LOCATION)?;
+            if to == level.location {
+                return Err(Error::validation(
+                    "to_location",
+                    "to_location must differ from the source location",
+                ));
+            }
+            if level.available() < q {
+                return Err(insufficient_stock(&level, q));
+            }
+            let memo = Memo {
+                transfer_id: Some(Uuid::now_v7()),
+                ..memo
+            };
+            let (mut dest, mut dest_stored) = target(conn, id, &to, true, now)?;
+            ledger::post(
+                conn,
+                &mut level,
+                &mut stored,
+                MovementKind::TransferOut,
+                q,
+                &memo,
+            )?;
+            ledger::post(
+                conn,
+                &mut dest,
+                &mut dest_stored,
+                MovementKind::TransferIn,
+                q,
+                &memo,
+            )?;
+            return Ok(vec![level.view(), dest.view()]);
+        }
+    }
+    Ok(vec![level.view()])
+}

@@ -1,0 +1,117 @@
+//! One error type for every surface. The `code` is the stable contract: HTTP statuses,
+//! Python exception classes and C status codes are all derived from it, never from the message.
+
+use std::fmt;
+
+/// Stable machine codes. Their string forms (`as_str`) never change once released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    NotFound,
+    ValidationError,
+    InsufficientStock,
+    InsufficientReserved,
+    DuplicateSku,
+    /// The request contradicts current state: a stale expected value or version, an
+    /// idempotency key reused for a different request, a duplicate location.
+    Conflict,
+    /// The database failed, or the file is not (or not yet) an inventory database this build can use.
+    StorageError,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 7] = [
+        ErrorCode::NotFound,
+        ErrorCode::ValidationError,
+        ErrorCode::InsufficientStock,
+        ErrorCode::InsufficientReserved,
+        ErrorCode::DuplicateSku,
+        ErrorCode::Conflict,
+        ErrorCode::StorageError,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::ValidationError => "VALIDATION_ERROR",
+            ErrorCode::InsufficientStock => "INSUFFICIENT_STOCK",
+            ErrorCode::InsufficientReserved => "INSUFFICIENT_RESERVED",
+            ErrorCode::DuplicateSku => "DUPLICATE_SKU",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::StorageError => "STORAGE_ERROR",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An engine error: a stable code, a human message, and where known the offending input
+/// field and (inside a batch) the index of the failing operation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[error("{code}: {message}")]
+pub struct Error {
+    pub code: ErrorCode,
+    pub message: String,
+    pub field: Option<String>,
+    pub index: Option<usize>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Error {
+            code,
+            message: message.into(),
+            field: None,
+            index: None,
+        }
+    }
+
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        Error {
+            field: Some(field.to_owned()),
+            ..Error::new(ErrorCode::ValidationError, message)
+        }
+    }
+
+    pub fn not_found(what: impl fmt::Display) -> Self {
+        Error::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Error::new(ErrorCode::Conflict, message)
+    }
+
+    pub fn storage(message: impl Into<String>) -> Self {
+        Error::new(ErrorCode::StorageError, message)
+    }
+
+    pub(crate) fn at_index(mut self, index: usize) -> Self {
+        self.index = Some(index);
+        self.message = format!("operation {index}: {}", self.message);
+        self
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::storage(format!("database error: {e}"))
+    }
+}
+
+impl From<r2d2::Error> for Error {
+    fn from(e: r2d2::Error) -> Self {
+        Error::storage(format!("connection pool error: {e}"))
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::storage(format!("stored record is unreadable: {e}"))
+    }
+}

@@ -1,0 +1,352 @@
+//! Row-level building blocks of the write path: locations, stock levels, ledger postings and
+//! reservation records. Everything here runs inside the caller's transaction, and `post` is
+//! the only place a balance ever changes.
+
+use crate::clock::{from_text, to_text};
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{MovementKind, StockLevel};
+use crate::validate::MAX_QUANTITY;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+
+/// A stock level as the write path holds it while changing it.
+#[derive(Debug, Clone)]
+pub(crate) struct Level {
+    pub id: Uuid,
+    pub product_id: Uuid,
+    pub location_id: i64,
+    pub location: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Level {
+    pub fn available(&self) -> i64 {
+        self.on_hand - self.reserved
+    }
+
+    pub fn view(&self) -> StockLevel {
+        StockLevel {
+            id: self.id,
+            product_id: self.product_id,
+            location: self.location.clone(),
+            on_hand: self.on_hand,
+            reserved: self.reserved,
+            available: self.available(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+pub(crate) fn location_id(conn: &Connection, name: &str) -> Result<Option<i64>> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM locations WHERE name = ?1")?;
+    Ok(stmt.query_row([name], |r| r.get(0)).optional()?)
+}
+
+/// Locations are created on first use.
+pub(crate) fn ensure_location(conn: &Connection, name: &str, now: DateTime<Utc>) -> Result<i64> {
+    if let Some(id) = location_id(conn, name)? {
+        return Ok(id);
+    }
+    let mut stmt =
+        conn.prepare_cached("INSERT INTO locations (name, created_at) VALUES (?1, ?2)")?;
+    stmt.execute(params![name, to_text(now)])?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub(crate) fn load_level(
+    conn: &Connection,
+    product_id: Uuid,
+    location_id: i64,
+) -> Result<Option<Level>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.id, s.on_hand, s.reserved, s.created_at, s.updated_at, l.name
+         FROM stock_levels s JOIN locations l ON l.id = s.location_id
+         WHERE s.product_id = ?1 AND s.location_id = ?2",
+    )?;
+    Ok(stmt
+        .query_row(params![product_id.to_string(), location_id], |r| {
+            Ok(Level {
+                id: parse_uuid(&r.get::<_, String>(0)?)?,
+                product_id,
+                location_id,
+                on_hand: r.get(1)?,
+                reserved: r.get(2)?,
+                created_at: from_text(&r.get::<_, String>(3)?)?,
+                updated_at: from_text(&r.get::<_, String>(4)?)?,
+                location: r.get(5)?,
+            })
+        })
+        .optional()?)
+}
+
+/// The level of a product at a location, or an empty one that is not yet stored
+/// (`post` stores it on its first movement).
+pub(crate) fn level_or_empty(
+    conn: &Connection,
+    product_id: Uuid,
+    location_id: i64,
+    location: &str,
+    now: DateTime<Utc>,
+) -> Result<(Level, bool)> {
+    Ok(match load_level(conn, product_id, location_id)? {
+        Some(level) => (level, true),
+        None => (
+            Level {
+                id: Uuid::now_v7(),
+                product_id,
+                location_id,
+                location: location.to_owned(),
+                on_hand: 0,
+                reserved: 0,
+                created_at: now,
+                updated_at: now,
+            },
+            false,
+        ),
+    })
+}
+
+pub(crate) fn insert_level(conn: &Connection, level: &Level) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO stock_levels (id, product_id, location_id, on_hand, reserved, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+    )?;
+    stmt.execute(params![
+        level.id.to_string(),
+        level.product_id.to_string(),
+        level.location_id,
+        level.on_hand,
+        level.reserved,
+        to_text(level.created_at)
+    ])?;
+    Ok(())
+}
+
+/// The context of one posting: its memo fields and time.
+pub(crate) struct Memo<'a> {
+    pub reference: Option<&'a str>,
+    pub notes: Option<&'a str>,
+    pub transfer_id: Option<Uuid>,
+    pub now: DateTime<Utc>,
+}
+
+/// Applies one movement to a level: checks the resulting balances, updates the level and the
+/// product's totals, and appends the movement with its balances after. Callers check business
+/// rules first to give precise errors; the checks here guard the invariants themselves.
+pub(crate) fn post(
+    conn: &Connection,
+    level: &mut Level,
+    stored: &mut bool,
+    kind: MovementKind,
+    quantity: i64,
+    memo: &Memo,
+) -> Result<i64> {
+    let (d_on_hand, d_reserved) = kind.deltas(quantity);
+    let on_hand = level
+        .on_hand
+        .checked_add(d_on_hand)
+        .filter(|v| *v <= MAX_QUANTITY)
+        .ok_or_else(|| {
+            Error::validation(
+                "quantity",
+                format!("on_hand at {} would exceed {MAX_QUANTITY}", level.location),
+            )
+        })?;
+    let reserved = level.reserved + d_reserved;
+    if reserved < 0 {
+        return Err(Error::new(
+            ErrorCode::InsufficientReserved,
+            format!("not enough reserved at {}", level.location),
+        ));
+    }
+    if on_hand < 0 || reserved > on_hand {
+        return Err(Error::new(
+            ErrorCode::InsufficientStock,
+            format!("not enough stock at {}", level.location),
+        ));
+    }
+    level.on_hand = on_hand;
+    level.reserved = reserved;
+    level.updated_at = memo.now;
+    if *stored {
+        let mut stmt = conn.prepare_cached(
+            "UPDATE stock_levels SET on_hand = ?1, reserved = ?2, updated_at = ?3 WHERE product_id = ?4 AND location_id = ?5",
+        )?;
+        stmt.execute(params![
+            on_hand,
+            reserved,
+            to_text(memo.now),
+            level.product_id.to_string(),
+            level.location_id
+        ])?;
+    } else {
+        insert_level(conn, level)?;
+        *stored = true;
+    }
+    if d_on_hand != 0 || d_reserved != 0 {
+        let mut stmt = conn.prepare_cached(
+            "UPDATE products SET on_hand_total = on_hand_total + ?1, reserved_total = reserved_total + ?2 WHERE id = ?3",
+        )?;
+        stmt.execute(params![d_on_hand, d_reserved, level.product_id.to_string()])?;
+    }
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO movements (id, product_id, location_id, kind, quantity, on_hand_delta, reserved_delta,
+                                on_hand_after, reserved_after, reference, notes, transfer_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?;
+    stmt.execute(params![
+        Uuid::now_v7().to_string(),
+        level.product_id.to_string(),
+        level.location_id,
+        kind.as_str(),
+        quantity,
+        d_on_hand,
+        d_reserved,
+        on_hand,
+        reserved,
+        memo.reference,
+        memo.notes,
+        memo.transfer_id.map(|t| t.to_string()),
+        to_text(memo.now),
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// An open reservation's quantity and expiry.
+pub(crate) fn reservation(
+    conn: &Connection,
+    level: &Level,
+    reference: &str,
+) -> Result<Option<(i64, Option<String>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT quantity, expires_at FROM reservations WHERE product_id = ?1 AND location_id = ?2 AND reference = ?3",
+    )?;
+    Ok(stmt
+        .query_row(
+            params![level.product_id.to_string(), level.location_id, reference],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// Adds to the reservation held for `reference`, opening it if needed. A new expiry replaces
+/// the old one; `None` keeps it.
+pub(crate) fn hold(
+    conn: &Connection,
+    level: &Level,
+    reference: &str,
+    quantity: i64,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO reservations (id, product_id, location_id, reference, quantity, expires_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+         ON CONFLICT (product_id, location_id, reference) DO UPDATE SET
+             quantity = quantity + excluded.quantity,
+             expires_at = coalesce(excluded.expires_at, expires_at),
+             updated_at = excluded.updated_at",
+    )?;
+    stmt.execute(params![
+        Uuid::now_v7().to_string(),
+        level.product_id.to_string(),
+        level.location_id,
+        reference,
+        quantity,
+        expires_at.map(to_text),
+        to_text(now)
+    ])?;
+    Ok(())
+}
+
+/// Takes `quantity` off the reservation held for `reference`, closing it when it reaches zero.
+pub(crate) fn release(
+    conn: &Connection,
+    level: &Level,
+    reference: &str,
+    quantity: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let key = params![level.product_id.to_string(), level.location_id, reference];
+    let mut stmt = conn.prepare_cached(
+        "UPDATE reservations SET quantity = quantity - ?4, updated_at = ?5
+         WHERE product_id = ?1 AND location_id = ?2 AND reference = ?3 AND quantity > ?4",
+    )?;
+    if stmt.execute(params![key[0], key[1], key[2], quantity, to_text(now)])? == 0 {
+        let mut stmt = conn.prepare_cached(
+            "DELETE FROM reservations WHERE product_id = ?1 AND location_id = ?2 AND reference = ?3 AND quantity = ?4",
+        )?;
+        if stmt.execute(params![key[0], key[1], key[2], quantity])? == 0 {
+            return Err(Error::new(
+                ErrorCode::InsufficientReserved,
+                "reservation holds less than requested",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Releases every reservation of `product` (or of all products) whose expiry has passed,
+/// each with an EXPIRE movement. Returns how many were released.
+pub(crate) fn expire_due(
+    conn: &Connection,
+    product: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let due: Vec<(String, i64, String, i64)> = {
+        let mut stmt = conn.prepare_cached(
+            "SELECT product_id, location_id, reference, quantity FROM reservations
+             WHERE expires_at IS NOT NULL AND expires_at <= ?2 AND (?1 IS NULL OR product_id = ?1)",
+        )?;
+        stmt.query_map(params![product.map(|p| p.to_string()), to_text(now)], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?
+    };
+    for (product_id, location_id, reference, quantity) in &due {
+        let product_id = parse_uuid(product_id)?;
+        let mut level = load_level(conn, product_id, *location_id)?
+            .ok_or_else(|| Error::storage("reservation without a stock level"))?;
+        let memo = Memo {
+            reference: Some(reference.as_str()).filter(|r| !r.is_empty()),
+            notes: None,
+            transfer_id: None,
+            now,
+        };
+        post(
+            conn,
+            &mut level,
+            &mut true,
+            MovementKind::Expire,
+            *quantity,
+            &memo,
+        )?;
+        release(conn, &level, reference, *quantity, now)?;
+    }
+    Ok(due.len() as u64)
+}
+
+/// Whether any reservation of `product` (or of any product) has passed its expiry.
+pub(crate) fn any_due(
+    conn: &Connection,
+    product: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let sql = match product {
+        Some(_) => "SELECT 1 FROM reservations WHERE product_id = ?1 AND expires_at <= ?2 LIMIT 1",
+        None => "SELECT 1 FROM reservations WHERE ?1 IS NULL AND expires_at <= ?2 LIMIT 1",
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    Ok(stmt.exists(params![product.map(|p| p.to_string()), to_text(now)])?)
+}
+
+pub(crate) fn parse_uuid(s: &str) -> rusqlite::Result<Uuid> {
+    Uuid::parse_str(s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}

@@ -1,0 +1,160 @@
+//! The schema and its migrations. The CHECK constraints restate the invariants the engine
+//! enforces in code, so that a bug in the write path fails loudly instead of corrupting stock.
+
+use crate::error::{Error, Result};
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+/// `PRAGMA application_id` of an inventory database ("INVY"), set by the first migration.
+pub const APPLICATION_ID: i64 = 0x494E_5659;
+
+const V1: &str = r#"
+PRAGMA application_id = 1229870681;
+
+CREATE TABLE locations (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 255),
+    created_at  TEXT NOT NULL
+);
+
+CREATE TABLE products (
+    id              TEXT PRIMARY KEY,
+    name            TEXT NOT NULL CHECK (length(trim(name)) BETWEEN 1 AND 255),
+    description     TEXT NOT NULL CHECK (length(description) <= 4096),
+    sku             TEXT NOT NULL CHECK (length(trim(sku)) BETWEEN 1 AND 100),
+    price           TEXT NOT NULL,
+    location_id     INTEGER NOT NULL REFERENCES locations(id),
+    reorder_point   INTEGER CHECK (reorder_point >= 0),
+    version         INTEGER NOT NULL CHECK (version >= 1),
+    -- caches of the sums over stock_levels, proven by verify(); they back the low-stock index
+    on_hand_total   INTEGER NOT NULL CHECK (on_hand_total >= 0),
+    reserved_total  INTEGER NOT NULL CHECK (reserved_total BETWEEN 0 AND on_hand_total),
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    archived_at     TEXT
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX products_live_sku ON products(sku) WHERE archived_at IS NULL;
+CREATE INDEX products_live_name ON products(name COLLATE NOCASE) WHERE archived_at IS NULL;
+CREATE INDEX products_low_stock ON products(id)
+    WHERE archived_at IS NULL AND reorder_point IS NOT NULL
+      AND on_hand_total - reserved_total <= reorder_point;
+
+CREATE TABLE stock_levels (
+    id           TEXT NOT NULL UNIQUE,
+    product_id   TEXT NOT NULL REFERENCES products(id),
+    location_id  INTEGER NOT NULL REFERENCES locations(id),
+    on_hand      INTEGER NOT NULL CHECK (on_hand >= 0),
+    reserved     INTEGER NOT NULL CHECK (reserved >= 0 AND reserved <= on_hand),
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL,
+    PRIMARY KEY (product_id, location_id)
+) WITHOUT ROWID;
+CREATE INDEX stock_levels_location ON stock_levels(location_id);
+
+CREATE TABLE movements (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              TEXT NOT NULL UNIQUE,
+    product_id      TEXT NOT NULL REFERENCES products(id),
+    location_id     INTEGER NOT NULL REFERENCES locations(id),
+    kind            TEXT NOT NULL,
+    quantity        INTEGER NOT NULL,
+    on_hand_delta   INTEGER NOT NULL,
+    reserved_delta  INTEGER NOT NULL,
+    on_hand_after   INTEGER NOT NULL CHECK (on_hand_after >= 0),
+    reserved_after  INTEGER NOT NULL CHECK (reserved_after BETWEEN 0 AND on_hand_after),
+    reference       TEXT,
+    notes           TEXT,
+    transfer_id     TEXT,
+    created_at      TEXT NOT NULL,
+    CHECK (CASE kind
+        WHEN 'IN'           THEN quantity > 0 AND on_hand_delta = quantity  AND reserved_delta = 0
+        WHEN 'TRANSFER_IN'  THEN quantity > 0 AND on_hand_delta = quantity  AND reserved_delta = 0 AND transfer_id IS NOT NULL
+        WHEN 'OUT'          THEN quantity > 0 AND on_hand_delta = -quantity AND reserved_delta = 0
+        WHEN 'TRANSFER_OUT' THEN quantity > 0 AND on_hand_delta = -quantity AND reserved_delta = 0 AND transfer_id IS NOT NULL
+        WHEN 'RESERVE'      THEN quantity > 0 AND on_hand_delta = 0 AND reserved_delta = quantity
+        WHEN 'UNRESERVE'    THEN quantity > 0 AND on_hand_delta = 0 AND reserved_delta = -quantity
+        WHEN 'EXPIRE'       THEN quantity > 0 AND on_hand_delta = 0 AND reserved_delta = -quantity
+        WHEN 'COMMIT'       THEN quantity > 0 AND on_hand_delta = -quantity AND reserved_delta = -quantity
+        WHEN 'ADJUST'       THEN on_hand_delta = quantity AND reserved_delta = 0
+        ELSE 0 END)
+);
+CREATE INDEX movements_product_seq ON movements(product_id, seq);
+
+-- Open reservations only: a closed one is deleted, and the ledger keeps its story.
+CREATE TABLE reservations (
+    id           TEXT NOT NULL UNIQUE,
+    product_id   TEXT NOT NULL REFERENCES products(id),
+    location_id  INTEGER NOT NULL REFERENCES locations(id),
+    reference    TEXT NOT NULL,
+    quantity     INTEGER NOT NULL CHECK (quantity > 0),
+    expires_at   TEXT,
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL,
+    PRIMARY KEY (product_id, location_id, reference)
+) WITHOUT ROWID;
+CREATE INDEX reservations_reference ON reservations(reference);
+CREATE INDEX reservations_expiry ON reservations(expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX reservations_product_expiry ON reservations(product_id, expires_at) WHERE expires_at IS NOT NULL;
+
+CREATE TABLE idempotency_keys (
+    key         TEXT PRIMARY KEY,
+    request     TEXT NOT NULL,
+    outcome     TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX idempotency_keys_age ON idempotency_keys(created_at);
+"#;
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(V1)])
+}
+
+/// The schema version this build writes.
+pub fn latest_version() -> usize {
+    1
+}
+
+/// Refuses files this build must not touch, before anything writes to them: a file that is
+/// not SQLite, a SQLite database of another application, or a newer inventory schema.
+pub(crate) fn check_compatible(conn: &Connection) -> Result<()> {
+    let not_ours = |why: String| Error::storage(format!("not an inventory database: {why}"));
+    let app_id: i64 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(|e| not_ours(e.to_string()))?;
+    let user_version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+    if app_id == APPLICATION_ID {
+        if user_version > latest_version() as i64 {
+            return Err(Error::storage(format!(
+                "database schema version {user_version} is newer than this build supports ({}); upgrade inventory",
+                latest_version()
+            )));
+        }
+        return Ok(());
+    }
+    if app_id == 0 && user_version == 0 && tables == 0 {
+        return Ok(()); // a new, empty file
+    }
+    Err(not_ours(format!(
+        "application_id {app_id:#x}, user_version {user_version}, {tables} schema objects"
+    )))
+}
+
+pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+    migrations()
+        .to_latest(conn)
+        .map_err(|e| Error::storage(format!("migration failed: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_are_valid() {
+        assert!(super::migrations().validate().is_ok());
+    }
+
+    #[test]
+    fn application_id_literal_matches() {
+        assert!(super::V1.contains(&format!("application_id = {};", super::APPLICATION_ID)));
+    }
+}

@@ -1,0 +1,236 @@
+//! Connections. One writer connection applies every command, with leader-based group commit:
+//! a caller queues its command, takes the writer, and applies every queued command in one
+//! IMMEDIATE transaction (each in its own savepoint, so a failure rolls back alone) with one
+//! COMMIT. Alone, a caller commits just its own command; under contention, one fsync serves
+//! many. Readers use a pool of WAL connections, which never block the writer and are never
+//! blocked by it, so concurrency never surfaces as SQLITE_BUSY.
+
+use crate::apply::{self, Executed};
+use crate::clock::Clock;
+use crate::command::Command;
+use crate::error::{Error, Result};
+use crate::read;
+use crate::schema;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// How hard a commit is pushed to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous=FULL`: the WAL is synced at every commit, so an acknowledged write
+    /// survives power loss. Group commit shares each sync among concurrent writers.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: survives a crash of the application, but the last commits
+    /// may be lost if the machine loses power.
+    Normal,
+}
+
+/// How to open a database.
+#[derive(Clone)]
+pub struct Options {
+    pub clock: Arc<dyn Clock>,
+    pub durability: Durability,
+    /// Most pooled read connections.
+    pub readers: u32,
+    /// How long to wait for another process holding the file's write lock.
+    pub busy_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            clock: Arc::new(crate::clock::SystemClock),
+            durability: Durability::default(),
+            readers: 8,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("durability", &self.durability)
+            .field("readers", &self.readers)
+            .field("busy_timeout", &self.busy_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Pending {
+    command: Command,
+    key: Option<String>,
+    result: Mutex<Option<Result<Executed>>>,
+}
+
+/// The latest committed sequence number, for change-feed subscribers to wait on.
+struct Feed {
+    last_seq: Mutex<i64>,
+    changed: Condvar,
+}
+
+pub(crate) struct Store {
+    // Field order is drop order: readers close first, so the writer closes last and
+    // checkpoints the WAL into the main file.
+    readers: r2d2::Pool<SqliteConnectionManager>,
+    queue: Mutex<Vec<Arc<Pending>>>,
+    writer: Mutex<Connection>,
+    feed: Feed,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while applying a command is caught and its transaction rolled back, so the data
+    // behind a poisoned lock is consistent.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn configure(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
+    conn.busy_timeout(busy_timeout)?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+impl Store {
+    pub(crate) fn open(path: &Path, options: Options) -> Result<Store> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut writer = Connection::open_with_flags(path, flags)
+            .map_err(|e| Error::storage(format!("cannot open {}: {e}", path.display())))?;
+        configure(&writer, options.busy_timeout)?;
+        schema::check_compatible(&writer)?;
+        let mode: String =
+            writer.pragma_update_and_check(None, "journal_mode", "wal", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::storage(format!(
+                "cannot switch {} to WAL (journal_mode is {mode})",
+                path.display()
+            )));
+        }
+        let sync = match options.durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        writer.pragma_update(None, "synchronous", sync)?;
+        schema::migrate(&mut writer)?;
+
+        let busy = options.busy_timeout;
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(flags)
+            .with_init(move |c| {
+                configure(c, busy)?;
+                c.pragma_update(None, "query_only", true)
+            });
+        let readers = r2d2::Pool::builder()
+            .max_size(options.readers.max(1))
+            .min_idle(Some(1))
+            .build(manager)?;
+        let last_seq = read::last_seq(&writer)?;
+        Ok(Store {
+            readers,
+            queue: Mutex::new(Vec::new()),
+            writer: Mutex::new(writer),
+            feed: Feed {
+                last_seq: Mutex::new(last_seq),
+                changed: Condvar::new(),
+            },
+            clock: options.clock,
+        })
+    }
+
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self.readers.get()?;
+        f(&conn)
+    }
+
+    /// Applies a command through the group-commit queue.
+    pub(crate) fn submit(&self, command: Command, key: Option<String>) -> Result<Executed> {
+        let mine = Arc::new(Pending {
+            command,
+            key,
+            result: Mutex::new(None),
+        });
+        lock(&self.queue).push(Arc::clone(&mine));
+        let mut writer = lock(&self.writer);
+        if let Some(done) = lock(&mine.result).take() {
+            return done; // an earlier leader applied it
+        }
+        let group = std::mem::take(&mut *lock(&self.queue));
+        if catch_unwind(AssertUnwindSafe(|| self.commit_group(&mut writer, &group))).is_err() {
+            for p in &group {
+                lock(&p.result).get_or_insert_with(|| {
+                    Err(Error::storage("internal error while applying a command"))
+                });
+            }
+        }
+        drop(writer);
+        lock(&mine.result)
+            .take()
+            .unwrap_or_else(|| Err(Error::storage("internal error: command was lost")))
+    }
+
+    fn commit_group(&self, conn: &mut Connection, group: &[Arc<Pending>]) {
+        let results = match self.apply_group(conn, group) {
+            Ok(results) => results,
+            Err(e) => group.iter().map(|_| Err(e.clone())).collect(),
+        };
+        if results.iter().any(|r| r.is_ok()) {
+            if let Ok(seq) = read::last_seq(conn) {
+                let mut last = lock(&self.feed.last_seq);
+                if seq > *last {
+                    *last = seq;
+                    self.feed.changed.notify_all();
+                }
+            }
+        }
+        for (p, r) in group.iter().zip(results) {
+            *lock(&p.result) = Some(r);
+        }
+    }
+
+    fn apply_group(
+        &self,
+        conn: &mut Connection,
+        group: &[Arc<Pending>],
+    ) -> Result<Vec<Result<Executed>>> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut results = Vec::with_capacity(group.len());
+        for p in group {
+            let now = self.clock.now();
+            tx.execute_batch("SAVEPOINT command")?;
+            let result = apply::execute(&tx, &p.command, p.key.as_deref(), now);
+            if result.is_err() {
+                tx.execute_batch("ROLLBACK TO command")?;
+            }
+            tx.execute_batch("RELEASE command")?;
+            results.push(result);
+        }
+        tx.commit()?;
+        Ok(results)
+    }
+
+    /// Blocks until a movement after `after` has committed or `timeout` passes; returns the
+    /// latest committed sequence number.
+    pub(crate) fn wait_for_change(&self, after: i64, timeout: Duration) -> i64 {
+        let last = lock(&self.feed.last_seq);
+        let (last, _) = self
+            .feed
+            .changed
+            .wait_timeout_while(last, timeout, |seq| *seq <= after)
+            .unwrap_or_else(|e| e.into_inner());
+        *last
+    }
+
+    pub(crate) fn checkpoint(&self) -> Result<()> {
+        let writer = lock(&self.writer);
+        writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+}
