@@ -80,6 +80,10 @@ CREATE TABLE movements (
 );
 CREATE INDEX movements_product_seq ON movements(product_id, seq);
 
+"#;
+
+/// Reservations as records and idempotency keys (issue 7).
+const V2: &str = r#"
 -- Open reservations only: a closed one is deleted, and the ledger keeps its story.
 CREATE TABLE reservations (
     id           TEXT NOT NULL UNIQUE,
@@ -106,12 +110,12 @@ CREATE INDEX idempotency_keys_age ON idempotency_keys(created_at);
 "#;
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(vec![M::up(V1), M::up(V2)])
 }
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {
-    1
+    2
 }
 
 /// Refuses files this build must not touch, before anything writes to them: a file that is
@@ -148,9 +152,51 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use rusqlite_migration::SchemaVersion;
+
     #[test]
     fn migrations_are_valid() {
-        assert!(super::migrations().validate().is_ok());
+        assert!(migrations().validate().is_ok());
+        assert_eq!(migrations().current_version(&Connection::open_in_memory().unwrap()).unwrap(), SchemaVersion::NoneSet);
+    }
+
+    #[test]
+    fn latest_version_matches_the_migration_list() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v as usize, latest_version());
+    }
+
+    /// A file left at version 1 by an older build gains the version-2 tables and keeps its rows.
+    #[test]
+    fn version_one_file_is_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrations().to_version(&mut conn, 1).unwrap();
+            conn.execute_batch(
+                "INSERT INTO locations (id, name, created_at) VALUES (1, 'A', '2026-01-01T00:00:00.000000Z');
+                 INSERT INTO products (id, name, description, sku, price, location_id, version, on_hand_total,
+                                       reserved_total, created_at, updated_at)
+                 VALUES ('01900000-0000-7000-8000-000000000001', 'Old', '', 'OLD1', '1.50', 1, 1, 0, 0,
+                         '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');
+                 INSERT INTO stock_levels (id, product_id, location_id, on_hand, reserved, created_at, updated_at)
+                 VALUES ('01900000-0000-7000-8000-000000000002', '01900000-0000-7000-8000-000000000001', 1, 0, 0,
+                         '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');",
+            )
+            .unwrap();
+            assert!(conn.prepare("SELECT * FROM reservations").is_err());
+        }
+        let inv = crate::Inventory::open(&path).unwrap();
+        let id = uuid::Uuid::parse_str("01900000-0000-7000-8000-000000000001").unwrap();
+        inv.add_stock(crate::StockOp::add(id, 3)).unwrap();
+        inv.reserve_stock(crate::StockOp::reserve(id, 2).reference("R")).unwrap();
+        assert_eq!(inv.get_product(id).unwrap().product.price.to_string(), "1.50");
+        assert_eq!(inv.list_reservations(id).unwrap().len(), 1);
+        assert!(inv.verify().unwrap().ok);
     }
 
     #[test]
