@@ -158,14 +158,21 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         assert!(migrations().validate().is_ok());
-        assert_eq!(migrations().current_version(&Connection::open_in_memory().unwrap()).unwrap(), SchemaVersion::NoneSet);
+        assert_eq!(
+            migrations()
+                .current_version(&Connection::open_in_memory().unwrap())
+                .unwrap(),
+            SchemaVersion::NoneSet
+        );
     }
 
     #[test]
     fn latest_version_matches_the_migration_list() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
-        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(v as usize, latest_version());
     }
 
@@ -193,8 +200,12 @@ mod tests {
         let inv = crate::Inventory::open(&path).unwrap();
         let id = uuid::Uuid::parse_str("01900000-0000-7000-8000-000000000001").unwrap();
         inv.add_stock(crate::StockOp::add(id, 3)).unwrap();
-        inv.reserve_stock(crate::StockOp::reserve(id, 2).reference("R")).unwrap();
-        assert_eq!(inv.get_product(id).unwrap().product.price.to_string(), "1.50");
+        inv.reserve_stock(crate::StockOp::reserve(id, 2).reference("R"))
+            .unwrap();
+        assert_eq!(
+            inv.get_product(id).unwrap().product.price.to_string(),
+            "1.50"
+        );
         assert_eq!(inv.list_reservations(id).unwrap().len(), 1);
         assert!(inv.verify().unwrap().ok);
     }
