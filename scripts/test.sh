@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every test suite of the project, installing on a fresh Debian machine whatever they need
+# (each suite's own script installs its tools: valgrind, a Python virtualenv, PyPI test tools...).
+# Every suite runs even when an earlier one fails; the exit status is non-zero if any failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+
+passed=0
+failed=0
+failures=()
+
+suite() {
+    local name=$1
+    shift
+    echo
+    echo "==> ${name}: $*"
+    local start=$SECONDS
+    if "$@"; then
+        passed=$((passed + 1))
+        echo "<== ${name}: ok ($((SECONDS - start))s)"
+    else
+        failed=$((failed + 1))
+        failures+=("$name")
+        echo "<== ${name}: FAILED ($((SECONDS - start))s)"
+    fi
+}
+
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+    rustup component add rustfmt clippy
+fi
+
+suite "format" cargo fmt --all -- --check
+suite "clippy" cargo clippy --workspace --all-targets -- -D warnings
+suite "cargo test" cargo test --workspace
+suite "HTTP server" tests/http/run.sh
+suite "Python package" inventory-py/run-tests.sh
+suite "C library" tests/c/run.sh
+
+echo
+if ((failed > 0)); then
+    echo "failed suites: ${failures[*]}"
+fi
+echo "suites: ${passed} passed, ${failed} failed"
+((failed == 0))
