@@ -22,7 +22,9 @@ pub const IDEMPOTENCY_TTL_HOURS: i64 = 24;
 /// A command's result, and whether it was replayed from an idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Executed {
+    /// The command's result (the stored one, when replayed).
     pub outcome: Outcome,
+    /// True when an idempotency key matched an earlier identical request and nothing was applied.
     pub replayed: bool,
 }
 

@@ -5,7 +5,9 @@
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use std::sync::Mutex;
 
+/// A source of "now" for the engine; inject one with [`Options::clock`](crate::Options).
 pub trait Clock: Send + Sync + 'static {
+    /// The current UTC time.
     fn now(&self) -> DateTime<Utc>;
 }
 
@@ -24,6 +26,7 @@ impl Clock for SystemClock {
 pub struct ManualClock(Mutex<DateTime<Utc>>);
 
 impl ManualClock {
+    /// A clock standing at `start`.
     pub fn new(start: DateTime<Utc>) -> Self {
         ManualClock(Mutex::new(start))
     }
@@ -33,11 +36,13 @@ impl ManualClock {
         ManualClock::new(Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap())
     }
 
+    /// Moves the clock forward (or back, with a negative duration).
     pub fn advance(&self, by: chrono::Duration) {
         let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
         *now += by;
     }
 
+    /// Puts the clock at `to`.
     pub fn set(&self, to: DateTime<Utc>) {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = to;
     }

@@ -10,20 +10,32 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A write. Every write the engine performs is one of these.
 pub enum Command {
+    /// Creates a product, with an IN movement for a positive initial quantity.
     CreateProduct(NewProduct),
+    /// Changes the given fields of a live product.
     UpdateProduct {
+        /// The product.
         id: Uuid,
+        /// The fields to change.
         changes: ProductChanges,
+        /// Compare-and-set: fail with CONFLICT (field `version`) unless the product is at this version.
         expected_version: Option<i64>,
     },
+    /// Archives a product; its ledger stays.
     DeleteProduct {
+        /// The product.
         id: Uuid,
+        /// Compare-and-set: fail with CONFLICT (field `version`) unless the product is at this version.
         expected_version: Option<i64>,
     },
+    /// Creates a location explicitly; CONFLICT if it exists.
     CreateLocation {
+        /// The location's name.
         name: String,
     },
+    /// One stock operation.
     Stock(StockOp),
     /// All or nothing: the first failing operation rolls the whole batch back.
     Batch(Vec<StockOp>),
@@ -34,16 +46,24 @@ pub enum Command {
 /// The fields of a new product. `location` defaults to [`DEFAULT_LOCATION`](crate::DEFAULT_LOCATION).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewProduct {
+    /// Display name, 1 to 255 characters.
     pub name: String,
+    /// Stock keeping unit, 1 to 100 characters, unique among live products.
     pub sku: String,
+    /// Unit price.
     pub price: Price,
+    /// Free text, up to 4096 characters.
     pub description: String,
+    /// The product's own location, where operations without a location act.
     pub location: Option<String>,
+    /// Units on hand at creation, recorded as one IN movement.
     pub initial_quantity: i64,
+    /// Available total at or below which the product is listed as low on stock.
     pub reorder_point: Option<i64>,
 }
 
 impl NewProduct {
+    /// A product with an empty description, no initial stock and the default location.
     pub fn new(name: impl Into<String>, sku: impl Into<String>, price: Price) -> Self {
         NewProduct {
             name: name.into(),
@@ -61,17 +81,25 @@ impl NewProduct {
 /// The SKU is immutable and so is absent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductChanges {
+    /// New name.
     pub name: Option<String>,
+    /// New description.
     pub description: Option<String>,
+    /// New price.
     pub price: Option<Price>,
+    /// `Some(Some(n))` sets the reorder point, `Some(None)` clears it.
     pub reorder_point: Option<Option<i64>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// The kinds of stock operation.
 pub enum OpKind {
+    /// Puts units on hand (IN).
     Add,
+    /// Takes available units off hand (OUT).
     Remove,
+    /// Holds available units for a reference (RESERVE).
     Reserve,
     /// Releases reserved quantity: the reservation named by `reference`, or unreferenced
     /// reserved quantity when there is no reference.
@@ -85,6 +113,7 @@ pub enum OpKind {
 }
 
 impl OpKind {
+    /// The lowercase name used in HTTP batch items and elsewhere ("add", "transfer", ...).
     pub fn as_str(self) -> &'static str {
         match self {
             OpKind::Add => "add",
@@ -97,6 +126,7 @@ impl OpKind {
         }
     }
 
+    /// The kind named by [`OpKind::as_str`], if any.
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "add" => OpKind::Add,
@@ -116,12 +146,14 @@ impl OpKind {
 pub enum Expiry {
     /// Seconds from the moment the reservation is applied.
     In(i64),
+    /// At this instant.
     At(DateTime<Utc>),
 }
 
 /// A compare-and-set guard on the target level, checked before the operation applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Expect {
+    /// Available (on hand less reserved).
     Available(i64),
     /// On hand.
     Quantity(i64),
@@ -132,7 +164,9 @@ pub enum Expect {
 /// apply to the kind is a validation error, not silently ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockOp {
+    /// What the operation does.
     pub kind: OpKind,
+    /// The live product it acts on.
     pub product_id: Uuid,
     /// The target location; the source of a transfer. `None`: the product's own location.
     pub location: Option<String>,
@@ -141,15 +175,20 @@ pub struct StockOp {
     /// Units to move; the counted on_hand for `Count`. Optional only for `Unreserve` with a
     /// reference and for `Commit`, where `None` means the whole reservation.
     pub quantity: Option<i64>,
+    /// Free reference (an order, a purchase order); names the reservation for reserve, unreserve and commit.
     pub reference: Option<String>,
+    /// Free notes, stored in the ledger.
     pub notes: Option<String>,
+    /// Reserve only: when the reservation lapses.
     pub expires: Option<Expiry>,
     /// Commit only: release what the commit leaves of the reservation.
     pub release_remainder: bool,
+    /// Compare-and-set guard on the target level.
     pub expect: Option<Expect>,
 }
 
 impl StockOp {
+    /// An operation of `kind` on `quantity` units at the product's own location.
     pub fn new(kind: OpKind, product_id: Uuid, quantity: i64) -> Self {
         StockOp {
             kind,
@@ -165,15 +204,19 @@ impl StockOp {
         }
     }
 
+    /// Puts `quantity` units on hand.
     pub fn add(product_id: Uuid, quantity: i64) -> Self {
         StockOp::new(OpKind::Add, product_id, quantity)
     }
+    /// Takes `quantity` available units off hand.
     pub fn remove(product_id: Uuid, quantity: i64) -> Self {
         StockOp::new(OpKind::Remove, product_id, quantity)
     }
+    /// Holds `quantity` available units.
     pub fn reserve(product_id: Uuid, quantity: i64) -> Self {
         StockOp::new(OpKind::Reserve, product_id, quantity)
     }
+    /// Releases `quantity` reserved units (the reservation named by the reference, if any).
     pub fn unreserve(product_id: Uuid, quantity: i64) -> Self {
         StockOp::new(OpKind::Unreserve, product_id, quantity)
     }
@@ -185,6 +228,7 @@ impl StockOp {
         }
         .reference(reference)
     }
+    /// Moves `quantity` units from one location to another.
     pub fn transfer(
         product_id: Uuid,
         from: impl Into<String>,
@@ -197,34 +241,42 @@ impl StockOp {
         }
         .at(from)
     }
+    /// Records a physical count: on_hand at `location` becomes `counted`.
     pub fn count(product_id: Uuid, location: impl Into<String>, counted: i64) -> Self {
         StockOp::new(OpKind::Count, product_id, counted).at(location)
     }
 
+    /// Acts at `location` instead of the product's own location.
     pub fn at(mut self, location: impl Into<String>) -> Self {
         self.location = Some(location.into());
         self
     }
+    /// Sets the reference.
     pub fn reference(mut self, reference: impl Into<String>) -> Self {
         self.reference = Some(reference.into());
         self
     }
+    /// Sets the notes.
     pub fn notes(mut self, notes: impl Into<String>) -> Self {
         self.notes = Some(notes.into());
         self
     }
+    /// Sets the quantity; `None` means the whole reservation for unreserve (with a reference) and commit.
     pub fn quantity(mut self, quantity: Option<i64>) -> Self {
         self.quantity = quantity;
         self
     }
+    /// Sets when a reservation lapses.
     pub fn expires(mut self, expiry: Expiry) -> Self {
         self.expires = Some(expiry);
         self
     }
+    /// Guards the operation with an expected value at the target.
     pub fn expect(mut self, expect: Expect) -> Self {
         self.expect = Some(expect);
         self
     }
+    /// Commit only: release what the commit leaves of the reservation.
     pub fn release_remainder(mut self, yes: bool) -> Self {
         self.release_remainder = yes;
         self
@@ -234,12 +286,17 @@ impl StockOp {
 /// What a command produced. Stored as JSON beside its idempotency key, so a replay returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {
+    /// The new product and its stock.
     ProductCreated(Box<ProductWithStock>),
+    /// The product after the update.
     ProductUpdated(Box<Product>),
+    /// The archived product's id.
     ProductDeleted(Uuid),
+    /// The new location.
     LocationCreated(Location),
     /// The levels a stock operation changed: one, or for a transfer [source, destination].
     Levels(Vec<StockLevel>),
+    /// The levels each operation of the batch changed, in order.
     Batch(Vec<Vec<StockLevel>>),
     /// Reservations released by a sweep.
     Swept(u64),

@@ -7,10 +7,15 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
+    /// No such live product, location or stock level.
     NotFound,
+    /// The input is invalid; [`Error::field`] names the field.
     ValidationError,
+    /// Not enough available stock for a remove, reserve or transfer.
     InsufficientStock,
+    /// Not enough reserved for an unreserve or commit.
     InsufficientReserved,
+    /// A live product already has this SKU.
     DuplicateSku,
     /// The request contradicts current state: a stale expected value or version, an
     /// idempotency key reused for a different request, a duplicate location.
@@ -20,6 +25,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, for surfaces that enumerate them.
     pub const ALL: [ErrorCode; 7] = [
         ErrorCode::NotFound,
         ErrorCode::ValidationError,
@@ -30,6 +36,7 @@ impl ErrorCode {
         ErrorCode::StorageError,
     ];
 
+    /// The stable machine code, e.g. `"NOT_FOUND"`.
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::NotFound => "NOT_FOUND",
@@ -54,15 +61,21 @@ impl fmt::Display for ErrorCode {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[error("{code}: {message}")]
 pub struct Error {
+    /// The stable machine code.
     pub code: ErrorCode,
+    /// A human-readable explanation.
     pub message: String,
+    /// The input field at fault, where there is one.
     pub field: Option<String>,
+    /// Inside a batch: the index of the failing operation.
     pub index: Option<usize>,
 }
 
+/// The engine's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// An error with a code and message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Error {
             code,
@@ -72,6 +85,7 @@ impl Error {
         }
     }
 
+    /// A VALIDATION_ERROR about `field`.
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
         Error {
             field: Some(field.to_owned()),
@@ -79,14 +93,17 @@ impl Error {
         }
     }
 
+    /// A NOT_FOUND error for `what`.
     pub fn not_found(what: impl fmt::Display) -> Self {
         Error::new(ErrorCode::NotFound, format!("{what} not found"))
     }
 
+    /// A CONFLICT error.
     pub fn conflict(message: impl Into<String>) -> Self {
         Error::new(ErrorCode::Conflict, message)
     }
 
+    /// A STORAGE_ERROR.
     pub fn storage(message: impl Into<String>) -> Self {
         Error::new(ErrorCode::StorageError, message)
     }

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! # inventory
 //!
 //! An embeddable inventory engine on SQLite: products, stock levels per location, and an
@@ -107,6 +108,7 @@ impl Inventory {
         Self::open_with(path, Options::default())
     }
 
+    /// Opens with explicit [`Options`]: an injected clock, durability, pool size, busy timeout.
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Self> {
         Ok(Inventory {
             store: Arc::new(Store::open(path.as_ref(), options)?),
@@ -126,6 +128,7 @@ impl Inventory {
         self.store.submit(command, key.map(str::to_owned))
     }
 
+    /// Creates a product; its initial quantity becomes an IN movement.
     pub fn create_product(&self, new: NewProduct) -> Result<ProductWithStock> {
         match self.execute(Command::CreateProduct(new))? {
             Outcome::ProductCreated(p) => Ok(*p),
@@ -160,6 +163,7 @@ impl Inventory {
         .map(drop)
     }
 
+    /// Creates a location explicitly (locations are also created on first use).
     pub fn create_location(&self, name: &str) -> Result<Location> {
         match self.execute(Command::CreateLocation {
             name: name.to_owned(),
@@ -190,21 +194,27 @@ impl Inventory {
             .ok_or_else(|| Error::storage("internal error: no level returned"))
     }
 
+    /// Puts units on hand. `op` must be an add.
     pub fn add_stock(&self, op: StockOp) -> Result<StockLevel> {
         self.one_level(OpKind::Add, op)
     }
+    /// Takes available units off hand. `op` must be a remove.
     pub fn remove_stock(&self, op: StockOp) -> Result<StockLevel> {
         self.one_level(OpKind::Remove, op)
     }
+    /// Holds available units, for `op.reference` if given. `op` must be a reserve.
     pub fn reserve_stock(&self, op: StockOp) -> Result<StockLevel> {
         self.one_level(OpKind::Reserve, op)
     }
+    /// Releases reserved units. `op` must be an unreserve.
     pub fn unreserve_stock(&self, op: StockOp) -> Result<StockLevel> {
         self.one_level(OpKind::Unreserve, op)
     }
+    /// Fulfils a reservation: on_hand and reserved both drop. `op` must be a commit.
     pub fn commit_reservation(&self, op: StockOp) -> Result<StockLevel> {
         self.one_level(OpKind::Commit, op)
     }
+    /// Sets on_hand at a location to a counted value. `op` must be a count.
     pub fn count_stock(&self, op: StockOp) -> Result<StockLevel> {
         self.one_level(OpKind::Count, op)
     }
@@ -252,11 +262,13 @@ impl Inventory {
         Ok(())
     }
 
+    /// A live product with its stock; NOT_FOUND for unknown or archived ids.
     pub fn get_product(&self, id: Uuid) -> Result<ProductWithStock> {
         self.release_expired(Some(id))?;
         self.store.read(|c| read::product_with_stock(c, id))
     }
 
+    /// A page of live products, filtered by `query`.
     pub fn list_products(&self, query: &ProductQuery) -> Result<Vec<Product>> {
         if query.low_stock {
             self.release_expired(None)?;
@@ -292,6 +304,7 @@ impl Inventory {
         self.store.wait_for_change(after, timeout)
     }
 
+    /// Every location with its totals over live products, by name.
     pub fn list_locations(&self) -> Result<Vec<Location>> {
         self.release_expired(None)?;
         self.store.read(read::locations)

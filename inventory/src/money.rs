@@ -32,6 +32,7 @@ impl<'de> serde::Deserialize<'de> for Price {
 }
 
 impl Price {
+    /// Validates a decimal as a price.
     pub fn new(value: Decimal) -> Result<Self> {
         if value.is_sign_negative() && !value.is_zero() {
             return Err(Error::validation("price", "price must not be negative"));
@@ -67,6 +68,7 @@ impl Price {
         Price::new(Decimal::from_str(text).map_err(|_| bad())?)
     }
 
+    /// The exact decimal.
     pub fn value(self) -> Decimal {
         self.0
     }

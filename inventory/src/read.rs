@@ -14,15 +14,19 @@ use uuid::Uuid;
 
 /// Default and largest page of products or movements.
 pub const DEFAULT_PAGE: i64 = 10;
+/// Largest page of products or movements.
 pub const MAX_PAGE: i64 = 100;
 /// Default and largest page of the change feed.
 pub const DEFAULT_CHANGES_PAGE: i64 = 100;
+/// Largest page of the change feed.
 pub const MAX_CHANGES_PAGE: i64 = 1000;
 
 /// Filters and page of `list_products`. Products come in creation order (their v7 ids).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProductQuery {
+    /// Page size: 1 to [`MAX_PAGE`], default [`DEFAULT_PAGE`].
     pub limit: Option<i64>,
+    /// Products to skip.
     pub offset: Option<i64>,
     /// Only products whose available total is at or below their reorder point.
     pub low_stock: bool,
@@ -33,12 +37,15 @@ pub struct ProductQuery {
 /// A page of a product's history, newest first: by limit/offset, or by sequence cursor.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MovementQuery {
+    /// Page size: 1 to [`MAX_PAGE`], default [`DEFAULT_PAGE`].
     pub limit: Option<i64>,
+    /// Movements to skip.
     pub offset: Option<i64>,
     /// Only movements with a sequence number above this.
     pub after: Option<i64>,
     /// Only movements with a sequence number below this: pass the last `seq` of a page to get the next.
     pub before: Option<i64>,
+    /// Only movements at this location.
     pub location: Option<String>,
 }
 

@@ -33,7 +33,9 @@ pub enum Durability {
 /// How to open a database.
 #[derive(Clone)]
 pub struct Options {
+    /// The engine's notion of now (inject a [`ManualClock`](crate::ManualClock) in tests).
     pub clock: Arc<dyn Clock>,
+    /// How hard commits are pushed to disk.
     pub durability: Durability,
     /// Most pooled read connections.
     pub readers: u32,

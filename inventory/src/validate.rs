@@ -2,12 +2,19 @@
 
 use crate::error::{Error, Result};
 
+/// Longest product name, in characters.
 pub const MAX_NAME: usize = 255;
+/// Longest SKU, in characters.
 pub const MAX_SKU: usize = 100;
+/// Longest description, in characters.
 pub const MAX_DESCRIPTION: usize = 4096;
+/// Longest location name, in characters.
 pub const MAX_LOCATION: usize = 255;
+/// Longest reference, in characters.
 pub const MAX_REFERENCE: usize = 255;
+/// Longest notes, in characters.
 pub const MAX_NOTES: usize = 4096;
+/// Longest idempotency key, in characters.
 pub const MAX_IDEMPOTENCY_KEY: usize = 255;
 /// No quantity in a request, and no balance, may exceed this (10^12 units). Checked
 /// arithmetic against it means a balance can never wrap.
