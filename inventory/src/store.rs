@@ -206,12 +206,13 @@ impl Store {
         let mut results = Vec::with_capacity(group.len());
         for p in group {
             let now = self.clock.now();
-            tx.execute_batch("SAVEPOINT command")?;
+            let run = |sql: &str| tx.prepare_cached(sql).and_then(|mut s| s.execute([]));
+            run("SAVEPOINT command")?;
             let result = apply::execute(&tx, &p.command, p.key.as_deref(), now);
             if result.is_err() {
-                tx.execute_batch("ROLLBACK TO command")?;
+                run("ROLLBACK TO command")?;
             }
-            tx.execute_batch("RELEASE command")?;
+            run("RELEASE command")?;
             results.push(result);
         }
         tx.commit()?;
