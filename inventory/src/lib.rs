@@ -252,40 +252,52 @@ impl Inventory {
         }
     }
 
-    /// Reads see no expired reservation: if `product` (or, for `None`, any product) has one,
-    /// it is released through the write path first.
-    fn release_expired(&self, product: Option<Uuid>) -> Result<()> {
+    /// Runs a read that must see no expired reservation of `product` (or, for `None`, of any
+    /// product). The check and the read share one pooled connection; if something is due, it
+    /// is released through the write path first and the read runs again.
+    fn read_fresh<T>(
+        &self,
+        product: Option<Uuid>,
+        read: impl Fn(&rusqlite::Connection) -> Result<T>,
+    ) -> Result<T> {
         let now = self.store.clock.now();
-        if self.store.read(|c| ledger::any_due(c, product, now))? {
-            self.expire_reservations()?;
+        let first = self
+            .store
+            .read(|c| match ledger::any_due(c, product, now)? {
+                true => Ok(None),
+                false => read(c).map(Some),
+            })?;
+        match first {
+            Some(value) => Ok(value),
+            None => {
+                self.expire_reservations()?;
+                self.store.read(read)
+            }
         }
-        Ok(())
     }
 
     /// A live product with its stock; NOT_FOUND for unknown or archived ids.
     pub fn get_product(&self, id: Uuid) -> Result<ProductWithStock> {
-        self.release_expired(Some(id))?;
-        self.store.read(|c| read::product_with_stock(c, id))
+        self.read_fresh(Some(id), |c| read::product_with_stock(c, id))
     }
 
     /// A page of live products, filtered by `query`.
     pub fn list_products(&self, query: &ProductQuery) -> Result<Vec<Product>> {
         if query.low_stock {
-            self.release_expired(None)?;
+            self.read_fresh(None, |c| read::list_products(c, query))
+        } else {
+            self.store.read(|c| read::list_products(c, query))
         }
-        self.store.read(|c| read::list_products(c, query))
     }
 
     /// The product's stock: totals over all locations, plus one level per location.
     pub fn get_inventory(&self, id: Uuid) -> Result<StockSummary> {
-        self.release_expired(Some(id))?;
-        self.store.read(|c| read::stock_summary(c, id))
+        self.read_fresh(Some(id), |c| read::stock_summary(c, id))
     }
 
     /// The product's stock at one location; NOT_FOUND if it never had stock there.
     pub fn get_stock_level(&self, id: Uuid, location: &str) -> Result<StockLevel> {
-        self.release_expired(Some(id))?;
-        self.store.read(|c| read::stock_level(c, id, location))
+        self.read_fresh(Some(id), |c| read::stock_level(c, id, location))
     }
 
     /// A product's movements, newest first.
@@ -306,21 +318,17 @@ impl Inventory {
 
     /// Every location with its totals over live products, by name.
     pub fn list_locations(&self) -> Result<Vec<Location>> {
-        self.release_expired(None)?;
-        self.store.read(read::locations)
+        self.read_fresh(None, read::locations)
     }
 
     /// Open reservations of a product.
     pub fn list_reservations(&self, id: Uuid) -> Result<Vec<Reservation>> {
-        self.release_expired(Some(id))?;
-        self.store.read(|c| read::reservations_of_product(c, id))
+        self.read_fresh(Some(id), |c| read::reservations_of_product(c, id))
     }
 
     /// Open reservations held under `reference`, across products.
     pub fn reservations_by_reference(&self, reference: &str) -> Result<Vec<Reservation>> {
-        self.release_expired(None)?;
-        self.store
-            .read(|c| read::reservations_by_reference(c, reference))
+        self.read_fresh(None, |c| read::reservations_by_reference(c, reference))
     }
 
     /// Proves the caches against the ledger and checks the file's integrity.
