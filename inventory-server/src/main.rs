@@ -1,0 +1,103 @@
+//! inventory-server: the seed's REST API over the inventory engine, on a tiny_http worker pool.
+//! Routes map to engine calls and engine values to JSON; every business rule is the engine's.
+
+mod app;
+mod config;
+mod dispatch;
+mod errors;
+mod handlers;
+mod http;
+mod input;
+mod json;
+mod logging;
+mod openapi;
+mod pool;
+mod routes;
+mod shutdown;
+mod sse;
+mod sweep;
+
+use app::{App, StreamSlots};
+use clap::Parser;
+use config::Config;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+fn main() -> ExitCode {
+    let config = Config::parse();
+    logging::init(config.log_format);
+    match run(&config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!(%message, "inventory-server failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(config: &Config) -> Result<(), String> {
+    let (db, warning) = config.db_path();
+    if let Some(warning) = warning {
+        tracing::warn!(%warning);
+    }
+    let options = inventory::Options {
+        durability: config.durability.into(),
+        ..inventory::Options::default()
+    };
+    let inv = inventory::Inventory::open_with(&db, options)
+        .map_err(|e| format!("cannot open {}: {}", db.display(), e.message))?;
+
+    let listener = pool::listen(&config.addr, config.io_timeout())
+        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+    let server = Arc::new(
+        tiny_http::Server::from_listener(listener.listener, None)
+            .map_err(|e| format!("cannot start the HTTP server: {e}"))?,
+    );
+    let app = Arc::new(App {
+        inv,
+        max_body: config.max_body_bytes,
+        shutting_down: Arc::new(AtomicBool::new(false)),
+        streams: StreamSlots::new(config.max_streams),
+    });
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
+    let workers = pool::start_workers(config.workers(), &server, &app, grace);
+    let sweeper = sweep::start(
+        Arc::clone(&app),
+        Duration::from_secs(config.sweep_interval_secs),
+    );
+    tracing::info!(
+        addr = %listener.addr,
+        db = %db.display(),
+        workers = workers.len(),
+        durability = ?config.durability,
+        "listening"
+    );
+
+    let signal = shutdown::wait_for_signal().map_err(|e| format!("cannot watch signals: {e}"))?;
+    tracing::info!(
+        signal,
+        "shutting down: no new connections, finishing requests in flight"
+    );
+    app.shutting_down.store(true, Ordering::SeqCst);
+    // Shutting the listening socket down makes tiny_http's accept fail, which ends its accept loop.
+    if let Err(e) = listener.control.shutdown(std::net::Shutdown::Read) {
+        tracing::warn!(error = %e, "cannot stop the listener");
+    }
+    for worker in workers {
+        let _ = worker.join();
+    }
+    sweeper.thread().unpark();
+    let _ = sweeper.join();
+    let deadline = Instant::now() + grace;
+    while app.streams.open() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(server);
+    app.inv
+        .checkpoint()
+        .map_err(|e| format!("checkpoint at shutdown failed: {}", e.message))?;
+    tracing::info!("stopped");
+    Ok(())
+}

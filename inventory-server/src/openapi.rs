@@ -1,0 +1,3 @@
+pub fn document_bytes() -> &'static [u8] {
+    b"{}"
+}

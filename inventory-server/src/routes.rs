@@ -1,0 +1,146 @@
+//! The route table: every path, its methods and their handlers. The router, the 405 Allow
+//! header and the OpenAPI consistency test all read this one table.
+
+use crate::app::App;
+use crate::errors::ApiError;
+use crate::handlers::{events, locations, products, stock, system};
+use crate::http::{Reply, Req};
+
+pub type Handler = fn(&App, &mut Req) -> Result<Reply, ApiError>;
+
+pub struct Route {
+    pub path: &'static str,
+    pub methods: &'static [(&'static str, Handler)],
+}
+
+/// The path whose GET also serves Server-Sent Events (`Accept: text/event-stream`).
+pub const EVENTS_PATH: &str = "/api/events";
+
+pub const ROUTES: &[Route] = &[
+    Route {
+        path: "/health",
+        methods: &[("GET", system::health)],
+    },
+    Route {
+        path: "/openapi.json",
+        methods: &[("GET", system::openapi)],
+    },
+    Route {
+        path: "/api/products",
+        methods: &[("GET", products::list), ("POST", products::create)],
+    },
+    Route {
+        path: "/api/products/{id}",
+        methods: &[
+            ("GET", products::get),
+            ("PUT", products::update),
+            ("DELETE", products::delete),
+        ],
+    },
+    Route {
+        path: "/api/products/{id}/inventory",
+        methods: &[("GET", products::inventory)],
+    },
+    Route {
+        path: "/api/products/{id}/transactions",
+        methods: &[("GET", products::transactions)],
+    },
+    Route {
+        path: "/api/products/{id}/reservations",
+        methods: &[("GET", products::reservations)],
+    },
+    Route {
+        path: "/api/products/{id}/stock/add",
+        methods: &[("POST", stock::add)],
+    },
+    Route {
+        path: "/api/products/{id}/stock/remove",
+        methods: &[("POST", stock::remove)],
+    },
+    Route {
+        path: "/api/products/{id}/stock/reserve",
+        methods: &[("POST", stock::reserve)],
+    },
+    Route {
+        path: "/api/products/{id}/stock/unreserve",
+        methods: &[("POST", stock::unreserve)],
+    },
+    Route {
+        path: "/api/products/{id}/stock/commit",
+        methods: &[("POST", stock::commit)],
+    },
+    Route {
+        path: "/api/products/{id}/stock/transfer",
+        methods: &[("POST", stock::transfer)],
+    },
+    Route {
+        path: "/api/products/{id}/stock/count",
+        methods: &[("POST", stock::count)],
+    },
+    Route {
+        path: "/api/stock/batch",
+        methods: &[("POST", stock::batch)],
+    },
+    Route {
+        path: "/api/locations",
+        methods: &[("GET", locations::list), ("POST", locations::create)],
+    },
+    Route {
+        path: "/api/reservations",
+        methods: &[("GET", locations::by_reference)],
+    },
+    Route {
+        path: EVENTS_PATH,
+        methods: &[("GET", events::page)],
+    },
+];
+
+pub struct Router(matchit::Router<&'static Route>);
+
+pub enum Found {
+    Handler {
+        route: &'static Route,
+        handler: Handler,
+        params: Vec<(String, String)>,
+    },
+    WrongMethod(String),
+    Missing,
+}
+
+impl Router {
+    pub fn new() -> Router {
+        let mut router = matchit::Router::new();
+        for route in ROUTES {
+            router
+                .insert(route.path, route)
+                .expect("route paths are distinct and well formed");
+        }
+        Router(router)
+    }
+
+    pub fn find(&self, method: &str, path: &str) -> Found {
+        let Ok(matched) = self.0.at(path) else {
+            return Found::Missing;
+        };
+        let route: &'static Route = matched.value;
+        match route.methods.iter().find(|(m, _)| *m == method) {
+            Some((_, handler)) => Found::Handler {
+                route,
+                handler: *handler,
+                params: matched
+                    .params
+                    .iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect(),
+            },
+            None => Found::WrongMethod(
+                route
+                    .methods
+                    .iter()
+                    .map(|(m, _)| *m)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        }
+    }
+}
