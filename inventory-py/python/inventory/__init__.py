@@ -1,0 +1,64 @@
+"""An embeddable inventory engine: products, stock per location and an audit ledger in one
+SQLite file, used in-process from Python.
+
+>>> import inventory
+>>> from decimal import Decimal
+>>> with inventory.Inventory("shop.db") as inv:  # doctest: +SKIP
+...     p = inv.create_product(name="Laptop", sku="LAP001", price=Decimal("1500.00"),
+...                            location="Warehouse A", initial_quantity=50)
+...     inv.reserve_stock(p.id, 10, reference="ORDER-456").available
+40
+
+Every database call releases the GIL, and one ``Inventory`` may be shared by many threads.
+Errors are ``InventoryError`` subclasses chosen by the engine's error code (``.code``).
+"""
+
+from ._inventory import (
+    DEFAULT_LOCATION,
+    IDEMPOTENCY_TTL_HOURS,
+    ChangeFeed,
+    ChangePage,
+    ConflictError,
+    DuplicateSkuError,
+    InsufficientReservedError,
+    InsufficientStockError,
+    Inventory,
+    InventoryError,
+    Location,
+    Movement,
+    NotFoundError,
+    Product,
+    ProductWithStock,
+    Reservation,
+    StockLevel,
+    StockSummary,
+    StorageError,
+    ValidationError,
+    VerifyReport,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_LOCATION",
+    "IDEMPOTENCY_TTL_HOURS",
+    "ChangeFeed",
+    "ChangePage",
+    "ConflictError",
+    "DuplicateSkuError",
+    "InsufficientReservedError",
+    "InsufficientStockError",
+    "Inventory",
+    "InventoryError",
+    "Location",
+    "Movement",
+    "NotFoundError",
+    "Product",
+    "ProductWithStock",
+    "Reservation",
+    "StockLevel",
+    "StockSummary",
+    "StorageError",
+    "ValidationError",
+    "VerifyReport",
+]

@@ -1,0 +1,405 @@
+"""Type stub of the compiled module; checked against it by `python -m mypy.stubtest`."""
+
+import os
+from datetime import datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Iterator, List, Literal, Optional, Tuple, TypedDict, Union, final, overload
+
+__all__ = [
+    "ChangeFeed",
+    "ChangePage",
+    "ConflictError",
+    "DEFAULT_LOCATION",
+    "DuplicateSkuError",
+    "IDEMPOTENCY_TTL_HOURS",
+    "InsufficientReservedError",
+    "InsufficientStockError",
+    "Inventory",
+    "InventoryError",
+    "Location",
+    "Movement",
+    "NotFoundError",
+    "Product",
+    "ProductWithStock",
+    "Reservation",
+    "StockLevel",
+    "StockSummary",
+    "StorageError",
+    "ValidationError",
+    "VerifyReport",
+]
+
+DEFAULT_LOCATION: str
+IDEMPOTENCY_TTL_HOURS: int
+
+_Price = Union[Decimal, int, str]
+
+class _BatchOp(TypedDict, total=False):
+    op: Literal["add", "remove", "reserve", "unreserve", "commit", "transfer", "count"]
+    product_id: str
+    quantity: Optional[int]
+    counted: int
+    location: Optional[str]
+    from_location: Optional[str]
+    to_location: str
+    reference: Optional[str]
+    notes: Optional[str]
+    expires_in_seconds: Optional[int]
+    expires_at: Optional[datetime]
+    release_remainder: bool
+    expected_available: Optional[int]
+    expected_quantity: Optional[int]
+
+class InventoryError(Exception):
+    code: Optional[str]
+    message: Optional[str]
+    field: Optional[str]
+    index: Optional[int]
+
+class NotFoundError(InventoryError): ...
+class ValidationError(InventoryError, ValueError): ...
+class InsufficientStockError(InventoryError): ...
+class InsufficientReservedError(InsufficientStockError): ...
+class DuplicateSkuError(InventoryError): ...
+class ConflictError(InventoryError): ...
+class StorageError(InventoryError): ...
+
+@final
+class Product:
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def sku(self) -> str: ...
+    @property
+    def price(self) -> Decimal: ...
+    @property
+    def location(self) -> str: ...
+    @property
+    def reorder_point(self) -> Optional[int]: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+@final
+class StockLevel:
+    @property
+    def id(self) -> str: ...
+    @property
+    def product_id(self) -> str: ...
+    @property
+    def location(self) -> str: ...
+    @property
+    def quantity(self) -> int: ...
+    @property
+    def on_hand(self) -> int: ...
+    @property
+    def reserved(self) -> int: ...
+    @property
+    def available(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+@final
+class StockSummary:
+    @property
+    def id(self) -> str: ...
+    @property
+    def product_id(self) -> str: ...
+    @property
+    def location(self) -> str: ...
+    @property
+    def quantity(self) -> int: ...
+    @property
+    def on_hand(self) -> int: ...
+    @property
+    def reserved(self) -> int: ...
+    @property
+    def available(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+    @property
+    def locations(self) -> List[StockLevel]: ...
+
+@final
+class ProductWithStock:
+    @property
+    def product(self) -> Product: ...
+    @property
+    def inventory(self) -> StockSummary: ...
+
+@final
+class Movement:
+    @property
+    def seq(self) -> int: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def inventory_id(self) -> str: ...
+    @property
+    def product_id(self) -> str: ...
+    @property
+    def location(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def quantity(self) -> int: ...
+    @property
+    def on_hand_after(self) -> int: ...
+    @property
+    def reserved_after(self) -> int: ...
+    @property
+    def reference(self) -> Optional[str]: ...
+    @property
+    def notes(self) -> Optional[str]: ...
+    @property
+    def transfer_id(self) -> Optional[str]: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+@final
+class Location:
+    @property
+    def name(self) -> str: ...
+    @property
+    def on_hand(self) -> int: ...
+    @property
+    def reserved(self) -> int: ...
+    @property
+    def available(self) -> int: ...
+    @property
+    def products(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+@final
+class Reservation:
+    @property
+    def id(self) -> str: ...
+    @property
+    def product_id(self) -> str: ...
+    @property
+    def location(self) -> str: ...
+    @property
+    def reference(self) -> str: ...
+    @property
+    def quantity(self) -> int: ...
+    @property
+    def expires_at(self) -> Optional[datetime]: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+@final
+class VerifyReport:
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def problems(self) -> List[str]: ...
+
+@final
+class ChangePage:
+    @property
+    def movements(self) -> List[Movement]: ...
+    @property
+    def next_after(self) -> int: ...
+
+@final
+class ChangeFeed:
+    def __iter__(self) -> Iterator[Movement]: ...
+    def __next__(self) -> Movement: ...
+    @property
+    def after(self) -> int: ...
+
+@final
+class Inventory:
+    def __new__(
+        cls,
+        path: Union[str, os.PathLike[str]],
+        *,
+        durability: Literal["full", "normal"] = "full",
+    ) -> Inventory: ...
+    def close(self) -> None: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def path(self) -> str: ...
+    def __enter__(self) -> Inventory: ...
+    def __exit__(
+        self,
+        *_exc: Union[type[BaseException], BaseException, TracebackType, None],
+    ) -> bool: ...
+    def create_product(
+        self,
+        *,
+        name: str,
+        sku: str,
+        price: _Price,
+        description: str = "",
+        location: Optional[str] = None,
+        initial_quantity: int = 0,
+        reorder_point: Optional[int] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Product: ...
+    def get_product(self, id: str) -> ProductWithStock: ...
+    def list_products(
+        self,
+        limit: int = 10,
+        offset: int = 0,
+        *,
+        low_stock: bool = False,
+        q: Optional[str] = None,
+    ) -> List[Product]: ...
+    def update_product(
+        self,
+        id: str,
+        *,
+        name: Optional[str] = None,
+        description: Optional[str] = None,
+        price: Optional[_Price] = None,
+        reorder_point: Optional[int] = ...,
+        expected_version: Optional[int] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Product: ...
+    def delete_product(
+        self,
+        id: str,
+        *,
+        expected_version: Optional[int] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> None: ...
+    def create_location(self, name: str, *, idempotency_key: Optional[str] = None) -> Location: ...
+    def list_locations(self) -> List[Location]: ...
+    def add_stock(
+        self,
+        id: str,
+        quantity: int,
+        *,
+        reference: Optional[str] = None,
+        notes: Optional[str] = None,
+        location: Optional[str] = None,
+        expected_available: Optional[int] = None,
+        expected_quantity: Optional[int] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> StockLevel: ...
+    def remove_stock(
+        self,
+        id: str,
+        quantity: int,
+        *,
+        reference: Optional[str] = None,
+        notes: Optional[str] = None,
+        location: Optional[str] = None,
+        expected_available: Optional[int] = None,
+        expected_quantity: Optional[int] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> StockLevel: ...
+    def reserve_stock(
+        self,
+        id: str,
+        quantity: int,
+        *,
+        reference: Optional[str] = None,
+        notes: Optional[str] = None,
+        location: Optional[str] = None,
+        expires_in_seconds: Optional[int] = None,
+        expires_at: Optional[datetime] = None,
+        expected_available: Optional[int] = None,
+        expected_quantity: Optional[int] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> StockLevel: ...
+    def unreserve_stock(
+        self,
+        id: str,
+        quantity: Optional[int] = None,
+        *,
+        reference: Optional[str] = None,
+        notes: Optional[str] = None,
+        location: Optional[str] = None,
+        expected_available: Optional[int] = None,
+        expected_quantity: Optional[int] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> StockLevel: ...
+    def commit_reservation(
+        self,
+        id: str,
+        reference: str,
+        *,
+        quantity: Optional[int] = None,
+        location: Optional[str] = None,
+        release_remainder: bool = False,
+        notes: Optional[str] = None,
+        expected_available: Optional[int] = None,
+        expected_quantity: Optional[int] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> StockLevel: ...
+    def transfer_stock(
+        self,
+        id: str,
+        quantity: int,
+        *,
+        to_location: str,
+        from_location: Optional[str] = None,
+        reference: Optional[str] = None,
+        notes: Optional[str] = None,
+        expected_available: Optional[int] = None,
+        expected_quantity: Optional[int] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Tuple[StockLevel, StockLevel]: ...
+    def count_stock(
+        self,
+        id: str,
+        counted: int,
+        *,
+        location: Optional[str] = None,
+        reference: Optional[str] = None,
+        notes: Optional[str] = None,
+        expected_available: Optional[int] = None,
+        expected_quantity: Optional[int] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> StockLevel: ...
+    def batch(
+        self, operations: List[_BatchOp], *, idempotency_key: Optional[str] = None
+    ) -> List[List[StockLevel]]: ...
+    def expire_reservations(self) -> int: ...
+    @overload
+    def get_inventory(self, id: str, location: None = None) -> StockSummary: ...
+    @overload
+    def get_inventory(self, id: str, location: str) -> StockLevel: ...
+    def list_transactions(
+        self,
+        id: str,
+        limit: int = 10,
+        offset: int = 0,
+        *,
+        location: Optional[str] = None,
+        after: Optional[int] = None,
+        before: Optional[int] = None,
+    ) -> List[Movement]: ...
+    def list_reservations(self, id: str) -> List[Reservation]: ...
+    def reservations_by_reference(self, reference: str) -> List[Reservation]: ...
+    def changes(self, after: int = 0, limit: int = 100) -> ChangePage: ...
+    def iter_changes(
+        self,
+        after: int = 0,
+        *,
+        limit: int = 100,
+        follow: bool = False,
+        timeout: Optional[float] = None,
+    ) -> ChangeFeed: ...
+    def verify(self) -> VerifyReport: ...
+    def health(self) -> None: ...
+    def checkpoint(self) -> None: ...
+    def now(self) -> datetime: ...

@@ -1,0 +1,466 @@
+//! Python values out: immutable classes over the engine's own result structs. Each wraps the
+//! engine value unchanged and converts a field only when it is read, so a result crosses into
+//! Python cheaply (this keeps the GIL-held part of every call short).
+//!
+//! Ids are `str`, prices `decimal.Decimal`, timestamps timezone-aware `datetime` in UTC.
+
+use pyo3::IntoPyObjectExt;
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+/// `repr()` of a value as Python writes it (quotes and escapes included).
+fn r<'py, T: IntoPyObject<'py>>(py: Python<'py>, value: T) -> PyResult<String> {
+    Ok(value.into_bound_py_any(py)?.repr()?.to_string())
+}
+
+/// A catalogue entry.
+#[pyclass(frozen, eq, module = "inventory")]
+#[derive(PartialEq)]
+pub struct Product(pub(crate) inventory::Product);
+
+#[pymethods]
+impl Product {
+    #[getter]
+    fn id(&self) -> String {
+        self.0.id.to_string()
+    }
+    #[getter]
+    fn name(&self) -> &str {
+        &self.0.name
+    }
+    #[getter]
+    fn description(&self) -> &str {
+        &self.0.description
+    }
+    #[getter]
+    fn sku(&self) -> &str {
+        &self.0.sku
+    }
+    #[getter]
+    fn price(&self) -> inventory::Decimal {
+        self.0.price.value()
+    }
+    /// The product's own location: stock operations that name no location act here.
+    #[getter]
+    fn location(&self) -> &str {
+        &self.0.location
+    }
+    #[getter]
+    fn reorder_point(&self) -> Option<i64> {
+        self.0.reorder_point
+    }
+    /// Bumped by every update; pass it as `expected_version` for a compare-and-set.
+    #[getter]
+    fn version(&self) -> i64 {
+        self.0.version
+    }
+    #[getter]
+    fn created_at(&self) -> inventory::DateTime<inventory::Utc> {
+        self.0.created_at
+    }
+    #[getter]
+    fn updated_at(&self) -> inventory::DateTime<inventory::Utc> {
+        self.0.updated_at
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let p = &self.0;
+        Ok(format!(
+            "Product(id={}, sku={}, name={}, price={}, location={}, version={})",
+            r(py, p.id.to_string())?,
+            r(py, &p.sku)?,
+            r(py, &p.name)?,
+            r(py, p.price.value())?,
+            r(py, &p.location)?,
+            p.version
+        ))
+    }
+}
+
+/// The stock of one product at one location. `quantity` is on hand, as in the seed's API.
+#[pyclass(frozen, eq, module = "inventory")]
+#[derive(PartialEq)]
+pub struct StockLevel(pub(crate) inventory::StockLevel);
+
+#[pymethods]
+impl StockLevel {
+    /// The level's own id (the seed's inventory id).
+    #[getter]
+    fn id(&self) -> String {
+        self.0.id.to_string()
+    }
+    #[getter]
+    fn product_id(&self) -> String {
+        self.0.product_id.to_string()
+    }
+    #[getter]
+    fn location(&self) -> &str {
+        &self.0.location
+    }
+    /// On hand: the seed's name for it.
+    #[getter]
+    fn quantity(&self) -> i64 {
+        self.0.on_hand
+    }
+    #[getter]
+    fn on_hand(&self) -> i64 {
+        self.0.on_hand
+    }
+    #[getter]
+    fn reserved(&self) -> i64 {
+        self.0.reserved
+    }
+    /// on_hand - reserved: what can still be removed or reserved.
+    #[getter]
+    fn available(&self) -> i64 {
+        self.0.available
+    }
+    #[getter]
+    fn created_at(&self) -> inventory::DateTime<inventory::Utc> {
+        self.0.created_at
+    }
+    #[getter]
+    fn updated_at(&self) -> inventory::DateTime<inventory::Utc> {
+        self.0.updated_at
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let l = &self.0;
+        Ok(format!(
+            "StockLevel(product_id={}, location={}, on_hand={}, reserved={}, available={})",
+            r(py, l.product_id.to_string())?,
+            r(py, &l.location)?,
+            l.on_hand,
+            l.reserved,
+            l.available
+        ))
+    }
+}
+
+/// A product's stock over all its locations: totals, plus one `StockLevel` per location.
+/// `id`, `location` and `created_at` are those of the product's own location.
+#[pyclass(frozen, eq, module = "inventory")]
+#[derive(PartialEq)]
+pub struct StockSummary(pub(crate) inventory::StockSummary);
+
+#[pymethods]
+impl StockSummary {
+    #[getter]
+    fn id(&self) -> String {
+        self.0.id.to_string()
+    }
+    #[getter]
+    fn product_id(&self) -> String {
+        self.0.product_id.to_string()
+    }
+    /// The product's own location.
+    #[getter]
+    fn location(&self) -> &str {
+        &self.0.location
+    }
+    /// Total on hand over all locations.
+    #[getter]
+    fn quantity(&self) -> i64 {
+        self.0.on_hand
+    }
+    #[getter]
+    fn on_hand(&self) -> i64 {
+        self.0.on_hand
+    }
+    #[getter]
+    fn reserved(&self) -> i64 {
+        self.0.reserved
+    }
+    #[getter]
+    fn available(&self) -> i64 {
+        self.0.available
+    }
+    #[getter]
+    fn created_at(&self) -> inventory::DateTime<inventory::Utc> {
+        self.0.created_at
+    }
+    #[getter]
+    fn updated_at(&self) -> inventory::DateTime<inventory::Utc> {
+        self.0.updated_at
+    }
+    /// One level per location the product has stocked, ordered by location name.
+    #[getter]
+    fn locations<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.0.locations.iter().cloned().map(StockLevel))
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let s = &self.0;
+        Ok(format!(
+            "StockSummary(product_id={}, on_hand={}, reserved={}, available={}, locations={})",
+            r(py, s.product_id.to_string())?,
+            s.on_hand,
+            s.reserved,
+            s.available,
+            r(
+                py,
+                s.locations.iter().map(|l| l.location.as_str()).collect::<Vec<_>>()
+            )?
+        ))
+    }
+}
+
+/// What `get_product` returns: the product and its stock, as the HTTP API's
+/// `{"product": ..., "inventory": ...}`.
+#[pyclass(frozen, eq, module = "inventory")]
+#[derive(PartialEq)]
+pub struct ProductWithStock(pub(crate) inventory::ProductWithStock);
+
+#[pymethods]
+impl ProductWithStock {
+    #[getter]
+    fn product(&self) -> Product {
+        Product(self.0.product.clone())
+    }
+    #[getter]
+    fn inventory(&self) -> StockSummary {
+        StockSummary(self.0.inventory.clone())
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "ProductWithStock(product={}, inventory={})",
+            self.product().__repr__(py)?,
+            self.inventory().__repr__(py)?
+        ))
+    }
+}
+
+/// One ledger entry. `type` is IN, OUT, RESERVE, UNRESERVE, COMMIT, EXPIRE, TRANSFER_OUT,
+/// TRANSFER_IN or ADJUST; `seq` is global and strictly increasing.
+#[pyclass(frozen, eq, module = "inventory")]
+#[derive(PartialEq)]
+pub struct Movement(pub(crate) inventory::Movement);
+
+#[pymethods]
+impl Movement {
+    #[getter]
+    fn seq(&self) -> i64 {
+        self.0.seq
+    }
+    #[getter]
+    fn id(&self) -> String {
+        self.0.id.to_string()
+    }
+    /// The stock level's id (the seed's inventory_id).
+    #[getter]
+    fn inventory_id(&self) -> String {
+        self.0.inventory_id.to_string()
+    }
+    #[getter]
+    fn product_id(&self) -> String {
+        self.0.product_id.to_string()
+    }
+    #[getter]
+    fn location(&self) -> &str {
+        &self.0.location
+    }
+    #[getter]
+    fn r#type(&self) -> &'static str {
+        self.0.kind.as_str()
+    }
+    /// Units moved; for ADJUST, the signed change a count made to on_hand.
+    #[getter]
+    fn quantity(&self) -> i64 {
+        self.0.quantity
+    }
+    #[getter]
+    fn on_hand_after(&self) -> i64 {
+        self.0.on_hand_after
+    }
+    #[getter]
+    fn reserved_after(&self) -> i64 {
+        self.0.reserved_after
+    }
+    #[getter]
+    fn reference(&self) -> Option<&str> {
+        self.0.reference.as_deref()
+    }
+    #[getter]
+    fn notes(&self) -> Option<&str> {
+        self.0.notes.as_deref()
+    }
+    /// Shared by the TRANSFER_OUT and TRANSFER_IN halves of one transfer.
+    #[getter]
+    fn transfer_id(&self) -> Option<String> {
+        self.0.transfer_id.map(|t| t.to_string())
+    }
+    #[getter]
+    fn created_at(&self) -> inventory::DateTime<inventory::Utc> {
+        self.0.created_at
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let m = &self.0;
+        Ok(format!(
+            "Movement(seq={}, type={}, quantity={}, location={}, reference={}, on_hand_after={}, reserved_after={})",
+            m.seq,
+            r(py, m.kind.as_str())?,
+            m.quantity,
+            r(py, &m.location)?,
+            r(py, m.reference.as_deref())?,
+            m.on_hand_after,
+            m.reserved_after
+        ))
+    }
+}
+
+/// A named place that holds stock, with its totals over live products.
+#[pyclass(frozen, eq, module = "inventory")]
+#[derive(PartialEq)]
+pub struct Location(pub(crate) inventory::Location);
+
+#[pymethods]
+impl Location {
+    #[getter]
+    fn name(&self) -> &str {
+        &self.0.name
+    }
+    #[getter]
+    fn on_hand(&self) -> i64 {
+        self.0.on_hand
+    }
+    #[getter]
+    fn reserved(&self) -> i64 {
+        self.0.reserved
+    }
+    #[getter]
+    fn available(&self) -> i64 {
+        self.0.available
+    }
+    /// Live products with a stock level here.
+    #[getter]
+    fn products(&self) -> i64 {
+        self.0.products
+    }
+    #[getter]
+    fn created_at(&self) -> inventory::DateTime<inventory::Utc> {
+        self.0.created_at
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let l = &self.0;
+        Ok(format!(
+            "Location(name={}, on_hand={}, reserved={}, available={}, products={})",
+            r(py, &l.name)?,
+            l.on_hand,
+            l.reserved,
+            l.available,
+            l.products
+        ))
+    }
+}
+
+/// An open reservation: quantity held for `reference` at one product and location. An
+/// unreferenced reserve is held under the empty reference `""`.
+#[pyclass(frozen, eq, module = "inventory")]
+#[derive(PartialEq)]
+pub struct Reservation(pub(crate) inventory::Reservation);
+
+#[pymethods]
+impl Reservation {
+    #[getter]
+    fn id(&self) -> String {
+        self.0.id.to_string()
+    }
+    #[getter]
+    fn product_id(&self) -> String {
+        self.0.product_id.to_string()
+    }
+    #[getter]
+    fn location(&self) -> &str {
+        &self.0.location
+    }
+    #[getter]
+    fn reference(&self) -> &str {
+        &self.0.reference
+    }
+    #[getter]
+    fn quantity(&self) -> i64 {
+        self.0.quantity
+    }
+    #[getter]
+    fn expires_at(&self) -> Option<inventory::DateTime<inventory::Utc>> {
+        self.0.expires_at
+    }
+    #[getter]
+    fn created_at(&self) -> inventory::DateTime<inventory::Utc> {
+        self.0.created_at
+    }
+    #[getter]
+    fn updated_at(&self) -> inventory::DateTime<inventory::Utc> {
+        self.0.updated_at
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let v = &self.0;
+        Ok(format!(
+            "Reservation(reference={}, product_id={}, location={}, quantity={}, expires_at={})",
+            r(py, &v.reference)?,
+            r(py, v.product_id.to_string())?,
+            r(py, &v.location)?,
+            v.quantity,
+            r(py, v.expires_at)?
+        ))
+    }
+}
+
+/// The result of `verify()`: `ok` is True when every cached balance matches the ledger.
+#[pyclass(frozen, eq, module = "inventory")]
+#[derive(PartialEq)]
+pub struct VerifyReport(pub(crate) inventory::VerifyReport);
+
+#[pymethods]
+impl VerifyReport {
+    #[getter]
+    fn ok(&self) -> bool {
+        self.0.ok
+    }
+    #[getter]
+    fn problems(&self) -> Vec<String> {
+        self.0.problems.clone()
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "VerifyReport(ok={}, problems={})",
+            if self.0.ok { "True" } else { "False" },
+            r(py, &self.0.problems)?
+        ))
+    }
+}
+
+/// A page of the change feed. Pass `next_after` as `after` to continue.
+#[pyclass(frozen, eq, module = "inventory")]
+#[derive(PartialEq)]
+pub struct ChangePage(pub(crate) inventory::ChangePage);
+
+#[pymethods]
+impl ChangePage {
+    /// Movements of every product, oldest first.
+    #[getter]
+    fn movements<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.0.movements.iter().cloned().map(Movement))
+    }
+    #[getter]
+    fn next_after(&self) -> i64 {
+        self.0.next_after
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "ChangePage(movements=<{} movements>, next_after={})",
+            self.0.movements.len(),
+            self.0.next_after
+        )
+    }
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Product>()?;
+    m.add_class::<StockLevel>()?;
+    m.add_class::<StockSummary>()?;
+    m.add_class::<ProductWithStock>()?;
+    m.add_class::<Movement>()?;
+    m.add_class::<Location>()?;
+    m.add_class::<Reservation>()?;
+    m.add_class::<VerifyReport>()?;
+    m.add_class::<ChangePage>()?;
+    Ok(())
+}
