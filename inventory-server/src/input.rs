@@ -20,14 +20,17 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
+        // "." is the top level; "?" a position serde could not name (a syntax error).
+        let path = match e.path().to_string() {
+            p if p == "?" => ".".to_owned(),
+            p => p,
+        };
         let inner = e.into_inner();
         let message = inner.to_string();
-        // serde reports missing and unknown fields at the enclosing path; name the field itself.
+        // serde reports a missing field at the enclosing path; name the field itself. (An
+        // unknown field is already the path's last segment.)
         let field = backtick_name(&message)
-            .filter(|_| {
-                message.starts_with("missing field") || message.starts_with("unknown field")
-            })
+            .filter(|_| message.starts_with("missing field"))
             .map(|name| {
                 if path == "." {
                     name.to_owned()

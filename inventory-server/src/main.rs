@@ -1,3 +1,4 @@
+#![recursion_limit = "512"]
 //! inventory-server: the seed's REST API over the inventory engine, on a tiny_http worker pool.
 //! Routes map to engine calls and engine values to JSON; every business rule is the engine's.
 
