@@ -3,6 +3,7 @@
 //! the workers log a real listener failure themselves).
 
 use crate::config::LogFormat;
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 pub fn init(format: LogFormat) {
@@ -10,7 +11,9 @@ pub fn init(format: LogFormat) {
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tiny_http=off"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stdout);
+        .with_writer(std::io::stdout)
+        // Colour codes only for a person at a terminal; log files and collectors get plain text.
+        .with_ansi(std::io::stdout().is_terminal());
     match format {
         LogFormat::Json => builder
             .json()

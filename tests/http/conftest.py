@@ -1,0 +1,165 @@
+"""Starts the real inventory-server binary on a free port with a temporary database.
+
+The binary is $INVENTORY_SERVER_BIN (run.sh builds the release binary and sets it). The server
+is told to listen on port 0 and the bound address is read from its "listening" log line, so
+tests never race for a port.
+"""
+
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+import requests
+
+BIN = os.environ.get("INVENTORY_SERVER_BIN", "target/release/inventory-server")
+
+
+class Server:
+    def __init__(self, tmp_path, *args, env=None, db=None):
+        self.db = db or str(tmp_path / "inventory.db")
+        self.args = args
+        self.logs = queue.Queue()
+        self.lines = []
+        full_env = dict(os.environ)
+        full_env.pop("DATABASE_URL", None)
+        full_env.update(env or {})
+        cmd = [BIN, "--addr", "127.0.0.1:0"]
+        if "--db" not in args and "INVENTORY_DB" not in (env or {}):
+            cmd += ["--db", self.db]
+        cmd += list(args)
+        self.proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+            cwd=str(tmp_path),
+            text=True,
+        )
+        threading.Thread(target=self._pump, daemon=True).start()
+        listening = self.wait_log(lambda e: e.get("message") == "listening", timeout=30)
+        self.addr = listening["addr"]
+        self.url = f"http://{self.addr}"
+        self.host, port = self.addr.rsplit(":", 1)
+        self.port = int(port)
+        self.http = requests.Session()
+
+    def _pump(self):
+        for line in self.proc.stdout:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                # --log-format text: `... INFO inventory_server: listening addr=127.0.0.1:1234 ...`
+                entry = {"raw": line}
+                m = re.search(r"\blistening addr=(\S+)", line)
+                if m:
+                    entry.update(message="listening", addr=m.group(1))
+            self.lines.append(entry)
+            self.logs.put(entry)
+
+    def wait_log(self, predicate, timeout=10):
+        """Waits for a log entry matching predicate (entries already seen included)."""
+        deadline = time.monotonic() + timeout
+        for entry in list(self.lines):
+            if predicate(entry):
+                return entry
+        while time.monotonic() < deadline:
+            try:
+                entry = self.logs.get(timeout=0.1)
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    raise AssertionError(f"server exited early: {self.lines[-5:]}")
+                continue
+            if predicate(entry):
+                return entry
+        raise AssertionError("log entry not seen")
+
+    def get(self, path, **kw):
+        return self.http.get(self.url + path, timeout=10, **kw)
+
+    def post(self, path, body=None, **kw):
+        if body is not None:
+            kw["json"] = body
+        return self.http.post(self.url + path, timeout=10, **kw)
+
+    def put(self, path, body=None, **kw):
+        if body is not None:
+            kw["json"] = body
+        return self.http.put(self.url + path, timeout=10, **kw)
+
+    def delete(self, path, **kw):
+        return self.http.delete(self.url + path, timeout=10, **kw)
+
+    def pid_status(self, key):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+        raise KeyError(key)
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise
+        return self.proc.returncode
+
+
+@pytest.fixture
+def start(tmp_path):
+    """Starts a server with extra flags; every server started is stopped at teardown."""
+    servers = []
+
+    def _start(*args, **kw):
+        s = Server(tmp_path, *args, **kw)
+        servers.append(s)
+        return s
+
+    yield _start
+    for s in servers:
+        if s.proc.poll() is None:
+            s.stop()
+
+
+@pytest.fixture
+def server(start):
+    return start()
+
+
+_sku = [0]
+
+
+def new_product(server, **fields):
+    """Creates a product with a fresh SKU; returns the created data."""
+    _sku[0] += 1
+    body = {
+        "name": f"Product {_sku[0]}",
+        "sku": f"SKU-{os.getpid()}-{_sku[0]}",
+        "price": 9.99,
+    }
+    body.update(fields)
+    r = server.post("/api/products", body)
+    assert r.status_code == 201, r.text
+    return r.json()["data"]
+
+
+def assert_error(r, status, code, field=None):
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert body["error"] == code, body
+    assert body["code"] == status
+    assert isinstance(body["message"], str) and body["message"]
+    assert "timestamp" in body
+    if field is not None:
+        assert body.get("field") == field, body
+        assert field.split(".")[-1].split("[")[0] in body["message"], body
+    return body
