@@ -5,8 +5,8 @@ use crate::errors::{OrRaise, invalid, to_py};
 use inventory::{Decimal, Expect, Expiry, Price, Utc, Uuid};
 use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::pybacked::PyBackedStr;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDateTime, PyFloat, PyInt, PyString, PyType};
 
 static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
@@ -41,7 +41,10 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Int {
                     py,
                     inventory::Error::new(
                         inventory::ErrorCode::ValidationError,
-                        format!("{} is out of range", value.repr().map(|r| r.to_string()).unwrap_or_default()),
+                        format!(
+                            "{} is out of range",
+                            value.repr().map(|r| r.to_string()).unwrap_or_default()
+                        ),
                     ),
                 )
             } else {
@@ -68,7 +71,11 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Money {
         let price = if value.is_instance(decimal)? {
             let d: Decimal = value.extract().map_err(|_| {
                 let shown = value.repr().map(|r| r.to_string()).unwrap_or_default();
-                invalid(py, "price", format!("price {shown} is not a finite decimal"))
+                invalid(
+                    py,
+                    "price",
+                    format!("price {shown} is not a finite decimal"),
+                )
             })?;
             Price::new(d)
         } else if value.is_instance_of::<PyString>() {
@@ -115,7 +122,9 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Instant {
                 "expires_at must be a timezone-aware datetime",
             ));
         }
-        let utc = TIMEZONE.import(py, "datetime", "timezone")?.getattr("utc")?;
+        let utc = TIMEZONE
+            .import(py, "datetime", "timezone")?
+            .getattr("utc")?;
         value
             .call_method1("astimezone", (utc,))?
             .extract()

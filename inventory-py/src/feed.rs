@@ -50,7 +50,11 @@ impl ChangeFeed {
             None => None,
             Some(t) => Some(Duration::try_from_secs_f64(t).map_err(|_| {
                 Python::attach(|py| {
-                    invalid(py, "timeout", "timeout must be a non-negative number of seconds")
+                    invalid(
+                        py,
+                        "timeout",
+                        "timeout must be a non-negative number of seconds",
+                    )
                 })
             })?),
         };

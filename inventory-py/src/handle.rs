@@ -85,7 +85,12 @@ impl Inventory {
         })
     }
 
-    fn levels(&self, py: Python<'_>, op: StockOp, key: Option<String>) -> PyResult<Vec<StockLevel>> {
+    fn levels(
+        &self,
+        py: Python<'_>,
+        op: StockOp,
+        key: Option<String>,
+    ) -> PyResult<Vec<StockLevel>> {
         match self.execute(py, Command::Stock(op), key)? {
             Outcome::Levels(levels) => Ok(levels.into_iter().map(StockLevel).collect()),
             other => Err(unexpected(other)),
@@ -172,9 +177,10 @@ impl Inventory {
         false
     }
 
-    fn __repr__(&self) -> String {
-        let state = if self.closed() { " (closed)" } else { "" };
-        format!("Inventory({:?}){state}", self.path.display().to_string())
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let state = if self.closed() { " closed" } else { "" };
+        let path = self.path().into_pyobject(py)?.repr()?;
+        Ok(format!("<Inventory {path}{state}>"))
     }
 
     // ---- products -------------------------------------------------------------------
@@ -348,7 +354,13 @@ impl Inventory {
             expected_quantity: convert::opt(expected_quantity),
             ..Extras::default()
         };
-        let op = ops::build(py, OpKind::Add, convert::product_id(py, id)?, Some(quantity.0), extras)?;
+        let op = ops::build(
+            py,
+            OpKind::Add,
+            convert::product_id(py, id)?,
+            Some(quantity.0),
+            extras,
+        )?;
         self.one_level(py, op, idempotency_key)
     }
 
@@ -376,7 +388,13 @@ impl Inventory {
             expected_quantity: convert::opt(expected_quantity),
             ..Extras::default()
         };
-        let op = ops::build(py, OpKind::Remove, convert::product_id(py, id)?, Some(quantity.0), extras)?;
+        let op = ops::build(
+            py,
+            OpKind::Remove,
+            convert::product_id(py, id)?,
+            Some(quantity.0),
+            extras,
+        )?;
         self.one_level(py, op, idempotency_key)
     }
 
@@ -410,7 +428,13 @@ impl Inventory {
             expected_quantity: convert::opt(expected_quantity),
             ..Extras::default()
         };
-        let op = ops::build(py, OpKind::Reserve, convert::product_id(py, id)?, Some(quantity.0), extras)?;
+        let op = ops::build(
+            py,
+            OpKind::Reserve,
+            convert::product_id(py, id)?,
+            Some(quantity.0),
+            extras,
+        )?;
         self.one_level(py, op, idempotency_key)
     }
 
@@ -518,7 +542,13 @@ impl Inventory {
             expected_quantity: convert::opt(expected_quantity),
             ..Extras::default()
         };
-        let op = ops::build(py, OpKind::Transfer, convert::product_id(py, id)?, Some(quantity.0), extras)?;
+        let op = ops::build(
+            py,
+            OpKind::Transfer,
+            convert::product_id(py, id)?,
+            Some(quantity.0),
+            extras,
+        )?;
         let mut levels = self.levels(py, op, idempotency_key)?.into_iter();
         match (levels.next(), levels.next()) {
             (Some(from), Some(to)) => Ok((from, to)),
@@ -552,7 +582,13 @@ impl Inventory {
             expected_quantity: convert::opt(expected_quantity),
             ..Extras::default()
         };
-        let op = ops::build(py, OpKind::Count, convert::product_id(py, id)?, Some(counted.0), extras)?;
+        let op = ops::build(
+            py,
+            OpKind::Count,
+            convert::product_id(py, id)?,
+            Some(counted.0),
+            extras,
+        )?;
         self.one_level(py, op, idempotency_key)
     }
 
@@ -570,9 +606,7 @@ impl Inventory {
         if operations.is_instance_of::<pyo3::types::PyString>()
             || operations.is_instance_of::<pyo3::types::PyDict>()
         {
-            return Err(PyTypeError::new_err(
-                "operations must be a list of dicts",
-            ));
+            return Err(PyTypeError::new_err("operations must be a list of dicts"));
         }
         let mut ops = Vec::new();
         for (index, item) in operations.try_iter()?.enumerate() {

@@ -196,7 +196,10 @@ impl StockSummary {
             s.available,
             r(
                 py,
-                s.locations.iter().map(|l| l.location.as_str()).collect::<Vec<_>>()
+                s.locations
+                    .iter()
+                    .map(|l| l.location.as_str())
+                    .collect::<Vec<_>>()
             )?
         ))
     }

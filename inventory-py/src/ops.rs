@@ -67,7 +67,10 @@ pub(crate) fn from_dict(item: &Bound<'_, PyAny>, index: usize) -> PyResult<Stock
     let dict = item.cast::<PyDict>().map_err(|_| {
         PyTypeError::new_err(format!(
             "operations[{index}] must be a dict, not {}",
-            item.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+            item.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
         ))
     })?;
     for key in dict.keys() {
