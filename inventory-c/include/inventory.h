@@ -100,8 +100,8 @@ typedef enum InvStatus {
    */
   INV_ERR_INVALID_ARGUMENT = 8,
   /**
-   * A bug inside the library was caught before it could cross into C. The handle is still
-   * usable; please report the message.
+   * A bug inside the library was caught before it could cross into C (which would have
+   * aborted the process); please report the message.
    */
   INV_ERR_PANIC = 9,
 } InvStatus;
@@ -691,9 +691,9 @@ enum InvStatus inv_open_with(const char *path,
                              struct InvHandle **out);
 
 /**
- * Closes the handle: once every call on it has returned, the file is checkpointed and closed.
- * NULL is ignored. After this call the handle is invalid; it must not be in use by another
- * thread or used again.
+ * Closes the handle: the write-ahead log is checkpointed and the file closed. NULL is ignored.
+ * No other call on the handle may be in progress (on any thread) or follow: after this call
+ * the handle is invalid.
  */
 void inv_close(struct InvHandle *handle);
 

@@ -38,8 +38,8 @@ pub enum InvStatus {
     /// not UTF-8 or is longer than `INV_MAX_STRING_BYTES`, a malformed UUID, an unknown enum
     /// value, or an operation the handle does not support.
     INV_ERR_INVALID_ARGUMENT = 8,
-    /// A bug inside the library was caught before it could cross into C. The handle is still
-    /// usable; please report the message.
+    /// A bug inside the library was caught before it could cross into C (which would have
+    /// aborted the process); please report the message.
     INV_ERR_PANIC = 9,
 }
 

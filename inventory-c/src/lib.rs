@@ -154,9 +154,9 @@ pub unsafe extern "C" fn inv_open_with(
     })
 }
 
-/// Closes the handle: once every call on it has returned, the file is checkpointed and closed.
-/// NULL is ignored. After this call the handle is invalid; it must not be in use by another
-/// thread or used again.
+/// Closes the handle: the write-ahead log is checkpointed and the file closed. NULL is ignored.
+/// No other call on the handle may be in progress (on any thread) or follow: after this call
+/// the handle is invalid.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn inv_close(handle: *mut InvHandle) {
     guard(|| {
