@@ -93,6 +93,18 @@ static void *worker(void *arg) {
     return NULL;
 }
 
+struct waiter {
+    int64_t after, latest;
+    InvStatus status;
+};
+
+/* Follows the change feed: blocks until something newer than `after` commits. */
+static void *wait_for_feed(void *arg) {
+    struct waiter *w = arg;
+    w->status = inv_wait_for_changes(h, w->after, 60000, &w->latest);
+    return NULL;
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s DB_PATH\n", argv[0]);
@@ -149,6 +161,23 @@ int main(int argc, char **argv) {
     CHECK(s.reserved == 0);
     CHECK(s.locations.len == 2);
     inv_stock_summary_free(&s);
+    /* A feed follower blocked in inv_wait_for_changes wakes when another thread commits
+     * (the timeout is a minute; the write comes at once). */
+    struct waiter w = {0, -1, INV_ERR_PANIC};
+    CHECK(inv_wait_for_changes(h, 0, 0, &w.after) == INV_OK); /* the latest sequence number */
+    InvChangePage page;
+    CHECK(inv_changes(h, w.after, 0, &page) == INV_OK && page.movements.len == 0);
+    inv_change_page_free(&page);
+    pthread_t follower;
+    CHECK(pthread_create(&follower, NULL, wait_for_feed, &w) == 0);
+    InvStockOp op;
+    InvLevel level;
+    inv_stock_op_init(&op, INV_OP_ADD, product, 1);
+    CHECK(inv_add_stock(h, &op, NULL, &level) == INV_OK);
+    inv_level_free(&level);
+    pthread_join(follower, NULL);
+    CHECK(w.status == INV_OK && w.latest == w.after + 1);
+
     InvReservationList open;
     CHECK(inv_list_reservations(h, product, &open) == INV_OK);
     CHECK(open.len == 0);
