@@ -704,6 +704,8 @@ static void test_changes(InvHandle *h) {
     inv_change_page_free(&page);
     EXPECT(INV_ERR_VALIDATION_ERROR, inv_changes(h, 0, 1001, &page));
     CHECK(field_is("limit"));
+    EXPECT(INV_ERR_VALIDATION_ERROR, inv_changes(h, -1, 1, &page));
+    CHECK(field_is("after"));
     EXPECT(INV_ERR_INVALID_ARGUMENT, inv_changes(h, 0, 1, NULL));
     EXPECT(INV_ERR_INVALID_ARGUMENT, inv_changes(NULL, 0, 1, &page));
 
