@@ -121,6 +121,9 @@ impl Store {
             Durability::Normal => "NORMAL",
         };
         writer.pragma_update(None, "synchronous", sync)?;
+        // Each command runs in a savepoint, whose sub-journal otherwise spills to a temp file
+        // past 64 KiB: a batch then pays a pwrite per page it touches.
+        writer.pragma_update(None, "temp_store", "MEMORY")?;
         schema::migrate(&mut writer)?;
 
         let busy = options.busy_timeout;
