@@ -3,13 +3,22 @@
 use inventory::Inventory;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
 
 pub struct App {
     pub inv: Inventory,
     pub max_body: usize,
+    /// The socket timeout, also the most a request body may take to arrive in full.
+    pub io_timeout: Duration,
     /// Set once SIGINT/SIGTERM arrives; streams and workers wind down when they see it.
     pub shutting_down: Arc<AtomicBool>,
-    pub streams: StreamSlots,
+    /// tiny_http's accept loop ended on its own: the process exits non-zero after shutdown.
+    pub listener_failed: AtomicBool,
+    /// Server-Sent Events subscribers, each on its own thread.
+    pub streams: Arc<Slots>,
+    /// Requests whose body is still on the wire (over 1 KiB or chunked), handled on their own
+    /// thread so that a client trickling its body cannot hold a worker.
+    pub uploads: Arc<Slots>,
 }
 
 impl App {
@@ -18,34 +27,40 @@ impl App {
     }
 }
 
-/// Caps concurrent event-stream subscribers, so that streams cannot take every thread.
-pub struct StreamSlots {
+/// A cap on threads of one kind (event streams, slow uploads), so that they cannot multiply
+/// without bound or take the workers' place.
+pub struct Slots {
     open: AtomicUsize,
     max: usize,
 }
 
-impl StreamSlots {
-    pub fn new(max: usize) -> Self {
-        StreamSlots {
+/// One taken slot; dropping it frees the slot, however the thread holding it ends.
+pub struct Held(Arc<Slots>);
+
+impl Slots {
+    pub fn new(max: usize) -> Arc<Self> {
+        Arc::new(Slots {
             open: AtomicUsize::new(0),
             max,
-        }
+        })
     }
 
-    /// Takes a slot if one is free. The caller must `release` it when its stream ends.
-    pub fn try_take(&self) -> bool {
+    pub fn try_hold(self: &Arc<Self>) -> Option<Held> {
         self.open
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
                 (n < self.max).then_some(n + 1)
             })
-            .is_ok()
-    }
-
-    pub fn release(&self) {
-        self.open.fetch_sub(1, Ordering::SeqCst);
+            .ok()
+            .map(|_| Held(Arc::clone(self)))
     }
 
     pub fn open(&self) -> usize {
         self.open.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
     }
 }

@@ -65,6 +65,11 @@ pub struct Config {
     #[arg(long, env = "INVENTORY_MAX_STREAMS", default_value_t = 64)]
     pub max_streams: usize,
 
+    /// Most requests whose bodies (over 1 KiB, or chunked) are read on threads of their own;
+    /// beyond this a worker reads them.
+    #[arg(long, env = "INVENTORY_MAX_UPLOADS", default_value_t = 64)]
+    pub max_uploads: usize,
+
     /// Seconds between sweeps that release expired reservations.
     #[arg(long, env = "INVENTORY_SWEEP_INTERVAL", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub sweep_interval_secs: u64,

@@ -54,6 +54,7 @@ pub fn handle(app: &Arc<App>, router: &Router, mut request: Request) {
                     params,
                     query,
                     max_body: app.max_body,
+                    body_timeout: app.io_timeout,
                 };
                 catch_unwind(AssertUnwindSafe(|| handler(app, &mut req))).unwrap_or_else(|_| {
                     Err(ApiError::new(500, "INTERNAL_ERROR", "the handler panicked"))

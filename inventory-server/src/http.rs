@@ -4,6 +4,7 @@
 use crate::errors::ApiError;
 use crate::input::Query;
 use std::io::Read;
+use std::time::{Duration, Instant};
 use tiny_http::{Header, Request};
 
 pub struct Req<'a> {
@@ -11,6 +12,7 @@ pub struct Req<'a> {
     pub params: Vec<(String, String)>,
     pub query: Query,
     pub max_body: usize,
+    pub body_timeout: Duration,
 }
 
 impl Req<'_> {
@@ -43,18 +45,25 @@ impl Req<'_> {
         {
             return Err(too_large());
         }
-        let mut body = Vec::with_capacity(self.request.body_length().unwrap_or(0));
-        self.request
-            .as_reader()
-            .take(self.max_body as u64 + 1)
-            .read_to_end(&mut body)
-            .map_err(|e| {
-                ApiError::new(
-                    408,
-                    "REQUEST_TIMEOUT",
-                    format!("reading the body failed: {e}"),
-                )
-            })?;
+        let timed_out = |what: String| ApiError::new(408, "REQUEST_TIMEOUT", what);
+        // Each read is bounded by the socket's timeout; the deadline bounds the whole body, so a
+        // client trickling a byte at a time cannot hold a worker for longer than that.
+        let deadline = Instant::now() + self.body_timeout;
+        let mut body =
+            Vec::with_capacity(self.request.body_length().unwrap_or(0).min(self.max_body));
+        let mut reader = self.request.as_reader().take(self.max_body as u64 + 1);
+        let mut chunk = [0u8; 8192];
+        loop {
+            match reader.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => body.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(timed_out(format!("reading the body failed: {e}"))),
+            }
+            if Instant::now() > deadline {
+                return Err(timed_out("the body took too long to arrive".into()));
+            }
+        }
         if body.len() > self.max_body {
             return Err(too_large());
         }

@@ -18,7 +18,7 @@ mod shutdown;
 mod sse;
 mod sweep;
 
-use app::{App, StreamSlots};
+use app::{App, Slots};
 use clap::Parser;
 use config::Config;
 use std::process::ExitCode;
@@ -59,11 +59,15 @@ fn run(config: &Config) -> Result<(), String> {
     let app = Arc::new(App {
         inv,
         max_body: config.max_body_bytes,
+        io_timeout: config.io_timeout(),
         shutting_down: Arc::new(AtomicBool::new(false)),
-        streams: StreamSlots::new(config.max_streams),
+        listener_failed: AtomicBool::new(false),
+        streams: Slots::new(config.max_streams),
+        uploads: Slots::new(config.max_uploads),
     });
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     let workers = pool::start_workers(config.workers(), &server, &app, grace);
+    let waker = pool::start_accept_waker(listener.addr, config.io_timeout(), Arc::clone(&app));
     let sweeper = sweep::start(
         Arc::clone(&app),
         Duration::from_secs(config.sweep_interval_secs),
@@ -82,6 +86,8 @@ fn run(config: &Config) -> Result<(), String> {
         "shutting down: no new connections, finishing requests in flight"
     );
     app.shutting_down.store(true, Ordering::SeqCst);
+    waker.thread().unpark();
+    let _ = waker.join();
     // Shutting the listening socket down makes tiny_http's accept fail, which ends its accept loop.
     if let Err(e) = listener.control.shutdown(std::net::Shutdown::Read) {
         tracing::warn!(error = %e, "cannot stop the listener");
@@ -92,7 +98,8 @@ fn run(config: &Config) -> Result<(), String> {
     sweeper.thread().unpark();
     let _ = sweeper.join();
     let deadline = Instant::now() + grace;
-    while app.streams.open() > 0 && Instant::now() < deadline {
+    // Uploads are requests in flight; streams end once they see the flag.
+    while app.streams.open() + app.uploads.open() > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
     drop(server);
@@ -100,5 +107,8 @@ fn run(config: &Config) -> Result<(), String> {
         .checkpoint()
         .map_err(|e| format!("checkpoint at shutdown failed: {}", e.message))?;
     tracing::info!("stopped");
+    if app.listener_failed.load(Ordering::SeqCst) {
+        return Err("stopped because the listener failed".into());
+    }
     Ok(())
 }

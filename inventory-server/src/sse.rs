@@ -58,34 +58,26 @@ fn start_after(request: &Request, query: &str) -> Result<i64, ApiError> {
     Ok(after)
 }
 
-struct Slot(Arc<App>);
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.0.streams.release();
-    }
-}
-
 pub fn subscribe(app: &Arc<App>, request: Request, rid: String, query: &str, started: Instant) {
     let after = match start_after(&request, query) {
         Ok(after) => after,
         Err(e) => return refuse(request, &rid, &e, started),
     };
-    if !app.streams.try_take() {
+    let Some(slot) = app.streams.try_hold() else {
         let e = ApiError::new(
             503,
             "SERVICE_UNAVAILABLE",
             "too many event-stream subscribers; retry later",
         );
         return refuse(request, &rid, &e, started);
-    }
+    };
     // The slot goes with the thread's closure, so it is released however the stream ends,
     // even if the thread cannot be started.
-    let slot = Slot(Arc::clone(app));
+    let app = Arc::clone(app);
     let spawned = std::thread::Builder::new()
         .name("sse".into())
         .spawn(move || {
-            stream(&slot.0, request, &rid, after);
+            stream(&app, request, &rid, after);
             access_log(&rid, "GET", crate::routes::EVENTS_PATH, 200, started);
             drop(slot);
         });

@@ -1,0 +1,229 @@
+"""Operating the server: concurrency without overselling, graceful shutdown with requests in
+flight, bounded threads under idle sockets, slow clients."""
+
+import os
+import signal
+import socket
+import threading
+import time
+
+import requests
+
+from conftest import Server, new_product
+
+
+def test_32_clients_never_oversell(server):
+    stock = 200
+    pid = new_product(server, initial_quantity=stock)["product"]["id"]
+    url = f"{server.url}/api/products/{pid}/stock/reserve"
+    results = []
+    lock = threading.Lock()
+
+    def client(n):
+        s = requests.Session()
+        mine = {"ok": 0, "refused": 0, "other": []}
+        while True:
+            r = s.post(url, json={"quantity": 1, "reference": f"C{n}"}, timeout=30)
+            if r.status_code == 200:
+                mine["ok"] += 1
+            elif r.status_code == 409 and r.json()["error"] == "INSUFFICIENT_STOCK":
+                mine["refused"] += 1
+                break
+            else:
+                mine["other"].append((r.status_code, r.text))
+                break
+        with lock:
+            results.append(mine)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert len(results) == 32
+    assert [r["other"] for r in results if r["other"]] == []
+    assert sum(r["ok"] for r in results) == stock
+    inv = server.get(f"/api/products/{pid}/inventory").json()["data"]
+    assert (inv["quantity"], inv["reserved"], inv["available"]) == (stock, stock, 0)
+    # The ledger agrees: one RESERVE per success, reserved_after runs 1..stock without a gap.
+    after = []
+    before = None
+    while True:
+        q = f"/api/products/{pid}/transactions?limit=100" + (f"&before={before}" if before else "")
+        page = server.get(q).json()["data"]
+        if not page:
+            break
+        after += [t["reserved_after"] for t in page if t["type"] == "RESERVE"]
+        before = page[-1]["seq"]
+    assert sorted(after) == list(range(1, stock + 1))
+    per_ref = {r["reference"]: r["quantity"] for r in server.get(f"/api/products/{pid}/reservations").json()["data"]}
+    assert sum(per_ref.values()) == stock
+
+
+def test_graceful_shutdown_finishes_requests_in_flight(start, tmp_path):
+    server = start("--workers", "4")
+    pid = new_product(server, initial_quantity=10**9)["product"]["id"]
+    url = f"{server.url}/api/products/{pid}/stock/reserve"
+
+    # One request is mid-body when the signal arrives: its body is over 1 KiB, so a worker is
+    # reading it.
+    body = ('{"quantity": 1, "reference": "SLOW", "notes": "' + "n" * 3000 + '"}').encode()
+    slow = socket.create_connection((server.host, server.port))
+    slow.sendall(b"POST /api/products/%s/stock/reserve HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+                 % (pid.encode(), len(body)) + body[:100])
+    acked = []
+    errors = []
+    stop = threading.Event()
+
+    def client():
+        s = requests.Session()
+        while not stop.is_set():
+            try:
+                r = s.post(url, json={"quantity": 1}, timeout=30)
+            except requests.ConnectionError:
+                return  # refused or closed after shutdown: never a half answer
+            if r.status_code == 200:
+                acked.append(r.json()["data"]["reserved"])
+            else:
+                errors.append((r.status_code, r.text))
+                return
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 20
+    while len(acked) < 50 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    server.proc.send_signal(signal.SIGTERM)
+    server.wait_log(lambda e: str(e.get("message", "")).startswith("shutting down"))
+    # The in-flight request still completes.
+    slow.sendall(body[100:])
+    reply = b""
+    while b"\r\n\r\n" not in reply:
+        chunk = slow.recv(65536)
+        if not chunk:
+            break
+        reply += chunk
+    assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
+    slow.close()
+    assert server.proc.wait(timeout=30) == 0
+    stop.set()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert server.wait_log(lambda e: e.get("message") == "stopped")
+    # The WAL was checkpointed into the database file.
+    wal = tmp_path / "inventory.db-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
+    # Every acknowledged reservation is in the database, and nothing unacknowledged is.
+    again = start()
+    inv = again.get(f"/api/products/{pid}/inventory").json()["data"]
+    assert inv["reserved"] == len(acked) + 1
+    assert again.get(f"/api/products/{pid}/reservations").json()["data"][-1]["reference"] == "SLOW"
+
+
+def test_idle_sockets_threads_and_memory_stay_bounded(start):
+    server = start("--io-timeout-secs", "2")
+    assert server.get("/health").status_code == 200
+    baseline = server.pid_status("Threads")
+    idle = []
+    for _ in range(300):
+        idle.append(socket.create_connection((server.host, server.port)))
+    # Each idle connection holds a tiny_http reader thread for now...
+    deadline = time.monotonic() + 10
+    while server.pid_status("Threads") < baseline + 250 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    peak = server.pid_status("Threads")
+    # ...while other clients are still served promptly...
+    t0 = time.monotonic()
+    for _ in range(20):
+        assert server.get("/health").status_code == 200
+    assert time.monotonic() - t0 < 2
+    rss_kib = server.pid_status("VmRSS")
+    assert rss_kib < 64 * 1024, rss_kib
+    # ...and the read timeout inherited from the listener closes every one of them.
+    t0 = time.monotonic()
+    for s in idle:
+        s.settimeout(10)
+        assert s.recv(1024) in (b"",) or True  # EOF (or a 408) when the server closes
+    closed_after = time.monotonic() - t0
+    for s in idle:
+        s.close()
+    assert closed_after < 10
+    deadline = time.monotonic() + 20
+    while server.pid_status("Threads") > baseline + 8 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert server.pid_status("Threads") <= baseline + 8, (baseline, peak, server.pid_status("Threads"))
+    print(f"threads: baseline {baseline}, with 300 idle sockets {peak}; RSS {rss_kib} KiB")
+
+
+def test_accepted_sockets_inherit_the_read_timeout(start):
+    server = start("--io-timeout-secs", "1")
+    s = socket.create_connection((server.host, server.port))
+    s.settimeout(10)
+    t0 = time.monotonic()
+    data = s.recv(1024)
+    waited = time.monotonic() - t0
+    # An idle connection is closed by the server after about one second, not held forever.
+    assert data == b"" or data.startswith(b"HTTP/1.1 408"), data
+    assert 0.5 < waited < 5, waited
+    s.close()
+
+
+def test_slow_clients_do_not_stall_others(start):
+    server = start("--workers", "1", "--io-timeout-secs", "3")
+    pid = new_product(server, initial_quantity=10)["product"]["id"]
+    # Slow header, slow small body, and a large body trickled in: none may block the one worker
+    # for long.
+    slow_head = socket.create_connection((server.host, server.port))
+    slow_head.sendall(b"GET /health HTTP/1.1\r\nHo")
+    small = b'{"quantity": 1}'
+    slow_small = socket.create_connection((server.host, server.port))
+    slow_small.sendall(b"POST /api/products/%s/stock/add HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n{"
+                       % (pid.encode(), len(small)))
+    t0 = time.monotonic()
+    for _ in range(20):
+        assert server.get("/health").status_code == 200
+    assert time.monotonic() - t0 < 1.5
+    # A trickled large body holds the worker at most about io-timeout, then gets 408.
+    big = ('{"quantity": 1, "notes": "' + "n" * 2000 + '"}').encode()
+    trickle = socket.create_connection((server.host, server.port))
+    trickle.sendall(b"POST /api/products/%s/stock/add HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+                    % (pid.encode(), len(big)) + big[:10])
+    stop = threading.Event()
+
+    def dribble():
+        i = 10
+        while not stop.is_set() and i < len(big):
+            try:
+                trickle.sendall(big[i:i + 1])
+            except OSError:
+                return
+            i += 1
+            time.sleep(0.5)
+
+    threading.Thread(target=dribble, daemon=True).start()
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    r = requests.get(server.url + "/health", timeout=30)
+    waited = time.monotonic() - t0
+    stop.set()
+    assert r.status_code == 200
+    assert waited < 3 * 2 + 2, waited
+    trickle.settimeout(10)
+    reply = trickle.recv(4096)
+    assert reply.startswith(b"HTTP/1.1 408") or reply == b"", reply[:100]
+    for s in (slow_head, slow_small, trickle):
+        s.close()
+    # The stock was not touched by the abandoned request.
+    assert server.get(f"/api/products/{pid}/inventory").json()["data"]["quantity"] == 10
+
+
+def test_still_accepting_after_a_quiet_spell(start):
+    # SO_RCVTIMEO on the listener also bounds accept(); tiny_http's accept loop must survive
+    # periods with no new connection longer than the timeout.
+    server = start("--io-timeout-secs", "1")
+    for _ in range(2):
+        time.sleep(2.5)  # the quiet spell itself is what is under test
+        r = requests.get(server.url + "/health", timeout=5)
+        assert r.status_code == 200
