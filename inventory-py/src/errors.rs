@@ -111,7 +111,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         }
         m.add(class.name()?.to_cow()?.as_ref(), class)?;
     }
-    for attr in ["field", "index"] {
+    for attr in ["message", "field", "index"] {
         base.setattr(attr, py.None())?;
     }
     Ok(())
