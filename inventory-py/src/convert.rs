@@ -102,34 +102,25 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Money {
 
 /// A timezone-aware datetime, converted to UTC. A naive datetime is refused: guessing its
 /// zone would move an expiry by hours.
-pub(crate) struct Instant(pub(crate) inventory::DateTime<Utc>);
-
-impl<'a, 'py> FromPyObject<'a, 'py> for Instant {
-    type Error = PyErr;
-
-    fn extract(value: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        let py = value.py();
-        if !value.is_instance_of::<PyDateTime>() {
-            return Err(PyTypeError::new_err(format!(
-                "expected a datetime, not {}",
-                value.get_type().name()?
-            )));
-        }
-        if value.call_method0("utcoffset")?.is_none() {
-            return Err(invalid(
-                py,
-                "expires_at",
-                "expires_at must be a timezone-aware datetime",
-            ));
-        }
-        let utc = TIMEZONE
-            .import(py, "datetime", "timezone")?
-            .getattr("utc")?;
-        value
-            .call_method1("astimezone", (utc,))?
-            .extract()
-            .map(Instant)
+pub(crate) fn instant(value: &Bound<'_, PyAny>, field: &str) -> PyResult<inventory::DateTime<Utc>> {
+    let py = value.py();
+    if !value.is_instance_of::<PyDateTime>() {
+        return Err(PyTypeError::new_err(format!(
+            "{field} must be a datetime, not {}",
+            value.get_type().name()?
+        )));
     }
+    if value.call_method0("utcoffset")?.is_none() {
+        return Err(invalid(
+            py,
+            field,
+            format!("{field} must be a timezone-aware datetime"),
+        ));
+    }
+    let utc = TIMEZONE
+        .import(py, "datetime", "timezone")?
+        .getattr("utc")?;
+    value.call_method1("astimezone", (utc,))?.extract()
 }
 
 /// At most one compare-and-set guard: the engine checks one expected value per operation.

@@ -2,7 +2,8 @@
 //! (`Python::detach`), so threads sharing one object read and write in parallel; the engine
 //! handle inside is `Send + Sync` and serializes writes itself.
 
-use crate::convert::{self, Instant, Int, Money};
+use crate::clock::ManualClock;
+use crate::convert::{self, Int, Money};
 use crate::errors::{InventoryError, OrRaise};
 use crate::feed::ChangeFeed;
 use crate::model::{
@@ -112,11 +113,17 @@ fn unexpected(outcome: Outcome) -> PyErr {
 impl Inventory {
     /// Opens the database at `path`, creating it if missing. `durability="full"` (the default)
     /// syncs every commit to disk; `"normal"` survives an application crash but may lose the
-    /// last commits on power loss. A file that is not an inventory database raises
+    /// last commits on power loss. `clock` (a ManualClock) replaces the wall clock, for
+    /// deterministic tests of expiry. A file that is not an inventory database raises
     /// StorageError and is left untouched.
     #[new]
-    #[pyo3(signature = (path, *, durability = "full"))]
-    fn new(py: Python<'_>, path: PathBuf, durability: &str) -> PyResult<Self> {
+    #[pyo3(signature = (path, *, durability = "full", clock = None))]
+    fn new(
+        py: Python<'_>,
+        path: PathBuf,
+        durability: &str,
+        clock: Option<PyRef<'_, ManualClock>>,
+    ) -> PyResult<Self> {
         let durability = match durability {
             "full" => Durability::Full,
             "normal" => Durability::Normal,
@@ -128,10 +135,13 @@ impl Inventory {
                 ));
             }
         };
-        let options = Options {
+        let mut options = Options {
             durability,
             ..Options::default()
         };
+        if let Some(clock) = clock {
+            options.clock = clock.0.clone();
+        }
         let opened = py
             .detach(|| inventory::Inventory::open_with(&path, options))
             .or_raise(py)?;
@@ -413,7 +423,7 @@ impl Inventory {
         notes: Option<String>,
         location: Option<String>,
         expires_in_seconds: Option<Int>,
-        expires_at: Option<Instant>,
+        expires_at: Option<&Bound<'_, PyAny>>,
         expected_available: Option<Int>,
         expected_quantity: Option<Int>,
         idempotency_key: Option<String>,
@@ -423,7 +433,10 @@ impl Inventory {
             reference,
             notes,
             expires_in_seconds: convert::opt(expires_in_seconds),
-            expires_at: expires_at.map(|t| t.0),
+            expires_at: expires_at
+                .filter(|t| !t.is_none())
+                .map(|t| convert::instant(t, "expires_at"))
+                .transpose()?,
             expected_available: convert::opt(expected_available),
             expected_quantity: convert::opt(expected_quantity),
             ..Extras::default()

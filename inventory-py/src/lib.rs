@@ -5,6 +5,7 @@
 //! hierarchy keyed by error code. Every rule and every SQL statement lives in the engine.
 //! The public Python package (`python/inventory/__init__.py`) re-exports what is here.
 
+mod clock;
 mod convert;
 mod errors;
 mod feed;
@@ -18,6 +19,7 @@ use pyo3::prelude::*;
 fn _inventory(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<handle::Inventory>()?;
     m.add_class::<feed::ChangeFeed>()?;
+    m.add_class::<clock::ManualClock>()?;
     model::register(m)?;
     errors::register(m)?;
     m.add("DEFAULT_LOCATION", inventory::DEFAULT_LOCATION)?;

@@ -1,7 +1,7 @@
 //! Stock operations from keyword arguments or from batch dicts. Both fill the engine's one flat
 //! `StockOp`; which fields a kind accepts is the engine's rule, checked when it applies.
 
-use crate::convert::{self, Instant, Int};
+use crate::convert::{self, Int};
 use crate::errors::invalid;
 use inventory::{OpKind, StockOp, Uuid};
 use pyo3::exceptions::PyTypeError;
@@ -150,7 +150,9 @@ pub(crate) fn from_dict(item: &Bound<'_, PyAny>, index: usize) -> PyResult<Stock
             index,
             "expires_in_seconds",
         )?),
-        expires_at: typed::<Instant>(get("expires_at")?, index, "expires_at")?.map(|i| i.0),
+        expires_at: get("expires_at")?
+            .map(|t| convert::instant(&t, "expires_at"))
+            .transpose()?,
         release_remainder: typed(get("release_remainder")?, index, "release_remainder")?
             .unwrap_or(false),
         expected_available: convert::opt(typed(

@@ -160,6 +160,38 @@ def test_reservation_expiry(inv, laptop):
     assert err.value.field == "expires_at"
 
 
+def test_expiry_with_a_manual_clock(tmp_path):
+    start = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    clock = inventory.ManualClock(start)
+    assert clock.now() == start and "2030" in repr(clock)
+    with inventory.Inventory(tmp_path / "clock.db", clock=clock) as inv:
+        assert inv.now() == start
+        p = inv.create_product(name="A", sku="A", price=1, initial_quantity=10)
+        inv.reserve_stock(p.id, 4, reference="CART", expires_in_seconds=60)
+        inv.reserve_stock(p.id, 1, reference="LATER", expires_at=start + timedelta(hours=1))
+        r = {r.reference: r for r in inv.list_reservations(p.id)}
+        assert r["CART"].expires_at == start + timedelta(seconds=60)
+        assert r["CART"].created_at == start
+        clock.advance(59.9)
+        assert inv.get_inventory(p.id).reserved == 5  # not yet
+        clock.advance(timedelta(milliseconds=100))
+        assert inv.get_inventory(p.id).reserved == 1  # released on read, at exactly 60 s
+        expired = inv.list_transactions(p.id, 1)[0]
+        assert (expired.type, expired.quantity, expired.reference) == ("EXPIRE", 4, "CART")
+        assert expired.created_at == start + timedelta(seconds=60)
+        clock.set(start + timedelta(days=1))
+        assert inv.expire_reservations() == 1  # the sweep finds LATER
+        assert inv.list_reservations(p.id) == []
+        assert inv.verify().ok
+    with pytest.raises(TypeError):
+        clock.advance("1")
+    with pytest.raises(inventory.ValidationError):
+        clock.advance(float("inf"))
+    with pytest.raises(inventory.ValidationError):
+        clock.set(datetime(2030, 1, 1))
+    assert inventory.ManualClock().now() == start  # the default start
+
+
 def test_expire_reservations_sweep(inv, laptop):
     inv.reserve_stock(laptop.id, 2, reference="A", expires_in_seconds=1)
     deadline = time.monotonic() + 10

@@ -4,6 +4,7 @@ import os
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
+from datetime import timedelta
 from typing import Iterator, List, Literal, Optional, Tuple, TypedDict, Union, final, overload
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "Inventory",
     "InventoryError",
     "Location",
+    "ManualClock",
     "Movement",
     "NotFoundError",
     "Product",
@@ -224,12 +226,20 @@ class ChangeFeed:
     def after(self) -> int: ...
 
 @final
+class ManualClock:
+    def __new__(cls, start: Optional[datetime] = None) -> ManualClock: ...
+    def now(self) -> datetime: ...
+    def advance(self, by: Union[timedelta, float]) -> None: ...
+    def set(self, to: datetime) -> None: ...
+
+@final
 class Inventory:
     def __new__(
         cls,
         path: Union[str, os.PathLike[str]],
         *,
         durability: Literal["full", "normal"] = "full",
+        clock: Optional[ManualClock] = None,
     ) -> Inventory: ...
     def close(self) -> None: ...
     @property
