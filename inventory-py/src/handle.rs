@@ -105,8 +105,14 @@ impl Inventory {
     }
 }
 
+/// An outcome that does not match the command: a bug, reported as a StorageError.
 fn unexpected(outcome: Outcome) -> PyErr {
-    InventoryError::new_err(format!("internal error: unexpected outcome {outcome:?}"))
+    Python::attach(|py| {
+        crate::errors::to_py(
+            py,
+            inventory::Error::storage(format!("internal error: unexpected outcome {outcome:?}")),
+        )
+    })
 }
 
 #[pymethods]
