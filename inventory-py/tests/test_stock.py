@@ -359,3 +359,17 @@ def test_iter_changes_follow(inv, laptop):
     assert 0.25 <= time.monotonic() - start < 5
     with pytest.raises(inventory.ValidationError):
         inv.iter_changes(follow=True, timeout=-1)
+
+
+def test_following_the_feed_can_be_interrupted(inv, laptop):
+    """A follow without a timeout waits without the GIL, yet Ctrl-C still reaches it."""
+    import _thread
+
+    timer = threading.Timer(0.3, _thread.interrupt_main)
+    timer.start()
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        for _ in inv.iter_changes(1, follow=True):
+            pass
+    timer.join()
+    assert time.monotonic() - start < 5
