@@ -425,6 +425,10 @@ fn main() {
     catalogue(&mut c);
     c.final_summary();
     if data::measuring() {
+        summary::fact(format!(
+            "SQLite {} (bundled by rusqlite)",
+            rusqlite::version()
+        ));
         let pairs = paired_stage();
         summary::report(started, &pairs);
     }

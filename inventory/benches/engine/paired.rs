@@ -68,13 +68,14 @@ pub fn run(
         burst,
     };
     eprintln!(
-        "{:<48} a {:>10.1} µs  b {:>10.1} µs  ratio {:.3} [{:.3}..{:.3}]",
+        "{:<48} a {:>10.1} µs  b {:>10.1} µs  ratio {:.3} [{:.3}..{:.3}]  ({} ops each)",
         pair.name,
         pair.a_ns / 1e3,
         pair.b_ns / 1e3,
         pair.ratio,
         pair.ratio_p25,
-        pair.ratio_p75
+        pair.ratio_p75,
+        calibrate + burst * rounds as u64
     );
     pair
 }
