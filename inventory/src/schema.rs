@@ -51,9 +51,12 @@ CREATE TABLE stock_levels (
 ) WITHOUT ROWID;
 CREATE INDEX stock_levels_location ON stock_levels(location_id);
 
+-- seq is the rowid: movements are never deleted, so max(seq) + 1 is strictly increasing
+-- without AUTOINCREMENT's extra sqlite_sequence write. The UUID is not indexed (nothing looks a
+-- movement up by it), which keeps a posting to three B-tree pages: the row and two indexes.
 CREATE TABLE movements (
-    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
-    id              TEXT NOT NULL UNIQUE,
+    seq             INTEGER PRIMARY KEY,
+    id              TEXT NOT NULL,
     product_id      TEXT NOT NULL REFERENCES products(id),
     location_id     INTEGER NOT NULL REFERENCES locations(id),
     kind            TEXT NOT NULL,
