@@ -136,6 +136,8 @@ impl Store {
         let readers = r2d2::Pool::builder()
             .max_size(options.readers.max(1))
             .min_idle(Some(1))
+            // r2d2's default runs a query on every checkout; a local file has no connection to lose.
+            .test_on_check_out(false)
             .build(manager)?;
         let last_seq = read::last_seq(&writer)?;
         Ok(Store {
