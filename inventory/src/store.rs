@@ -208,6 +208,15 @@ impl Store {
         group: &[Arc<Pending>],
     ) -> Result<Vec<Result<Executed>>> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let [only] = group {
+            // Alone in its transaction, a command needs no savepoint: on failure the whole
+            // transaction rolls back (when `tx` drops).
+            let result = apply::execute(&tx, &only.command, only.key.as_deref(), self.clock.now());
+            if result.is_ok() {
+                tx.commit()?;
+            }
+            return Ok(vec![result]);
+        }
         let mut results = Vec::with_capacity(group.len());
         for p in group {
             let now = self.clock.now();
