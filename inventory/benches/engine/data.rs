@@ -104,6 +104,41 @@ pub fn product(inv: &Inventory, sku: &str, quantity: i64) -> Uuid {
     inv.create_product(new).expect("create product").product.id
 }
 
+/// A short hash of the schema this build creates (FNV-1a over `sqlite_master`). The engine's
+/// schema can change without a version bump while unreleased, so cached fixtures are keyed
+/// by this rather than by `schema_version()`.
+pub fn schema_fingerprint() -> String {
+    let scratch = Scratch::new();
+    drop(Inventory::open(scratch.path()).expect("open a fresh database"));
+    let sql: String = read_only(&scratch.path())
+        .query_row(
+            "SELECT group_concat(coalesce(sql, name), ';') FROM (SELECT sql, name FROM sqlite_master ORDER BY name)",
+            [],
+            |r| r.get(0),
+        )
+        .expect("schema");
+    let hash = sql.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{hash:016x}")
+}
+
+/// `target/bench-data/{stem}-{fingerprint}.db`. Fixtures of other schemas are deleted.
+fn fixture_path(stem: &str) -> PathBuf {
+    let dir = data_dir();
+    let path = dir.join(format!("{stem}-{}.db", schema_fingerprint()));
+    if !path.exists() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(&format!("{stem}-")) && entry.path() != path {
+                eprintln!("removing {name}: built for another schema");
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    path
+}
+
 /// Builds `final_path` with `build` unless it exists. Generation writes a side file and
 /// renames it when complete, so an interrupted run never leaves a half-built fixture behind.
 fn cached(final_path: &Path, what: &str, build: impl FnOnce(&Inventory)) {
@@ -153,10 +188,7 @@ pub fn ledger() -> Ledger {
     let batches: i64 = if quick() { 100 } else { 1000 };
     let half = 500; // ops per product group in each batch
     let movements = batches * half * 2;
-    let path = data_dir().join(format!(
-        "ledger-{movements}-v{}.db",
-        inventory::schema_version()
-    ));
+    let path = fixture_path(&format!("ledger-{movements}"));
     cached(&path, &format!("{movements} movements"), |inv| {
         let hot = product(inv, "HOT-1", 0);
         let others: Vec<Uuid> = (0..half)
@@ -236,10 +268,7 @@ pub struct Catalogue {
 /// SKUs are `LAP-000000`, `MON-000001`, ... (category = index mod 10); names `Laptop 000000`.
 pub fn catalogue() -> Catalogue {
     let products: usize = if quick() { 10_000 } else { 100_000 };
-    let path = data_dir().join(format!(
-        "catalogue-{products}x{LOCATIONS}-v{}.db",
-        inventory::schema_version()
-    ));
+    let path = fixture_path(&format!("catalogue-{products}x{LOCATIONS}"));
     cached(
         &path,
         &format!("{products} products x {LOCATIONS} locations"),
