@@ -65,6 +65,15 @@ impl Req<'_> {
             }
         }
         if body.len() > self.max_body {
+            // tiny_http drains the rest of a Content-Length body when the request is dropped, but
+            // not of a chunked one, whose leftovers would be read as the next request on this
+            // connection. Drain it here, within limits (this runs on an upload thread).
+            let mut rest = self.request.as_reader().take(8 * self.max_body as u64);
+            while let Ok(n) = rest.read(&mut chunk) {
+                if n == 0 || Instant::now() > deadline {
+                    break;
+                }
+            }
             return Err(too_large());
         }
         Ok(body)
