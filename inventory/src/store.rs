@@ -1,8 +1,8 @@
 //! Connections. One writer connection applies every command, with leader-based group commit:
-//! a caller queues its command, takes the writer, and applies every queued command in one
-//! IMMEDIATE transaction (each in its own savepoint, so a failure rolls back alone) with one
-//! COMMIT. Alone, a caller commits just its own command; under contention, one fsync serves
-//! many. Readers use a pool of WAL connections, which never block the writer and are never
+//! a caller queues its command and, if no leader is at work, becomes the leader and applies
+//! every queued command in one IMMEDIATE transaction (each in its own savepoint, so a failure
+//! rolls back alone) with one COMMIT, while the others wait for their results. Alone, a caller
+//! commits just its own command; under contention, one fsync serves many. Readers use a pool of WAL connections, which never block the writer and are never
 //! blocked by it, so concurrency never surfaces as SQLITE_BUSY.
 
 use crate::apply::{self, Executed};
@@ -76,11 +76,20 @@ struct Feed {
     changed: Condvar,
 }
 
+/// Commands waiting for a leader, and whether a leader is applying a group now.
+#[derive(Default)]
+struct Queue {
+    pending: Vec<Arc<Pending>>,
+    leading: bool,
+}
+
 pub(crate) struct Store {
     // Field order is drop order: readers close first, so the writer closes last and
     // checkpoints the WAL into the main file.
     readers: r2d2::Pool<SqliteConnectionManager>,
-    queue: Mutex<Vec<Arc<Pending>>>,
+    queue: Mutex<Queue>,
+    /// Signalled (with `queue`) when a leader has finished a group.
+    applied: Condvar,
     writer: Mutex<Connection>,
     feed: Feed,
     pub(crate) clock: Arc<dyn Clock>,
@@ -142,7 +151,8 @@ impl Store {
         let last_seq = read::last_seq(&writer)?;
         Ok(Store {
             readers,
-            queue: Mutex::new(Vec::new()),
+            queue: Mutex::new(Queue::default()),
+            applied: Condvar::new(),
             writer: Mutex::new(writer),
             feed: Feed {
                 last_seq: Mutex::new(last_seq),
@@ -157,30 +167,42 @@ impl Store {
         f(&conn)
     }
 
-    /// Applies a command through the group-commit queue.
+    /// Applies a command through the group-commit queue. Whoever finds no leader at work
+    /// becomes the leader and applies everything queued; the others wait on `applied`, not on
+    /// the writer, so a finished follower returns at once instead of queueing behind the next
+    /// group's commit (which would leave each commit with one or two commands).
     pub(crate) fn submit(&self, command: Command, key: Option<String>) -> Result<Executed> {
         let mine = Arc::new(Pending {
             command,
             key,
             result: Mutex::new(None),
         });
-        lock(&self.queue).push(Arc::clone(&mine));
-        let mut writer = lock(&self.writer);
-        if let Some(done) = lock(&mine.result).take() {
-            return done; // an earlier leader applied it
-        }
-        let group = std::mem::take(&mut *lock(&self.queue));
-        if catch_unwind(AssertUnwindSafe(|| self.commit_group(&mut writer, &group))).is_err() {
-            for p in &group {
-                lock(&p.result).get_or_insert_with(|| {
-                    Err(Error::storage("internal error while applying a command"))
-                });
+        let mut queue = lock(&self.queue);
+        queue.pending.push(Arc::clone(&mine));
+        loop {
+            if let Some(done) = lock(&mine.result).take() {
+                return done; // a leader applied it
             }
+            if queue.leading {
+                queue = self.applied.wait(queue).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            queue.leading = true;
+            let group = std::mem::take(&mut queue.pending);
+            drop(queue);
+            let mut writer = lock(&self.writer);
+            if catch_unwind(AssertUnwindSafe(|| self.commit_group(&mut writer, &group))).is_err() {
+                for p in &group {
+                    lock(&p.result).get_or_insert_with(|| {
+                        Err(Error::storage("internal error while applying a command"))
+                    });
+                }
+            }
+            drop(writer);
+            queue = lock(&self.queue);
+            queue.leading = false;
+            self.applied.notify_all();
         }
-        drop(writer);
-        lock(&mine.result)
-            .take()
-            .unwrap_or_else(|| Err(Error::storage("internal error: command was lost")))
     }
 
     fn commit_group(&self, conn: &mut Connection, group: &[Arc<Pending>]) {
@@ -245,9 +267,19 @@ impl Store {
         *last
     }
 
+    /// Copies the WAL into the main file and truncates it.
     pub(crate) fn checkpoint(&self) -> Result<()> {
         let writer = lock(&self.writer);
         writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
+    }
+}
+
+impl Drop for Store {
+    /// Leaves every committed write in the main database file even if a pooled reader (which
+    /// r2d2 may still be opening on its own thread) outlives the writer and so closes last.
+    fn drop(&mut self) {
+        // A failure loses nothing: the WAL still holds the commits, and the next open replays it.
+        let _ = self.checkpoint();
     }
 }
