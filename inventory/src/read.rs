@@ -9,6 +9,7 @@ use crate::model::{
     StockLevel, StockSummary,
 };
 use crate::validate::{self, MAX_NAME};
+use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
@@ -162,37 +163,96 @@ fn prefix_end(prefix: &str) -> Option<String> {
     None
 }
 
+/// A prefix match on one indexed column: `column >= prefix AND column < prefix_end(prefix)`.
+struct PrefixRange {
+    column: &'static str,
+    collate: &'static str,
+    low: String,
+    high: Option<String>,
+}
+
+impl PrefixRange {
+    fn new(column: &'static str, collate: &'static str, prefix: String) -> Self {
+        let high = prefix_end(&prefix);
+        PrefixRange {
+            column,
+            collate,
+            low: prefix,
+            high,
+        }
+    }
+
+    /// The condition on `alias.column`, pushing its parameters onto `args` in order.
+    fn condition(&self, alias: &str, args: &mut Vec<Value>) -> String {
+        let (column, collate) = (self.column, self.collate);
+        args.push(Value::Text(self.low.clone()));
+        let mut sql = format!("{alias}{column} >= ?{collate}");
+        if let Some(high) = &self.high {
+            args.push(Value::Text(high.clone()));
+            sql.push_str(&format!(" AND {alias}{column} < ?{collate}"));
+        }
+        sql
+    }
+
+    /// How many live products match, counting no further than `cap` (an index range scan).
+    fn count_capped(&self, conn: &Connection, cap: i64) -> Result<i64> {
+        let mut args = Vec::new();
+        let sql = format!(
+            "SELECT count(*) FROM (SELECT 1 FROM products WHERE archived_at IS NULL AND {} LIMIT {cap})",
+            self.condition("", &mut args)
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        Ok(stmt.query_row(rusqlite::params_from_iter(&args), |r| r.get(0))?)
+    }
+}
+
+/// Up to this many matches, a prefix search is driven by the SKU and name indexes and its
+/// matches sorted into id order; beyond it, matches are dense enough that walking products in id
+/// order fills a page sooner than sorting them all.
+const INDEXED_SEARCH_LIMIT: i64 = 1000;
+
 pub(crate) fn list_products(conn: &Connection, query: &ProductQuery) -> Result<Vec<Product>> {
+    let (sql, args) = product_query(conn, query)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(&args), product_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The SQL and parameters of a product listing.
+fn product_query(conn: &Connection, query: &ProductQuery) -> Result<(String, Vec<Value>)> {
     let limit = validate::page_limit(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
     let offset = validate::page_offset(query.offset)?;
     let mut sql = format!(
         "SELECT {PRODUCT_COLUMNS} FROM products p JOIN locations l ON l.id = p.location_id WHERE p.archived_at IS NULL"
     );
+    let mut args: Vec<Value> = Vec::new();
     if query.low_stock {
-        sql.push_str(" AND p.reorder_point IS NOT NULL AND p.on_hand_total - p.reserved_total <= p.reorder_point");
+        // Written exactly as the partial index products_low_stock states it, so it is used.
+        sql.push_str(" AND p.reorder_point IS NOT NULL AND p.reorder_point >= p.on_hand_total - p.reserved_total");
     }
-    let (mut sku_lo, mut sku_hi, mut name_lo, mut name_hi) = (None, None, None, None);
     if let Some(q) = &query.q {
         let q = validate::required("q", q, MAX_NAME)?;
-        let folded = q.to_ascii_lowercase();
-        sku_hi = prefix_end(&q);
-        name_hi = prefix_end(&folded);
-        sku_lo = Some(q);
-        name_lo = Some(folded);
-        sql.push_str(
-            " AND ((p.sku >= ?3 AND (?4 IS NULL OR p.sku < ?4))
-               OR (p.name >= ?5 COLLATE NOCASE AND (?6 IS NULL OR p.name < ?6 COLLATE NOCASE)))",
-        );
-    } else {
-        sql.push_str(" AND ?3 IS NULL AND ?4 IS NULL AND ?5 IS NULL AND ?6 IS NULL");
+        let sku = PrefixRange::new("sku", "", q.clone());
+        let name = PrefixRange::new("name", " COLLATE NOCASE", q.to_ascii_lowercase());
+        let cap = INDEXED_SEARCH_LIMIT + 1;
+        if sku.count_capped(conn, cap)? + name.count_capped(conn, cap)? <= INDEXED_SEARCH_LIMIT {
+            sql.push_str(&format!(
+                " AND p.id IN (SELECT id FROM products WHERE archived_at IS NULL AND {}
+                               UNION SELECT id FROM products WHERE archived_at IS NULL AND {})",
+                sku.condition("", &mut args),
+                name.condition("", &mut args)
+            ));
+        } else {
+            sql.push_str(&format!(
+                " AND (({}) OR ({}))",
+                sku.condition("p.", &mut args),
+                name.condition("p.", &mut args)
+            ));
+        }
     }
-    sql.push_str(" ORDER BY p.id LIMIT ?1 OFFSET ?2");
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(
-        params![limit, offset, sku_lo, sku_hi, name_lo, name_hi],
-        product_row,
-    )?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    sql.push_str(" ORDER BY p.id LIMIT ? OFFSET ?");
+    args.extend([Value::Integer(limit), Value::Integer(offset)]);
+    Ok((sql, args))
 }
 
 const MOVEMENT_SELECT: &str =
@@ -359,7 +419,42 @@ pub(crate) fn reservations_by_reference(
 
 #[cfg(test)]
 mod tests {
-    use super::prefix_end;
+    use super::*;
+
+    /// The plan of a product listing, as `EXPLAIN QUERY PLAN` details.
+    fn plan(conn: &Connection, query: &ProductQuery) -> String {
+        let (sql, args) = product_query(conn, query).unwrap();
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(&args), |r| r.get::<_, String>(3))
+            .unwrap();
+        rows.map(|r| r.unwrap()).collect::<Vec<_>>().join("; ")
+    }
+
+    #[test]
+    fn low_stock_and_sparse_prefix_search_are_index_backed() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::schema::migrate(&mut conn).unwrap();
+        let low = plan(
+            &conn,
+            &ProductQuery {
+                low_stock: true,
+                ..Default::default()
+            },
+        );
+        assert!(low.contains("products_low_stock"), "{low}");
+        let search = plan(
+            &conn,
+            &ProductQuery {
+                q: Some("LAP".into()),
+                ..Default::default()
+            },
+        );
+        assert!(
+            search.contains("products_live_sku") && search.contains("products_live_name"),
+            "{search}"
+        );
+    }
 
     #[test]
     fn prefix_end_is_the_next_string() {

@@ -37,7 +37,7 @@ CREATE UNIQUE INDEX products_live_sku ON products(sku) WHERE archived_at IS NULL
 CREATE INDEX products_live_name ON products(name COLLATE NOCASE) WHERE archived_at IS NULL;
 CREATE INDEX products_low_stock ON products(id)
     WHERE archived_at IS NULL AND reorder_point IS NOT NULL
-      AND on_hand_total - reserved_total <= reorder_point;
+      AND reorder_point >= on_hand_total - reserved_total;
 
 CREATE TABLE stock_levels (
     id           TEXT NOT NULL UNIQUE,

@@ -313,3 +313,54 @@ fn low_stock_and_prefix_search_keep_pagination_and_order() {
         Some("q")
     );
 }
+
+/// Past a thousand matches the search walks products in id order instead of sorting every
+/// match; both ways must give the same pages.
+#[test]
+fn dense_and_sparse_prefix_searches_page_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = inventory::Options {
+        durability: inventory::Durability::Normal,
+        ..Default::default()
+    };
+    let inv = inventory::Inventory::open_with(dir.path().join("dense.db"), options).unwrap();
+    let mut dense = Vec::new();
+    let mut sparse = Vec::new();
+    for i in 0..1100 {
+        let sku = format!("DENSE-{i:04}");
+        let new = NewProduct {
+            name: sku.to_lowercase(),
+            ..new_product(&sku, 0)
+        };
+        dense.push(inv.create_product(new).unwrap().product.id);
+        if i % 100 == 0 {
+            let new = NewProduct {
+                name: format!("Dense rare {i}"),
+                ..new_product(&format!("RARE-{i}"), 0)
+            };
+            sparse.push(inv.create_product(new).unwrap().product.id);
+        }
+    }
+    let page = |q: &str, limit: i64, offset: i64| {
+        let query = ProductQuery {
+            q: Some(q.into()),
+            limit: Some(limit),
+            offset: Some(offset),
+            ..Default::default()
+        };
+        inv.list_products(&query)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .collect::<Vec<_>>()
+    };
+    // "DENSE" matches 1100 SKUs and, ignoring case, 1100 + 11 names: the walking path.
+    let mut all: Vec<_> = dense.iter().chain(&sparse).copied().collect();
+    all.sort();
+    assert_eq!(page("DENSE", 100, 0), all[..100]);
+    assert_eq!(page("DENSE", 100, 1000), all[1000..1100]);
+    assert_eq!(page("DENSE", 100, 1100), all[1100..]);
+    // "DENSE-10" matches 100 SKUs and 100 names (the same products): the index path.
+    assert_eq!(page("DENSE-10", 100, 0), dense[1000..1100]);
+    assert_eq!(page("Dense rare", 5, 3), sparse[3..8]);
+}
