@@ -33,7 +33,8 @@ fi
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 VALGRIND=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect
-          --show-possibly-lost=no --error-exitcode=1)
+          --show-possibly-lost=no --error-exitcode=1
+          --suppressions="$ROOT/tests/c/valgrind.supp")
 CFLAGS=(-std=c99 -Wall -Wextra -Werror -pedantic -I"$ROOT/inventory-c/include")
 LINK=(-L"$LIB_DIR" -linventory_c -Wl,-rpath,"$LIB_DIR")
 
