@@ -14,6 +14,8 @@ use crate::read;
 use crate::validate::{self, *};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use uuid::Uuid;
 
 /// How long an idempotency key is remembered.
@@ -102,7 +104,7 @@ fn apply(conn: &Connection, cmd: &Command, now: DateTime<Utc>) -> Result<Outcome
         Command::CreateLocation { name } => {
             create_location(conn, name, now).map(Outcome::LocationCreated)
         }
-        Command::Stock(op) => stock(conn, op, now).map(Outcome::Levels),
+        Command::Stock(op) => stock(conn, &mut Seen::default(), op, now).map(Outcome::Levels),
         Command::Batch(ops) => {
             if ops.is_empty() || ops.len() > MAX_BATCH {
                 return Err(Error::validation(
@@ -110,10 +112,11 @@ fn apply(conn: &Connection, cmd: &Command, now: DateTime<Utc>) -> Result<Outcome
                     format!("a batch holds 1 to {MAX_BATCH} operations"),
                 ));
             }
+            let mut seen = Seen::default();
             let levels = ops
                 .iter()
                 .enumerate()
-                .map(|(i, op)| stock(conn, op, now).map_err(|e| e.at_index(i)))
+                .map(|(i, op)| stock(conn, &mut seen, op, now).map_err(|e| e.at_index(i)))
                 .collect::<Result<_>>()?;
             Ok(Outcome::Batch(levels))
         }
@@ -319,24 +322,53 @@ fn location_name(op_location: Option<&str>, field: &str, product_location: &str)
     }
 }
 
-/// The level an operation acts on. Operations that only take stock away do not create
-/// locations or levels, so a mistyped location fails instead of leaving debris.
-fn target(
-    conn: &Connection,
-    product: Uuid,
-    location: &str,
-    create: bool,
-    now: DateTime<Utc>,
-) -> Result<(Level, bool)> {
-    let location_id = if create {
-        ledger::ensure_location(conn, location, now)?
-    } else {
-        match ledger::location_id(conn, location)? {
-            Some(id) => id,
-            None => return Err(Error::not_found(format!("location {location:?}"))),
-        }
-    };
-    ledger::level_or_empty(conn, product, location_id, location, now)
+/// What one command has looked up already. Within a command `now` is fixed, and stock
+/// operations change neither a product's fields nor a location's id, so a batch reads each
+/// product (releasing its expired reservations) and each location once.
+#[derive(Default)]
+struct Seen {
+    products: HashMap<Uuid, Product>,
+    locations: HashMap<String, i64>,
+}
+
+impl Seen {
+    /// A live product, whose expired reservations have been released at `now`.
+    fn product(&mut self, conn: &Connection, id: Uuid, now: DateTime<Utc>) -> Result<&Product> {
+        Ok(match self.products.entry(id) {
+            Entry::Occupied(seen) => seen.into_mut(),
+            Entry::Vacant(slot) => {
+                let product = live_product(conn, id)?;
+                ledger::expire_due(conn, Some(id), now)?;
+                slot.insert(product)
+            }
+        })
+    }
+
+    /// The level an operation acts on. Operations that only take stock away do not create
+    /// locations or levels, so a mistyped location fails instead of leaving debris.
+    fn target(
+        &mut self,
+        conn: &Connection,
+        product: Uuid,
+        location: &str,
+        create: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(Level, bool)> {
+        let location_id = match self.locations.get(location) {
+            Some(id) => *id,
+            None => {
+                let id = if create {
+                    ledger::ensure_location(conn, location, now)?
+                } else {
+                    ledger::location_id(conn, location)?
+                        .ok_or_else(|| Error::not_found(format!("location {location:?}")))?
+                };
+                self.locations.insert(location.to_owned(), id);
+                id
+            }
+        };
+        ledger::level_or_empty(conn, product, location_id, location, now)
+    }
 }
 
 fn check_expect(level: &Level, expect: Option<Expect>) -> Result<()> {
@@ -402,16 +434,16 @@ fn insufficient_reserved(level: &Level, reference: &str, held: i64, wanted: i64)
     )
 }
 
-pub(crate) fn stock(
+fn stock(
     conn: &Connection,
+    seen: &mut Seen,
     op: &StockOp,
     now: DateTime<Utc>,
 ) -> Result<Vec<StockLevel>> {
     check_shape(op)?;
-    let product = live_product(conn, op.product_id)?;
-    let id = product.id;
-    ledger::expire_due(conn, Some(id), now)?;
-    let location = location_name(op.location.as_deref(), "location", &product.location)?;
+    let id = op.product_id;
+    let home = &seen.product(conn, id, now)?.location;
+    let location = location_name(op.location.as_deref(), "location", home)?;
     let reference = op.reference.as_deref();
     let held_for = reference.unwrap_or("");
     let memo = Memo {
@@ -421,7 +453,7 @@ pub(crate) fn stock(
         now,
     };
     let creates = matches!(op.kind, OpKind::Add | OpKind::Count);
-    let (mut level, mut stored) = target(conn, id, &location, creates, now)?;
+    let (mut level, mut stored) = seen.target(conn, id, &location, creates, now)?;
     check_expect(&level, op.expect)?;
     match op.kind {
         OpKind::Add => {
@@ -537,7 +569,7 @@ pub(crate) fn stock(
                 transfer_id: Some(Uuid::now_v7()),
                 ..memo
             };
-            let (mut dest, mut dest_stored) = target(conn, id, &to, true, now)?;
+            let (mut dest, mut dest_stored) = seen.target(conn, id, &to, true, now)?;
             ledger::post(
                 conn,
                 &mut level,
