@@ -122,8 +122,13 @@ fn apply(conn: &Connection, cmd: &Command, now: DateTime<Utc>) -> Result<Outcome
         }
         Command::Sweep => {
             let released = ledger::expire_due(conn, None, now)?;
-            let mut stmt =
-                conn.prepare_cached("DELETE FROM idempotency_keys WHERE created_at < ?1")?;
+            // Keys arrive in time order, so the expired ones are the rows before the first
+            // live one: finding it reads only what is deleted.
+            let mut stmt = conn.prepare_cached(
+                "DELETE FROM idempotency_keys WHERE id < coalesce(
+                     (SELECT id FROM idempotency_keys WHERE created_at >= ?1 ORDER BY id LIMIT 1),
+                     (SELECT max(id) + 1 FROM idempotency_keys))",
+            )?;
             stmt.execute([to_text(now - Duration::hours(IDEMPOTENCY_TTL_HOURS))])?;
             Ok(Outcome::Swept(released))
         }

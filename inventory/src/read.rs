@@ -209,7 +209,7 @@ impl PrefixRange {
 /// Up to this many matches, a prefix search is driven by the SKU and name indexes and its
 /// matches sorted into id order; beyond it, matches are dense enough that walking products in id
 /// order fills a page sooner than sorting them all.
-const INDEXED_SEARCH_LIMIT: i64 = 1000;
+const INDEXED_SEARCH_LIMIT: i64 = 200;
 
 pub(crate) fn list_products(conn: &Connection, query: &ProductQuery) -> Result<Vec<Product>> {
     let (sql, args) = product_query(conn, query)?;
@@ -407,8 +407,15 @@ pub(crate) fn reservations_by_reference(
     conn: &Connection,
     reference: &str,
 ) -> Result<Vec<Reservation>> {
+    if reference.is_empty() {
+        return Err(Error::validation(
+            "reference",
+            "reference must not be empty",
+        ));
+    }
+    // `!= ''` lets the partial index reservations_reference serve the lookup.
     let mut stmt = conn.prepare_cached(&format!(
-        "{RESERVATION_SELECT} WHERE r.reference = ?1
+        "{RESERVATION_SELECT} WHERE r.reference = ?1 AND r.reference != ''
            AND r.product_id IN (SELECT id FROM products WHERE archived_at IS NULL)
          ORDER BY r.product_id, l.name"
     ))?;

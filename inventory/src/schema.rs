@@ -99,17 +99,20 @@ CREATE TABLE reservations (
     updated_at   TEXT NOT NULL,
     PRIMARY KEY (product_id, location_id, reference)
 ) WITHOUT ROWID;
-CREATE INDEX reservations_reference ON reservations(reference);
+-- Only referenced reservations are looked up by reference; plain reserves skip this index.
+CREATE INDEX reservations_reference ON reservations(reference) WHERE reference != '';
 CREATE INDEX reservations_expiry ON reservations(expires_at) WHERE expires_at IS NOT NULL;
 CREATE INDEX reservations_product_expiry ON reservations(product_id, expires_at) WHERE expires_at IS NOT NULL;
 
+-- A rowid table: rows (request and outcome JSON) are too large for WITHOUT ROWID, and rowid
+-- order is arrival order, so expired keys are a prefix of the table and need no age index.
 CREATE TABLE idempotency_keys (
-    key         TEXT PRIMARY KEY,
+    id          INTEGER PRIMARY KEY,
+    key         TEXT NOT NULL UNIQUE,
     request     TEXT NOT NULL,
     outcome     TEXT NOT NULL,
     created_at  TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX idempotency_keys_age ON idempotency_keys(created_at);
+);
 "#;
 
 fn migrations() -> Migrations<'static> {

@@ -314,7 +314,7 @@ fn low_stock_and_prefix_search_keep_pagination_and_order() {
     );
 }
 
-/// Past a thousand matches the search walks products in id order instead of sorting every
+/// Past 200 matches the search walks products in id order instead of sorting every
 /// match; both ways must give the same pages.
 #[test]
 fn dense_and_sparse_prefix_searches_page_alike() {
@@ -360,7 +360,7 @@ fn dense_and_sparse_prefix_searches_page_alike() {
     assert_eq!(page("DENSE", 100, 0), all[..100]);
     assert_eq!(page("DENSE", 100, 1000), all[1000..1100]);
     assert_eq!(page("DENSE", 100, 1100), all[1100..]);
-    // "DENSE-10" matches 100 SKUs and 100 names (the same products): the index path.
+    // "DENSE-10" matches 100 SKUs and 100 names (the same products): the index path, at its limit.
     assert_eq!(page("DENSE-10", 100, 0), dense[1000..1100]);
     assert_eq!(page("Dense rare", 5, 3), sparse[3..8]);
 }

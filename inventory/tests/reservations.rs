@@ -31,6 +31,8 @@ fn reserving_again_with_a_reference_adds_to_the_reservation() {
         (1, id, "Warehouse A")
     );
     assert!(f.inv.reservations_by_reference("nope").unwrap().is_empty());
+    let e = f.inv.reservations_by_reference("").unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("reference"));
     assert_verified(&f.inv);
 }
 
