@@ -42,7 +42,12 @@ class Server:
             text=True,
         )
         threading.Thread(target=self._pump, daemon=True).start()
-        listening = self.wait_log(lambda e: e.get("message") == "listening", timeout=30)
+        try:
+            listening = self.wait_log(lambda e: e.get("message") == "listening", timeout=30)
+        except BaseException:
+            self.proc.kill()
+            self.proc.wait()
+            raise
         self.addr = listening["addr"]
         self.url = f"http://{self.addr}"
         self.host, port = self.addr.rsplit(":", 1)

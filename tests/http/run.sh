@@ -23,6 +23,9 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/pip" install -q --disable-pip-version-check pytest requests schemathesis
 
+# Unit tests (error mapping, body parsing, the OpenAPI document against the router) and the
+# Rust black-box test that runs verify() on the file after concurrent HTTP load.
+cargo test -p inventory-server
 cargo build --release -p inventory-server
 export INVENTORY_SERVER_BIN="$ROOT/target/release/inventory-server"
 
