@@ -162,9 +162,13 @@ impl Store {
         })
     }
 
+    /// Runs `f` in one read transaction, so every statement in it sees the same snapshot
+    /// (a product and its levels agree) and SQLite takes its WAL read lock once, not once per
+    /// statement.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let conn = self.readers.get()?;
-        f(&conn)
+        let mut conn = self.readers.get()?;
+        let snapshot = conn.transaction()?;
+        f(&snapshot)
     }
 
     /// Applies a command through the group-commit queue. Whoever finds no leader at work
