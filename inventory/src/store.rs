@@ -237,7 +237,8 @@ impl Store {
         if let [only] = group {
             // Alone in its transaction, a command needs no savepoint: on failure the whole
             // transaction rolls back (when `tx` drops).
-            let result = apply::execute(&tx, &only.command, only.key.as_deref(), self.clock.now());
+            let result =
+                apply::execute(&tx, &only.command, only.key.as_deref(), self.command_time());
             if result.is_ok() {
                 tx.commit()?;
             }
@@ -245,7 +246,7 @@ impl Store {
         }
         let mut results = Vec::with_capacity(group.len());
         for p in group {
-            let now = self.clock.now();
+            let now = self.command_time();
             let run = |sql: &str| tx.prepare_cached(sql).and_then(|mut s| s.execute([]));
             run("SAVEPOINT command")?;
             let result = apply::execute(&tx, &p.command, p.key.as_deref(), now);
@@ -257,6 +258,12 @@ impl Store {
         }
         tx.commit()?;
         Ok(results)
+    }
+
+    /// "Now" for a command, at the microsecond precision timestamps are stored with, so a
+    /// result returned by a write equals the same record read back.
+    fn command_time(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::SubsecRound::trunc_subsecs(self.clock.now(), 6)
     }
 
     /// Blocks until a movement after `after` has committed or `timeout` passes; returns the

@@ -297,3 +297,17 @@ fn data_survives_reopening_the_file() {
     );
     assert_verified(&inv);
 }
+
+#[test]
+fn a_write_returns_what_a_read_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    // The system clock has sub-microsecond precision; stored timestamps have microseconds.
+    let inv = inventory::Inventory::open(dir.path().join("t.db")).unwrap();
+    let created = inv.create_product(new_product("TS", 1)).unwrap();
+    assert_eq!(inv.get_product(created.product.id).unwrap(), created);
+    let level = inv.add_stock(StockOp::add(created.product.id, 1)).unwrap();
+    assert_eq!(
+        inv.get_inventory(created.product.id).unwrap().locations[0],
+        level
+    );
+}
