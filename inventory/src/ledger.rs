@@ -337,12 +337,17 @@ pub(crate) fn any_due(
     product: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let sql = match product {
-        Some(_) => "SELECT 1 FROM reservations WHERE product_id = ?1 AND expires_at <= ?2 LIMIT 1",
-        None => "SELECT 1 FROM reservations WHERE ?1 IS NULL AND expires_at <= ?2 LIMIT 1",
-    };
-    let mut stmt = conn.prepare_cached(sql)?;
-    Ok(stmt.exists(params![product.map(|p| p.to_string()), to_text(now)])?)
+    let now = to_text(now);
+    Ok(match product {
+        Some(id) => conn
+            .prepare_cached(
+                "SELECT 1 FROM reservations WHERE product_id = ?1 AND expires_at <= ?2",
+            )?
+            .exists(params![id.to_string(), now])?,
+        None => conn
+            .prepare_cached("SELECT 1 FROM reservations WHERE expires_at <= ?1")?
+            .exists([now])?,
+    })
 }
 
 pub(crate) fn parse_uuid(s: &str) -> rusqlite::Result<Uuid> {
