@@ -33,7 +33,7 @@ pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
 
 echo "== pip install ./inventory-py (isolated build)"
 (cd "$root" && "${pip[@]}" install ./inventory-py)
-"${pip[@]}" install "pytest>=8" "mypy>=1.10"
+"${pip[@]}" install "pytest>=8,<10" "mypy>=1.10,<3"
 
 # Run from the tests folder so `import inventory` finds the installed package, not the source.
 cd "$here/tests"

@@ -21,7 +21,8 @@ fi
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
 fi
-"$VENV/bin/pip" install -q --disable-pip-version-check pytest requests schemathesis
+# Major versions pinned: the schemathesis flags below are those of its 4.x CLI.
+"$VENV/bin/pip" install -q --disable-pip-version-check "pytest>=8,<10" "requests>=2,<3" "schemathesis>=4.32,<5"
 
 # Unit tests (error mapping, body parsing, the OpenAPI document against the router) and the
 # Rust black-box test that runs verify() on the file after concurrent HTTP load.
