@@ -85,10 +85,10 @@ pub(crate) fn execute(
 }
 
 fn apply(conn: &Connection, cmd: &Command, now: DateTime<Utc>) -> Result<Outcome> {
-    match cmd {
-        Command::CreateProduct(new) => {
-            create_product(conn, new, now).map(|p| Outcome::ProductCreated(Box::new(p)))
-        }
+    let mut seen = Seen::default();
+    let outcome = match cmd {
+        Command::CreateProduct(new) => create_product(conn, &mut seen.totals, new, now)
+            .map(|p| Outcome::ProductCreated(Box::new(p))),
         Command::UpdateProduct {
             id,
             changes,
@@ -104,7 +104,7 @@ fn apply(conn: &Connection, cmd: &Command, now: DateTime<Utc>) -> Result<Outcome
         Command::CreateLocation { name } => {
             create_location(conn, name, now).map(Outcome::LocationCreated)
         }
-        Command::Stock(op) => stock(conn, &mut Seen::default(), op, now).map(Outcome::Levels),
+        Command::Stock(op) => stock(conn, &mut seen, op, now).map(Outcome::Levels),
         Command::Batch(ops) => {
             if ops.is_empty() || ops.len() > MAX_BATCH {
                 return Err(Error::validation(
@@ -112,7 +112,6 @@ fn apply(conn: &Connection, cmd: &Command, now: DateTime<Utc>) -> Result<Outcome
                     format!("a batch holds 1 to {MAX_BATCH} operations"),
                 ));
             }
-            let mut seen = Seen::default();
             let levels = ops
                 .iter()
                 .enumerate()
@@ -121,7 +120,7 @@ fn apply(conn: &Connection, cmd: &Command, now: DateTime<Utc>) -> Result<Outcome
             Ok(Outcome::Batch(levels))
         }
         Command::Sweep => {
-            let released = ledger::expire_due(conn, None, now)?;
+            let released = ledger::expire_due(conn, &mut seen.totals, None, now)?;
             // Keys arrive in time order, so the expired ones are the rows before the first
             // live one: finding it reads only what is deleted.
             let mut stmt = conn.prepare_cached(
@@ -132,7 +131,9 @@ fn apply(conn: &Connection, cmd: &Command, now: DateTime<Utc>) -> Result<Outcome
             stmt.execute([to_text(now - Duration::hours(IDEMPOTENCY_TTL_HOURS))])?;
             Ok(Outcome::Swept(released))
         }
-    }
+    }?;
+    seen.totals.flush(conn)?;
+    Ok(outcome)
 }
 
 fn reorder_point(value: Option<i64>) -> Result<Option<i64>> {
@@ -143,6 +144,7 @@ fn reorder_point(value: Option<i64>) -> Result<Option<i64>> {
 
 fn create_product(
     conn: &Connection,
+    totals: &mut ledger::Totals,
     new: &NewProduct,
     now: DateTime<Utc>,
 ) -> Result<ProductWithStock> {
@@ -195,6 +197,7 @@ fn create_product(
         };
         ledger::post(
             conn,
+            totals,
             &mut level,
             &mut stored,
             MovementKind::In,
@@ -334,6 +337,9 @@ fn location_name(op_location: Option<&str>, field: &str, product_location: &str)
 struct Seen {
     products: HashMap<Uuid, Product>,
     locations: HashMap<String, i64>,
+    /// Levels as this command left them, and whether they are stored yet.
+    levels: HashMap<(Uuid, i64), (Level, bool)>,
+    totals: ledger::Totals,
 }
 
 impl Seen {
@@ -343,7 +349,7 @@ impl Seen {
             Entry::Occupied(seen) => seen.into_mut(),
             Entry::Vacant(slot) => {
                 let product = live_product(conn, id)?;
-                ledger::expire_due(conn, Some(id), now)?;
+                ledger::expire_due(conn, &mut self.totals, Some(id), now)?;
                 slot.insert(product)
             }
         })
@@ -372,7 +378,18 @@ impl Seen {
                 id
             }
         };
-        ledger::level_or_empty(conn, product, location_id, location, now)
+        match self.levels.get(&(product, location_id)) {
+            Some(known) => Ok(known.clone()),
+            None => ledger::level_or_empty(conn, product, location_id, location, now),
+        }
+    }
+
+    /// Remembers a level after an operation changed it, for the rest of the command.
+    fn keep(&mut self, level: &Level, stored: bool) {
+        self.levels.insert(
+            (level.product_id, level.location_id),
+            (level.clone(), stored),
+        );
     }
 }
 
@@ -463,14 +480,30 @@ fn stock(
     match op.kind {
         OpKind::Add => {
             let q = required_quantity(op)?;
-            ledger::post(conn, &mut level, &mut stored, MovementKind::In, q, &memo)?;
+            ledger::post(
+                conn,
+                &mut seen.totals,
+                &mut level,
+                &mut stored,
+                MovementKind::In,
+                q,
+                &memo,
+            )?;
         }
         OpKind::Remove => {
             let q = required_quantity(op)?;
             if level.available() < q {
                 return Err(insufficient_stock(&level, q));
             }
-            ledger::post(conn, &mut level, &mut stored, MovementKind::Out, q, &memo)?;
+            ledger::post(
+                conn,
+                &mut seen.totals,
+                &mut level,
+                &mut stored,
+                MovementKind::Out,
+                q,
+                &memo,
+            )?;
         }
         OpKind::Reserve => {
             let q = required_quantity(op)?;
@@ -480,6 +513,7 @@ fn stock(
             }
             ledger::post(
                 conn,
+                &mut seen.totals,
                 &mut level,
                 &mut stored,
                 MovementKind::Reserve,
@@ -517,11 +551,20 @@ fn stock(
             } else {
                 MovementKind::Unreserve
             };
-            ledger::post(conn, &mut level, &mut stored, kind, q, &memo)?;
+            ledger::post(
+                conn,
+                &mut seen.totals,
+                &mut level,
+                &mut stored,
+                kind,
+                q,
+                &memo,
+            )?;
             ledger::release(conn, &level, held_for, q, now)?;
             if op.release_remainder && held > q {
                 ledger::post(
                     conn,
+                    &mut seen.totals,
                     &mut level,
                     &mut stored,
                     MovementKind::Unreserve,
@@ -547,6 +590,7 @@ fn stock(
             let delta = counted - level.on_hand;
             ledger::post(
                 conn,
+                &mut seen.totals,
                 &mut level,
                 &mut stored,
                 MovementKind::Adjust,
@@ -577,6 +621,7 @@ fn stock(
             let (mut dest, mut dest_stored) = seen.target(conn, id, &to, true, now)?;
             ledger::post(
                 conn,
+                &mut seen.totals,
                 &mut level,
                 &mut stored,
                 MovementKind::TransferOut,
@@ -585,14 +630,18 @@ fn stock(
             )?;
             ledger::post(
                 conn,
+                &mut seen.totals,
                 &mut dest,
                 &mut dest_stored,
                 MovementKind::TransferIn,
                 q,
                 &memo,
             )?;
+            seen.keep(&level, stored);
+            seen.keep(&dest, dest_stored);
             return Ok(vec![level.view(), dest.view()]);
         }
     }
+    seen.keep(&level, stored);
     Ok(vec![level.view()])
 }

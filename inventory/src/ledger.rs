@@ -8,6 +8,7 @@ use crate::model::{MovementKind, StockLevel};
 use crate::validate::MAX_QUANTITY;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// A stock level as the write path holds it while changing it.
@@ -127,6 +128,31 @@ pub(crate) fn insert_level(conn: &Connection, level: &Level) -> Result<()> {
     Ok(())
 }
 
+/// Changes to products' cached totals, written once per product when the command ends
+/// (`flush`), so a batch updates each product row once rather than once per movement.
+#[derive(Default)]
+pub(crate) struct Totals(HashMap<Uuid, (i64, i64)>);
+
+impl Totals {
+    fn add(&mut self, product: Uuid, on_hand: i64, reserved: i64) {
+        let total = self.0.entry(product).or_default();
+        total.0 += on_hand;
+        total.1 += reserved;
+    }
+
+    pub(crate) fn flush(&mut self, conn: &Connection) -> Result<()> {
+        let mut stmt = conn.prepare_cached(
+            "UPDATE products SET on_hand_total = on_hand_total + ?1, reserved_total = reserved_total + ?2 WHERE id = ?3",
+        )?;
+        for (product, (on_hand, reserved)) in self.0.drain() {
+            if on_hand != 0 || reserved != 0 {
+                stmt.execute(params![on_hand, reserved, product.to_string()])?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The context of one posting: its memo fields and time.
 pub(crate) struct Memo<'a> {
     pub reference: Option<&'a str>,
@@ -135,11 +161,12 @@ pub(crate) struct Memo<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// Applies one movement to a level: checks the resulting balances, updates the level and the
-/// product's totals, and appends the movement with its balances after. Callers check business
+/// Applies one movement to a level: checks the resulting balances, updates the level, adds to
+/// the product's pending totals, and appends the movement with its balances after. Callers check business
 /// rules first to give precise errors; the checks here guard the invariants themselves.
 pub(crate) fn post(
     conn: &Connection,
+    totals: &mut Totals,
     level: &mut Level,
     stored: &mut bool,
     kind: MovementKind,
@@ -188,12 +215,7 @@ pub(crate) fn post(
         insert_level(conn, level)?;
         *stored = true;
     }
-    if d_on_hand != 0 || d_reserved != 0 {
-        let mut stmt = conn.prepare_cached(
-            "UPDATE products SET on_hand_total = on_hand_total + ?1, reserved_total = reserved_total + ?2 WHERE id = ?3",
-        )?;
-        stmt.execute(params![d_on_hand, d_reserved, level.product_id.to_string()])?;
-    }
+    totals.add(level.product_id, d_on_hand, d_reserved);
     let mut stmt = conn.prepare_cached(
         "INSERT INTO movements (id, product_id, location_id, kind, quantity, on_hand_delta, reserved_delta,
                                 on_hand_after, reserved_after, reference, notes, transfer_id, created_at)
@@ -295,6 +317,7 @@ pub(crate) fn release(
 /// each with an EXPIRE movement. Returns how many were released.
 pub(crate) fn expire_due(
     conn: &Connection,
+    totals: &mut Totals,
     product: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<u64> {
@@ -320,6 +343,7 @@ pub(crate) fn expire_due(
         };
         post(
             conn,
+            totals,
             &mut level,
             &mut true,
             MovementKind::Expire,
