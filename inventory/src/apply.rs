@@ -1,6 +1,6 @@
 //! The one write path: `execute` applies a `Command` inside the caller's transaction
-//! (the writer opens it IMMEDIATE and wraps each command in a savepoint), handling the
-//! idempotency key in that same transaction.
+//! (the writer opens it IMMEDIATE, and gives each command of a shared group its own
+//! savepoint), handling the idempotency key in that same transaction.
 
 use crate::DEFAULT_LOCATION;
 use crate::clock::to_text;
@@ -57,11 +57,10 @@ pub(crate) fn execute(
         .optional()?;
     if let Some((first_request, outcome)) = seen {
         if first_request != request {
-            let mut e = Error::conflict(format!(
+            return Err(Error::conflict(format!(
                 "idempotency key {key:?} was already used for a different request"
-            ));
-            e.field = Some("idempotency_key".into());
-            return Err(e);
+            ))
+            .on_field("idempotency_key"));
         }
         return Ok(Executed {
             outcome: serde_json::from_str(&outcome)?,
@@ -161,12 +160,11 @@ fn create_product(
     let mut stmt =
         conn.prepare_cached("SELECT 1 FROM products WHERE sku = ?1 AND archived_at IS NULL")?;
     if stmt.exists([&sku])? {
-        let mut e = Error::new(
+        return Err(Error::new(
             ErrorCode::DuplicateSku,
             format!("a product with sku {sku:?} already exists"),
-        );
-        e.field = Some("sku".into());
-        return Err(e);
+        )
+        .on_field("sku"));
     }
     let location_id = ledger::ensure_location(conn, &location, now)?;
     let id = Uuid::now_v7();
@@ -214,14 +212,11 @@ fn live_product(conn: &Connection, id: Uuid) -> Result<Product> {
 
 fn check_version(product: &Product, expected: Option<i64>) -> Result<()> {
     match expected {
-        Some(v) if v != product.version => {
-            let mut e = Error::conflict(format!(
-                "product {} is at version {}, not {v}",
-                product.id, product.version
-            ));
-            e.field = Some("version".into());
-            Err(e)
-        }
+        Some(v) if v != product.version => Err(Error::conflict(format!(
+            "product {} is at version {}, not {v}",
+            product.id, product.version
+        ))
+        .on_field("version")),
         _ => Ok(()),
     }
 }
@@ -282,9 +277,7 @@ fn delete_product(
 fn create_location(conn: &Connection, name: &str, now: DateTime<Utc>) -> Result<Location> {
     let name = validate::required("name", name, MAX_LOCATION)?;
     if ledger::location_id(conn, &name)?.is_some() {
-        let mut e = Error::conflict(format!("location {name:?} already exists"));
-        e.field = Some("name".into());
-        return Err(e);
+        return Err(Error::conflict(format!("location {name:?} already exists")).on_field("name"));
     }
     ledger::ensure_location(conn, &name, now)?;
     read::location(conn, &name)?.ok_or_else(|| Error::storage("location vanished after insert"))
@@ -400,12 +393,11 @@ fn check_expect(level: &Level, expect: Option<Expect>) -> Result<()> {
         Some(Expect::Quantity(v)) => ("expected_quantity", v, level.on_hand),
     };
     if expected != actual {
-        let mut e = Error::conflict(format!(
+        return Err(Error::conflict(format!(
             "{field} is {expected} but {} has {actual}",
             level.location
-        ));
-        e.field = Some(field.into());
-        return Err(e);
+        ))
+        .on_field(field));
     }
     Ok(())
 }
@@ -577,15 +569,14 @@ fn stock(
         OpKind::Count => {
             let counted = op
                 .quantity
-                .ok_or_else(|| Error::validation("quantity", "counted is required"))?;
+                .ok_or_else(|| Error::validation("counted", "counted is required"))?;
             let counted = validate::non_negative_quantity("counted", counted)?;
             if counted < level.reserved {
-                let mut e = Error::conflict(format!(
+                return Err(Error::conflict(format!(
                     "counted {counted} is below the {} reserved at {}; release reservations first",
                     level.reserved, level.location
-                ));
-                e.field = Some("counted".into());
-                return Err(e);
+                ))
+                .on_field("counted"));
             }
             let delta = counted - level.on_hand;
             ledger::post(

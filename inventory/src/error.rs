@@ -87,10 +87,7 @@ impl Error {
 
     /// A VALIDATION_ERROR about `field`.
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
-        Error {
-            field: Some(field.to_owned()),
-            ..Error::new(ErrorCode::ValidationError, message)
-        }
+        Error::new(ErrorCode::ValidationError, message).on_field(field)
     }
 
     /// A NOT_FOUND error for `what`.
@@ -106,6 +103,12 @@ impl Error {
     /// A STORAGE_ERROR.
     pub fn storage(message: impl Into<String>) -> Self {
         Error::new(ErrorCode::StorageError, message)
+    }
+
+    /// The same error, naming the input field at fault.
+    pub(crate) fn on_field(mut self, field: &str) -> Self {
+        self.field = Some(field.to_owned());
+        self
     }
 
     pub(crate) fn at_index(mut self, index: usize) -> Self {
