@@ -86,7 +86,7 @@ pub(crate) fn execute(
 fn apply(conn: &Connection, cmd: &Command, now: DateTime<Utc>) -> Result<Outcome> {
     let mut seen = Seen::default();
     let outcome = match cmd {
-        Command::CreateProduct(new) => create_product(conn, &mut seen.totals, new, now)
+        Command::CreateProduct(new) => create_product(conn, &mut seen.pending, new, now)
             .map(|p| Outcome::ProductCreated(Box::new(p))),
         Command::UpdateProduct {
             id,
@@ -119,7 +119,7 @@ fn apply(conn: &Connection, cmd: &Command, now: DateTime<Utc>) -> Result<Outcome
             Ok(Outcome::Batch(levels))
         }
         Command::Sweep => {
-            let released = ledger::expire_due(conn, &mut seen.totals, None, now)?;
+            let released = ledger::expire_due(conn, &mut seen.pending, None, now)?;
             // Keys arrive in time order, so the expired ones are the rows before the first
             // live one: finding it reads only what is deleted.
             let mut stmt = conn.prepare_cached(
@@ -131,7 +131,7 @@ fn apply(conn: &Connection, cmd: &Command, now: DateTime<Utc>) -> Result<Outcome
             Ok(Outcome::Swept(released))
         }
     }?;
-    seen.totals.flush(conn)?;
+    seen.pending.flush(conn)?;
     Ok(outcome)
 }
 
@@ -143,7 +143,7 @@ fn reorder_point(value: Option<i64>) -> Result<Option<i64>> {
 
 fn create_product(
     conn: &Connection,
-    totals: &mut ledger::Totals,
+    pending: &mut ledger::Pending,
     new: &NewProduct,
     now: DateTime<Utc>,
 ) -> Result<ProductWithStock> {
@@ -183,7 +183,7 @@ fn create_product(
         reorder_point,
         to_text(now)
     ])?;
-    let (mut level, _) = ledger::level_or_empty(conn, id, location_id, &location, now)?;
+    let (mut level, _) = ledger::level_or_empty(conn, pending, id, location_id, &location, now)?;
     ledger::insert_level(conn, &level)?;
     let mut stored = true;
     if initial > 0 {
@@ -195,7 +195,7 @@ fn create_product(
         };
         ledger::post(
             conn,
-            totals,
+            pending,
             &mut level,
             &mut stored,
             MovementKind::In,
@@ -203,6 +203,7 @@ fn create_product(
             &memo,
         )?;
     }
+    pending.flush(conn)?;
     read::product_with_stock(conn, id)
 }
 
@@ -323,16 +324,15 @@ fn location_name(op_location: Option<&str>, field: &str, product_location: &str)
     }
 }
 
-/// What one command has looked up already. Within a command `now` is fixed, and stock
-/// operations change neither a product's fields nor a location's id, so a batch reads each
-/// product (releasing its expired reservations) and each location once.
+/// What one command has looked up already, and what it has posted but not yet written.
+/// Within a command `now` is fixed, and stock operations change neither a product's fields nor
+/// a location's id, so a batch reads each product (releasing its expired reservations) and
+/// each location once, and writes each level and product row once, at the end.
 #[derive(Default)]
 struct Seen {
     products: HashMap<Uuid, Product>,
     locations: HashMap<String, i64>,
-    /// Levels as this command left them, and whether they are stored yet.
-    levels: HashMap<(Uuid, i64), (Level, bool)>,
-    totals: ledger::Totals,
+    pending: ledger::Pending,
 }
 
 impl Seen {
@@ -342,7 +342,7 @@ impl Seen {
             Entry::Occupied(seen) => seen.into_mut(),
             Entry::Vacant(slot) => {
                 let product = live_product(conn, id)?;
-                ledger::expire_due(conn, &mut self.totals, Some(id), now)?;
+                ledger::expire_due(conn, &mut self.pending, Some(id), now)?;
                 slot.insert(product)
             }
         })
@@ -371,18 +371,7 @@ impl Seen {
                 id
             }
         };
-        match self.levels.get(&(product, location_id)) {
-            Some(known) => Ok(known.clone()),
-            None => ledger::level_or_empty(conn, product, location_id, location, now),
-        }
-    }
-
-    /// Remembers a level after an operation changed it, for the rest of the command.
-    fn keep(&mut self, level: &Level, stored: bool) {
-        self.levels.insert(
-            (level.product_id, level.location_id),
-            (level.clone(), stored),
-        );
+        ledger::level_or_empty(conn, &self.pending, product, location_id, location, now)
     }
 }
 
@@ -474,7 +463,7 @@ fn stock(
             let q = required_quantity(op)?;
             ledger::post(
                 conn,
-                &mut seen.totals,
+                &mut seen.pending,
                 &mut level,
                 &mut stored,
                 MovementKind::In,
@@ -489,7 +478,7 @@ fn stock(
             }
             ledger::post(
                 conn,
-                &mut seen.totals,
+                &mut seen.pending,
                 &mut level,
                 &mut stored,
                 MovementKind::Out,
@@ -505,7 +494,7 @@ fn stock(
             }
             ledger::post(
                 conn,
-                &mut seen.totals,
+                &mut seen.pending,
                 &mut level,
                 &mut stored,
                 MovementKind::Reserve,
@@ -545,7 +534,7 @@ fn stock(
             };
             ledger::post(
                 conn,
-                &mut seen.totals,
+                &mut seen.pending,
                 &mut level,
                 &mut stored,
                 kind,
@@ -556,7 +545,7 @@ fn stock(
             if op.release_remainder && held > q {
                 ledger::post(
                     conn,
-                    &mut seen.totals,
+                    &mut seen.pending,
                     &mut level,
                     &mut stored,
                     MovementKind::Unreserve,
@@ -581,7 +570,7 @@ fn stock(
             let delta = counted - level.on_hand;
             ledger::post(
                 conn,
-                &mut seen.totals,
+                &mut seen.pending,
                 &mut level,
                 &mut stored,
                 MovementKind::Adjust,
@@ -612,7 +601,7 @@ fn stock(
             let (mut dest, mut dest_stored) = seen.target(conn, id, &to, true, now)?;
             ledger::post(
                 conn,
-                &mut seen.totals,
+                &mut seen.pending,
                 &mut level,
                 &mut stored,
                 MovementKind::TransferOut,
@@ -621,18 +610,15 @@ fn stock(
             )?;
             ledger::post(
                 conn,
-                &mut seen.totals,
+                &mut seen.pending,
                 &mut dest,
                 &mut dest_stored,
                 MovementKind::TransferIn,
                 q,
                 &memo,
             )?;
-            seen.keep(&level, stored);
-            seen.keep(&dest, dest_stored);
             return Ok(vec![level.view(), dest.view()]);
         }
     }
-    seen.keep(&level, stored);
     Ok(vec![level.view()])
 }

@@ -85,16 +85,17 @@ pub(crate) fn load_level(
         .optional()?)
 }
 
-/// The level of a product at a location, or an empty one that is not yet stored
-/// (`post` stores it on its first movement).
+/// The level of a product at a location as this command sees it (its pending state, else its
+/// row), or an empty one that is not yet stored (`post` records it on its first movement).
 pub(crate) fn level_or_empty(
     conn: &Connection,
+    pending: &Pending,
     product_id: Uuid,
     location_id: i64,
     location: &str,
     now: DateTime<Utc>,
 ) -> Result<(Level, bool)> {
-    Ok(match load_level(conn, product_id, location_id)? {
+    Ok(match pending.level(conn, product_id, location_id)? {
         Some(level) => (level, true),
         None => (
             Level {
@@ -128,23 +129,62 @@ pub(crate) fn insert_level(conn: &Connection, level: &Level) -> Result<()> {
     Ok(())
 }
 
-/// Changes to products' cached totals, written once per product when the command ends
-/// (`flush`), so a batch updates each product row once rather than once per movement.
+/// What a command has posted but not yet written: each touched level's latest state, and the
+/// changes to each product's cached totals. `flush` writes every level and product row once
+/// when the command ends, so a batch does not rewrite the same rows for every operation; the
+/// movements themselves, and the checks, happen at each posting.
 #[derive(Default)]
-pub(crate) struct Totals(HashMap<Uuid, (i64, i64)>);
+pub(crate) struct Pending {
+    /// The latest state of each level, and whether its row existed before this command.
+    levels: HashMap<(Uuid, i64), (Level, bool)>,
+    totals: HashMap<Uuid, (i64, i64)>,
+}
 
-impl Totals {
-    fn add(&mut self, product: Uuid, on_hand: i64, reserved: i64) {
-        let total = self.0.entry(product).or_default();
+impl Pending {
+    /// The level's latest state in this command: pending if posted, else as stored.
+    fn level(
+        &self,
+        conn: &Connection,
+        product_id: Uuid,
+        location_id: i64,
+    ) -> Result<Option<Level>> {
+        match self.levels.get(&(product_id, location_id)) {
+            Some((level, _)) => Ok(Some(level.clone())),
+            None => load_level(conn, product_id, location_id),
+        }
+    }
+
+    fn record(&mut self, level: &Level, existed: bool, on_hand: i64, reserved: i64) {
+        self.levels
+            .entry((level.product_id, level.location_id))
+            .and_modify(|(latest, _)| *latest = level.clone())
+            .or_insert_with(|| (level.clone(), existed));
+        let total = self.totals.entry(level.product_id).or_default();
         total.0 += on_hand;
         total.1 += reserved;
     }
 
     pub(crate) fn flush(&mut self, conn: &Connection) -> Result<()> {
+        let mut update = conn.prepare_cached(
+            "UPDATE stock_levels SET on_hand = ?1, reserved = ?2, updated_at = ?3 WHERE product_id = ?4 AND location_id = ?5",
+        )?;
+        for (_, (level, existed)) in self.levels.drain() {
+            if existed {
+                update.execute(params![
+                    level.on_hand,
+                    level.reserved,
+                    to_text(level.updated_at),
+                    level.product_id.to_string(),
+                    level.location_id
+                ])?;
+            } else {
+                insert_level(conn, &level)?;
+            }
+        }
         let mut stmt = conn.prepare_cached(
             "UPDATE products SET on_hand_total = on_hand_total + ?1, reserved_total = reserved_total + ?2 WHERE id = ?3",
         )?;
-        for (product, (on_hand, reserved)) in self.0.drain() {
+        for (product, (on_hand, reserved)) in self.totals.drain() {
             if on_hand != 0 || reserved != 0 {
                 stmt.execute(params![on_hand, reserved, product.to_string()])?;
             }
@@ -161,12 +201,13 @@ pub(crate) struct Memo<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// Applies one movement to a level: checks the resulting balances, updates the level, adds to
-/// the product's pending totals, and appends the movement with its balances after. Callers check business
-/// rules first to give precise errors; the checks here guard the invariants themselves.
+/// Applies one movement to a level: checks the resulting balances, updates the level and records
+/// it (and the product's totals) in `pending`, and appends the movement with its balances after.
+/// Callers check business rules first to give precise errors; the checks here guard the
+/// invariants themselves. `stored` says whether the level's row exists or is pending.
 pub(crate) fn post(
     conn: &Connection,
-    totals: &mut Totals,
+    pending: &mut Pending,
     level: &mut Level,
     stored: &mut bool,
     kind: MovementKind,
@@ -200,22 +241,8 @@ pub(crate) fn post(
     level.on_hand = on_hand;
     level.reserved = reserved;
     level.updated_at = memo.now;
-    if *stored {
-        let mut stmt = conn.prepare_cached(
-            "UPDATE stock_levels SET on_hand = ?1, reserved = ?2, updated_at = ?3 WHERE product_id = ?4 AND location_id = ?5",
-        )?;
-        stmt.execute(params![
-            on_hand,
-            reserved,
-            to_text(memo.now),
-            level.product_id.to_string(),
-            level.location_id
-        ])?;
-    } else {
-        insert_level(conn, level)?;
-        *stored = true;
-    }
-    totals.add(level.product_id, d_on_hand, d_reserved);
+    pending.record(level, *stored, d_on_hand, d_reserved);
+    *stored = true;
     let mut stmt = conn.prepare_cached(
         "INSERT INTO movements (id, product_id, location_id, kind, quantity, on_hand_delta, reserved_delta,
                                 on_hand_after, reserved_after, reference, notes, transfer_id, created_at)
@@ -317,7 +344,7 @@ pub(crate) fn release(
 /// each with an EXPIRE movement. Returns how many were released.
 pub(crate) fn expire_due(
     conn: &Connection,
-    totals: &mut Totals,
+    pending: &mut Pending,
     product: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<u64> {
@@ -333,7 +360,8 @@ pub(crate) fn expire_due(
     };
     for (product_id, location_id, reference, quantity) in &due {
         let product_id = parse_uuid(product_id)?;
-        let mut level = load_level(conn, product_id, *location_id)?
+        let mut level = pending
+            .level(conn, product_id, *location_id)?
             .ok_or_else(|| Error::storage("reservation without a stock level"))?;
         let memo = Memo {
             reference: Some(reference.as_str()).filter(|r| !r.is_empty()),
@@ -343,7 +371,7 @@ pub(crate) fn expire_due(
         };
         post(
             conn,
-            totals,
+            pending,
             &mut level,
             &mut true,
             MovementKind::Expire,
