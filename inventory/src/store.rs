@@ -2,8 +2,9 @@
 //! a caller queues its command and, if no leader is at work, becomes the leader and applies
 //! every queued command in one IMMEDIATE transaction (each in its own savepoint, so a failure
 //! rolls back alone) with one COMMIT, while the others wait for their results. Alone, a caller
-//! commits just its own command; under contention, one fsync serves many. Readers use a pool of WAL connections, which never block the writer and are never
-//! blocked by it, so concurrency never surfaces as SQLITE_BUSY.
+//! commits just its own command; under contention, one fsync serves many. Readers use a pool
+//! of WAL connections, which never block the writer and are never blocked by it, so
+//! concurrency never surfaces as SQLITE_BUSY.
 
 use crate::apply::{self, Executed};
 use crate::clock::Clock;
@@ -64,7 +65,7 @@ impl std::fmt::Debug for Options {
     }
 }
 
-struct Pending {
+struct Queued {
     command: Command,
     key: Option<String>,
     result: Mutex<Option<Result<Executed>>>,
@@ -79,7 +80,7 @@ struct Feed {
 /// Commands waiting for a leader, and whether a leader is applying a group now.
 #[derive(Default)]
 struct Queue {
-    pending: Vec<Arc<Pending>>,
+    waiting: Vec<Arc<Queued>>,
     leading: bool,
 }
 
@@ -176,13 +177,13 @@ impl Store {
     /// the writer, so a finished follower returns at once instead of queueing behind the next
     /// group's commit (which would leave each commit with one or two commands).
     pub(crate) fn submit(&self, command: Command, key: Option<String>) -> Result<Executed> {
-        let mine = Arc::new(Pending {
+        let mine = Arc::new(Queued {
             command,
             key,
             result: Mutex::new(None),
         });
         let mut queue = lock(&self.queue);
-        queue.pending.push(Arc::clone(&mine));
+        queue.waiting.push(Arc::clone(&mine));
         loop {
             if let Some(done) = lock(&mine.result).take() {
                 return done; // a leader applied it
@@ -192,7 +193,7 @@ impl Store {
                 continue;
             }
             queue.leading = true;
-            let group = std::mem::take(&mut queue.pending);
+            let group = std::mem::take(&mut queue.waiting);
             drop(queue);
             let mut writer = lock(&self.writer);
             if catch_unwind(AssertUnwindSafe(|| self.commit_group(&mut writer, &group))).is_err() {
@@ -209,7 +210,7 @@ impl Store {
         }
     }
 
-    fn commit_group(&self, conn: &mut Connection, group: &[Arc<Pending>]) {
+    fn commit_group(&self, conn: &mut Connection, group: &[Arc<Queued>]) {
         let results = match self.apply_group(conn, group) {
             Ok(results) => results,
             Err(e) => group.iter().map(|_| Err(e.clone())).collect(),
@@ -231,7 +232,7 @@ impl Store {
     fn apply_group(
         &self,
         conn: &mut Connection,
-        group: &[Arc<Pending>],
+        group: &[Arc<Queued>],
     ) -> Result<Vec<Result<Executed>>> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         if let [only] = group {
