@@ -2,6 +2,17 @@ mod common;
 
 use inventory::{ErrorCode, Inventory};
 use std::fs;
+use std::path::Path;
+
+/// Opening `path` fails with a STORAGE_ERROR whose message contains `why`, and leaves the
+/// file byte for byte as it was.
+fn assert_refused_unchanged(path: &Path, why: &str) {
+    let before = fs::read(path).unwrap();
+    let e = Inventory::open(path).unwrap_err();
+    assert_eq!(e.code, ErrorCode::StorageError);
+    assert!(e.message.contains(why), "{}", e.message);
+    assert_eq!(fs::read(path).unwrap(), before);
+}
 
 #[test]
 fn a_missing_file_is_created_in_wal_mode() {
@@ -29,14 +40,7 @@ fn a_file_that_is_not_sqlite_is_refused_and_left_unchanged() {
         b"this is not a database, just some text that is long enough to look like a header"
             .repeat(20);
     fs::write(&path, &content).unwrap();
-    let e = Inventory::open(&path).unwrap_err();
-    assert_eq!(e.code, ErrorCode::StorageError);
-    assert!(
-        e.message.contains("not an inventory database"),
-        "{}",
-        e.message
-    );
-    assert_eq!(fs::read(&path).unwrap(), content);
+    assert_refused_unchanged(&path, "not an inventory database");
     assert!(!dir.path().join("notes.txt-wal").exists());
 }
 
@@ -49,15 +53,7 @@ fn another_applications_database_is_refused_and_left_unchanged() {
         conn.execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('hello');")
             .unwrap();
     }
-    let before = fs::read(&path).unwrap();
-    let e = Inventory::open(&path).unwrap_err();
-    assert_eq!(e.code, ErrorCode::StorageError);
-    assert!(
-        e.message.contains("not an inventory database"),
-        "{}",
-        e.message
-    );
-    assert_eq!(fs::read(&path).unwrap(), before);
+    assert_refused_unchanged(&path, "not an inventory database");
 }
 
 #[test]
@@ -69,15 +65,7 @@ fn a_newer_schema_is_refused_and_left_unchanged() {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.pragma_update(None, "user_version", 99).unwrap();
     }
-    let before = fs::read(&path).unwrap();
-    let e = Inventory::open(&path).unwrap_err();
-    assert_eq!(e.code, ErrorCode::StorageError);
-    assert!(
-        e.message.contains("newer than this build supports"),
-        "{}",
-        e.message
-    );
-    assert_eq!(fs::read(&path).unwrap(), before);
+    assert_refused_unchanged(&path, "newer than this build supports");
 }
 
 #[test]
