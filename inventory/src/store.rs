@@ -19,6 +19,14 @@ use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
+/// How many WAL pages the writer lets accumulate before it copies them back into the database
+/// file (SQLite's default is 1,000). A checkpoint costs about the same whatever its size (it
+/// copies each distinct page once, and syncs the file), and the writer pays it inline: at the
+/// default, checkpoints were the largest cost of a single write under `Durability::Normal`
+/// (docs/perf/engine.md). The WAL grows to about 40 MiB before it is reused; closing the
+/// engine, or [`Inventory::checkpoint`](crate::Inventory::checkpoint), empties it.
+pub const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
+
 /// How hard a commit is pushed to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
@@ -134,6 +142,7 @@ impl Store {
         // Each command runs in a savepoint, whose sub-journal otherwise spills to a temp file
         // past 64 KiB: a batch then pays a pwrite per page it touches.
         writer.pragma_update(None, "temp_store", "MEMORY")?;
+        writer.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
         schema::migrate(&mut writer)?;
 
         let busy = options.busy_timeout;

@@ -36,6 +36,12 @@ impl Raw {
         };
         conn.pragma_update(None, "synchronous", sync)
             .expect("synchronous");
+        conn.pragma_update(
+            None,
+            "wal_autocheckpoint",
+            inventory::WAL_AUTOCHECKPOINT_PAGES,
+        )
+        .expect("wal_autocheckpoint");
         let product = product.to_string();
         let location = conn
             .query_row(
