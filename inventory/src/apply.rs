@@ -501,10 +501,10 @@ fn stock(
                 q,
                 &memo,
             )?;
-            ledger::hold(conn, &level, held_for, q, expires_at, now)?;
+            ledger::hold(conn, &mut seen.pending, &level, held_for, q, expires_at)?;
         }
         OpKind::Unreserve | OpKind::Commit => {
-            let held = ledger::reservation(conn, &level, held_for)?.map_or(0, |(q, _)| q);
+            let held = seen.pending.held(conn, &level, held_for)?;
             let q = match op.quantity {
                 Some(q) => validate::positive_quantity("quantity", q)?,
                 None if op.kind == OpKind::Unreserve && reference.is_none() => {
@@ -541,7 +541,7 @@ fn stock(
                 q,
                 &memo,
             )?;
-            ledger::release(conn, &level, held_for, q, now)?;
+            ledger::release(conn, &mut seen.pending, &level, held_for, q)?;
             if op.release_remainder && held > q {
                 ledger::post(
                     conn,
@@ -552,7 +552,7 @@ fn stock(
                     held - q,
                     &memo,
                 )?;
-                ledger::release(conn, &level, held_for, held - q, now)?;
+                ledger::release(conn, &mut seen.pending, &level, held_for, held - q)?;
             }
         }
         OpKind::Count => {

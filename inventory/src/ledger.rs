@@ -129,15 +129,31 @@ pub(crate) fn insert_level(conn: &Connection, level: &Level) -> Result<()> {
     Ok(())
 }
 
-/// What a command has posted but not yet written: each touched level's latest state, and the
-/// changes to each product's cached totals. `flush` writes every level and product row once
-/// when the command ends, so a batch does not rewrite the same rows for every operation; the
+/// What a command has posted but not yet written: each touched level's and reservation's
+/// latest state, and the changes to each product's cached totals. `flush` writes each of those
+/// rows once when the command ends, so a batch does not rewrite the same rows for every
+/// operation (and a reservation opened and released in one basket is never written); the
 /// movements themselves, and the checks, happen at each posting.
 #[derive(Default)]
 pub(crate) struct Pending {
     /// The latest state of each level, and whether its row existed before this command.
     levels: HashMap<(Uuid, i64), (Level, bool)>,
     totals: HashMap<Uuid, (i64, i64)>,
+    holds: HashMap<(Uuid, i64, String), Hold>,
+}
+
+/// A reservation as the command holds it.
+struct Hold {
+    /// The stored row's quantity, if there is a row.
+    stored: Option<i64>,
+    quantity: i64,
+    expires_at: Option<DateTime<Utc>>,
+    /// False once the reservation closed in this command: reopening it then starts a new
+    /// one (new id, no old expiry) rather than continuing the stored row.
+    continues: bool,
+    /// Whether this command changed it (a lookup alone writes nothing).
+    touched: bool,
+    updated_at: DateTime<Utc>,
 }
 
 impl Pending {
@@ -189,8 +205,111 @@ impl Pending {
                 stmt.execute(params![on_hand, reserved, product.to_string()])?;
             }
         }
+        for ((product, location, reference), hold) in self.holds.drain() {
+            write_hold(conn, product, location, &reference, &hold)?;
+        }
         Ok(())
     }
+
+    /// The reservation held for `reference` at the level, loaded on first touch.
+    fn hold(&mut self, conn: &Connection, level: &Level, reference: &str) -> Result<&mut Hold> {
+        let key = (level.product_id, level.location_id, reference.to_owned());
+        if !self.holds.contains_key(&key) {
+            let mut stmt = conn.prepare_cached(
+                "SELECT quantity, expires_at FROM reservations WHERE product_id = ?1 AND location_id = ?2 AND reference = ?3",
+            )?;
+            let stored: Option<(i64, Option<String>)> = stmt
+                .query_row(
+                    params![level.product_id.to_string(), level.location_id, reference],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let hold = Hold {
+                stored: stored.as_ref().map(|(q, _)| *q),
+                quantity: stored.as_ref().map_or(0, |(q, _)| *q),
+                expires_at: stored
+                    .and_then(|(_, e)| e)
+                    .map(|e| from_text(&e))
+                    .transpose()?,
+                continues: true,
+                touched: false,
+                updated_at: level.updated_at,
+            };
+            self.holds.insert(key.clone(), hold);
+        }
+        Ok(self.holds.get_mut(&key).expect("inserted above"))
+    }
+
+    /// The quantity held for `reference` at the level.
+    pub(crate) fn held(
+        &mut self,
+        conn: &Connection,
+        level: &Level,
+        reference: &str,
+    ) -> Result<i64> {
+        Ok(self.hold(conn, level, reference)?.quantity)
+    }
+}
+
+/// Writes a reservation's final state for the command: a closed one is deleted, a reopened
+/// one replaces its row, and an untouched one is left alone.
+fn write_hold(
+    conn: &Connection,
+    product: Uuid,
+    location: i64,
+    reference: &str,
+    hold: &Hold,
+) -> Result<()> {
+    let key = params![product.to_string(), location, reference];
+    let expires_at = hold.expires_at.map(to_text);
+    let updated_at = to_text(hold.updated_at);
+    match hold.stored {
+        Some(_) if hold.quantity == 0 => {
+            let mut stmt = conn.prepare_cached(
+                "DELETE FROM reservations WHERE product_id = ?1 AND location_id = ?2 AND reference = ?3",
+            )?;
+            stmt.execute(key)?;
+        }
+        None if hold.quantity == 0 => {}
+        Some(_) if hold.continues => {
+            if hold.touched {
+                let mut stmt = conn.prepare_cached(
+                    "UPDATE reservations SET quantity = ?4, expires_at = ?5, updated_at = ?6
+                     WHERE product_id = ?1 AND location_id = ?2 AND reference = ?3",
+                )?;
+                stmt.execute(params![
+                    key[0],
+                    key[1],
+                    key[2],
+                    hold.quantity,
+                    expires_at,
+                    updated_at
+                ])?;
+            }
+        }
+        stored => {
+            if stored.is_some() {
+                let mut stmt = conn.prepare_cached(
+                    "DELETE FROM reservations WHERE product_id = ?1 AND location_id = ?2 AND reference = ?3",
+                )?;
+                stmt.execute(key)?;
+            }
+            let mut stmt = conn.prepare_cached(
+                "INSERT INTO reservations (id, product_id, location_id, reference, quantity, expires_at, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+            )?;
+            stmt.execute(params![
+                Uuid::now_v7().to_string(),
+                key[0],
+                key[1],
+                key[2],
+                hold.quantity,
+                expires_at,
+                updated_at
+            ])?;
+        }
+    }
+    Ok(())
 }
 
 /// The context of one posting: its memo fields and time.
@@ -266,77 +385,48 @@ pub(crate) fn post(
     Ok(conn.last_insert_rowid())
 }
 
-/// An open reservation's quantity and expiry.
-pub(crate) fn reservation(
-    conn: &Connection,
-    level: &Level,
-    reference: &str,
-) -> Result<Option<(i64, Option<String>)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT quantity, expires_at FROM reservations WHERE product_id = ?1 AND location_id = ?2 AND reference = ?3",
-    )?;
-    Ok(stmt
-        .query_row(
-            params![level.product_id.to_string(), level.location_id, reference],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
-}
-
 /// Adds to the reservation held for `reference`, opening it if needed. A new expiry replaces
-/// the old one; `None` keeps it.
+/// the old one; `None` keeps it (a reservation opened anew starts without one).
 pub(crate) fn hold(
     conn: &Connection,
+    pending: &mut Pending,
     level: &Level,
     reference: &str,
     quantity: i64,
     expires_at: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
 ) -> Result<()> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO reservations (id, product_id, location_id, reference, quantity, expires_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
-         ON CONFLICT (product_id, location_id, reference) DO UPDATE SET
-             quantity = quantity + excluded.quantity,
-             expires_at = coalesce(excluded.expires_at, expires_at),
-             updated_at = excluded.updated_at",
-    )?;
-    stmt.execute(params![
-        Uuid::now_v7().to_string(),
-        level.product_id.to_string(),
-        level.location_id,
-        reference,
-        quantity,
-        expires_at.map(to_text),
-        to_text(now)
-    ])?;
+    let hold = pending.hold(conn, level, reference)?;
+    if hold.quantity == 0 {
+        hold.expires_at = None;
+    }
+    hold.quantity += quantity;
+    hold.expires_at = expires_at.or(hold.expires_at);
+    hold.touched = true;
+    hold.updated_at = level.updated_at;
     Ok(())
 }
 
 /// Takes `quantity` off the reservation held for `reference`, closing it when it reaches zero.
 pub(crate) fn release(
     conn: &Connection,
+    pending: &mut Pending,
     level: &Level,
     reference: &str,
     quantity: i64,
-    now: DateTime<Utc>,
 ) -> Result<()> {
-    let key = params![level.product_id.to_string(), level.location_id, reference];
-    let mut stmt = conn.prepare_cached(
-        "UPDATE reservations SET quantity = quantity - ?4, updated_at = ?5
-         WHERE product_id = ?1 AND location_id = ?2 AND reference = ?3 AND quantity > ?4",
-    )?;
-    if stmt.execute(params![key[0], key[1], key[2], quantity, to_text(now)])? == 0 {
-        let mut stmt = conn.prepare_cached(
-            "DELETE FROM reservations WHERE product_id = ?1 AND location_id = ?2 AND reference = ?3 AND quantity = ?4",
-        )?;
-        if stmt.execute(params![key[0], key[1], key[2], quantity])? == 0 {
-            return Err(Error::new(
-                ErrorCode::InsufficientReserved,
-                "reservation holds less than requested",
-            ));
-        }
+    let hold = pending.hold(conn, level, reference)?;
+    if hold.quantity < quantity {
+        return Err(Error::new(
+            ErrorCode::InsufficientReserved,
+            "reservation holds less than requested",
+        ));
     }
+    hold.quantity -= quantity;
+    if hold.quantity == 0 {
+        hold.continues = false;
+    }
+    hold.touched = true;
+    hold.updated_at = level.updated_at;
     Ok(())
 }
 
@@ -378,7 +468,7 @@ pub(crate) fn expire_due(
             *quantity,
             &memo,
         )?;
-        release(conn, &level, reference, *quantity, now)?;
+        release(conn, pending, &level, reference, *quantity)?;
     }
     Ok(due.len() as u64)
 }

@@ -4,7 +4,7 @@
 //! reservations with expiry (on an injected clock), commits, batches and idempotent replays.
 
 use inventory::{
-    Command, ErrorCode, Expiry, Inventory, ManualClock, NewProduct, Options, Outcome, Price,
+    Clock, Command, ErrorCode, Expiry, Inventory, ManualClock, NewProduct, Options, Outcome, Price,
     StockOp, Uuid,
 };
 use proptest::prelude::*;
@@ -363,6 +363,7 @@ fn levels(out: &[inventory::StockLevel]) -> Levels {
 fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::fixed());
+    let start = clock.now();
     let options = Options {
         clock: clock.clone(),
         durability: inventory::Durability::Normal,
@@ -443,13 +444,16 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
             .list_reservations(*id)
             .unwrap()
             .into_iter()
-            .map(|r| (r.location, r.reference, r.quantity))
+            .map(|r| {
+                let expires = r.expires_at.map(|e| (e - start).num_seconds());
+                (r.location, r.reference, r.quantity, expires)
+            })
             .collect();
         let want_held: Vec<_> = model
             .reservations
             .iter()
             .filter(|((rp, _, _), _)| *rp == p)
-            .map(|((_, loc, r), (q, _))| (loc.to_string(), r.to_string(), *q))
+            .map(|((_, loc, r), (q, e))| (loc.to_string(), r.to_string(), *q, *e))
             .collect();
         prop_assert_eq!(held, want_held);
     }

@@ -2,7 +2,7 @@ mod common;
 
 use chrono::Duration;
 use common::*;
-use inventory::{ErrorCode, Expiry, MovementKind, MovementQuery, ProductQuery, StockOp};
+use inventory::{Clock, ErrorCode, Expiry, MovementKind, MovementQuery, ProductQuery, StockOp};
 
 #[test]
 fn reserving_again_with_a_reference_adds_to_the_reservation() {
@@ -287,4 +287,43 @@ fn a_new_expiry_replaces_the_old_and_bad_expiries_are_refused() {
             .unwrap_err();
         assert_eq!(e.field.as_deref(), Some(field));
     }
+}
+
+/// Within one batch a reservation is kept in memory and written once; a reservation that
+/// closes and opens again in the same batch is a new one (new id, no old expiry), and one
+/// opened and fully released leaves no row.
+#[test]
+fn a_reservation_closed_and_reopened_in_one_batch_starts_afresh() {
+    let f = fixture();
+    let id = product(&f.inv, "RB1", 10);
+    let held = StockOp::reserve(id, 2)
+        .reference("ORDER-1")
+        .expires(Expiry::In(60));
+    f.inv.reserve_stock(held).unwrap();
+    let before = f.inv.list_reservations(id).unwrap().remove(0);
+    f.clock.advance(Duration::seconds(1));
+    f.inv
+        .batch(vec![
+            StockOp::commit(id, "ORDER-1"),
+            StockOp::reserve(id, 1).reference("ORDER-1"),
+            StockOp::reserve(id, 3)
+                .reference("ORDER-2")
+                .expires(Expiry::In(30)),
+            StockOp::unreserve(id, 3).reference("ORDER-2"),
+        ])
+        .unwrap();
+    let open = f.inv.list_reservations(id).unwrap();
+    assert_eq!(open.len(), 1, "ORDER-2 opened and closed: {open:?}");
+    let after = &open[0];
+    assert_eq!((after.reference.as_str(), after.quantity), ("ORDER-1", 1));
+    assert_ne!(after.id, before.id);
+    assert_eq!(after.expires_at, None);
+    assert_eq!(after.created_at, f.clock.now());
+    f.clock.advance(Duration::seconds(120));
+    assert_eq!(
+        f.inv.get_inventory(id).unwrap().reserved,
+        1,
+        "nothing expired"
+    );
+    assert!(f.inv.verify().unwrap().ok);
 }
