@@ -170,20 +170,26 @@ fn create_product(
     let id = Uuid::now_v7();
     let mut stmt = conn.prepare_cached(
         "INSERT INTO products (id, name, description, sku, price, location_id, reorder_point, version,
-                               on_hand_total, reserved_total, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, 0, 0, ?8, ?8)",
+                               on_hand_total, reserved_total, created_at, updated_at, ordinal)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, 0, 0, ?8, ?8,
+                 (SELECT coalesce(max(ordinal), 0) + 1 FROM products))
+         RETURNING ordinal",
     )?;
-    stmt.execute(params![
-        id.to_string(),
-        name,
-        new.description,
-        sku,
-        new.price,
-        location_id,
-        reorder_point,
-        to_text(now)
-    ])?;
-    let (mut level, _) = ledger::level_or_empty(conn, pending, id, location_id, &location, now)?;
+    let ordinal: i64 = stmt.query_row(
+        params![
+            id.to_string(),
+            name,
+            new.description,
+            sku,
+            new.price,
+            location_id,
+            reorder_point,
+            to_text(now)
+        ],
+        |r| r.get(0),
+    )?;
+    let (mut level, _) =
+        ledger::level_or_empty(conn, pending, (id, ordinal), location_id, &location, now)?;
     ledger::insert_level(conn, &level)?;
     let mut stored = true;
     if initial > 0 {
@@ -324,26 +330,41 @@ fn location_name(op_location: Option<&str>, field: &str, product_location: &str)
     }
 }
 
+/// What a stock operation needs to know of its product.
+struct Stocked {
+    ordinal: i64,
+    /// The name of the product's own location, the default for its operations.
+    home: String,
+}
+
 /// What one command has looked up already, and what it has posted but not yet written.
 /// Within a command `now` is fixed, and stock operations change neither a product's fields nor
 /// a location's id, so a batch reads each product (releasing its expired reservations) and
 /// each location once, and writes each level and product row once, at the end.
 #[derive(Default)]
 struct Seen {
-    products: HashMap<Uuid, Product>,
+    products: HashMap<Uuid, Stocked>,
     locations: HashMap<String, i64>,
     pending: ledger::Pending,
 }
 
 impl Seen {
     /// A live product, whose expired reservations have been released at `now`.
-    fn product(&mut self, conn: &Connection, id: Uuid, now: DateTime<Utc>) -> Result<&Product> {
+    fn product(&mut self, conn: &Connection, id: Uuid, now: DateTime<Utc>) -> Result<&Stocked> {
         Ok(match self.products.entry(id) {
             Entry::Occupied(seen) => seen.into_mut(),
             Entry::Vacant(slot) => {
-                let product = live_product(conn, id)?;
+                let mut stmt = conn.prepare_cached(
+                    "SELECT p.ordinal, l.name, l.id FROM products p JOIN locations l ON l.id = p.location_id
+                     WHERE p.id = ?1 AND p.archived_at IS NULL",
+                )?;
+                let (ordinal, home, home_id): (i64, String, i64) = stmt
+                    .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .optional()?
+                    .ok_or_else(|| Error::not_found(format!("product {id}")))?;
                 ledger::expire_due(conn, &mut self.pending, Some(id), now)?;
-                slot.insert(product)
+                self.locations.insert(home.clone(), home_id);
+                slot.insert(Stocked { ordinal, home })
             }
         })
     }
@@ -353,7 +374,7 @@ impl Seen {
     fn target(
         &mut self,
         conn: &Connection,
-        product: Uuid,
+        product: (Uuid, i64),
         location: &str,
         create: bool,
         now: DateTime<Utc>,
@@ -445,8 +466,9 @@ fn stock(
 ) -> Result<Vec<StockLevel>> {
     check_shape(op)?;
     let id = op.product_id;
-    let home = &seen.product(conn, id, now)?.location;
-    let location = location_name(op.location.as_deref(), "location", home)?;
+    let stocked = seen.product(conn, id, now)?;
+    let product = (id, stocked.ordinal);
+    let location = location_name(op.location.as_deref(), "location", &stocked.home)?;
     let reference = op.reference.as_deref();
     let held_for = reference.unwrap_or("");
     let memo = Memo {
@@ -456,7 +478,7 @@ fn stock(
         now,
     };
     let creates = matches!(op.kind, OpKind::Add | OpKind::Count);
-    let (mut level, mut stored) = seen.target(conn, id, &location, creates, now)?;
+    let (mut level, mut stored) = seen.target(conn, product, &location, creates, now)?;
     check_expect(&level, op.expect)?;
     match op.kind {
         OpKind::Add => {
@@ -598,7 +620,7 @@ fn stock(
                 transfer_id: Some(Uuid::now_v7()),
                 ..memo
             };
-            let (mut dest, mut dest_stored) = seen.target(conn, id, &to, true, now)?;
+            let (mut dest, mut dest_stored) = seen.target(conn, product, &to, true, now)?;
             ledger::post(
                 conn,
                 &mut seen.pending,

@@ -16,6 +16,8 @@ use uuid::Uuid;
 pub(crate) struct Level {
     pub id: Uuid,
     pub product_id: Uuid,
+    /// The product's compact number, which keys the history index.
+    pub product_ordinal: i64,
     pub location_id: i64,
     pub location: String,
     pub on_hand: i64,
@@ -65,8 +67,9 @@ pub(crate) fn load_level(
     location_id: i64,
 ) -> Result<Option<Level>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT s.id, s.on_hand, s.reserved, s.created_at, s.updated_at, l.name
+        "SELECT s.id, s.on_hand, s.reserved, s.created_at, s.updated_at, l.name, p.ordinal
          FROM stock_levels s JOIN locations l ON l.id = s.location_id
+         JOIN products p ON p.id = s.product_id
          WHERE s.product_id = ?1 AND s.location_id = ?2",
     )?;
     Ok(stmt
@@ -80,6 +83,7 @@ pub(crate) fn load_level(
                 created_at: from_text(&r.get::<_, String>(3)?)?,
                 updated_at: from_text(&r.get::<_, String>(4)?)?,
                 location: r.get(5)?,
+                product_ordinal: r.get(6)?,
             })
         })
         .optional()?)
@@ -90,7 +94,7 @@ pub(crate) fn load_level(
 pub(crate) fn level_or_empty(
     conn: &Connection,
     pending: &Pending,
-    product_id: Uuid,
+    (product_id, product_ordinal): (Uuid, i64),
     location_id: i64,
     location: &str,
     now: DateTime<Utc>,
@@ -101,6 +105,7 @@ pub(crate) fn level_or_empty(
             Level {
                 id: Uuid::now_v7(),
                 product_id,
+                product_ordinal,
                 location_id,
                 location: location.to_owned(),
                 on_hand: 0,
@@ -364,8 +369,9 @@ pub(crate) fn post(
     *stored = true;
     let mut stmt = conn.prepare_cached(
         "INSERT INTO movements (id, product_id, location_id, kind, quantity, on_hand_delta, reserved_delta,
-                                on_hand_after, reserved_after, reference, notes, transfer_id, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                                on_hand_after, reserved_after, reference, notes, transfer_id, created_at,
+                                product_ordinal)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?;
     stmt.execute(params![
         Uuid::now_v7().to_string(),
@@ -381,6 +387,7 @@ pub(crate) fn post(
         memo.notes,
         memo.transfer_id.map(|t| t.to_string()),
         to_text(memo.now),
+        level.product_ordinal,
     ])?;
     Ok(conn.last_insert_rowid())
 }

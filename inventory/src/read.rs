@@ -291,6 +291,16 @@ fn movement_row(r: &Row) -> rusqlite::Result<Movement> {
     })
 }
 
+/// A product's history, newest first, read from the (product number, seq) index.
+fn history_sql() -> String {
+    format!(
+        "{MOVEMENT_SELECT}
+         WHERE m.product_ordinal = (SELECT ordinal FROM products WHERE id = ?1)
+           AND m.seq > ?2 AND m.seq < ?3 AND (?4 IS NULL OR l.name = ?4)
+         ORDER BY m.seq DESC LIMIT ?5 OFFSET ?6"
+    )
+}
+
 pub(crate) fn movements(
     conn: &Connection,
     id: Uuid,
@@ -299,11 +309,7 @@ pub(crate) fn movements(
     let limit = validate::page_limit(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
     let offset = validate::page_offset(query.offset)?;
     live_product(conn, id)?;
-    let mut stmt = conn.prepare_cached(&format!(
-        "{MOVEMENT_SELECT}
-         WHERE m.product_id = ?1 AND m.seq > ?2 AND m.seq < ?3 AND (?4 IS NULL OR l.name = ?4)
-         ORDER BY m.seq DESC LIMIT ?5 OFFSET ?6"
-    ))?;
+    let mut stmt = conn.prepare_cached(&history_sql())?;
     let rows = stmt.query_map(
         params![
             id.to_string(),
@@ -460,6 +466,28 @@ mod tests {
         assert!(
             search.contains("products_live_sku") && search.contains("products_live_name"),
             "{search}"
+        );
+    }
+
+    #[test]
+    fn history_reads_the_product_number_index() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::schema::migrate(&mut conn).unwrap();
+        let mut stmt = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", history_sql()))
+            .unwrap();
+        let plan = stmt
+            .query_map(params!["id", 0, i64::MAX, None::<String>, 10, 0], |r| {
+                r.get::<_, String>(3)
+            })
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect::<Vec<_>>()
+            .join("; ");
+        assert!(
+            plan.contains("movements_product_seq (product_ordinal=? AND seq>? AND seq<?)")
+                && !plan.contains("TEMP B-TREE"),
+            "{plan}"
         );
     }
 

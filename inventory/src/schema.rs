@@ -139,13 +139,31 @@ CREATE INDEX reservations_expiry ON reservations(expires_at) WHERE expires_at IS
 CREATE INDEX reservations_product_expiry ON reservations(product_id, expires_at) WHERE expires_at IS NOT NULL;
 "#;
 
+/// The history index keyed by a small product number instead of the 36-character product id.
+/// A batch appends to the end of each product's range in that index, in the middle of the
+/// B-tree, where SQLite splits and rebalances leaves; with entries of about 45 bytes a 25-product
+/// basket dirtied 58 index pages per commit once the ledger was large. With 8-byte entries each
+/// leaf holds five times as many and the rebalancing is that much rarer.
+const V4: &str = r#"
+ALTER TABLE products ADD COLUMN ordinal INTEGER NOT NULL DEFAULT 0;
+UPDATE products SET ordinal = r.n
+    FROM (SELECT id, row_number() OVER (ORDER BY created_at, id) AS n FROM products) r
+    WHERE r.id = products.id;
+CREATE UNIQUE INDEX products_ordinal ON products(ordinal);
+
+ALTER TABLE movements ADD COLUMN product_ordinal INTEGER NOT NULL DEFAULT 0;
+UPDATE movements SET product_ordinal = p.ordinal FROM products p WHERE p.id = movements.product_id;
+DROP INDEX movements_product_seq;
+CREATE INDEX movements_product_seq ON movements(product_ordinal, seq);
+"#;
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
 }
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {
-    3
+    4
 }
 
 /// Refuses files this build must not touch, before anything writes to them: a file that is
@@ -240,8 +258,8 @@ mod tests {
         assert!(inv.verify().unwrap().ok);
     }
 
-    /// A version-2 file keeps its open reservations (and its idempotency keys) through the
-    /// move to version 3.
+    /// A version-2 file keeps its open reservations, its idempotency keys and its history
+    /// through the moves to versions 3 and 4.
     #[test]
     fn version_two_file_is_migrated() {
         use crate::{Command, Inventory, ManualClock, Options, Outcome};
@@ -296,6 +314,14 @@ mod tests {
         assert!(
             inv.get_product(id).is_ok(),
             "and the replay applied nothing"
+        );
+        let history = inv
+            .list_movements(id, &crate::MovementQuery::default())
+            .unwrap();
+        assert_eq!(
+            history.len(),
+            2,
+            "old movements are filed under the product's number"
         );
         let held = inv.list_reservations(id).unwrap();
         assert_eq!(

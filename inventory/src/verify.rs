@@ -1,5 +1,6 @@
 //! `verify()`: proves the caches against the ledger. Stock levels must equal the sum of their
-//! movements, every movement's balances must chain from the one before it, product totals must
+//! movements, every movement's balances must chain from the one before it (and be filed under
+//! its product's number in the history index), product totals must
 //! equal their levels, reserved must equal the open reservations, and SQLite must be intact.
 
 use crate::error::Result;
@@ -25,6 +26,12 @@ const CHECKS: &[(&str, &str)] = &[
         "movements without a stock level",
         "SELECT 'movement ' || m.seq FROM movements m
          WHERE NOT EXISTS (SELECT 1 FROM stock_levels s WHERE s.product_id = m.product_id AND s.location_id = m.location_id)
+         LIMIT ?1",
+    ),
+    (
+        "movement filed under another product's number",
+        "SELECT 'movement ' || m.seq FROM movements m JOIN products p ON p.id = m.product_id
+         WHERE m.product_ordinal != p.ordinal
          LIMIT ?1",
     ),
     (
