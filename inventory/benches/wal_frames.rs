@@ -1,0 +1,124 @@
+//! WAL frames per write: how many 4 KiB pages each kind of write appends to the WAL. Every page
+//! a commit dirties is one frame, written (and under `Durability::Full`, synced) at commit and
+//! copied back by the next checkpoint, so under `Durability::Normal` a write costs roughly its
+//! frame count. This is a count, not a timing: it does not depend on the machine's noise.
+//!
+//! Run: `cargo bench -p inventory --bench wal_frames`.
+
+use inventory::{Command, Durability, Inventory, NewProduct, Options, Price, StockOp, Uuid};
+use std::path::Path;
+
+/// WAL frame size: a 24-byte frame header and a 4 KiB page.
+const FRAME: u64 = 24 + 4096;
+/// WAL file header.
+const HEADER: u64 = 32;
+
+fn product(inv: &Inventory, sku: &str, quantity: i64) -> Uuid {
+    let mut new = NewProduct::new(sku, sku, Price::parse("1.00").expect("price"));
+    new.initial_quantity = quantity;
+    inv.create_product(new).expect("create").product.id
+}
+
+/// The checkout basket of the engine benchmark's `batch` group: 25 products × 4 operations.
+fn basket(ids: &[Uuid]) -> Vec<StockOp> {
+    ids.iter()
+        .flat_map(|&id| {
+            [
+                StockOp::add(id, 2),
+                StockOp::reserve(id, 1),
+                StockOp::unreserve(id, 1),
+                StockOp::remove(id, 1),
+            ]
+        })
+        .collect()
+}
+
+/// Frames per call of `write`, measured on a file that has already taken `warm` calls of it
+/// (so the B-trees have the depth and fill of a file in use), from an empty WAL.
+fn frames_per_call(
+    dir: &Path,
+    name: &str,
+    warm: u64,
+    calls: u64,
+    write: impl Fn(&Inventory, Uuid, &[Uuid], u64),
+) -> f64 {
+    let path = dir.join(format!("{name}.db"));
+    let options = Options {
+        durability: Durability::Normal,
+        ..Options::default()
+    };
+    let inv = Inventory::open_with(&path, options).expect("open");
+    let one = product(&inv, "ONE", 1_000_000_000);
+    let basket: Vec<Uuid> = (0..25)
+        .map(|i| product(&inv, &format!("BASKET-{i}"), 1_000_000_000))
+        .collect();
+    for i in 0..warm {
+        write(&inv, one, &basket, i);
+    }
+    inv.checkpoint().expect("checkpoint"); // truncates the WAL
+    for i in warm..warm + calls {
+        write(&inv, one, &basket, i);
+    }
+    let wal = std::fs::metadata(dir.join(format!("{name}.db-wal")))
+        .expect("the WAL")
+        .len();
+    // Fewer frames than the autocheckpoint threshold, or the WAL would have been reused.
+    assert!((wal - HEADER) / FRAME < u64::from(inventory::WAL_AUTOCHECKPOINT_PAGES));
+    (wal - HEADER) as f64 / FRAME as f64 / calls as f64
+}
+
+fn main() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wal-frames");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create the scratch directory");
+    println!("| write (on a file that has taken 3,000 of them) | WAL frames per call |");
+    println!("|---|---|");
+    let rows: [(&str, &str, u64, u64); 4] = [
+        ("add", "`add_stock`", 3000, 500),
+        ("keyed", "`add_stock` with a new idempotency key", 3000, 500),
+        (
+            "reserve",
+            "`reserve_stock` / `unreserve_stock`, alternating",
+            3000,
+            500,
+        ),
+        (
+            "batch",
+            "batch of 100 (25 products × add, reserve, unreserve, remove)",
+            3000,
+            50,
+        ),
+    ];
+    for (name, what, warm, calls) in rows {
+        let frames = frames_per_call(
+            &dir,
+            name,
+            warm,
+            calls,
+            |inv, one, products, i| match name {
+                "add" => {
+                    inv.add_stock(StockOp::add(one, 1)).expect("add");
+                }
+                "keyed" => {
+                    let key = format!("key-{i}");
+                    let done = inv
+                        .execute_with_key(Command::Stock(StockOp::add(one, 1)), Some(&key))
+                        .expect("keyed add");
+                    assert!(!done.replayed);
+                }
+                "reserve" => {
+                    let op = if i % 2 == 0 {
+                        StockOp::reserve(one, 1)
+                    } else {
+                        StockOp::unreserve(one, 1)
+                    };
+                    inv.stock(op).expect("reserve/unreserve");
+                }
+                _ => {
+                    inv.batch(basket(products)).expect("batch");
+                }
+            },
+        );
+        println!("| {what} | {frames:.2} |");
+    }
+}
