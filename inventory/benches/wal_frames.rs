@@ -13,9 +13,10 @@ const FRAME: u64 = 24 + 4096;
 /// WAL file header.
 const HEADER: u64 = 32;
 
-fn product(inv: &Inventory, sku: &str, quantity: i64) -> Uuid {
+fn product(inv: &Inventory, sku: &str, quantity: i64, reorder_point: Option<i64>) -> Uuid {
     let mut new = NewProduct::new(sku, sku, Price::parse("1.00").expect("price"));
     new.initial_quantity = quantity;
+    new.reorder_point = reorder_point;
     inv.create_product(new).expect("create").product.id
 }
 
@@ -48,9 +49,11 @@ fn frames_per_call(
         ..Options::default()
     };
     let inv = Inventory::open_with(&path, options).expect("open");
-    let one = product(&inv, "ONE", 1_000_000_000);
+    // A reorder point makes the engine keep the product's totals (for the low-stock index).
+    let reorder_point = (name == "watched").then_some(10);
+    let one = product(&inv, "ONE", 1_000_000_000, reorder_point);
     let basket: Vec<Uuid> = (0..25)
-        .map(|i| product(&inv, &format!("BASKET-{i}"), 1_000_000_000))
+        .map(|i| product(&inv, &format!("BASKET-{i}"), 1_000_000_000, None))
         .collect();
     for i in 0..warm {
         write(&inv, one, &basket, i);
@@ -73,8 +76,14 @@ fn main() {
     std::fs::create_dir_all(&dir).expect("create the scratch directory");
     println!("| write (on a file that has taken 3,000 of them) | WAL frames per call |");
     println!("|---|---|");
-    let rows: [(&str, &str, u64, u64); 4] = [
+    let rows: [(&str, &str, u64, u64); 5] = [
         ("add", "`add_stock`", 3000, 500),
+        (
+            "watched",
+            "`add_stock`, product with a reorder point",
+            3000,
+            500,
+        ),
         ("keyed", "`add_stock` with a new idempotency key", 3000, 500),
         (
             "reserve",
@@ -96,7 +105,7 @@ fn main() {
             warm,
             calls,
             |inv, one, products, i| match name {
-                "add" => {
+                "add" | "watched" => {
                     inv.add_stock(StockOp::add(one, 1)).expect("add");
                 }
                 "keyed" => {

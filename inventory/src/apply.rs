@@ -249,9 +249,15 @@ fn update_product(
         Some(r) => reorder_point(r)?,
         None => product.reorder_point,
     };
+    // Totals are kept only while there is a reorder point (see `ledger::Pending::flush`), so
+    // they are recomputed from the levels whenever one is set, and zeroed when it is removed.
     let mut stmt = conn.prepare_cached(
         "UPDATE products SET name = ?2, description = ?3, price = ?4, reorder_point = ?5,
-                version = version + 1, updated_at = ?6
+                version = version + 1, updated_at = ?6,
+                on_hand_total = CASE WHEN ?5 IS NULL THEN 0 ELSE
+                    (SELECT coalesce(sum(on_hand), 0) FROM stock_levels WHERE product_id = ?1) END,
+                reserved_total = CASE WHEN ?5 IS NULL THEN 0 ELSE
+                    (SELECT coalesce(sum(reserved), 0) FROM stock_levels WHERE product_id = ?1) END
          WHERE id = ?1",
     )?;
     stmt.execute(params![

@@ -202,8 +202,11 @@ impl Pending {
                 insert_level(conn, &level)?;
             }
         }
+        // The totals exist for the low-stock index, which only holds products with a reorder
+        // point; for the others the row is not written at all (one page less per commit).
         let mut stmt = conn.prepare_cached(
-            "UPDATE products SET on_hand_total = on_hand_total + ?1, reserved_total = reserved_total + ?2 WHERE id = ?3",
+            "UPDATE products SET on_hand_total = on_hand_total + ?1, reserved_total = reserved_total + ?2
+             WHERE id = ?3 AND reorder_point IS NOT NULL",
         )?;
         for (product, (on_hand, reserved)) in self.totals.drain() {
             if on_hand != 0 || reserved != 0 {

@@ -1,7 +1,8 @@
 //! `verify()`: proves the caches against the ledger. Stock levels must equal the sum of their
 //! movements, every movement's balances must chain from the one before it (and be filed under
-//! its product's number in the history index), product totals must
-//! equal their levels, reserved must equal the open reservations, and SQLite must be intact.
+//! its product's number in the history index), product totals must equal their levels (they are
+//! kept, for the low-stock index, only while the product has a reorder point; otherwise they are
+//! zero), reserved must equal the open reservations, and SQLite must be intact.
 
 use crate::error::Result;
 use crate::model::VerifyReport;
@@ -52,7 +53,14 @@ const CHECKS: &[(&str, &str)] = &[
          FROM products p
          LEFT JOIN (SELECT product_id, sum(on_hand) AS on_hand, sum(reserved) AS reserved
                     FROM stock_levels GROUP BY product_id) s ON s.product_id = p.id
-         WHERE p.on_hand_total != coalesce(s.on_hand, 0) OR p.reserved_total != coalesce(s.reserved, 0)
+         WHERE p.reorder_point IS NOT NULL
+           AND (p.on_hand_total != coalesce(s.on_hand, 0) OR p.reserved_total != coalesce(s.reserved, 0))
+         LIMIT ?1",
+    ),
+    (
+        "product without a reorder point keeps totals",
+        "SELECT 'product ' || id || ': totals ' || on_hand_total || '/' || reserved_total
+         FROM products WHERE reorder_point IS NULL AND (on_hand_total != 0 OR reserved_total != 0)
          LIMIT ?1",
     ),
     (

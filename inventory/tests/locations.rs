@@ -229,6 +229,49 @@ fn counts_set_on_hand_with_an_adjust_movement() {
     assert_verified(&f.inv);
 }
 
+/// Totals are kept only while a product has a reorder point: setting one later (after stock
+/// moved across locations) must still give the right low-stock answer, and removing it must
+/// take the product out.
+#[test]
+fn a_reorder_point_set_later_sees_all_earlier_stock() {
+    let f = fixture();
+    let id = product(&f.inv, "RP1", 4);
+    f.inv.add_stock(StockOp::add(id, 3).at("B")).unwrap();
+    f.inv.reserve_stock(StockOp::reserve(id, 2)).unwrap();
+    let low = || {
+        f.inv
+            .list_products(&ProductQuery {
+                low_stock: true,
+                ..Default::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .collect::<Vec<_>>()
+    };
+    let set = |reorder: Option<i64>| {
+        let changes = ProductChanges {
+            reorder_point: Some(reorder),
+            ..Default::default()
+        };
+        f.inv.update_product(id, changes, None).unwrap();
+        assert_verified(&f.inv);
+    };
+    set(Some(4)); // available 5 across two locations: not low
+    assert!(low().is_empty());
+    set(Some(5));
+    assert_eq!(low(), vec![id]);
+    f.inv.add_stock(StockOp::add(id, 1)).unwrap();
+    assert!(
+        low().is_empty(),
+        "totals follow stock while the reorder point is set"
+    );
+    set(None);
+    f.inv.remove_stock(StockOp::remove(id, 3)).unwrap();
+    assert!(low().is_empty());
+    assert_verified(&f.inv);
+}
+
 #[test]
 fn low_stock_and_prefix_search_keep_pagination_and_order() {
     let f = fixture();

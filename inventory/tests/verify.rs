@@ -2,12 +2,17 @@
 mod common;
 
 use common::*;
-use inventory::StockOp;
+use inventory::{ProductChanges, StockOp};
 
 /// The problems `verify()` reports after `damage` is done to a healthy file behind the engine.
 fn problems_after(damage: &str) -> Vec<String> {
     let f = fixture();
     let id = product(&f.inv, "V1", 10);
+    let reorder = ProductChanges {
+        reorder_point: Some(Some(3)),
+        ..Default::default()
+    };
+    f.inv.update_product(id, reorder, None).unwrap();
     f.inv
         .reserve_stock(StockOp::reserve(id, 2).reference("R"))
         .unwrap();
@@ -29,8 +34,12 @@ fn each_kind_of_damage_is_reported() {
             "level differs from the sum of its movements",
         ),
         (
-            "UPDATE products SET on_hand_total = on_hand_total + 1",
+            "UPDATE products SET on_hand_total = on_hand_total + 1 WHERE sku = 'V1'",
             "product totals differ from their levels",
+        ),
+        (
+            "UPDATE products SET on_hand_total = 1 WHERE sku = 'V2'",
+            "product without a reorder point keeps totals",
         ),
         (
             "UPDATE reservations SET quantity = 1",
