@@ -8,7 +8,6 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/python" -m pip --disable-pip-version-check -q install "$root/inventory-py"
-# The same loop in Rust, to measure what the Python layer adds (bench/c/rust_ops.rs).
 # The same loops in Rust: stock operations (bench/c/rust_ops.rs) to measure what the Python
 # layer adds, and reads (bench/python/rust_reads.rs) for the 2-thread ceiling of the engine.
 (cd "$root" && cargo build -q --release -p inventory-c --example c_bench_rust \
