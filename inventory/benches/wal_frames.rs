@@ -66,7 +66,7 @@ fn frames_per_call(
         .expect("the WAL")
         .len();
     // Fewer frames than the autocheckpoint threshold, or the WAL would have been reused.
-    assert!((wal - HEADER) / FRAME < u64::from(inventory::WAL_AUTOCHECKPOINT_PAGES));
+    assert!((wal - HEADER) / FRAME < u64::from(Durability::Normal.wal_autocheckpoint_pages()));
     (wal - HEADER) as f64 / FRAME as f64 / calls as f64
 }
 

@@ -65,7 +65,7 @@ pub use read::{
     DEFAULT_CHANGES_PAGE, DEFAULT_PAGE, MAX_CHANGES_PAGE, MAX_PAGE, MovementQuery, ProductQuery,
 };
 pub use schema::latest_version as schema_version;
-pub use store::{Durability, Options, WAL_AUTOCHECKPOINT_PAGES};
+pub use store::{Durability, Options};
 pub use validate::{
     MAX_BATCH, MAX_DESCRIPTION, MAX_EXPIRY_SECONDS, MAX_IDEMPOTENCY_KEY, MAX_LOCATION, MAX_NAME,
     MAX_NOTES, MAX_QUANTITY, MAX_REFERENCE, MAX_SKU,

@@ -19,14 +19,6 @@ use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-/// How many WAL pages the writer lets accumulate before it copies them back into the database
-/// file (SQLite's default is 1,000). A checkpoint costs about the same whatever its size (it
-/// copies each distinct page once, and syncs the file), and the writer pays it inline: at the
-/// default, checkpoints were the largest cost of a single write under `Durability::Normal`
-/// (docs/perf/engine.md). The WAL grows to about 40 MiB before it is reused; closing the
-/// engine, or [`Inventory::checkpoint`](crate::Inventory::checkpoint), empties it.
-pub const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
-
 /// How hard a commit is pushed to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
@@ -37,6 +29,26 @@ pub enum Durability {
     /// `synchronous=NORMAL`: survives a crash of the application, but the last commits
     /// may be lost if the machine loses power.
     Normal,
+}
+
+impl Durability {
+    /// How many WAL pages the writer lets accumulate before it copies them back into the
+    /// database file (`PRAGMA wal_autocheckpoint`).
+    ///
+    /// A checkpoint costs about the same whatever its size (it copies each distinct page once
+    /// and syncs the database file), and the writer pays it inline. Under `Normal` that sync is
+    /// the only one a write ever waits for, and at SQLite's default of 1,000 pages checkpoints
+    /// were the largest cost of a single write, so `Normal` checkpoints every 10,000 pages
+    /// (the WAL grows to about 40 MiB). Under `Full` every commit syncs anyway, so checkpoints
+    /// are a small share, while a WAL that grows past its old size makes each commit's sync
+    /// also allocate blocks and write the inode: `Full` keeps the default. Measurements in
+    /// docs/perf/engine.md.
+    pub fn wal_autocheckpoint_pages(self) -> u32 {
+        match self {
+            Durability::Full => 1_000,
+            Durability::Normal => 10_000,
+        }
+    }
 }
 
 /// How to open a database.
@@ -142,7 +154,11 @@ impl Store {
         // Each command runs in a savepoint, whose sub-journal otherwise spills to a temp file
         // past 64 KiB: a batch then pays a pwrite per page it touches.
         writer.pragma_update(None, "temp_store", "MEMORY")?;
-        writer.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
+        writer.pragma_update(
+            None,
+            "wal_autocheckpoint",
+            options.durability.wal_autocheckpoint_pages(),
+        )?;
         schema::migrate(&mut writer)?;
 
         let busy = options.busy_timeout;

@@ -39,7 +39,7 @@ impl Raw {
         conn.pragma_update(
             None,
             "wal_autocheckpoint",
-            inventory::WAL_AUTOCHECKPOINT_PAGES,
+            durability.wal_autocheckpoint_pages(),
         )
         .expect("wal_autocheckpoint");
         let product = product.to_string();
