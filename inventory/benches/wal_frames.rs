@@ -84,7 +84,12 @@ fn main() {
             3000,
             500,
         ),
-        ("keyed", "`add_stock` with a new idempotency key", 3000, 500),
+        (
+            "keyed",
+            "`add_stock` with a new idempotency key (random 32-character keys)",
+            3000,
+            500,
+        ),
         (
             "reserve",
             "`reserve_stock` / `unreserve_stock`, alternating",
@@ -109,7 +114,11 @@ fn main() {
                     inv.add_stock(StockOp::add(one, 1)).expect("add");
                 }
                 "keyed" => {
-                    let key = format!("key-{i}");
+                    // Keys in random order, as clients' UUIDs would be (splitmix64 of i).
+                    let mut z = i.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                    let key = format!("{:016x}{:016x}", z ^ (z >> 31), z.rotate_left(17));
                     let done = inv
                         .execute_with_key(Command::Stock(StockOp::add(one, 1)), Some(&key))
                         .expect("keyed add");
