@@ -355,20 +355,32 @@ struct Seen {
 }
 
 impl Seen {
-    /// A live product, whose expired reservations have been released at `now`.
+    /// A live product, whose expired reservations have been released at `now`. One statement
+    /// finds the product, its home location, whether it keeps totals and whether anything of
+    /// it is due to expire.
     fn product(&mut self, conn: &Connection, id: Uuid, now: DateTime<Utc>) -> Result<&Stocked> {
         Ok(match self.products.entry(id) {
             Entry::Occupied(seen) => seen.into_mut(),
             Entry::Vacant(slot) => {
                 let mut stmt = conn.prepare_cached(
-                    "SELECT p.ordinal, l.name, l.id FROM products p JOIN locations l ON l.id = p.location_id
+                    "SELECT p.ordinal, l.name, l.id, p.reorder_point IS NOT NULL,
+                            EXISTS (SELECT 1 FROM reservations r
+                                    WHERE r.product_id = p.id AND r.expires_at <= ?2)
+                     FROM products p JOIN locations l ON l.id = p.location_id
                      WHERE p.id = ?1 AND p.archived_at IS NULL",
                 )?;
-                let (ordinal, home, home_id): (i64, String, i64) = stmt
-                    .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                let (ordinal, home, home_id, keeps_totals, due): (i64, String, i64, bool, bool) =
+                    stmt.query_row(params![id.to_string(), to_text(now)], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    })
                     .optional()?
                     .ok_or_else(|| Error::not_found(format!("product {id}")))?;
-                ledger::expire_due(conn, &mut self.pending, Some(id), now)?;
+                if !keeps_totals {
+                    self.pending.without_totals(id);
+                }
+                if due {
+                    ledger::expire_due(conn, &mut self.pending, Some(id), now)?;
+                }
                 self.locations.insert(home.clone(), home_id);
                 slot.insert(Stocked { ordinal, home })
             }

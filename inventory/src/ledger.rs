@@ -8,7 +8,7 @@ use crate::model::{MovementKind, StockLevel};
 use crate::validate::MAX_QUANTITY;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// A stock level as the write path holds it while changing it.
@@ -61,29 +61,28 @@ pub(crate) fn ensure_location(conn: &Connection, name: &str, now: DateTime<Utc>)
     Ok(conn.last_insert_rowid())
 }
 
+/// The stored level of a product at a location, given what the caller knows of both.
 pub(crate) fn load_level(
     conn: &Connection,
-    product_id: Uuid,
-    location_id: i64,
+    (product_id, product_ordinal): (Uuid, i64),
+    (location_id, location): (i64, &str),
 ) -> Result<Option<Level>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT s.id, s.on_hand, s.reserved, s.created_at, s.updated_at, l.name, p.ordinal
-         FROM stock_levels s JOIN locations l ON l.id = s.location_id
-         JOIN products p ON p.id = s.product_id
-         WHERE s.product_id = ?1 AND s.location_id = ?2",
+        "SELECT id, on_hand, reserved, created_at, updated_at FROM stock_levels
+         WHERE product_id = ?1 AND location_id = ?2",
     )?;
     Ok(stmt
         .query_row(params![product_id.to_string(), location_id], |r| {
             Ok(Level {
                 id: parse_uuid(&r.get::<_, String>(0)?)?,
                 product_id,
+                product_ordinal,
                 location_id,
+                location: location.to_owned(),
                 on_hand: r.get(1)?,
                 reserved: r.get(2)?,
                 created_at: from_text(&r.get::<_, String>(3)?)?,
                 updated_at: from_text(&r.get::<_, String>(4)?)?,
-                location: r.get(5)?,
-                product_ordinal: r.get(6)?,
             })
         })
         .optional()?)
@@ -99,23 +98,26 @@ pub(crate) fn level_or_empty(
     location: &str,
     now: DateTime<Utc>,
 ) -> Result<(Level, bool)> {
-    Ok(match pending.level(conn, product_id, location_id)? {
-        Some(level) => (level, true),
-        None => (
-            Level {
-                id: Uuid::now_v7(),
-                product_id,
-                product_ordinal,
-                location_id,
-                location: location.to_owned(),
-                on_hand: 0,
-                reserved: 0,
-                created_at: now,
-                updated_at: now,
-            },
-            false,
-        ),
-    })
+    let product = (product_id, product_ordinal);
+    Ok(
+        match pending.level(conn, product, (location_id, location))? {
+            Some(level) => (level, true),
+            None => (
+                Level {
+                    id: Uuid::now_v7(),
+                    product_id,
+                    product_ordinal,
+                    location_id,
+                    location: location.to_owned(),
+                    on_hand: 0,
+                    reserved: 0,
+                    created_at: now,
+                    updated_at: now,
+                },
+                false,
+            ),
+        },
+    )
 }
 
 pub(crate) fn insert_level(conn: &Connection, level: &Level) -> Result<()> {
@@ -144,6 +146,8 @@ pub(crate) struct Pending {
     /// The latest state of each level, and whether its row existed before this command.
     levels: HashMap<(Uuid, i64), (Level, bool)>,
     totals: HashMap<Uuid, (i64, i64)>,
+    /// Products known to keep no totals (no reorder point): their row is not even visited.
+    without_totals: HashSet<Uuid>,
     holds: HashMap<(Uuid, i64, String), Hold>,
 }
 
@@ -166,13 +170,18 @@ impl Pending {
     fn level(
         &self,
         conn: &Connection,
-        product_id: Uuid,
-        location_id: i64,
+        product: (Uuid, i64),
+        location: (i64, &str),
     ) -> Result<Option<Level>> {
-        match self.levels.get(&(product_id, location_id)) {
+        match self.levels.get(&(product.0, location.0)) {
             Some((level, _)) => Ok(Some(level.clone())),
-            None => load_level(conn, product_id, location_id),
+            None => load_level(conn, product, location),
         }
+    }
+
+    /// Notes that `product` keeps no totals, so `flush` skips its row.
+    pub(crate) fn without_totals(&mut self, product: Uuid) {
+        self.without_totals.insert(product);
     }
 
     fn record(&mut self, level: &Level, existed: bool, on_hand: i64, reserved: i64) {
@@ -209,7 +218,7 @@ impl Pending {
              WHERE id = ?3 AND reorder_point IS NOT NULL",
         )?;
         for (product, (on_hand, reserved)) in self.totals.drain() {
-            if on_hand != 0 || reserved != 0 {
+            if (on_hand != 0 || reserved != 0) && !self.without_totals.contains(&product) {
                 stmt.execute(params![on_hand, reserved, product.to_string()])?;
             }
         }
@@ -448,20 +457,31 @@ pub(crate) fn expire_due(
     product: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    let due: Vec<(String, i64, String, i64)> = {
+    type Due = (String, i64, i64, String, String, i64);
+    let due: Vec<Due> = {
         let mut stmt = conn.prepare_cached(
-            "SELECT product_id, location_id, reference, quantity FROM reservations
-             WHERE expires_at IS NOT NULL AND expires_at <= ?2 AND (?1 IS NULL OR product_id = ?1)",
+            "SELECT r.product_id, p.ordinal, r.location_id, l.name, r.reference, r.quantity
+             FROM reservations r JOIN products p ON p.id = r.product_id
+             JOIN locations l ON l.id = r.location_id
+             WHERE r.expires_at IS NOT NULL AND r.expires_at <= ?2
+               AND (?1 IS NULL OR r.product_id = ?1)",
         )?;
         stmt.query_map(params![product.map(|p| p.to_string()), to_text(now)], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
         })?
         .collect::<rusqlite::Result<_>>()?
     };
-    for (product_id, location_id, reference, quantity) in &due {
-        let product_id = parse_uuid(product_id)?;
+    for (product_id, ordinal, location_id, location, reference, quantity) in &due {
+        let product = (parse_uuid(product_id)?, *ordinal);
         let mut level = pending
-            .level(conn, product_id, *location_id)?
+            .level(conn, product, (*location_id, location))?
             .ok_or_else(|| Error::storage("reservation without a stock level"))?;
         let memo = Memo {
             reference: Some(reference.as_str()).filter(|r| !r.is_empty()),
