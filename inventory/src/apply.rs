@@ -85,6 +85,8 @@ pub(crate) fn execute(
 
 fn apply(conn: &Connection, cmd: &Command, now: DateTime<Utc>) -> Result<Outcome> {
     let mut seen = Seen::default();
+    // Formatted once: a batch would otherwise format it for every movement.
+    let now_text = to_text(now);
     let outcome = match cmd {
         Command::CreateProduct(new) => create_product(conn, &mut seen.pending, new, now)
             .map(|p| Outcome::ProductCreated(Box::new(p))),
@@ -103,7 +105,7 @@ fn apply(conn: &Connection, cmd: &Command, now: DateTime<Utc>) -> Result<Outcome
         Command::CreateLocation { name } => {
             create_location(conn, name, now).map(Outcome::LocationCreated)
         }
-        Command::Stock(op) => stock(conn, &mut seen, op, now).map(Outcome::Levels),
+        Command::Stock(op) => stock(conn, &mut seen, op, (now, &now_text)).map(Outcome::Levels),
         Command::Batch(ops) => {
             if ops.is_empty() || ops.len() > MAX_BATCH {
                 return Err(Error::validation(
@@ -114,7 +116,9 @@ fn apply(conn: &Connection, cmd: &Command, now: DateTime<Utc>) -> Result<Outcome
             let levels = ops
                 .iter()
                 .enumerate()
-                .map(|(i, op)| stock(conn, &mut seen, op, now).map_err(|e| e.at_index(i)))
+                .map(|(i, op)| {
+                    stock(conn, &mut seen, op, (now, &now_text)).map_err(|e| e.at_index(i))
+                })
                 .collect::<Result<_>>()?;
             Ok(Outcome::Batch(levels))
         }
@@ -193,11 +197,13 @@ fn create_product(
     ledger::insert_level(conn, &level)?;
     let mut stored = true;
     if initial > 0 {
+        let now_text = to_text(now);
         let memo = Memo {
             reference: None,
             notes: Some("initial quantity"),
             transfer_id: None,
             now,
+            now_text: &now_text,
         };
         ledger::post(
             conn,
@@ -480,7 +486,7 @@ fn stock(
     conn: &Connection,
     seen: &mut Seen,
     op: &StockOp,
-    now: DateTime<Utc>,
+    (now, now_text): (DateTime<Utc>, &str),
 ) -> Result<Vec<StockLevel>> {
     check_shape(op)?;
     let id = op.product_id;
@@ -494,6 +500,7 @@ fn stock(
         notes: op.notes.as_deref(),
         transfer_id: None,
         now,
+        now_text,
     };
     let creates = matches!(op.kind, OpKind::Add | OpKind::Count);
     let (mut level, mut stored) = seen.target(conn, product, &location, creates, now)?;

@@ -335,6 +335,8 @@ pub(crate) struct Memo<'a> {
     pub notes: Option<&'a str>,
     pub transfer_id: Option<Uuid>,
     pub now: DateTime<Utc>,
+    /// `now` as stored, formatted once per command rather than once per movement.
+    pub now_text: &'a str,
 }
 
 /// Applies one movement to a level: checks the resulting balances, updates the level and records
@@ -398,7 +400,7 @@ pub(crate) fn post(
         memo.reference,
         memo.notes,
         memo.transfer_id.map(|t| t.to_string()),
-        to_text(memo.now),
+        memo.now_text,
         level.product_ordinal,
     ])?;
     Ok(conn.last_insert_rowid())
@@ -458,6 +460,7 @@ pub(crate) fn expire_due(
     now: DateTime<Utc>,
 ) -> Result<u64> {
     type Due = (String, i64, i64, String, String, i64);
+    let now_text = to_text(now);
     let due: Vec<Due> = {
         let mut stmt = conn.prepare_cached(
             "SELECT r.product_id, p.ordinal, r.location_id, l.name, r.reference, r.quantity
@@ -466,7 +469,7 @@ pub(crate) fn expire_due(
              WHERE r.expires_at IS NOT NULL AND r.expires_at <= ?2
                AND (?1 IS NULL OR r.product_id = ?1)",
         )?;
-        stmt.query_map(params![product.map(|p| p.to_string()), to_text(now)], |r| {
+        stmt.query_map(params![product.map(|p| p.to_string()), now_text], |r| {
             Ok((
                 r.get(0)?,
                 r.get(1)?,
@@ -488,6 +491,7 @@ pub(crate) fn expire_due(
             notes: None,
             transfer_id: None,
             now,
+            now_text: &now_text,
         };
         post(
             conn,
