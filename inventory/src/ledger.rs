@@ -153,8 +153,8 @@ pub(crate) struct Pending {
 
 /// A reservation as the command holds it.
 struct Hold {
-    /// The stored row's quantity, if there is a row.
-    stored: Option<i64>,
+    /// Whether the reservation has a row in the database.
+    stored: bool,
     quantity: i64,
     expires_at: Option<DateTime<Utc>>,
     /// False once the reservation closed in this command: reopening it then starts a new
@@ -242,7 +242,7 @@ impl Pending {
                 )
                 .optional()?;
             let hold = Hold {
-                stored: stored.as_ref().map(|(q, _)| *q),
+                stored: stored.is_some(),
                 quantity: stored.as_ref().map_or(0, |(q, _)| *q),
                 expires_at: stored
                     .and_then(|(_, e)| e)
@@ -278,45 +278,26 @@ fn write_hold(
     hold: &Hold,
 ) -> Result<()> {
     let key = params![product.to_string(), location, reference];
+    let delete = || -> Result<()> {
+        let mut stmt = conn.prepare_cached(
+            "DELETE FROM reservations WHERE product_id = ?1 AND location_id = ?2 AND reference = ?3",
+        )?;
+        stmt.execute(key)?;
+        Ok(())
+    };
     let expires_at = hold.expires_at.map(to_text);
     let updated_at = to_text(hold.updated_at);
-    match hold.stored {
-        Some(_) if hold.quantity == 0 => {
-            let mut stmt = conn.prepare_cached(
-                "DELETE FROM reservations WHERE product_id = ?1 AND location_id = ?2 AND reference = ?3",
-            )?;
-            stmt.execute(key)?;
+    if hold.quantity == 0 {
+        if hold.stored {
+            delete()?;
         }
-        None if hold.quantity == 0 => {}
-        Some(_) if hold.continues => {
-            if hold.touched {
-                let mut stmt = conn.prepare_cached(
-                    "UPDATE reservations SET quantity = ?4, expires_at = ?5, updated_at = ?6
-                     WHERE product_id = ?1 AND location_id = ?2 AND reference = ?3",
-                )?;
-                stmt.execute(params![
-                    key[0],
-                    key[1],
-                    key[2],
-                    hold.quantity,
-                    expires_at,
-                    updated_at
-                ])?;
-            }
-        }
-        stored => {
-            if stored.is_some() {
-                let mut stmt = conn.prepare_cached(
-                    "DELETE FROM reservations WHERE product_id = ?1 AND location_id = ?2 AND reference = ?3",
-                )?;
-                stmt.execute(key)?;
-            }
+    } else if hold.stored && hold.continues {
+        if hold.touched {
             let mut stmt = conn.prepare_cached(
-                "INSERT INTO reservations (id, product_id, location_id, reference, quantity, expires_at, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                "UPDATE reservations SET quantity = ?4, expires_at = ?5, updated_at = ?6
+                 WHERE product_id = ?1 AND location_id = ?2 AND reference = ?3",
             )?;
             stmt.execute(params![
-                Uuid::now_v7().to_string(),
                 key[0],
                 key[1],
                 key[2],
@@ -325,6 +306,23 @@ fn write_hold(
                 updated_at
             ])?;
         }
+    } else {
+        if hold.stored {
+            delete()?;
+        }
+        let mut stmt = conn.prepare_cached(
+            "INSERT INTO reservations (id, product_id, location_id, reference, quantity, expires_at, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+        )?;
+        stmt.execute(params![
+            Uuid::now_v7().to_string(),
+            key[0],
+            key[1],
+            key[2],
+            hold.quantity,
+            expires_at,
+            updated_at
+        ])?;
     }
     Ok(())
 }
