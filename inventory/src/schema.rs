@@ -231,7 +231,23 @@ mod tests {
         assert_eq!(v as usize, latest_version());
     }
 
-    /// A file left at version 1 by an older build gains the version-2 tables and keeps its rows.
+    /// Product 01900000-0000-7000-8000-000000000001 (price 1.50) with one stock level at location
+    /// 1, as the version-1 schema stores them, with totals equal to the level.
+    fn old_product(conn: &Connection, on_hand: i64, reserved: i64) {
+        conn.execute_batch(&format!(
+            "INSERT INTO locations (id, name, created_at) VALUES (1, 'A', '2029-12-31T00:00:00.000000Z');
+             INSERT INTO products (id, name, description, sku, price, location_id, version, on_hand_total,
+                                   reserved_total, created_at, updated_at)
+             VALUES ('01900000-0000-7000-8000-000000000001', 'Old', '', 'OLD1', '1.50', 1, 1, {on_hand},
+                     {reserved}, '2029-12-31T00:00:00.000000Z', '2029-12-31T00:00:00.000000Z');
+             INSERT INTO stock_levels (id, product_id, location_id, on_hand, reserved, created_at, updated_at)
+             VALUES ('01900000-0000-7000-8000-000000000002', '01900000-0000-7000-8000-000000000001', 1,
+                     {on_hand}, {reserved}, '2029-12-31T00:00:00.000000Z', '2029-12-31T00:00:00.000000Z');"
+        ))
+        .unwrap();
+    }
+
+    /// A file left at version 1 by an older build gains the later tables and keeps its rows.
     #[test]
     fn version_one_file_is_migrated() {
         let dir = tempfile::tempdir().unwrap();
@@ -239,17 +255,7 @@ mod tests {
         {
             let mut conn = Connection::open(&path).unwrap();
             migrations().to_version(&mut conn, 1).unwrap();
-            conn.execute_batch(
-                "INSERT INTO locations (id, name, created_at) VALUES (1, 'A', '2026-01-01T00:00:00.000000Z');
-                 INSERT INTO products (id, name, description, sku, price, location_id, version, on_hand_total,
-                                       reserved_total, created_at, updated_at)
-                 VALUES ('01900000-0000-7000-8000-000000000001', 'Old', '', 'OLD1', '1.50', 1, 1, 0, 0,
-                         '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');
-                 INSERT INTO stock_levels (id, product_id, location_id, on_hand, reserved, created_at, updated_at)
-                 VALUES ('01900000-0000-7000-8000-000000000002', '01900000-0000-7000-8000-000000000001', 1, 0, 0,
-                         '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');",
-            )
-            .unwrap();
+            old_product(&conn, 0, 0);
             assert!(conn.prepare("SELECT * FROM reservations").is_err());
         }
         let inv = crate::Inventory::open(&path).unwrap();
@@ -266,7 +272,7 @@ mod tests {
     }
 
     /// A version-2 file keeps its open reservations, its idempotency keys and its history
-    /// through the moves to versions 3 and 4.
+    /// through the moves to versions 3, 4 and 5.
     #[test]
     fn version_two_file_is_migrated() {
         use crate::{Command, Inventory, ManualClock, Options, Outcome};
@@ -280,16 +286,9 @@ mod tests {
         {
             let mut conn = Connection::open(&path).unwrap();
             migrations().to_version(&mut conn, 2).unwrap();
+            old_product(&conn, 5, 2);
             conn.execute_batch(
-                "INSERT INTO locations (id, name, created_at) VALUES (1, 'A', '2029-12-31T00:00:00.000000Z');
-                 INSERT INTO products (id, name, description, sku, price, location_id, version, on_hand_total,
-                                       reserved_total, created_at, updated_at)
-                 VALUES ('01900000-0000-7000-8000-000000000001', 'Old', '', 'OLD1', '1.50', 1, 1, 5, 2,
-                         '2029-12-31T00:00:00.000000Z', '2029-12-31T00:00:00.000000Z');
-                 INSERT INTO stock_levels (id, product_id, location_id, on_hand, reserved, created_at, updated_at)
-                 VALUES ('01900000-0000-7000-8000-000000000002', '01900000-0000-7000-8000-000000000001', 1, 5, 2,
-                         '2029-12-31T00:00:00.000000Z', '2029-12-31T00:00:00.000000Z');
-                 INSERT INTO reservations (id, product_id, location_id, reference, quantity, expires_at,
+                "INSERT INTO reservations (id, product_id, location_id, reference, quantity, expires_at,
                                            created_at, updated_at)
                  VALUES ('01900000-0000-7000-8000-000000000003', '01900000-0000-7000-8000-000000000001', 1,
                          'ORDER-1', 2, NULL, '2029-12-31T00:00:00.000000Z', '2029-12-31T00:00:00.000000Z');
