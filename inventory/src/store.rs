@@ -237,38 +237,42 @@ impl Store {
 
     fn commit_group(&self, conn: &mut Connection, group: &[Arc<Queued>]) {
         let results = match self.apply_group(conn, group) {
-            Ok(results) => results,
-            Err(e) => group.iter().map(|_| Err(e.clone())).collect(),
-        };
-        if results.iter().any(|r| r.is_ok()) {
-            if let Ok(seq) = read::last_seq(conn) {
+            Ok((results, Some(seq))) => {
                 let mut last = lock(&self.feed.last_seq);
                 if seq > *last {
                     *last = seq;
                     self.feed.changed.notify_all();
                 }
+                results
             }
-        }
+            Ok((results, None)) => results,
+            Err(e) => group.iter().map(|_| Err(e.clone())).collect(),
+        };
         for (p, r) in group.iter().zip(results) {
             *lock(&p.result) = Some(r);
         }
     }
 
+    /// Applies a group in one transaction. Returns each command's result and, when something
+    /// was committed, the latest sequence number: read inside the transaction, because read
+    /// after it, on its own, it would take and drop a WAL read lock (two `fcntl` calls).
     fn apply_group(
         &self,
         conn: &mut Connection,
         group: &[Arc<Queued>],
-    ) -> Result<Vec<Result<Executed>>> {
+    ) -> Result<(Vec<Result<Executed>>, Option<i64>)> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         if let [only] = group {
             // Alone in its transaction, a command needs no savepoint: on failure the whole
             // transaction rolls back (when `tx` drops).
             let result =
                 apply::execute(&tx, &only.command, only.key.as_deref(), self.command_time());
+            let mut seq = None;
             if result.is_ok() {
+                seq = Some(read::last_seq(&tx)?);
                 tx.commit()?;
             }
-            return Ok(vec![result]);
+            return Ok((vec![result], seq));
         }
         let mut results = Vec::with_capacity(group.len());
         for p in group {
@@ -282,8 +286,9 @@ impl Store {
             run("RELEASE command")?;
             results.push(result);
         }
+        let seq = Some(read::last_seq(&tx)?);
         tx.commit()?;
-        Ok(results)
+        Ok((results, seq))
     }
 
     /// "Now" for a command, at the microsecond precision timestamps are stored with, so a
