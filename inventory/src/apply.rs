@@ -364,7 +364,12 @@ impl Seen {
     /// A live product, whose expired reservations have been released at `now`. One statement
     /// finds the product, its home location, whether it keeps totals and whether anything of
     /// it is due to expire.
-    fn product(&mut self, conn: &Connection, id: Uuid, now: DateTime<Utc>) -> Result<&Stocked> {
+    fn product(
+        &mut self,
+        conn: &Connection,
+        id: Uuid,
+        (now, now_text): (DateTime<Utc>, &str),
+    ) -> Result<&Stocked> {
         Ok(match self.products.entry(id) {
             Entry::Occupied(seen) => seen.into_mut(),
             Entry::Vacant(slot) => {
@@ -376,7 +381,7 @@ impl Seen {
                      WHERE p.id = ?1 AND p.archived_at IS NULL",
                 )?;
                 let (ordinal, home, home_id, keeps_totals, due): (i64, String, i64, bool, bool) =
-                    stmt.query_row(params![id.to_string(), to_text(now)], |r| {
+                    stmt.query_row(params![id.to_string(), now_text], |r| {
                         Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
                     })
                     .optional()?
@@ -490,7 +495,7 @@ fn stock(
 ) -> Result<Vec<StockLevel>> {
     check_shape(op)?;
     let id = op.product_id;
-    let stocked = seen.product(conn, id, now)?;
+    let stocked = seen.product(conn, id, (now, now_text))?;
     let product = (id, stocked.ordinal);
     let location = location_name(op.location.as_deref(), "location", &stocked.home)?;
     let reference = op.reference.as_deref();
