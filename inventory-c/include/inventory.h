@@ -104,6 +104,18 @@ typedef enum InvStatus {
    * aborted the process); please report the message.
    */
   INV_ERR_PANIC = 9,
+  /**
+   * Another process held the database's write lock past the busy timeout: retry later.
+   */
+  INV_ERR_BUSY = 10,
+  /**
+   * No valid API key where one is required, or the key is revoked.
+   */
+  INV_ERR_UNAUTHORIZED = 11,
+  /**
+   * The key may not do this: its scope, or the locations it is limited to.
+   */
+  INV_ERR_FORBIDDEN = 12,
 } InvStatus;
 
 /**

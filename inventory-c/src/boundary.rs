@@ -41,6 +41,12 @@ pub enum InvStatus {
     /// A bug inside the library was caught before it could cross into C (which would have
     /// aborted the process); please report the message.
     INV_ERR_PANIC = 9,
+    /// Another process held the database's write lock past the busy timeout: retry later.
+    INV_ERR_BUSY = 10,
+    /// No valid API key where one is required, or the key is revoked.
+    INV_ERR_UNAUTHORIZED = 11,
+    /// The key may not do this: its scope, or the locations it is limited to.
+    INV_ERR_FORBIDDEN = 12,
 }
 
 impl InvStatus {
@@ -53,11 +59,14 @@ impl InvStatus {
             ErrorCode::DuplicateSku => InvStatus::INV_ERR_DUPLICATE_SKU,
             ErrorCode::Conflict => InvStatus::INV_ERR_CONFLICT,
             ErrorCode::StorageError => InvStatus::INV_ERR_STORAGE_ERROR,
+            ErrorCode::Busy => InvStatus::INV_ERR_BUSY,
+            ErrorCode::Unauthorized => InvStatus::INV_ERR_UNAUTHORIZED,
+            ErrorCode::Forbidden => InvStatus::INV_ERR_FORBIDDEN,
         }
     }
 
     pub(crate) fn name(code: i32) -> &'static std::ffi::CStr {
-        const NAMES: [&std::ffi::CStr; 10] = [
+        const NAMES: [&std::ffi::CStr; 13] = [
             c"OK",
             c"NOT_FOUND",
             c"VALIDATION_ERROR",
@@ -68,6 +77,9 @@ impl InvStatus {
             c"STORAGE_ERROR",
             c"INVALID_ARGUMENT",
             c"PANIC",
+            c"BUSY",
+            c"UNAUTHORIZED",
+            c"FORBIDDEN",
         ];
         usize::try_from(code)
             .ok()
@@ -344,7 +356,7 @@ mod tests {
             );
         }
         assert_eq!(InvStatus::name(-1).to_str().unwrap(), "UNKNOWN");
-        assert_eq!(InvStatus::name(10).to_str().unwrap(), "UNKNOWN");
+        assert_eq!(InvStatus::name(13).to_str().unwrap(), "UNKNOWN");
     }
 
     #[test]

@@ -63,9 +63,7 @@ fn levels_of(outcome: Outcome) -> Result<Vec<StockLevel>> {
 /// `key` is NULL or a valid C string.
 unsafe fn execute(h: &InvHandle, command: Command, key: *const c_char) -> Result<Outcome> {
     let key = unsafe { opt_str(key, "idempotency_key") }?;
-    Ok(h.inventory
-        .execute_with_key(command, key.as_deref())?
-        .outcome)
+    Ok(h.inventory.execute_with_key(command, key.as_deref())?.value)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -671,14 +671,14 @@ impl InvStockSummary {
 impl From<StockSummary> for InvStockSummary {
     fn from(s: StockSummary) -> Self {
         InvStockSummary {
-            id: uuid_buf(s.id),
-            product_id: uuid_buf(s.product_id),
-            location: give_string(&s.location),
-            on_hand: s.on_hand,
-            reserved: s.reserved,
-            available: s.available,
-            created_at_us: micros(s.created_at),
-            updated_at_us: micros(s.updated_at),
+            id: uuid_buf(s.totals.id),
+            product_id: uuid_buf(s.totals.product_id),
+            location: give_string(&s.totals.location),
+            on_hand: s.totals.on_hand,
+            reserved: s.totals.reserved,
+            available: s.totals.available,
+            created_at_us: micros(s.totals.created_at),
+            updated_at_us: micros(s.totals.updated_at),
             locations: s.locations.into(),
         }
     }

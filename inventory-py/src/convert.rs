@@ -83,7 +83,13 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Money {
         } else if value.is_instance_of::<PyInt>() && !value.is_instance_of::<PyBool>() {
             let whole = value
                 .extract::<i64>()
-                .map_err(|_| invalid(py, "price", "price must be below 1000000000000"))?;
+                .map_err(|_| {
+                    invalid(
+                        py,
+                        "price",
+                        format!("price must be below {}", inventory::PRICE_LIMIT),
+                    )
+                })?;
             Price::new(Decimal::from(whole))
         } else {
             let hint = if value.is_instance_of::<PyFloat>() {

@@ -53,6 +53,26 @@ pyo3::create_exception!(
      closed (code STORAGE_ERROR)."
 );
 
+pyo3::create_exception!(
+    inventory,
+    BusyError,
+    StorageError,
+    "Another process held the database's write lock past the busy timeout; retry later \
+     (code BUSY). A StorageError, so code that catches those keeps working."
+);
+pyo3::create_exception!(
+    inventory,
+    UnauthorizedError,
+    InventoryError,
+    "The API key is unknown or revoked (code UNAUTHORIZED)."
+);
+pyo3::create_exception!(
+    inventory,
+    ForbiddenError,
+    InventoryError,
+    "The key may not do this: its scope, or the locations it is limited to (code FORBIDDEN)."
+);
+
 /// `ValidationError` derives from both `InventoryError` and `ValueError`, so code that
 /// catches `ValueError` for bad input keeps working. `create_exception!` takes one base only,
 /// so this class is built once, at import, with both.
@@ -94,6 +114,9 @@ fn class_of(py: Python<'_>, code: ErrorCode) -> PyResult<Bound<'_, PyType>> {
         ErrorCode::DuplicateSku => py.get_type::<DuplicateSkuError>(),
         ErrorCode::Conflict => py.get_type::<ConflictError>(),
         ErrorCode::StorageError => py.get_type::<StorageError>(),
+        ErrorCode::Busy => py.get_type::<BusyError>(),
+        ErrorCode::Unauthorized => py.get_type::<UnauthorizedError>(),
+        ErrorCode::Forbidden => py.get_type::<ForbiddenError>(),
     })
 }
 

@@ -20,7 +20,7 @@ struct Cursor {
 }
 
 enum Step {
-    Item(inventory::Movement),
+    Item(Box<inventory::Movement>),
     Done,
     Again,
 }
@@ -82,7 +82,7 @@ impl ChangeFeed {
         }
         if let Some(m) = cursor.buffered.pop_front() {
             cursor.after = m.seq;
-            return Ok(Step::Item(m));
+            return Ok(Step::Item(Box::new(m)));
         }
         if !self.follow {
             return Ok(Step::Done);
@@ -113,7 +113,7 @@ impl ChangeFeed {
         let deadline = self.timeout.map(|t| Instant::now() + t);
         loop {
             match py.detach(|| self.step(&engine, deadline)).or_raise(py)? {
-                Step::Item(m) => return Ok(Some(Movement(m))),
+                Step::Item(m) => return Ok(Some(Movement(*m))),
                 Step::Done => return Ok(None),
                 Step::Again => py.check_signals()?,
             }

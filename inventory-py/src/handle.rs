@@ -82,7 +82,7 @@ impl Inventory {
     fn execute(&self, py: Python<'_>, command: Command, key: Option<String>) -> PyResult<Outcome> {
         self.call(py, move |e| {
             e.execute_with_key(command, key.as_deref())
-                .map(|done| done.outcome)
+                .map(|done| done.value)
         })
     }
 

@@ -145,41 +145,41 @@ pub struct StockSummary(pub(crate) inventory::StockSummary);
 impl StockSummary {
     #[getter]
     fn id(&self) -> String {
-        self.0.id.to_string()
+        self.0.totals.id.to_string()
     }
     #[getter]
     fn product_id(&self) -> String {
-        self.0.product_id.to_string()
+        self.0.totals.product_id.to_string()
     }
     /// The product's own location.
     #[getter]
     fn location(&self) -> &str {
-        &self.0.location
+        &self.0.totals.location
     }
     /// Total on hand over all locations.
     #[getter]
     fn quantity(&self) -> i64 {
-        self.0.on_hand
+        self.0.totals.on_hand
     }
     #[getter]
     fn on_hand(&self) -> i64 {
-        self.0.on_hand
+        self.0.totals.on_hand
     }
     #[getter]
     fn reserved(&self) -> i64 {
-        self.0.reserved
+        self.0.totals.reserved
     }
     #[getter]
     fn available(&self) -> i64 {
-        self.0.available
+        self.0.totals.available
     }
     #[getter]
     fn created_at(&self) -> inventory::DateTime<inventory::Utc> {
-        self.0.created_at
+        self.0.totals.created_at
     }
     #[getter]
     fn updated_at(&self) -> inventory::DateTime<inventory::Utc> {
-        self.0.updated_at
+        self.0.totals.updated_at
     }
     /// One level per location the product has stocked, ordered by location name.
     #[getter]
@@ -190,10 +190,10 @@ impl StockSummary {
         let s = &self.0;
         Ok(format!(
             "StockSummary(product_id={}, on_hand={}, reserved={}, available={}, locations={})",
-            r(py, s.product_id.to_string())?,
-            s.on_hand,
-            s.reserved,
-            s.available,
+            r(py, s.totals.product_id.to_string())?,
+            s.totals.on_hand,
+            s.totals.reserved,
+            s.totals.available,
             r(
                 py,
                 s.locations

@@ -58,6 +58,9 @@ impl ApiError {
             | ErrorCode::DuplicateSku
             | ErrorCode::Conflict => 409,
             ErrorCode::StorageError => 500,
+            ErrorCode::Busy => 503,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::Forbidden => 403,
         };
         ApiError {
             status,
@@ -89,6 +92,9 @@ mod tests {
                 ErrorCode::NotFound => 404,
                 ErrorCode::ValidationError => 400,
                 ErrorCode::StorageError => 500,
+                ErrorCode::Busy => 503,
+                ErrorCode::Unauthorized => 401,
+                ErrorCode::Forbidden => 403,
                 _ => 409,
             };
             assert_eq!(e.status, expected);

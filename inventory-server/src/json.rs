@@ -142,15 +142,15 @@ pub struct SummaryJson<'a> {
 impl<'a> From<&'a StockSummary> for SummaryJson<'a> {
     fn from(s: &'a StockSummary) -> Self {
         SummaryJson {
-            id: s.id,
-            product_id: s.product_id,
-            location: &s.location,
-            quantity: s.on_hand,
-            on_hand: s.on_hand,
-            reserved: s.reserved,
-            available: s.available,
-            created_at: s.created_at,
-            updated_at: s.updated_at,
+            id: s.totals.id,
+            product_id: s.totals.product_id,
+            location: &s.totals.location,
+            quantity: s.totals.on_hand,
+            on_hand: s.totals.on_hand,
+            reserved: s.totals.reserved,
+            available: s.totals.available,
+            created_at: s.totals.created_at,
+            updated_at: s.totals.updated_at,
             locations: s.locations.iter().map(LevelJson::from).collect(),
         }
     }

@@ -146,13 +146,13 @@ fn concurrent_http_load_leaves_a_verified_ledger() {
     assert!(report.ok, "{:?}", report.problems);
     let id = id.parse().unwrap();
     let summary = inv.get_inventory(id).unwrap();
-    assert_eq!(summary.on_hand, on_hand);
+    assert_eq!(summary.totals.on_hand, on_hand);
     let reserved: i64 = inv
         .list_reservations(id)
         .unwrap()
         .iter()
         .map(|r| r.quantity)
         .sum();
-    assert_eq!(summary.reserved, reserved);
+    assert_eq!(summary.totals.reserved, reserved);
     assert!(summary.locations.iter().all(|l| l.available >= 0));
 }

@@ -1,9 +1,9 @@
 //! Writes as values. Every write the engine performs is one `Command`, applied by
-//! `apply::apply` inside one IMMEDIATE transaction; batches, idempotent replays and group commit
-//! all go through that single path. Commands are serializable so that an idempotency key can
-//! be checked against the exact request it was first used with.
+//! `rules::execute` inside one write transaction; batches, idempotent replays and group commit
+//! all go through that single path, on every store. Commands are serializable so that an
+//! idempotency key can be checked against the exact request it was first used with.
 
-use crate::model::{Location, Product, ProductWithStock, StockLevel};
+use crate::model::{ApiKey, Location, Product, ProductWithStock, Scope, StockLevel};
 use crate::money::Price;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -41,6 +41,61 @@ pub enum Command {
     Batch(Vec<StockOp>),
     /// Releases every reservation whose expiry has passed, and forgets old idempotency keys.
     Sweep,
+    /// Creates an API key from the hash of its secret (the secret itself is never stored).
+    CreateKey {
+        /// Unique among keys not revoked.
+        name: String,
+        /// What the key may do.
+        scope: Scope,
+        /// The only locations it may move stock at; `None`: any.
+        locations: Option<Vec<String>>,
+        /// SHA-256 of the secret, lowercase hex.
+        secret_sha256: String,
+    },
+    /// Revokes the live key of that name.
+    RevokeKey {
+        /// The key's name.
+        name: String,
+    },
+}
+
+impl Command {
+    /// The products the command changes, as far as the command itself tells (a sweep finds its
+    /// own); stores that lock rows lock these, in order, before applying.
+    pub fn products(&self) -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> = match self {
+            Command::Stock(op) => vec![op.product_id],
+            Command::Batch(ops) => ops.iter().map(|op| op.product_id).collect(),
+            Command::UpdateProduct { id, .. } | Command::DeleteProduct { id, .. } => vec![*id],
+            _ => Vec::new(),
+        };
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// A short name of the command's kind, for logs and metrics: "stock.reserve", "batch", ...
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Command::CreateProduct(_) => "product.create",
+            Command::UpdateProduct { .. } => "product.update",
+            Command::DeleteProduct { .. } => "product.delete",
+            Command::CreateLocation { .. } => "location.create",
+            Command::Stock(op) => match op.kind {
+                OpKind::Add => "stock.add",
+                OpKind::Remove => "stock.remove",
+                OpKind::Reserve => "stock.reserve",
+                OpKind::Unreserve => "stock.unreserve",
+                OpKind::Commit => "stock.commit",
+                OpKind::Transfer => "stock.transfer",
+                OpKind::Count => "stock.count",
+            },
+            Command::Batch(_) => "batch",
+            Command::Sweep => "sweep",
+            Command::CreateKey { .. } => "key.create",
+            Command::RevokeKey { .. } => "key.revoke",
+        }
+    }
 }
 
 /// The fields of a new product. `location` defaults to [`DEFAULT_LOCATION`](crate::DEFAULT_LOCATION).
@@ -113,6 +168,17 @@ pub enum OpKind {
 }
 
 impl OpKind {
+    /// Every kind, in the order surfaces list them.
+    pub const ALL: [OpKind; 7] = [
+        OpKind::Add,
+        OpKind::Remove,
+        OpKind::Reserve,
+        OpKind::Unreserve,
+        OpKind::Commit,
+        OpKind::Transfer,
+        OpKind::Count,
+    ];
+
     /// The lowercase name used in HTTP batch items and elsewhere ("add", "transfer", ...).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -128,16 +194,7 @@ impl OpKind {
 
     /// The kind named by [`OpKind::as_str`], if any.
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "add" => OpKind::Add,
-            "remove" => OpKind::Remove,
-            "reserve" => OpKind::Reserve,
-            "unreserve" => OpKind::Unreserve,
-            "commit" => OpKind::Commit,
-            "transfer" => OpKind::Transfer,
-            "count" => OpKind::Count,
-            _ => return None,
-        })
+        OpKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 
@@ -159,21 +216,21 @@ pub enum Expect {
     Quantity(i64),
 }
 
-/// One stock operation. One flat shape serves every kind so that each surface (HTTP bodies,
-/// batch items, Python keywords, the C struct) fills the same fields; a field that does not
-/// apply to the kind is a validation error, not silently ignored.
+/// One stock operation. One flat value serves every kind; which fields each kind takes, and
+/// what their absence means, is stated once in [`shape`](crate::shape): a field that does not
+/// apply to the kind is a validation error naming it, never silently ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockOp {
     /// What the operation does.
     pub kind: OpKind,
     /// The live product it acts on.
     pub product_id: Uuid,
-    /// The target location; the source of a transfer. `None`: the product's own location.
+    /// The target location (`location`); a transfer's source (`from_location`). `None`: the
+    /// product's own location.
     pub location: Option<String>,
-    /// Transfer destination.
+    /// Transfer destination (`to_location`).
     pub to_location: Option<String>,
-    /// Units to move; the counted on_hand for `Count`. Optional only for `Unreserve` with a
-    /// reference and for `Commit`, where `None` means the whole reservation.
+    /// Units to move (`quantity`); a count's counted on-hand (`counted`).
     pub quantity: Option<i64>,
     /// Free reference (an order, a purchase order); names the reservation for reserve, unreserve and commit.
     pub reference: Option<String>,
@@ -300,4 +357,8 @@ pub enum Outcome {
     Batch(Vec<Vec<StockLevel>>),
     /// Reservations released by a sweep.
     Swept(u64),
+    /// The new key (without its secret, which only the caller that made it holds).
+    KeyCreated(ApiKey),
+    /// The revoked key.
+    KeyRevoked(ApiKey),
 }

@@ -22,11 +22,17 @@ pub enum ErrorCode {
     Conflict,
     /// The database failed, or the file is not (or not yet) an inventory database this build can use.
     StorageError,
+    /// Another process held the database's write lock past the busy timeout: retry later.
+    Busy,
+    /// No valid API key was given where one is required, or the key is revoked.
+    Unauthorized,
+    /// The key is valid but may not do this (its scope, or the locations it is limited to).
+    Forbidden,
 }
 
 impl ErrorCode {
     /// Every code, for surfaces that enumerate them.
-    pub const ALL: [ErrorCode; 7] = [
+    pub const ALL: [ErrorCode; 10] = [
         ErrorCode::NotFound,
         ErrorCode::ValidationError,
         ErrorCode::InsufficientStock,
@@ -34,6 +40,9 @@ impl ErrorCode {
         ErrorCode::DuplicateSku,
         ErrorCode::Conflict,
         ErrorCode::StorageError,
+        ErrorCode::Busy,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
     ];
 
     /// The stable machine code, e.g. `"NOT_FOUND"`.
@@ -46,6 +55,9 @@ impl ErrorCode {
             ErrorCode::DuplicateSku => "DUPLICATE_SKU",
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::StorageError => "STORAGE_ERROR",
+            ErrorCode::Busy => "BUSY",
+            ErrorCode::Unauthorized => "UNAUTHORIZED",
+            ErrorCode::Forbidden => "FORBIDDEN",
         }
     }
 }
@@ -105,6 +117,11 @@ impl Error {
         Error::new(ErrorCode::StorageError, message)
     }
 
+    /// A FORBIDDEN error.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Error::new(ErrorCode::Forbidden, message)
+    }
+
     /// The same error, naming the input field at fault.
     pub(crate) fn on_field(mut self, field: &str) -> Self {
         self.field = Some(field.to_owned());
@@ -120,7 +137,14 @@ impl Error {
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
-        Error::storage(format!("database error: {e}"))
+        use rusqlite::ErrorCode as Sqlite;
+        match e.sqlite_error_code() {
+            Some(Sqlite::DatabaseBusy | Sqlite::DatabaseLocked) => Error::new(
+                ErrorCode::Busy,
+                format!("the database is busy (another process holds its lock): {e}"),
+            ),
+            _ => Error::storage(format!("database error: {e}")),
+        }
     }
 }
 

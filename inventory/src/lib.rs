@@ -35,41 +35,46 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Every write is a [`Command`]; the convenience methods build one and call
-//! [`Inventory::execute`]. Commands that carry an idempotency key
-//! ([`Inventory::execute_with_key`]) apply once: a repeat returns the first outcome.
+//! Every write is a [`Command`], applied by one function inside one transaction whatever the
+//! store. The convenience methods build one; [`Inventory::write`] applies a typed [`Write`] with
+//! per-call options ([`Call`]: an idempotency key, so that a repeat returns the first outcome;
+//! the actor recorded on its movements; the locations an API key is limited to) and returns the
+//! typed value with its `replayed` flag. [`shape`] states which fields each stock operation
+//! takes, once, for every surface.
 
-mod apply;
+mod auth;
 mod clock;
 mod command;
 mod error;
-mod ledger;
 mod model;
 mod money;
-mod read;
-mod schema;
+mod reads;
+mod rules;
+pub mod shape;
 mod store;
 mod validate;
-mod verify;
+mod write;
 
-pub use apply::{Executed, IDEMPOTENCY_TTL_HOURS};
+pub use auth::REFRESH as KEY_REFRESH;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use command::{Command, Expect, Expiry, NewProduct, OpKind, Outcome, ProductChanges, StockOp};
 pub use error::{Error, ErrorCode, Result};
 pub use model::{
-    ChangePage, Location, Movement, MovementKind, Product, ProductWithStock, Reservation,
-    StockLevel, StockSummary, VerifyReport,
+    ApiKey, ChangePage, CreatedKey, Location, Movement, MovementKind, Product, ProductWithStock,
+    Reservation, Scope, StockLevel, StockSummary, VerifyReport,
 };
 pub use money::{MAX_PRICE_SCALE, PRICE_LIMIT, Price};
-pub use read::{
+pub use reads::{
     DEFAULT_CHANGES_PAGE, DEFAULT_PAGE, MAX_CHANGES_PAGE, MAX_PAGE, MovementQuery, ProductQuery,
 };
-pub use schema::latest_version as schema_version;
+pub use rules::IDEMPOTENCY_TTL_HOURS;
+pub use store::sqlite::latest_version as schema_version;
 pub use store::{Durability, Options};
 pub use validate::{
-    MAX_BATCH, MAX_DESCRIPTION, MAX_EXPIRY_SECONDS, MAX_IDEMPOTENCY_KEY, MAX_LOCATION, MAX_NAME,
-    MAX_NOTES, MAX_QUANTITY, MAX_REFERENCE, MAX_SKU,
+    MAX_ACTOR, MAX_BATCH, MAX_DESCRIPTION, MAX_EXPIRY_SECONDS, MAX_IDEMPOTENCY_KEY, MAX_KEY_NAME,
+    MAX_LOCATION, MAX_NAME, MAX_NOTES, MAX_QUANTITY, MAX_REFERENCE, MAX_SKU,
 };
+pub use write::{Applied, Call, Write};
 
 pub use chrono::{DateTime, Utc};
 pub use rust_decimal::Decimal;
@@ -83,21 +88,29 @@ use store::Store;
 /// The location a product gets when it is created without one.
 pub const DEFAULT_LOCATION: &str = "default";
 
+/// A command's result, and whether it was replayed from an idempotency key.
+pub type Executed = Applied<Outcome>;
+
 /// A handle on one inventory database. Cheap to clone, `Send + Sync`: share it between threads.
-/// The file closes (and its WAL is checkpointed) when the last clone is dropped.
+/// The database closes (a SQLite file's WAL is checkpointed) when the last clone is dropped.
 #[derive(Clone)]
 pub struct Inventory {
-    store: Arc<Store>,
+    shared: Arc<Shared>,
+    /// Recorded on the movements of calls that name no actor of their own.
+    actor: Option<String>,
+}
+
+struct Shared {
+    store: Store,
+    keys: auth::KeyRing,
 }
 
 impl std::fmt::Debug for Inventory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Inventory").finish_non_exhaustive()
+        f.debug_struct("Inventory")
+            .field("actor", &self.actor)
+            .finish_non_exhaustive()
     }
-}
-
-fn unexpected(outcome: Outcome) -> Error {
-    Error::storage(format!("internal error: unexpected outcome {outcome:?}"))
 }
 
 impl Inventory {
@@ -111,13 +124,65 @@ impl Inventory {
     /// Opens with explicit [`Options`]: an injected clock, durability, pool size, busy timeout.
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Self> {
         Ok(Inventory {
-            store: Arc::new(Store::open(path.as_ref(), options)?),
+            shared: Arc::new(Shared {
+                store: Store::open(path.as_ref(), options)?,
+                keys: auth::KeyRing::default(),
+            }),
+            actor: None,
         })
+    }
+
+    /// The same database, recording `actor` on the movements of every write made through the
+    /// returned handle that names no actor of its own (see [`Call::actor`]).
+    pub fn with_actor(&self, actor: impl Into<String>) -> Inventory {
+        Inventory {
+            shared: Arc::clone(&self.shared),
+            actor: Some(actor.into()),
+        }
+    }
+
+    /// The actor this handle records, if any.
+    pub fn actor(&self) -> Option<&str> {
+        self.actor.as_deref()
+    }
+
+    fn store(&self) -> &Store {
+        &self.shared.store
+    }
+
+    /// Applies a typed write with per-call options: an idempotency key, an actor, locations.
+    /// Returns its typed result and whether it was replayed.
+    pub fn write<T>(&self, write: Write<T>, call: &Call) -> Result<Applied<T>> {
+        if let Some(refused) = write.refused.clone() {
+            return Err(refused);
+        }
+        let mut call = call.clone();
+        if call.actor.is_none() {
+            call.actor.clone_from(&self.actor);
+        }
+        let key_change = matches!(
+            write.command,
+            Command::CreateKey { .. } | Command::RevokeKey { .. }
+        );
+        let applied = self.store().submit(write.command.clone(), call);
+        if key_change {
+            self.shared.keys.invalidate();
+        }
+        let applied = applied?;
+        let replayed = applied.replayed;
+        Ok(Applied {
+            value: write.pick(applied.value)?,
+            replayed,
+        })
+    }
+
+    fn run<T>(&self, write: Write<T>) -> Result<T> {
+        self.write(write, &Call::default()).map(|a| a.value)
     }
 
     /// Applies one command in its own transaction (shared with concurrent commands by group commit).
     pub fn execute(&self, command: Command) -> Result<Outcome> {
-        self.store.submit(command, None).map(|e| e.outcome)
+        self.run(Write::any(command))
     }
 
     /// Applies a command once per `key`: a repeat of the same command with the same key
@@ -125,61 +190,41 @@ impl Inventory {
     /// different command is a CONFLICT. Only successful outcomes are remembered, so a failed
     /// attempt can be retried. Keys are kept for [`IDEMPOTENCY_TTL_HOURS`].
     pub fn execute_with_key(&self, command: Command, key: Option<&str>) -> Result<Executed> {
-        self.store.submit(command, key.map(str::to_owned))
+        self.write(Write::any(command), &Call::default().idempotency_key(key))
     }
 
     /// Creates a product; its initial quantity becomes an IN movement.
     pub fn create_product(&self, new: NewProduct) -> Result<ProductWithStock> {
-        match self.execute(Command::CreateProduct(new))? {
-            Outcome::ProductCreated(p) => Ok(*p),
-            other => Err(unexpected(other)),
-        }
+        self.run(Write::create_product(new))
     }
 
-    /// Changes only the fields given. `expected_version` turns it into a compare-and-set.
+    /// Changes only the fields given. `expected_version` turns it into a compare-and-set. An
+    /// update that changes nothing writes nothing and keeps the version.
     pub fn update_product(
         &self,
         id: Uuid,
         changes: ProductChanges,
         expected_version: Option<i64>,
     ) -> Result<Product> {
-        match self.execute(Command::UpdateProduct {
-            id,
-            changes,
-            expected_version,
-        })? {
-            Outcome::ProductUpdated(p) => Ok(*p),
-            other => Err(unexpected(other)),
-        }
+        self.run(Write::update_product(id, changes, expected_version))
     }
 
     /// Archives the product: it disappears from reads and its SKU is free again, but its
     /// ledger is kept.
     pub fn delete_product(&self, id: Uuid, expected_version: Option<i64>) -> Result<()> {
-        self.execute(Command::DeleteProduct {
-            id,
-            expected_version,
-        })
-        .map(drop)
+        self.run(Write::delete_product(id, expected_version))
+            .map(drop)
     }
 
     /// Creates a location explicitly (locations are also created on first use).
     pub fn create_location(&self, name: &str) -> Result<Location> {
-        match self.execute(Command::CreateLocation {
-            name: name.to_owned(),
-        })? {
-            Outcome::LocationCreated(l) => Ok(l),
-            other => Err(unexpected(other)),
-        }
+        self.run(Write::create_location(name))
     }
 
     /// Applies any stock operation. Returns the levels it changed: one, or for a transfer
     /// the source then the destination.
     pub fn stock(&self, op: StockOp) -> Result<Vec<StockLevel>> {
-        match self.execute(Command::Stock(op))? {
-            Outcome::Levels(levels) => Ok(levels),
-            other => Err(unexpected(other)),
-        }
+        self.run(Write::stock(op))
     }
 
     fn one_level(&self, kind: OpKind, op: StockOp) -> Result<StockLevel> {
@@ -189,9 +234,7 @@ impl Inventory {
                 format!("expected a {} operation", kind.as_str()),
             ));
         }
-        self.stock(op)?
-            .pop()
-            .ok_or_else(|| Error::storage("internal error: no level returned"))
+        self.run(Write::level(op))
     }
 
     /// Puts units on hand. `op` must be an add.
@@ -221,24 +264,12 @@ impl Inventory {
 
     /// Moves stock between two locations of a product; returns (source, destination).
     pub fn transfer_stock(&self, op: StockOp) -> Result<(StockLevel, StockLevel)> {
-        if op.kind != OpKind::Transfer {
-            return Err(Error::validation("kind", "expected a transfer operation"));
-        }
-        let mut levels = self.stock(op)?.into_iter();
-        match (levels.next(), levels.next()) {
-            (Some(from), Some(to)) => Ok((from, to)),
-            _ => Err(Error::storage(
-                "internal error: a transfer returned fewer than two levels",
-            )),
-        }
+        self.run(Write::transfer(op))
     }
 
     /// Applies every operation or none. On failure the error's `index` names the operation.
     pub fn batch(&self, ops: Vec<StockOp>) -> Result<Vec<Vec<StockLevel>>> {
-        match self.execute(Command::Batch(ops))? {
-            Outcome::Batch(levels) => Ok(levels),
-            other => Err(unexpected(other)),
-        }
+        self.run(Write::batch(ops))
     }
 
     /// Releases every reservation past its expiry (each with an EXPIRE movement) and forgets
@@ -246,110 +277,157 @@ impl Inventory {
     /// were released. Reads and writes already release a product's expired reservations
     /// before they touch it; this sweep keeps the rest tidy.
     pub fn expire_reservations(&self) -> Result<u64> {
-        match self.execute(Command::Sweep)? {
-            Outcome::Swept(n) => Ok(n),
-            other => Err(unexpected(other)),
-        }
+        self.run(Write::sweep())
     }
 
     /// Runs a read that must see no expired reservation of `product` (or, for `None`, of any
-    /// product). The check and the read share one pooled connection; if something is due, it
+    /// product). The check and the read share one read transaction; if something is due, it
     /// is released through the write path first and the read runs again.
     fn read_fresh<T>(
         &self,
         product: Option<Uuid>,
-        read: impl Fn(&rusqlite::Connection) -> Result<T>,
+        read: impl Fn(&mut dyn store::tx::ReadTx) -> Result<T>,
     ) -> Result<T> {
-        let now = self.store.clock.now();
-        let first = self
-            .store
-            .read(|c| match ledger::any_due(c, product, now)? {
-                true => Ok(None),
-                false => read(c).map(Some),
-            })?;
+        let now = store::rows::Stamp::new(self.now());
+        let first = self.store().read(|tx| match tx.any_due(product, &now)? {
+            true => Ok(None),
+            false => read(tx).map(Some),
+        })?;
         match first {
             Some(value) => Ok(value),
             None => {
                 self.expire_reservations()?;
-                self.store.read(read)
+                self.store().read(read)
             }
         }
     }
 
     /// A live product with its stock; NOT_FOUND for unknown or archived ids.
     pub fn get_product(&self, id: Uuid) -> Result<ProductWithStock> {
-        self.read_fresh(Some(id), |c| read::product_with_stock(c, id))
+        self.read_fresh(Some(id), |tx| reads::product_with_stock(tx, id))
     }
 
     /// A page of live products, filtered by `query`.
     pub fn list_products(&self, query: &ProductQuery) -> Result<Vec<Product>> {
         if query.low_stock {
-            self.read_fresh(None, |c| read::list_products(c, query))
+            self.read_fresh(None, |tx| reads::list_products(tx, query))
         } else {
-            self.store.read(|c| read::list_products(c, query))
+            self.store().read(|tx| reads::list_products(tx, query))
         }
     }
 
     /// The product's stock: totals over all locations, plus one level per location.
     pub fn get_inventory(&self, id: Uuid) -> Result<StockSummary> {
-        self.read_fresh(Some(id), |c| read::stock_summary(c, id))
+        self.read_fresh(Some(id), |tx| reads::stock_summary(tx, id))
     }
 
     /// The product's stock at one location; NOT_FOUND if it never had stock there.
     pub fn get_stock_level(&self, id: Uuid, location: &str) -> Result<StockLevel> {
-        self.read_fresh(Some(id), |c| read::stock_level(c, id, location))
+        self.read_fresh(Some(id), |tx| reads::stock_level(tx, id, location))
     }
 
     /// A product's movements, newest first.
     pub fn list_movements(&self, id: Uuid, query: &MovementQuery) -> Result<Vec<Movement>> {
-        self.store.read(|c| read::movements(c, id, query))
+        self.store().read(|tx| reads::movements(tx, id, query))
     }
 
     /// Movements of every product with a sequence number above `after`, oldest first.
     pub fn changes(&self, after: i64, limit: Option<i64>) -> Result<ChangePage> {
-        self.store.read(|c| read::changes(c, after, limit))
+        self.store().read(|tx| reads::changes(tx, after, limit))
     }
 
     /// Blocks until a movement with a sequence number above `after` has committed, or
     /// `timeout` passes. Returns the latest committed sequence number.
     pub fn wait_for_changes(&self, after: i64, timeout: Duration) -> i64 {
-        self.store.wait_for_change(after, timeout)
+        self.store().wait_for_change(after, timeout)
     }
 
     /// Every location with its totals over live products, by name.
     pub fn list_locations(&self) -> Result<Vec<Location>> {
-        self.read_fresh(None, read::locations)
+        self.read_fresh(None, |tx| tx.locations())
     }
 
     /// Open reservations of a product.
     pub fn list_reservations(&self, id: Uuid) -> Result<Vec<Reservation>> {
-        self.read_fresh(Some(id), |c| read::reservations_of_product(c, id))
+        self.read_fresh(Some(id), |tx| reads::reservations_of(tx, id))
     }
 
     /// Open reservations held under `reference`, across products.
     pub fn reservations_by_reference(&self, reference: &str) -> Result<Vec<Reservation>> {
-        self.read_fresh(None, |c| read::reservations_by_reference(c, reference))
+        self.read_fresh(None, |tx| reads::reservations_by_reference(tx, reference))
     }
 
-    /// Proves the caches against the ledger and checks the file's integrity.
+    /// Creates an API key. Its secret is in the result, and nowhere else: only its SHA-256 is
+    /// stored.
+    pub fn create_key(
+        &self,
+        name: &str,
+        scope: Scope,
+        locations: Option<Vec<String>>,
+    ) -> Result<CreatedKey> {
+        let secret = auth::new_secret()?;
+        let command = Command::CreateKey {
+            name: name.to_owned(),
+            scope,
+            locations,
+            secret_sha256: auth::hex(&auth::digest(&secret)),
+        };
+        match self.execute(command)? {
+            Outcome::KeyCreated(key) => Ok(CreatedKey { key, secret }),
+            other => Err(Error::storage(format!(
+                "internal error: unexpected outcome {other:?}"
+            ))),
+        }
+    }
+
+    /// Every key, revoked ones included, without secrets.
+    pub fn list_keys(&self) -> Result<Vec<ApiKey>> {
+        let keys = self.store().read(|tx| tx.api_keys())?;
+        Ok(keys.into_iter().map(|(key, _)| key).collect())
+    }
+
+    /// Revokes the live key named `name`: it is refused from then on (by other processes within
+    /// [`KEY_REFRESH`]). NOT_FOUND if there is none.
+    pub fn revoke_key(&self, name: &str) -> Result<ApiKey> {
+        match self.execute(Command::RevokeKey {
+            name: name.to_owned(),
+        })? {
+            Outcome::KeyRevoked(key) => Ok(key),
+            other => Err(Error::storage(format!(
+                "internal error: unexpected outcome {other:?}"
+            ))),
+        }
+    }
+
+    /// The live key whose secret this is; UNAUTHORIZED for an unknown or revoked one.
+    pub fn authenticate(&self, secret: &str) -> Result<ApiKey> {
+        self.shared
+            .keys
+            .authenticate(secret, || self.store().read(|tx| tx.api_keys()))
+    }
+
+    /// Proves the caches against the ledger and checks the store's integrity.
     pub fn verify(&self) -> Result<VerifyReport> {
-        self.store.read(verify::verify)
+        let problems = self.store().read(|tx| tx.verify())?;
+        Ok(VerifyReport {
+            ok: problems.is_empty(),
+            problems,
+        })
     }
 
     /// Succeeds when the database answers a query.
     pub fn health(&self) -> Result<()> {
-        self.store
-            .read(|c| Ok(c.query_row("SELECT count(*) FROM products", [], |_| Ok(()))?))
+        self.store().read(|tx| tx.last_seq().map(drop))
     }
 
     /// Copies the WAL into the main database file and truncates it.
     pub fn checkpoint(&self) -> Result<()> {
-        self.store.checkpoint()
+        self.store().checkpoint()
     }
 
     /// The engine's clock: what "now" means for expiry.
     pub fn now(&self) -> DateTime<Utc> {
-        self.store.clock.now()
+        self.store().clock().now()
     }
 }
 

@@ -53,26 +53,14 @@ pub struct StockLevel {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A product's stock over all its locations. The totals are sums over `locations`;
-/// `id`, `location` and the timestamps are those of the product's own location, as in the seed.
+/// A product's stock over all its locations: `totals` is a level whose quantities are sums over
+/// `locations`, and whose `id`, `location` and `created_at` are those of the product's own
+/// location (as in the seed); its `updated_at` is the latest of any level.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockSummary {
-    /// The own location's level id (the seed's `inventory.id`).
-    pub id: Uuid,
-    /// The product.
-    pub product_id: Uuid,
-    /// The product's own location.
-    pub location: String,
-    /// On hand over all locations.
-    pub on_hand: i64,
-    /// Reserved over all locations.
-    pub reserved: i64,
-    /// Available over all locations.
-    pub available: i64,
-    /// When the own location's level was created.
-    pub created_at: DateTime<Utc>,
-    /// When any of the levels last changed.
-    pub updated_at: DateTime<Utc>,
+    /// The totals, in the shape of one level (flattened into the summary when serialized).
+    #[serde(flatten)]
+    pub totals: StockLevel,
     /// One level per location the product has ever stocked, ordered by location name.
     pub locations: Vec<StockLevel>,
 }
@@ -111,6 +99,19 @@ pub enum MovementKind {
 }
 
 impl MovementKind {
+    /// Every kind.
+    pub const ALL: [MovementKind; 9] = [
+        MovementKind::In,
+        MovementKind::Out,
+        MovementKind::Reserve,
+        MovementKind::Unreserve,
+        MovementKind::Commit,
+        MovementKind::Expire,
+        MovementKind::TransferOut,
+        MovementKind::TransferIn,
+        MovementKind::Adjust,
+    ];
+
     /// The ledger's name for the kind, e.g. `"TRANSFER_IN"`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -128,18 +129,7 @@ impl MovementKind {
 
     /// The kind named by [`MovementKind::as_str`], if any.
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "IN" => MovementKind::In,
-            "OUT" => MovementKind::Out,
-            "RESERVE" => MovementKind::Reserve,
-            "UNRESERVE" => MovementKind::Unreserve,
-            "COMMIT" => MovementKind::Commit,
-            "EXPIRE" => MovementKind::Expire,
-            "TRANSFER_OUT" => MovementKind::TransferOut,
-            "TRANSFER_IN" => MovementKind::TransferIn,
-            "ADJUST" => MovementKind::Adjust,
-            _ => return None,
-        })
+        MovementKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
     /// The change this kind of movement makes to (on_hand, reserved) for a given quantity.
@@ -182,6 +172,8 @@ pub struct Movement {
     pub notes: Option<String>,
     /// Shared by the two halves of a transfer.
     pub transfer_id: Option<Uuid>,
+    /// Who made it: the API key's name over HTTP, or the actor a caller set; `None` if unknown.
+    pub actor: Option<String>,
     /// When it was applied.
     pub created_at: DateTime<Utc>,
 }
@@ -241,4 +233,83 @@ pub struct ChangePage {
     pub movements: Vec<Movement>,
     /// Pass as `after` to continue; equal to the request's `after` when nothing was new.
     pub next_after: i64,
+}
+
+/// What an API key may do. Each scope includes the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Every read.
+    Read,
+    /// Reads, product changes and every stock operation.
+    Write,
+    /// Everything, including managing keys.
+    Admin,
+}
+
+impl Scope {
+    /// Every scope, narrowest first.
+    pub const ALL: [Scope; 3] = [Scope::Read, Scope::Write, Scope::Admin];
+
+    /// `"read"`, `"write"` or `"admin"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+            Scope::Admin => "admin",
+        }
+    }
+
+    /// The scope named by [`Scope::as_str`], if any.
+    pub fn parse(s: &str) -> Option<Self> {
+        Scope::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Whether a key of this scope may do what `needed` allows.
+    pub fn allows(self, needed: Scope) -> bool {
+        self >= needed
+    }
+}
+
+/// An API key, as listed: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey {
+    /// Unique among keys not revoked; recorded as the actor of the movements the key makes.
+    pub name: String,
+    /// What it may do.
+    pub scope: Scope,
+    /// The only locations it may move stock at; `None`: any location.
+    pub locations: Option<Vec<String>>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKey {
+    /// Whether the key may move stock at `location`.
+    pub fn may_stock_at(&self, location: &str) -> bool {
+        self.locations
+            .as_ref()
+            .is_none_or(|allowed| allowed.iter().any(|l| l == location))
+    }
+}
+
+/// A key just created, with its secret: shown this once, stored only as a hash. Its `Debug`
+/// form leaves the secret out, so that it cannot reach a log by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CreatedKey {
+    /// The key.
+    pub key: ApiKey,
+    /// The bearer secret.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for CreatedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedKey")
+            .field("key", &self.key)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
 }

@@ -8,8 +8,11 @@ use std::str::FromStr;
 
 /// Most decimal places a price may carry.
 pub const MAX_PRICE_SCALE: u32 = 4;
-/// Prices must be strictly below this (10^12).
-pub const PRICE_LIMIT: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
+/// Prices must be strictly below this (10^11). With at most four decimal places a price then has
+/// at most 15 significant digits, which every IEEE double holds exactly: a client that parses
+/// JSON numbers as doubles (JavaScript, most generated clients) reads back the price it stored.
+/// Prices stored before this limit are still read as they are.
+pub const PRICE_LIMIT: Decimal = Decimal::from_parts(1_215_752_192, 23, 0, false, 0);
 
 /// A validated, non-negative price.
 ///
@@ -46,7 +49,7 @@ impl Price {
         if value >= PRICE_LIMIT {
             return Err(Error::validation(
                 "price",
-                "price must be below 1000000000000",
+                format!("price must be below {PRICE_LIMIT}"),
             ));
         }
         // -0 is zero: keep a single canonical sign.
@@ -113,8 +116,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn limit_is_ten_to_the_twelfth() {
-        assert_eq!(PRICE_LIMIT, Decimal::from(1_000_000_000_000i64));
+    fn limit_is_ten_to_the_eleventh() {
+        assert_eq!(PRICE_LIMIT, Decimal::from(100_000_000_000i64));
+    }
+
+    /// Every accepted price survives a trip through a double, as JavaScript reads JSON numbers.
+    #[test]
+    fn the_largest_prices_survive_a_double() {
+        for text in ["99999999999.9999", "12345678901.2345", "0.0001", "98765432109.8765"] {
+            let price = Price::parse(text).unwrap();
+            let through_double: f64 = text.parse().unwrap();
+            let back = Decimal::from_str(&format!("{through_double:.4}")).unwrap();
+            assert_eq!(back, price.value(), "{text}");
+        }
     }
 
     #[test]
@@ -127,8 +141,8 @@ mod tests {
             Some("price")
         );
         assert!(Price::parse("0.00001").is_err());
-        assert!(Price::parse("1000000000000").is_err());
-        assert!(Price::parse("999999999999.9999").is_ok());
+        assert!(Price::parse("100000000000").is_err());
+        assert!(Price::parse("99999999999.9999").is_ok());
         assert!(Price::parse("abc").is_err());
         assert!(Price::parse("1e3").is_err());
         assert!(Price::parse("1_000").is_err());

@@ -14,6 +14,10 @@ pub const MAX_LOCATION: usize = 255;
 pub const MAX_REFERENCE: usize = 255;
 /// Longest notes, in characters.
 pub const MAX_NOTES: usize = 4096;
+/// Longest actor name recorded on movements, in characters.
+pub const MAX_ACTOR: usize = 255;
+/// Longest API key name, in characters.
+pub const MAX_KEY_NAME: usize = 255;
 /// Longest idempotency key, in characters.
 pub const MAX_IDEMPOTENCY_KEY: usize = 255;
 /// No quantity in a request, and no balance, may exceed this (10^12 units). Checked

@@ -61,7 +61,10 @@ fn eight_threads_never_oversell_the_last_units() {
         "exactly the stock, and no more, was reserved"
     );
     let s = f.inv.get_inventory(id).unwrap();
-    assert_eq!((s.on_hand, s.reserved, s.available), (100, 100, 0));
+    assert_eq!(
+        (s.totals.on_hand, s.totals.reserved, s.totals.available),
+        (100, 100, 0)
+    );
     assert_verified(&f.inv);
 }
 
@@ -107,11 +110,11 @@ fn mixed_reserve_remove_add_keep_every_balance_consistent() {
     });
     let s = f.inv.get_inventory(id).unwrap();
     assert_eq!(
-        s.on_hand,
+        s.totals.on_hand,
         200 + added.load(Ordering::SeqCst) - removed.load(Ordering::SeqCst)
     );
-    assert_eq!(s.reserved, reserved.load(Ordering::SeqCst));
-    assert!(s.reserved <= s.on_hand);
+    assert_eq!(s.totals.reserved, reserved.load(Ordering::SeqCst));
+    assert!(s.totals.reserved <= s.totals.on_hand);
     assert_verified(&f.inv);
 }
 
@@ -158,11 +161,11 @@ fn transfers_beside_reservations_conserve_the_total() {
     });
     let s = f.inv.get_inventory(id).unwrap();
     assert_eq!(
-        s.on_hand, 1000,
+        s.totals.on_hand, 1000,
         "transfers neither create nor destroy stock"
     );
     assert_eq!(
-        s.reserved,
+        s.totals.reserved,
         f.inv
             .list_reservations(id)
             .unwrap()
@@ -209,8 +212,8 @@ fn retried_idempotent_requests_and_overlapping_batches_apply_exactly_once() {
         60,
         "each key applied exactly once"
     );
-    let sold_b = 25 - f.inv.get_inventory(b).unwrap().on_hand;
-    let on_hand_a = f.inv.get_inventory(a).unwrap().on_hand;
+    let sold_b = 25 - f.inv.get_inventory(b).unwrap().totals.on_hand;
+    let on_hand_a = f.inv.get_inventory(a).unwrap().totals.on_hand;
     assert_eq!(
         on_hand_a,
         1000 + 60 - sold_b,

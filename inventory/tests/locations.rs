@@ -15,7 +15,12 @@ fn stock_per_location_with_totals_and_the_products_own_location() {
         .unwrap();
     let s = f.inv.get_inventory(id).unwrap();
     assert_eq!(
-        (s.on_hand, s.reserved, s.available, s.location.as_str()),
+        (
+            s.totals.on_hand,
+            s.totals.reserved,
+            s.totals.available,
+            s.totals.location.as_str()
+        ),
         (14, 3, 11, "Warehouse A")
     );
     let by_name: Vec<_> = s
@@ -149,7 +154,7 @@ fn transfers_move_stock_atomically_with_paired_movements() {
     assert_eq!(tin.transfer_id, tout.transfer_id);
     assert_eq!(tin.reference.as_deref(), Some("T-1"));
     assert_eq!(
-        f.inv.get_inventory(id).unwrap().on_hand,
+        f.inv.get_inventory(id).unwrap().totals.on_hand,
         10,
         "a transfer conserves the total"
     );

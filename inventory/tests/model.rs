@@ -1,11 +1,12 @@
 //! Model-based property test: random sequences of commands run against the engine and against
 //! a plain in-memory model must give the same results and the same errors, and verify() must
 //! pass after every sequence. Covers stock ops at several locations, transfers, counts,
-//! reservations with expiry (on an injected clock), commits, batches and idempotent replays.
+//! reservations with expiry (on an injected clock), commits, batches, idempotent replays, and
+//! compare-and-set guards (`expected_available` / `expected_quantity`) on every kind.
 
 use inventory::{
-    Clock, Command, ErrorCode, Expiry, Inventory, ManualClock, NewProduct, Options, Outcome, Price,
-    StockOp, Uuid,
+    Clock, Command, ErrorCode, Expect, Expiry, Inventory, ManualClock, NewProduct, Options,
+    Outcome, Price, StockOp, Uuid,
 };
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -64,6 +65,9 @@ enum Op {
 #[derive(Debug, Clone)]
 enum Step {
     One(Op),
+    /// The operation guarded by the target's current available (`true`) or on-hand quantity,
+    /// plus an offset: 0 applies, anything else is a stale guard (or a negative one).
+    Guarded(Op, bool, i64),
     Batch(Vec<Op>),
     Keyed(u8, Op),
     Advance(i64),
@@ -126,6 +130,7 @@ fn op() -> impl Strategy<Value = Op> {
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         10 => op().prop_map(Step::One),
+        4 => (op(), any::<bool>(), -1i64..=1).prop_map(|(o, a, d)| Step::Guarded(o, a, d)),
         2 => proptest::collection::vec(op(), 1..5).prop_map(Step::Batch),
         2 => (0u8..4, op()).prop_map(|(k, o)| Step::Keyed(k, o)),
         2 => (1i64..60).prop_map(Step::Advance),
@@ -206,6 +211,21 @@ fn positive(q: i64) -> Result<i64, ErrorCode> {
     }
 }
 
+impl Op {
+    /// The product and the location an operation's guard is checked at (a transfer's source).
+    fn target(&self) -> (usize, usize) {
+        match *self {
+            Op::Add { p, loc, .. }
+            | Op::Remove { p, loc, .. }
+            | Op::Reserve { p, loc, .. }
+            | Op::Unreserve { p, loc, .. }
+            | Op::Commit { p, loc, .. }
+            | Op::Count { p, loc, .. } => (p, loc),
+            Op::Transfer { p, from, .. } => (p, from),
+        }
+    }
+}
+
 impl Model {
     fn expire(&mut self, p: usize) {
         let now = self.now;
@@ -240,14 +260,37 @@ impl Model {
     }
 
     fn apply(&mut self, op: &Op) -> Result<Levels, ErrorCode> {
-        let p = match *op {
-            Op::Add { p, .. }
-            | Op::Remove { p, .. }
-            | Op::Reserve { p, .. }
-            | Op::Unreserve { p, .. } => p,
-            Op::Commit { p, .. } | Op::Transfer { p, .. } | Op::Count { p, .. } => p,
+        self.apply_guarded(op, None)
+    }
+
+    /// The guard is checked once the target location is known to exist (operations that only
+    /// take stock away do not create it), before anything else about the operation.
+    fn check(&self, op: &Op, expect: Option<Expect>) -> Result<(), ErrorCode> {
+        let (p, loc) = op.target();
+        let loc = loc_name(loc);
+        let creates = matches!(op, Op::Add { .. } | Op::Count { .. });
+        if !creates {
+            self.existing(loc)?;
+        }
+        let (h, r) = self.level(p, loc);
+        let (expected, actual) = match expect {
+            None => return Ok(()),
+            Some(Expect::Available(v)) => (v, h - r),
+            Some(Expect::Quantity(v)) => (v, h),
         };
+        if expected < 0 {
+            return Err(ErrorCode::ValidationError);
+        }
+        if expected != actual {
+            return Err(ErrorCode::Conflict);
+        }
+        Ok(())
+    }
+
+    fn apply_guarded(&mut self, op: &Op, expect: Option<Expect>) -> Result<Levels, ErrorCode> {
+        let p = op.target().0;
         self.expire(p);
+        self.check(op, expect)?;
         match *op {
             Op::Add { loc, q, .. } => {
                 let loc = loc_name(loc);
@@ -393,6 +436,27 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                     .map_err(|e| e.code);
                 prop_assert_eq!(got, model.apply(&op), "{:?}", op);
             }
+            Step::Guarded(op, available, offset) => {
+                let (p, loc) = op.target();
+                model.expire(p);
+                let (h, r) = model.level(p, loc_name(loc));
+                let expect = if available {
+                    Expect::Available(h - r + offset)
+                } else {
+                    Expect::Quantity(h + offset)
+                };
+                let got = inv
+                    .stock(to_stock_op(&op, &ids).expect(expect))
+                    .map(|l| levels(&l))
+                    .map_err(|e| e.code);
+                prop_assert_eq!(
+                    got,
+                    model.apply_guarded(&op, Some(expect)),
+                    "{:?} {:?}",
+                    op,
+                    expect
+                );
+            }
             Step::Batch(ops) => {
                 let got = inv
                     .batch(ops.iter().map(|o| to_stock_op(o, &ids)).collect())
@@ -406,7 +470,7 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                         Command::Stock(to_stock_op(&op, &ids)),
                         Some(&format!("key-{k}")),
                     )
-                    .map(|e| match e.outcome {
+                    .map(|e| match e.value {
                         Outcome::Levels(l) => levels(&l),
                         other => panic!("unexpected {other:?}"),
                     })

@@ -169,10 +169,10 @@ fn expired_reservations_are_released_before_any_read_or_write() {
     let r = &f.inv.list_reservations(id).unwrap()[0];
     assert_eq!(r.expires_at, Some(f.inv.now() + Duration::seconds(60)));
     f.clock.advance(Duration::seconds(59));
-    assert_eq!(f.inv.get_inventory(id).unwrap().available, 3);
+    assert_eq!(f.inv.get_inventory(id).unwrap().totals.available, 3);
     f.clock.advance(Duration::seconds(1));
     // A read sees the expiry at once, and the release is in the ledger.
-    assert_eq!(f.inv.get_product(id).unwrap().inventory.available, 7);
+    assert_eq!(f.inv.get_product(id).unwrap().inventory.totals.available, 7);
     let m = &f.inv.list_movements(id, &MovementQuery::default()).unwrap()[0];
     assert_eq!(
         (m.kind, m.quantity, m.reference.as_deref()),
@@ -321,7 +321,7 @@ fn a_reservation_closed_and_reopened_in_one_batch_starts_afresh() {
     assert_eq!(after.created_at, f.clock.now());
     f.clock.advance(Duration::seconds(120));
     assert_eq!(
-        f.inv.get_inventory(id).unwrap().reserved,
+        f.inv.get_inventory(id).unwrap().totals.reserved,
         1,
         "nothing expired"
     );

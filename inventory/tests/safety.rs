@@ -16,10 +16,10 @@ fn an_idempotent_repeat_returns_the_first_outcome_and_applies_nothing() {
     let again = f.inv.execute_with_key(cmd.clone(), Some("key-1")).unwrap();
     assert!(again.replayed);
     assert_eq!(
-        again.outcome, first.outcome,
+        again.value, first.value,
         "the first result, not the current state"
     );
-    assert_eq!(f.inv.get_inventory(id).unwrap().reserved, 3);
+    assert_eq!(f.inv.get_inventory(id).unwrap().totals.reserved, 3);
     let e = f
         .inv
         .execute_with_key(Command::Stock(StockOp::reserve(id, 4)), Some("key-1"))
@@ -59,8 +59,8 @@ fn idempotent_creates_and_deletes_replay_and_failures_are_not_remembered() {
         .inv
         .execute_with_key(create.clone(), Some("create-1"))
         .unwrap();
-    assert_eq!(a.outcome, b.outcome);
-    let Outcome::ProductCreated(p) = a.outcome else {
+    assert_eq!(a.value, b.value);
+    let Outcome::ProductCreated(p) = a.value else {
         panic!("expected a product")
     };
     // A different key is a different request: the SKU is taken now.
@@ -116,7 +116,7 @@ fn idempotency_keys_are_forgotten_after_the_ttl() {
     f.clock.advance(chrono::Duration::seconds(2));
     f.inv.expire_reservations().unwrap();
     assert!(!f.inv.execute_with_key(cmd, Some("k")).unwrap().replayed);
-    assert_eq!(f.inv.get_inventory(id).unwrap().on_hand, 12);
+    assert_eq!(f.inv.get_inventory(id).unwrap().totals.on_hand, 12);
 }
 
 #[test]
@@ -181,7 +181,7 @@ fn a_batch_applies_all_or_nothing() {
         before,
         "nothing was applied"
     );
-    assert_eq!(f.inv.get_inventory(a).unwrap().reserved, 0);
+    assert_eq!(f.inv.get_inventory(a).unwrap().totals.reserved, 0);
 
     let ops = vec![
         StockOp::reserve(a, 2).reference("CART"),
@@ -235,7 +235,7 @@ fn an_idempotent_batch_replays() {
             .unwrap()
             .replayed
     );
-    assert_eq!(f.inv.get_inventory(a).unwrap().on_hand, 3);
+    assert_eq!(f.inv.get_inventory(a).unwrap().totals.on_hand, 3);
 }
 
 #[test]

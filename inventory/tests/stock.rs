@@ -1,7 +1,7 @@
 mod common;
 
 use common::*;
-use inventory::{ErrorCode, MAX_QUANTITY, MovementKind, MovementQuery, OpKind, StockOp};
+use inventory::{ErrorCode, Expect, MAX_QUANTITY, MovementKind, MovementQuery, OpKind, StockOp};
 
 #[test]
 fn seed_operations_return_the_level_after() {
@@ -22,8 +22,15 @@ fn seed_operations_return_the_level_after() {
     let l = f.inv.unreserve_stock(StockOp::unreserve(id, 3)).unwrap();
     assert_eq!((l.on_hand, l.reserved, l.available), (4, 1, 3));
     let inv = f.inv.get_inventory(id).unwrap();
-    assert_eq!((inv.on_hand, inv.reserved, inv.available), (4, 1, 3));
-    assert_eq!(inv.updated_at, l.updated_at);
+    assert_eq!(
+        (
+            inv.totals.on_hand,
+            inv.totals.reserved,
+            inv.totals.available
+        ),
+        (4, 1, 3)
+    );
+    assert_eq!(inv.totals.updated_at, l.updated_at);
     assert_verified(&f.inv);
 }
 
@@ -90,11 +97,14 @@ fn balances_cannot_overflow() {
     let id = product(&f.inv, "BIG", MAX_QUANTITY);
     let e = f.inv.add_stock(StockOp::add(id, 1)).unwrap_err();
     assert_eq!(e.code, ErrorCode::ValidationError);
-    assert_eq!(f.inv.get_inventory(id).unwrap().on_hand, MAX_QUANTITY);
+    assert_eq!(
+        f.inv.get_inventory(id).unwrap().totals.on_hand,
+        MAX_QUANTITY
+    );
     let other = inventory::StockOp::add(id, MAX_QUANTITY).at("Warehouse B");
     f.inv.add_stock(other).unwrap();
     assert_eq!(
-        f.inv.get_inventory(id).unwrap().on_hand,
+        f.inv.get_inventory(id).unwrap().totals.on_hand,
         2 * MAX_QUANTITY,
         "totals span locations"
     );
@@ -150,7 +160,8 @@ fn fields_that_do_not_apply_are_refused() {
         .inv
         .add_stock(StockOp::add(id, 1).expires(inventory::Expiry::In(5)))
         .unwrap_err();
-    assert_eq!(e.field.as_deref(), Some("expires"));
+    // Errors name fields as the surfaces spell them, never the engine's internal names.
+    assert_eq!(e.field.as_deref(), Some("expires_in_seconds"));
     let mut op = StockOp::remove(id, 1);
     op.to_location = Some("X".into());
     assert_eq!(
@@ -165,6 +176,45 @@ fn fields_that_do_not_apply_are_refused() {
             .as_deref(),
         Some("kind")
     );
+}
+
+/// A count conditional on what the counter last saw applies only while that is still current.
+#[test]
+fn count_with_compare_and_set() {
+    let f = fixture();
+    let id = product(&f.inv, "S6", 5);
+    f.inv
+        .reserve_stock(StockOp::reserve(id, 2).reference("R"))
+        .unwrap();
+    let counted = StockOp::count(id, "Warehouse A", 7);
+    let level = f
+        .inv
+        .count_stock(counted.clone().expect(Expect::Quantity(5)))
+        .unwrap();
+    assert_eq!((level.on_hand, level.reserved), (7, 2));
+    // The counter saw 5 on hand, but the shelf now holds 7: refused, naming the field.
+    let e = f
+        .inv
+        .count_stock(StockOp::count(id, "Warehouse A", 4).expect(Expect::Quantity(5)))
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::Conflict, Some("expected_quantity"))
+    );
+    let e = f
+        .inv
+        .count_stock(StockOp::count(id, "Warehouse A", 4).expect(Expect::Available(3)))
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::Conflict, Some("expected_available"))
+    );
+    let level = f
+        .inv
+        .count_stock(StockOp::count(id, "Warehouse A", 4).expect(Expect::Available(5)))
+        .unwrap();
+    assert_eq!(level.on_hand, 4);
+    assert_verified(&f.inv);
 }
 
 #[test]

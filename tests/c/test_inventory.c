@@ -73,11 +73,12 @@ static void test_names_and_last_error(void) {
     static const char *names[] = {"OK", "NOT_FOUND", "VALIDATION_ERROR",
                                   "INSUFFICIENT_STOCK", "INSUFFICIENT_RESERVED",
                                   "DUPLICATE_SKU", "CONFLICT", "STORAGE_ERROR",
-                                  "INVALID_ARGUMENT", "PANIC"};
-    for (int i = 0; i < 10; i++) CHECK(streq(inv_status_name(i), names[i]));
-    CHECK(INV_ERR_PANIC == 9 && INV_OK == 0);
+                                  "INVALID_ARGUMENT", "PANIC", "BUSY",
+                                  "UNAUTHORIZED", "FORBIDDEN"};
+    for (int i = 0; i < 13; i++) CHECK(streq(inv_status_name(i), names[i]));
+    CHECK(INV_ERR_PANIC == 9 && INV_OK == 0 && INV_ERR_FORBIDDEN == 12);
     CHECK(streq(inv_status_name(-1), "UNKNOWN"));
-    CHECK(streq(inv_status_name(10), "UNKNOWN"));
+    CHECK(streq(inv_status_name(13), "UNKNOWN"));
     /* Nothing has failed on this thread yet. */
     CHECK(streq(inv_last_error_message(), ""));
     CHECK(inv_last_error_field() == NULL);
@@ -418,7 +419,7 @@ static void test_stock(InvHandle *h, const char *laptop) {
     op.expires_kind = INV_EXPIRES_IN_SECONDS;
     op.expires_value = 60;
     EXPECT(INV_ERR_VALIDATION_ERROR, inv_add_stock(h, &op, NULL, &level));
-    CHECK(field_is("expires"));
+    CHECK(field_is("expires_in_seconds"));
     op.expires_kind = 9;
     EXPECT(INV_ERR_INVALID_ARGUMENT, inv_add_stock(h, &op, NULL, &level));
     op.expires_kind = INV_EXPIRES_NEVER;

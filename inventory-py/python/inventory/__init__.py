@@ -16,10 +16,12 @@ Errors are ``InventoryError`` subclasses chosen by the engine's error code (``.c
 from ._inventory import (
     DEFAULT_LOCATION,
     IDEMPOTENCY_TTL_HOURS,
+    BusyError,
     ChangeFeed,
     ChangePage,
     ConflictError,
     DuplicateSkuError,
+    ForbiddenError,
     InsufficientReservedError,
     InsufficientStockError,
     Inventory,
@@ -34,6 +36,7 @@ from ._inventory import (
     StockLevel,
     StockSummary,
     StorageError,
+    UnauthorizedError,
     ValidationError,
     VerifyReport,
 )
@@ -43,10 +46,12 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_LOCATION",
     "IDEMPOTENCY_TTL_HOURS",
+    "BusyError",
     "ChangeFeed",
     "ChangePage",
     "ConflictError",
     "DuplicateSkuError",
+    "ForbiddenError",
     "InsufficientReservedError",
     "InsufficientStockError",
     "Inventory",
@@ -61,6 +66,7 @@ __all__ = [
     "StockLevel",
     "StockSummary",
     "StorageError",
+    "UnauthorizedError",
     "ValidationError",
     "VerifyReport",
 ]

@@ -8,11 +8,13 @@ from datetime import timedelta
 from typing import Iterator, List, Literal, Optional, Tuple, TypedDict, Union, final, overload
 
 __all__ = [
+    "BusyError",
     "ChangeFeed",
     "ChangePage",
     "ConflictError",
     "DEFAULT_LOCATION",
     "DuplicateSkuError",
+    "ForbiddenError",
     "IDEMPOTENCY_TTL_HOURS",
     "InsufficientReservedError",
     "InsufficientStockError",
@@ -28,6 +30,7 @@ __all__ = [
     "StockLevel",
     "StockSummary",
     "StorageError",
+    "UnauthorizedError",
     "ValidationError",
     "VerifyReport",
 ]
@@ -66,6 +69,9 @@ class InsufficientReservedError(InsufficientStockError): ...
 class DuplicateSkuError(InventoryError): ...
 class ConflictError(InventoryError): ...
 class StorageError(InventoryError): ...
+class BusyError(StorageError): ...
+class UnauthorizedError(InventoryError): ...
+class ForbiddenError(InventoryError): ...
 
 @final
 class Product:

@@ -30,7 +30,7 @@ fn execute(
         .inv
         .execute_with_key(command, req.idempotency_key())
         .map_err(|e| ApiError::from_engine(e, conditional))?;
-    Ok((executed.outcome, executed.replayed))
+    Ok((executed.value, executed.replayed))
 }
 
 fn unexpected(outcome: &Outcome) -> ApiError {

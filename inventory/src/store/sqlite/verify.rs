@@ -1,11 +1,10 @@
-//! `verify()`: proves the caches against the ledger. Stock levels must equal the sum of their
+//! The SQLite checks of `verify()`: proves the caches against the ledger. Stock levels must equal the sum of their
 //! movements, every movement's balances must chain from the one before it (and be filed under
 //! its product's number in the history index), product totals must equal their levels (they are
 //! kept, for the low-stock index, only while the product has a reorder point; otherwise they are
 //! zero), reserved must equal the open reservations, and SQLite must be intact.
 
 use crate::error::Result;
-use crate::model::VerifyReport;
 use rusqlite::Connection;
 
 /// Problems reported per check at most, so a badly damaged file still gives a readable report.
@@ -82,7 +81,7 @@ const CHECKS: &[(&str, &str)] = &[
     ),
 ];
 
-pub(crate) fn verify(conn: &Connection) -> Result<VerifyReport> {
+pub(crate) fn problems(conn: &Connection) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     for (title, sql) in CHECKS {
         let mut stmt = conn.prepare(sql)?;
@@ -109,8 +108,5 @@ pub(crate) fn verify(conn: &Connection) -> Result<VerifyReport> {
     })? {
         problems.push(format!("foreign_key_check: {}", row?));
     }
-    Ok(VerifyReport {
-        ok: problems.is_empty(),
-        problems,
-    })
+    Ok(problems)
 }

@@ -1,9 +1,16 @@
-//! The schema and its migrations. The CHECK constraints restate the invariants the engine
+//! The SQLite schema and its migrations. The CHECK constraints restate the invariants the engine
 //! enforces in code, so that a bug in the write path fails loudly instead of corrupting stock.
+//!
+//! Migrations are a list of scripts; `user_version` counts those applied. They run in one
+//! IMMEDIATE transaction that also reads the version, so processes opening a new file at once
+//! take turns (the busy timeout applies) and each finds the work of the one before it done.
+//! rusqlite_migration reads the version before its transaction begins, and two processes
+//! starting together then both run the first script ("table locations already exists").
 
 use crate::error::{Error, Result};
-use rusqlite::Connection;
-use rusqlite_migration::{M, Migrations};
+use rusqlite::{Connection, ErrorCode, TransactionBehavior};
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// `PRAGMA application_id` of an inventory database ("INVY"), set by the first migration.
 pub const APPLICATION_ID: i64 = 0x494E_5659;
@@ -164,18 +171,33 @@ const V5: &str = r#"
 UPDATE products SET on_hand_total = 0, reserved_total = 0 WHERE reorder_point IS NULL;
 "#;
 
-fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)])
-}
+/// Who made each movement, and API keys (stored as the SHA-256 of their secret).
+const V6: &str = r#"
+ALTER TABLE movements ADD COLUMN actor TEXT CHECK (actor IS NULL OR length(actor) <= 255);
+
+CREATE TABLE api_keys (
+    id             TEXT PRIMARY KEY,
+    name           TEXT NOT NULL CHECK (length(trim(name)) BETWEEN 1 AND 255),
+    scope          TEXT NOT NULL CHECK (scope IN ('read', 'write', 'admin')),
+    -- a JSON array of location names, or NULL for any location
+    locations      TEXT CHECK (locations IS NULL OR (json_valid(locations) AND json_type(locations) = 'array')),
+    secret_sha256  TEXT NOT NULL UNIQUE CHECK (length(secret_sha256) = 64),
+    created_at     TEXT NOT NULL,
+    revoked_at     TEXT
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX api_keys_live_name ON api_keys(name) WHERE revoked_at IS NULL;
+"#;
+
+const MIGRATIONS: [&str; 6] = [V1, V2, V3, V4, V5, V6];
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {
-    5
+    MIGRATIONS.len()
 }
 
 /// Refuses files this build must not touch, before anything writes to them: a file that is
 /// not SQLite, a SQLite database of another application, or a newer inventory schema.
-pub(crate) fn check_compatible(conn: &Connection) -> Result<()> {
+fn check_compatible(conn: &Connection) -> Result<()> {
     let not_ours = |why: String| Error::storage(format!("not an inventory database: {why}"));
     let app_id: i64 = conn
         .query_row("PRAGMA application_id", [], |r| r.get(0))
@@ -199,27 +221,77 @@ pub(crate) fn check_compatible(conn: &Connection) -> Result<()> {
     )))
 }
 
+/// Retries `f` while another connection holds a lock SQLite does not wait for (switching the
+/// journal mode, or a write that found the file changed since its snapshot), until `timeout`.
+fn retry_busy<T>(timeout: Duration, mut f: impl FnMut() -> Result<T>) -> Result<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match f() {
+            Err(e) if e.code == crate::ErrorCode::Busy && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Checks, switches to WAL and migrates a freshly opened writer connection.
+pub(crate) fn open(conn: &mut Connection, path: &Path, busy_timeout: Duration) -> Result<()> {
+    retry_busy(busy_timeout, || check_compatible(conn))?;
+    let mode: String = retry_busy(busy_timeout, || {
+        Ok(conn.pragma_update_and_check(None, "journal_mode", "wal", |r| r.get(0))?)
+    })?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::storage(format!(
+            "cannot switch {} to WAL (journal_mode is {mode})",
+            path.display()
+        )));
+    }
+    retry_busy(busy_timeout, || migrate(conn))
+}
+
+/// Applies the migrations this file lacks, in one IMMEDIATE transaction.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
-    migrations()
-        .to_latest(conn)
-        .map_err(|e| Error::storage(format!("migration failed: {e}")))
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    check_compatible(&tx)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let version = usize::try_from(version).unwrap_or(0);
+    for (i, script) in MIGRATIONS.iter().enumerate().skip(version) {
+        tx.execute_batch(script).map_err(|e| {
+            if is_busy(&e) {
+                Error::from(e)
+            } else {
+                Error::storage(format!("migration to version {} failed: {e}", i + 1))
+            }
+        })?;
+    }
+    if version < latest_version() {
+        tx.pragma_update(None, "user_version", latest_version() as i64)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Applies only the first `version` migrations, to build the files older builds left.
+#[cfg(test)]
+pub(crate) fn migrate_to(conn: &Connection, version: usize) {
+    for script in &MIGRATIONS[..version] {
+        conn.execute_batch(script).unwrap();
+    }
+    conn.pragma_update(None, "user_version", version as i64)
+        .unwrap();
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rusqlite_migration::SchemaVersion;
-
-    #[test]
-    fn migrations_are_valid() {
-        assert!(migrations().validate().is_ok());
-        assert_eq!(
-            migrations()
-                .current_version(&Connection::open_in_memory().unwrap())
-                .unwrap(),
-            SchemaVersion::NoneSet
-        );
-    }
 
     #[test]
     fn latest_version_matches_the_migration_list() {
@@ -253,8 +325,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v1.db");
         {
-            let mut conn = Connection::open(&path).unwrap();
-            migrations().to_version(&mut conn, 1).unwrap();
+            let conn = Connection::open(&path).unwrap();
+            migrate_to(&conn, 1);
             old_product(&conn, 0, 0);
             assert!(conn.prepare("SELECT * FROM reservations").is_err());
         }
@@ -284,8 +356,8 @@ mod tests {
             expected_version: None,
         };
         {
-            let mut conn = Connection::open(&path).unwrap();
-            migrations().to_version(&mut conn, 2).unwrap();
+            let conn = Connection::open(&path).unwrap();
+            migrate_to(&conn, 2);
             old_product(&conn, 5, 2);
             conn.execute_batch(
                 "INSERT INTO reservations (id, product_id, location_id, reference, quantity, expires_at,

@@ -1,0 +1,61 @@
+//! Reservation expiry: when a reservation lapses, and releasing those that have.
+
+use super::context::{Ctx, Memo, Stocked};
+use crate::command::Expiry;
+use crate::error::{Error, Result};
+use crate::model::MovementKind;
+use crate::validate::MAX_EXPIRY_SECONDS;
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+
+/// The instant a reservation lapses, from what the operation asked for.
+pub(crate) fn resolve(expiry: Option<Expiry>, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+    match expiry {
+        None => Ok(None),
+        Some(Expiry::In(secs)) if (1..=MAX_EXPIRY_SECONDS).contains(&secs) => {
+            Ok(Some(now + Duration::seconds(secs)))
+        }
+        Some(Expiry::In(_)) => Err(Error::validation(
+            "expires_in_seconds",
+            format!("expires_in_seconds must be between 1 and {MAX_EXPIRY_SECONDS}"),
+        )),
+        Some(Expiry::At(at)) if at > now && at <= now + Duration::seconds(MAX_EXPIRY_SECONDS) => {
+            Ok(Some(at))
+        }
+        Some(Expiry::At(_)) => Err(Error::validation(
+            "expires_at",
+            "expires_at must be in the future, within 366 days",
+        )),
+    }
+}
+
+/// Releases every reservation of `product` (or of all products) whose expiry has passed, each
+/// with an EXPIRE movement. Returns how many were released.
+pub(crate) fn expire_due(ctx: &mut Ctx, product: Option<Uuid>) -> Result<u64> {
+    let due = ctx.tx.due(product, &ctx.now)?;
+    // Time releases these, not whoever happens to touch the product: no actor.
+    let actor = ctx.actor.take();
+    let released = release_all(ctx, &due);
+    ctx.actor = actor;
+    released?;
+    Ok(due.len() as u64)
+}
+
+fn release_all(ctx: &mut Ctx, due: &[crate::store::rows::Due]) -> Result<()> {
+    for d in due {
+        let stocked = Stocked {
+            id: d.product,
+            ordinal: d.ordinal,
+            home: String::new(),
+        };
+        ctx.known_location(&d.location, d.location_id);
+        let mut level = ctx.level(&stocked, &d.location, false)?;
+        let memo = Memo {
+            reference: Some(d.reference.as_str()).filter(|r| !r.is_empty()),
+            ..Memo::default()
+        };
+        ctx.post(&mut level, MovementKind::Expire, d.quantity, &memo)?;
+        ctx.release(&level, &d.reference, d.quantity)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! Leader-based group commit, for any store with one writer per process. A caller queues its
+//! command and, if no leader is at work, becomes the leader and hands everything queued to the
+//! store, which applies the group in one transaction (each command in its own savepoint, so a
+//! failure rolls back alone) with one commit, while the others wait for their results. Alone, a
+//! caller commits just its own command; under contention, one sync serves many.
+//!
+//! Followers wait on `applied`, not on the writer, so a finished follower returns at once instead
+//! of queueing behind the next group's commit (which would leave each commit with one or two
+//! commands).
+
+use crate::command::{Command, Outcome};
+use crate::error::{Error, Result};
+use crate::write::{Applied, Call};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+/// One queued command and, once a leader has applied it, its result.
+pub(crate) struct Queued {
+    pub command: Command,
+    pub call: Call,
+    result: Mutex<Option<Result<Applied<Outcome>>>>,
+}
+
+impl Queued {
+    pub fn done(&self, result: Result<Applied<Outcome>>) {
+        *lock(&self.result) = Some(result);
+    }
+}
+
+#[derive(Default)]
+struct State {
+    waiting: Vec<Arc<Queued>>,
+    leading: bool,
+}
+
+#[derive(Default)]
+pub(crate) struct Queue {
+    state: Mutex<State>,
+    /// Signalled (with `state`) when a leader has finished a group.
+    applied: Condvar,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while applying a command is caught and its transaction rolled back, so the data
+    // behind a poisoned lock is consistent.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Queue {
+    /// Applies `command` through the queue. `lead` applies a whole group and must give every
+    /// member its result; a panic inside it fails the group's unanswered members.
+    pub fn submit(
+        &self,
+        command: Command,
+        call: Call,
+        lead: impl Fn(&[Arc<Queued>]),
+    ) -> Result<Applied<Outcome>> {
+        let mine = Arc::new(Queued {
+            command,
+            call,
+            result: Mutex::new(None),
+        });
+        let mut state = lock(&self.state);
+        state.waiting.push(Arc::clone(&mine));
+        loop {
+            if let Some(done) = lock(&mine.result).take() {
+                return done; // a leader applied it
+            }
+            if state.leading {
+                state = self.applied.wait(state).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            state.leading = true;
+            let group = std::mem::take(&mut state.waiting);
+            drop(state);
+            if catch_unwind(AssertUnwindSafe(|| lead(&group))).is_err() {
+                for q in &group {
+                    lock(&q.result).get_or_insert_with(|| {
+                        Err(Error::storage("internal error while applying a command"))
+                    });
+                }
+            }
+            state = lock(&self.state);
+            state.leading = false;
+            self.applied.notify_all();
+        }
+    }
+}
+
+/// The latest committed sequence number, for change-feed subscribers to wait on.
+#[derive(Default)]
+pub(crate) struct Feed {
+    last_seq: Mutex<i64>,
+    changed: Condvar,
+}
+
+impl Feed {
+    pub fn new(last_seq: i64) -> Feed {
+        Feed {
+            last_seq: Mutex::new(last_seq),
+            changed: Condvar::new(),
+        }
+    }
+
+    /// Records that movements up to `seq` have committed, waking waiters if that is news.
+    pub fn advance(&self, seq: i64) {
+        let mut last = lock(&self.last_seq);
+        if seq > *last {
+            *last = seq;
+            self.changed.notify_all();
+        }
+    }
+
+    /// Blocks until a movement after `after` has committed or `timeout` passes; returns the
+    /// latest committed sequence number.
+    pub fn wait(&self, after: i64, timeout: std::time::Duration) -> i64 {
+        let last = lock(&self.last_seq);
+        let (last, _) = self
+            .changed
+            .wait_timeout_while(last, timeout, |seq| *seq <= after)
+            .unwrap_or_else(|e| e.into_inner());
+        *last
+    }
+}

@@ -1,0 +1,345 @@
+//! The statements of the write path. Everything here runs inside the writer's transaction.
+
+use super::Sql;
+use super::read::{LIVE_KEY_SQL, key_row, parse_uuid};
+use crate::clock::{from_text, to_text};
+use crate::error::Result;
+use crate::model::ApiKey;
+use crate::store::rows::*;
+use crate::store::tx::WriteTx;
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+use uuid::Uuid;
+
+impl WriteTx for Sql<'_> {
+    fn stock_target(&mut self, id: Uuid, now: &Stamp) -> Result<Option<StockTarget>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT p.ordinal, l.name, l.id, p.reorder_point IS NOT NULL,
+                    EXISTS (SELECT 1 FROM reservations r
+                            WHERE r.product_id = p.id AND r.expires_at <= ?2)
+             FROM products p JOIN locations l ON l.id = p.location_id
+             WHERE p.id = ?1 AND p.archived_at IS NULL",
+        )?;
+        Ok(stmt
+            .query_row(params![id.to_string(), now.text], |r| {
+                Ok(StockTarget {
+                    ordinal: r.get(0)?,
+                    home: r.get(1)?,
+                    home_id: r.get(2)?,
+                    keeps_totals: r.get(3)?,
+                    due: r.get(4)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn sku_taken(&mut self, sku: &str) -> Result<bool> {
+        let mut stmt = self
+            .0
+            .prepare_cached("SELECT 1 FROM products WHERE sku = ?1 AND archived_at IS NULL")?;
+        Ok(stmt.exists([sku])?)
+    }
+
+    fn insert_product(&mut self, row: &NewProductRow) -> Result<i64> {
+        let mut stmt = self.0.prepare_cached(
+            "INSERT INTO products (id, name, description, sku, price, location_id, reorder_point, version,
+                                   on_hand_total, reserved_total, created_at, updated_at, ordinal)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, 0, 0, ?8, ?8,
+                     (SELECT coalesce(max(ordinal), 0) + 1 FROM products))
+             RETURNING ordinal",
+        )?;
+        Ok(stmt.query_row(
+            params![
+                row.id.to_string(),
+                row.name,
+                row.description,
+                row.sku,
+                row.price,
+                row.location_id,
+                row.reorder_point,
+                row.at.text
+            ],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn update_product(&mut self, id: Uuid, row: &ProductUpdate) -> Result<()> {
+        let mut stmt = self.0.prepare_cached(
+            "UPDATE products SET name = ?2, description = ?3, price = ?4, reorder_point = ?5,
+                    version = version + 1, updated_at = ?6,
+                    on_hand_total = CASE WHEN ?5 IS NULL THEN 0 ELSE
+                        (SELECT coalesce(sum(on_hand), 0) FROM stock_levels WHERE product_id = ?1) END,
+                    reserved_total = CASE WHEN ?5 IS NULL THEN 0 ELSE
+                        (SELECT coalesce(sum(reserved), 0) FROM stock_levels WHERE product_id = ?1) END
+             WHERE id = ?1",
+        )?;
+        stmt.execute(params![
+            id.to_string(),
+            row.name,
+            row.description,
+            row.price,
+            row.reorder_point,
+            row.at.text
+        ])?;
+        Ok(())
+    }
+
+    fn archive_product(&mut self, id: Uuid, now: &Stamp) -> Result<()> {
+        let mut stmt = self.0.prepare_cached(
+            "UPDATE products SET archived_at = ?2, updated_at = ?2, version = version + 1 WHERE id = ?1",
+        )?;
+        stmt.execute(params![id.to_string(), now.text])?;
+        Ok(())
+    }
+
+    fn location_id(&mut self, name: &str) -> Result<Option<i64>> {
+        let mut stmt = self
+            .0
+            .prepare_cached("SELECT id FROM locations WHERE name = ?1")?;
+        Ok(stmt.query_row([name], |r| r.get(0)).optional()?)
+    }
+
+    fn insert_location(&mut self, name: &str, now: &Stamp) -> Result<i64> {
+        let mut stmt = self
+            .0
+            .prepare_cached("INSERT INTO locations (name, created_at) VALUES (?1, ?2)")?;
+        stmt.execute(params![name, now.text])?;
+        Ok(self.0.last_insert_rowid())
+    }
+
+    fn load_level(&mut self, product: Uuid, location_id: i64) -> Result<Option<StoredLevel>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT id, on_hand, reserved, created_at, updated_at FROM stock_levels
+             WHERE product_id = ?1 AND location_id = ?2",
+        )?;
+        Ok(stmt
+            .query_row(params![product.to_string(), location_id], |r| {
+                Ok(StoredLevel {
+                    id: parse_uuid(&r.get::<_, String>(0)?)?,
+                    on_hand: r.get(1)?,
+                    reserved: r.get(2)?,
+                    created_at: from_text(&r.get::<_, String>(3)?)?,
+                    updated_at: from_text(&r.get::<_, String>(4)?)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn insert_level(&mut self, level: &Level) -> Result<()> {
+        let mut stmt = self.0.prepare_cached(
+            "INSERT INTO stock_levels (id, product_id, location_id, on_hand, reserved, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        stmt.execute(params![
+            level.id.to_string(),
+            level.product_id.to_string(),
+            level.location_id,
+            level.on_hand,
+            level.reserved,
+            to_text(level.created_at),
+            to_text(level.updated_at)
+        ])?;
+        Ok(())
+    }
+
+    fn update_level(&mut self, level: &Level) -> Result<()> {
+        let mut stmt = self.0.prepare_cached(
+            "UPDATE stock_levels SET on_hand = ?1, reserved = ?2, updated_at = ?3
+             WHERE product_id = ?4 AND location_id = ?5",
+        )?;
+        stmt.execute(params![
+            level.on_hand,
+            level.reserved,
+            to_text(level.updated_at),
+            level.product_id.to_string(),
+            level.location_id
+        ])?;
+        Ok(())
+    }
+
+    fn add_to_totals(&mut self, product: Uuid, on_hand: i64, reserved: i64) -> Result<()> {
+        let mut stmt = self.0.prepare_cached(
+            "UPDATE products SET on_hand_total = on_hand_total + ?1, reserved_total = reserved_total + ?2
+             WHERE id = ?3 AND reorder_point IS NOT NULL",
+        )?;
+        stmt.execute(params![on_hand, reserved, product.to_string()])?;
+        Ok(())
+    }
+
+    fn load_hold(&mut self, key: &HoldKey) -> Result<Option<StoredHold>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT quantity, expires_at FROM reservations
+             WHERE product_id = ?1 AND location_id = ?2 AND reference = ?3",
+        )?;
+        let row: Option<(i64, Option<String>)> = stmt
+            .query_row(
+                params![key.product.to_string(), key.location_id, key.reference],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(match row {
+            Some((quantity, expires_at)) => Some(StoredHold {
+                quantity,
+                expires_at: expires_at.as_deref().map(from_text).transpose()?,
+            }),
+            None => None,
+        })
+    }
+
+    fn delete_hold(&mut self, key: &HoldKey) -> Result<()> {
+        let mut stmt = self.0.prepare_cached(
+            "DELETE FROM reservations WHERE product_id = ?1 AND location_id = ?2 AND reference = ?3",
+        )?;
+        stmt.execute(params![
+            key.product.to_string(),
+            key.location_id,
+            key.reference
+        ])?;
+        Ok(())
+    }
+
+    fn update_hold(&mut self, key: &HoldKey, hold: &HoldRow) -> Result<()> {
+        let mut stmt = self.0.prepare_cached(
+            "UPDATE reservations SET quantity = ?4, expires_at = ?5, updated_at = ?6
+             WHERE product_id = ?1 AND location_id = ?2 AND reference = ?3",
+        )?;
+        stmt.execute(params![
+            key.product.to_string(),
+            key.location_id,
+            key.reference,
+            hold.quantity,
+            hold.expires_at.map(to_text),
+            to_text(hold.updated_at)
+        ])?;
+        Ok(())
+    }
+
+    fn insert_hold(&mut self, key: &HoldKey, id: Uuid, hold: &HoldRow) -> Result<()> {
+        let mut stmt = self.0.prepare_cached(
+            "INSERT INTO reservations (id, product_id, location_id, reference, quantity, expires_at, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+        )?;
+        stmt.execute(params![
+            id.to_string(),
+            key.product.to_string(),
+            key.location_id,
+            key.reference,
+            hold.quantity,
+            hold.expires_at.map(to_text),
+            to_text(hold.updated_at)
+        ])?;
+        Ok(())
+    }
+
+    fn due(&mut self, product: Option<Uuid>, now: &Stamp) -> Result<Vec<Due>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT r.product_id, p.ordinal, r.location_id, l.name, r.reference, r.quantity
+             FROM reservations r JOIN products p ON p.id = r.product_id
+             JOIN locations l ON l.id = r.location_id
+             WHERE r.expires_at IS NOT NULL AND r.expires_at <= ?2
+               AND (?1 IS NULL OR r.product_id = ?1)",
+        )?;
+        let rows = stmt.query_map(params![product.map(|p| p.to_string()), now.text], |r| {
+            Ok(Due {
+                product: parse_uuid(&r.get::<_, String>(0)?)?,
+                ordinal: r.get(1)?,
+                location_id: r.get(2)?,
+                location: r.get(3)?,
+                reference: r.get(4)?,
+                quantity: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn append(&mut self, m: &NewMovement) -> Result<()> {
+        let mut stmt = self.0.prepare_cached(
+            "INSERT INTO movements (id, product_id, location_id, kind, quantity, on_hand_delta, reserved_delta,
+                                    on_hand_after, reserved_after, reference, notes, transfer_id, created_at,
+                                    product_ordinal, actor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        )?;
+        stmt.execute(params![
+            m.id.to_string(),
+            m.level.product_id.to_string(),
+            m.level.location_id,
+            m.kind.as_str(),
+            m.quantity,
+            m.on_hand_delta,
+            m.reserved_delta,
+            m.level.on_hand,
+            m.level.reserved,
+            m.reference,
+            m.notes,
+            m.transfer_id.map(|t| t.to_string()),
+            m.at.text,
+            m.level.product_ordinal,
+            m.actor,
+        ])?;
+        Ok(())
+    }
+
+    fn find_request(&mut self, key: &str) -> Result<Option<(String, String)>> {
+        let mut stmt = self
+            .0
+            .prepare_cached("SELECT request, outcome FROM idempotency_keys WHERE key = ?1")?;
+        Ok(stmt
+            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    fn store_request(
+        &mut self,
+        key: &str,
+        request: &str,
+        outcome: &str,
+        now: &Stamp,
+    ) -> Result<()> {
+        let mut stmt = self.0.prepare_cached(
+            "INSERT INTO idempotency_keys (key, request, outcome, created_at) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        stmt.execute(params![key, request, outcome, now.text])?;
+        Ok(())
+    }
+
+    fn forget_requests(&mut self, before: DateTime<Utc>) -> Result<()> {
+        // Keys arrive in time order, so the expired ones are the rows before the first live
+        // one: finding it reads only what is deleted.
+        let mut stmt = self.0.prepare_cached(
+            "DELETE FROM idempotency_keys WHERE id < coalesce(
+                 (SELECT id FROM idempotency_keys WHERE created_at >= ?1 ORDER BY id LIMIT 1),
+                 (SELECT max(id) + 1 FROM idempotency_keys))",
+        )?;
+        stmt.execute([to_text(before)])?;
+        Ok(())
+    }
+
+    fn insert_key(&mut self, row: &NewKeyRow) -> Result<()> {
+        let mut stmt = self.0.prepare_cached(
+            "INSERT INTO api_keys (id, name, scope, locations, secret_sha256, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        stmt.execute(params![
+            row.id.to_string(),
+            row.name,
+            row.scope.as_str(),
+            row.locations.map(serde_json::to_string).transpose()?,
+            row.secret_sha256,
+            row.at.text
+        ])?;
+        Ok(())
+    }
+
+    fn live_key(&mut self, name: &str) -> Result<Option<ApiKey>> {
+        let mut stmt = self.0.prepare_cached(LIVE_KEY_SQL)?;
+        Ok(stmt.query_row([name], key_row).optional()?)
+    }
+
+    fn revoke_key(&mut self, name: &str, now: &Stamp) -> Result<()> {
+        let mut stmt = self.0.prepare_cached(
+            "UPDATE api_keys SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL",
+        )?;
+        stmt.execute(params![name, now.text])?;
+        Ok(())
+    }
+}

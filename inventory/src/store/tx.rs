@@ -1,0 +1,87 @@
+//! The one interface the rules call. A store implements these two traits with its own SQL, inside
+//! one transaction; every rule (what may change, by how much, what is refused) lives in
+//! `rules` and `reads`, written once for every store.
+
+use super::rows::*;
+use crate::error::Result;
+use crate::model::{ApiKey, Location, Movement, Product, Reservation, StockLevel};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// What a read transaction can be asked. Every call within one transaction sees one snapshot.
+pub(crate) trait ReadTx {
+    /// A live (not archived) product.
+    fn product(&mut self, id: Uuid) -> Result<Option<Product>>;
+    /// Every level of a product, by location name.
+    fn levels(&mut self, product: Uuid) -> Result<Vec<StockLevel>>;
+    /// A page of live products in id (creation) order.
+    fn list_products(&mut self, filter: &ProductFilter) -> Result<Vec<Product>>;
+    /// A page of a product's movements, newest first.
+    fn movements(&mut self, product: Uuid, filter: &HistoryFilter) -> Result<Vec<Movement>>;
+    /// Movements of every product with `seq` above `after`, oldest first.
+    fn changes(&mut self, after: i64, limit: i64) -> Result<Vec<Movement>>;
+    /// The latest sequence number handed out, 0 when the ledger is empty.
+    fn last_seq(&mut self) -> Result<i64>;
+    /// Every location with its totals over live products, by name.
+    fn locations(&mut self) -> Result<Vec<Location>>;
+    /// One location with its totals.
+    fn location(&mut self, name: &str) -> Result<Option<Location>>;
+    /// Open reservations of a product, by location then reference.
+    fn reservations_of(&mut self, product: Uuid) -> Result<Vec<Reservation>>;
+    /// Open reservations of live products held under a (non-empty) reference.
+    fn reservations_by_reference(&mut self, reference: &str) -> Result<Vec<Reservation>>;
+    /// Whether any reservation of `product` (or of any product) has passed its expiry.
+    fn any_due(&mut self, product: Option<Uuid>, now: &Stamp) -> Result<bool>;
+    /// Every API key, revoked ones included, each with the SHA-256 hex of its secret.
+    fn api_keys(&mut self) -> Result<Vec<(ApiKey, String)>>;
+    /// The problems `verify()` finds: caches against the ledger, and the store's own integrity.
+    fn verify(&mut self) -> Result<Vec<String>>;
+}
+
+/// What a write transaction can be asked, beyond reads.
+pub(crate) trait WriteTx: ReadTx {
+    /// What a stock operation needs of a live product, in one look-up.
+    fn stock_target(&mut self, id: Uuid, now: &Stamp) -> Result<Option<StockTarget>>;
+    /// Whether a live product holds `sku`.
+    fn sku_taken(&mut self, sku: &str) -> Result<bool>;
+    /// Inserts a product (version 1, no totals); returns its compact number.
+    fn insert_product(&mut self, row: &NewProductRow) -> Result<i64>;
+    /// Writes a product's fields and bumps its version.
+    fn update_product(&mut self, id: Uuid, row: &ProductUpdate) -> Result<()>;
+    /// Archives a product and bumps its version.
+    fn archive_product(&mut self, id: Uuid, now: &Stamp) -> Result<()>;
+
+    /// A location's id.
+    fn location_id(&mut self, name: &str) -> Result<Option<i64>>;
+    /// Creates a location (its name is not taken); returns its id.
+    fn insert_location(&mut self, name: &str, now: &Stamp) -> Result<i64>;
+
+    /// A stored level.
+    fn load_level(&mut self, product: Uuid, location_id: i64) -> Result<Option<StoredLevel>>;
+    fn insert_level(&mut self, level: &Level) -> Result<()>;
+    fn update_level(&mut self, level: &Level) -> Result<()>;
+    /// Adds to a product's cached totals (only products with a reorder point keep them).
+    fn add_to_totals(&mut self, product: Uuid, on_hand: i64, reserved: i64) -> Result<()>;
+
+    fn load_hold(&mut self, key: &HoldKey) -> Result<Option<StoredHold>>;
+    fn delete_hold(&mut self, key: &HoldKey) -> Result<()>;
+    fn update_hold(&mut self, key: &HoldKey, hold: &HoldRow) -> Result<()>;
+    fn insert_hold(&mut self, key: &HoldKey, id: Uuid, hold: &HoldRow) -> Result<()>;
+    /// Reservations of `product` (or of every product) whose expiry has passed.
+    fn due(&mut self, product: Option<Uuid>, now: &Stamp) -> Result<Vec<Due>>;
+
+    /// Appends a movement to the ledger, giving it the next sequence number.
+    fn append(&mut self, movement: &NewMovement) -> Result<()>;
+
+    /// The request and outcome (both JSON) first stored under an idempotency key.
+    fn find_request(&mut self, key: &str) -> Result<Option<(String, String)>>;
+    fn store_request(&mut self, key: &str, request: &str, outcome: &str, now: &Stamp)
+    -> Result<()>;
+    /// Forgets idempotency keys stored before `before`.
+    fn forget_requests(&mut self, before: DateTime<Utc>) -> Result<()>;
+
+    fn insert_key(&mut self, row: &NewKeyRow) -> Result<()>;
+    /// The key of that name that is not revoked.
+    fn live_key(&mut self, name: &str) -> Result<Option<ApiKey>>;
+    fn revoke_key(&mut self, name: &str, now: &Stamp) -> Result<()>;
+}
