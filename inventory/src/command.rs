@@ -3,7 +3,7 @@
 //! all go through that single path, on every store. Commands are serializable so that an
 //! idempotency key can be checked against the exact request it was first used with.
 
-use crate::model::{ApiKey, Location, Product, ProductWithStock, Scope, StockLevel};
+use crate::model::{ApiKey, ImportSummary, Location, Product, ProductWithStock, Scope, StockLevel};
 use crate::money::Price;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -57,6 +57,45 @@ pub enum Command {
         /// The key's name.
         name: String,
     },
+    /// Creates or updates products by SKU, all or nothing; the error's `index` names the row.
+    ImportProducts(Vec<ProductImport>),
+    /// Physical counts by SKU, all or nothing; a count that changes nothing records nothing.
+    ImportCounts {
+        /// The reference every ADJUST movement carries (`import:<file name>`).
+        reference: String,
+        /// The counts.
+        counts: Vec<CountImport>,
+    },
+}
+
+/// One product of an import: a new SKU is created, an existing live one updated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductImport {
+    /// Identifies the product.
+    pub sku: String,
+    /// Display name.
+    pub name: String,
+    /// Unit price.
+    pub price: Price,
+    /// `None`: kept (empty for a new product).
+    pub description: Option<String>,
+    /// A new product's own location; `None`: the default. Not changed for existing products.
+    pub location: Option<String>,
+    /// A new product's units on hand; `None`: none. Ignored for existing products.
+    pub initial_quantity: Option<i64>,
+    /// `None`: kept; `Some(None)`: cleared.
+    pub reorder_point: Option<Option<i64>>,
+}
+
+/// One physical count of an import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountImport {
+    /// The live product's SKU.
+    pub sku: String,
+    /// Where it was counted.
+    pub location: String,
+    /// The on-hand quantity counted.
+    pub counted: i64,
 }
 
 impl Command {
@@ -94,6 +133,8 @@ impl Command {
             Command::Sweep => "sweep",
             Command::CreateKey { .. } => "key.create",
             Command::RevokeKey { .. } => "key.revoke",
+            Command::ImportProducts(_) => "import.products",
+            Command::ImportCounts { .. } => "import.counts",
         }
     }
 }
@@ -361,4 +402,6 @@ pub enum Outcome {
     KeyCreated(ApiKey),
     /// The revoked key.
     KeyRevoked(ApiKey),
+    /// What an import did.
+    Imported(ImportSummary),
 }

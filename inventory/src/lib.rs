@@ -48,6 +48,7 @@ mod command;
 mod error;
 mod model;
 mod money;
+mod observe;
 mod reads;
 mod rules;
 pub mod shape;
@@ -57,17 +58,22 @@ mod write;
 
 pub use auth::REFRESH as KEY_REFRESH;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use command::{Command, Expect, Expiry, NewProduct, OpKind, Outcome, ProductChanges, StockOp};
+pub use command::{
+    Command, CountImport, Expect, Expiry, NewProduct, OpKind, Outcome, ProductChanges,
+    ProductImport, StockOp,
+};
 pub use error::{Error, ErrorCode, Result};
 pub use model::{
-    ApiKey, ChangePage, CreatedKey, Location, Movement, MovementKind, Product, ProductWithStock,
-    Reservation, Scope, StockLevel, StockSummary, VerifyReport,
+    ApiKey, ChangePage, CreatedKey, ImportSummary, Location, Movement, MovementKind, Product,
+    ProductWithStock, Reservation, Scope, StockLevel, StockSummary, VerifyReport,
 };
 pub use money::{MAX_PRICE_SCALE, PRICE_LIMIT, Price};
+pub use observe::{CommandEnd, Observer, Stats};
 pub use reads::{
     DEFAULT_CHANGES_PAGE, DEFAULT_PAGE, MAX_CHANGES_PAGE, MAX_PAGE, MovementQuery, ProductQuery,
 };
 pub use rules::IDEMPOTENCY_TTL_HOURS;
+pub use store::sqlite::BackupReport;
 pub use store::sqlite::latest_version as schema_version;
 pub use store::{Durability, Options};
 pub use validate::{
@@ -90,6 +96,32 @@ pub const DEFAULT_LOCATION: &str = "default";
 
 /// A command's result, and whether it was replayed from an idempotency key.
 pub type Executed = Applied<Outcome>;
+
+/// Checks the SQLite database at `path` without opening it for writing (nothing is migrated or
+/// changed): what `verify()` would report. Fails when the file is not an inventory database
+/// this build can read.
+pub fn verify_file(path: impl AsRef<Path>) -> Result<VerifyReport> {
+    let problems = store::sqlite::verify_file(path.as_ref())?;
+    Ok(VerifyReport {
+        ok: problems.is_empty(),
+        problems,
+    })
+}
+
+/// Replaces the SQLite database at `target` with a verified copy of `source`, atomically.
+/// Refused (CONFLICT) while another process has `target` open, unless `force`.
+pub fn restore(
+    source: impl AsRef<Path>,
+    target: impl AsRef<Path>,
+    force: bool,
+) -> Result<BackupReport> {
+    store::sqlite::restore(source.as_ref(), target.as_ref(), force)
+}
+
+/// The other processes on this machine that have the SQLite database at `path` open.
+pub fn processes_using(path: impl AsRef<Path>) -> Vec<u32> {
+    store::sqlite::holders(path.as_ref())
+}
 
 /// A handle on one inventory database. Cheap to clone, `Send + Sync`: share it between threads.
 /// The database closes (a SQLite file's WAL is checkpointed) when the last clone is dropped.
@@ -415,9 +447,76 @@ impl Inventory {
         })
     }
 
-    /// Succeeds when the database answers a query.
+    /// Succeeds when the database answers a query and is still the one this handle opened.
     pub fn health(&self) -> Result<()> {
+        self.store().check_file()?;
         self.store().read(|tx| tx.last_seq().map(drop))
+    }
+
+    /// Succeeds only when the database is open, writable (its write lock can be taken) and, for
+    /// a file, still the file at the path this handle opened: what a load balancer should ask
+    /// before sending writes.
+    pub fn ready(&self) -> Result<()> {
+        self.store().ready()
+    }
+
+    /// Gauges for metrics: open reservations, file sizes.
+    pub fn stats(&self) -> Result<Stats> {
+        let open_reservations = self.store().read(|tx| tx.open_reservations())?;
+        let (database_bytes, wal_bytes) = self.store().file_sizes();
+        Ok(Stats {
+            open_reservations,
+            database_bytes,
+            wal_bytes,
+        })
+    }
+
+    /// A consistent copy of the live database at `target`, holding every write acknowledged
+    /// before the call: written under a temporary name, verified, synced and renamed into
+    /// place. SQLite only (back PostgreSQL up with its own tools).
+    pub fn backup_to(&self, target: impl AsRef<Path>) -> Result<BackupReport> {
+        self.backup_with_progress(target, &|_, _| {})
+    }
+
+    /// As [`Inventory::backup_to`], calling `progress(bytes written, bytes of the source)`
+    /// from a helper thread as the copy grows.
+    pub fn backup_with_progress(
+        &self,
+        target: impl AsRef<Path>,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<BackupReport> {
+        self.store().backup_to(target.as_ref(), progress)
+    }
+
+    /// Creates or updates products by SKU in one transaction, all or nothing (the error's
+    /// `index` names the row); with `dry_run` every row is checked and nothing changes.
+    pub fn import_products(
+        &self,
+        rows: Vec<ProductImport>,
+        dry_run: bool,
+    ) -> Result<ImportSummary> {
+        let call = Call {
+            dry_run,
+            ..Call::default()
+        };
+        Ok(self.write(Write::import_products(rows), &call)?.value)
+    }
+
+    /// Applies physical counts by SKU in one transaction, all or nothing, each ADJUST movement
+    /// carrying `reference`; a count that matches what is on hand records nothing.
+    pub fn import_counts(
+        &self,
+        reference: &str,
+        rows: Vec<CountImport>,
+        dry_run: bool,
+    ) -> Result<ImportSummary> {
+        let call = Call {
+            dry_run,
+            ..Call::default()
+        };
+        Ok(self
+            .write(Write::import_counts(reference, rows), &call)?
+            .value)
     }
 
     /// Copies the WAL into the main database file and truncates it.

@@ -235,6 +235,17 @@ pub struct ChangePage {
     pub next_after: i64,
 }
 
+/// What an import did, row by row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportSummary {
+    /// Rows that created something.
+    pub created: u64,
+    /// Rows that changed something that existed.
+    pub updated: u64,
+    /// Rows that matched what was there already.
+    pub unchanged: u64,
+}
+
 /// What an API key may do. Each scope includes the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

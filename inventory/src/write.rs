@@ -2,9 +2,11 @@
 //! apply a write with an idempotency key and an actor and get back the typed value and whether it
 //! was replayed, without matching [`Outcome`]s by hand.
 
-use crate::command::{Command, NewProduct, OpKind, Outcome, ProductChanges, StockOp};
+use crate::command::{
+    Command, CountImport, NewProduct, OpKind, Outcome, ProductChanges, ProductImport, StockOp,
+};
 use crate::error::{Error, Result};
-use crate::model::{ApiKey, Location, Product, ProductWithStock, StockLevel};
+use crate::model::{ApiKey, ImportSummary, Location, Product, ProductWithStock, StockLevel};
 use uuid::Uuid;
 
 /// Per-call options of a write.
@@ -18,6 +20,9 @@ pub struct Call {
     /// The only locations the write may move stock at (those of the API key it is made with);
     /// an operation elsewhere is FORBIDDEN and a batch is refused whole. `None`: anywhere.
     pub locations: Option<Vec<String>>,
+    /// Check everything and change nothing: the command runs, with every rule and constraint,
+    /// and is then rolled back. Its result is what it would have been.
+    pub dry_run: bool,
 }
 
 impl Call {
@@ -29,9 +34,9 @@ impl Call {
     /// A call made with an API key: the key's name is the actor, and its locations bound it.
     pub fn by(key: &ApiKey) -> Call {
         Call {
-            idempotency_key: None,
             actor: Some(key.name.clone()),
             locations: key.locations.clone(),
+            ..Call::default()
         }
     }
 
@@ -214,6 +219,28 @@ impl Write<Vec<Vec<StockLevel>>> {
     pub fn batch(ops: Vec<StockOp>) -> Self {
         Write::new(Command::Batch(ops), |o| match o {
             Outcome::Batch(levels) => Ok(levels),
+            other => Err(other),
+        })
+    }
+}
+
+impl Write<ImportSummary> {
+    /// Creates or updates products by SKU, all or nothing.
+    pub fn import_products(rows: Vec<ProductImport>) -> Self {
+        Write::new(Command::ImportProducts(rows), |o| match o {
+            Outcome::Imported(summary) => Ok(summary),
+            other => Err(other),
+        })
+    }
+
+    /// Physical counts by SKU, all or nothing, each movement carrying `reference`.
+    pub fn import_counts(reference: impl Into<String>, counts: Vec<CountImport>) -> Self {
+        let command = Command::ImportCounts {
+            reference: reference.into(),
+            counts,
+        };
+        Write::new(command, |o| match o {
+            Outcome::Imported(summary) => Ok(summary),
             other => Err(other),
         })
     }

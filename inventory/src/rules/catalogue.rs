@@ -19,6 +19,12 @@ fn reorder_point(value: Option<i64>) -> Result<Option<i64>> {
 /// A new product, with an IN movement for a positive initial quantity and a level at its own
 /// location either way.
 pub(crate) fn create_product(ctx: &mut Ctx, new: &NewProduct) -> Result<ProductWithStock> {
+    let id = add_product(ctx, new)?;
+    reads::product_with_stock(ctx.tx, id)
+}
+
+/// Creates the product; returns its id.
+pub(crate) fn add_product(ctx: &mut Ctx, new: &NewProduct) -> Result<Uuid> {
     let name = validate::required("name", &new.name, MAX_NAME)?;
     let sku = validate::required("sku", &new.sku, MAX_SKU)?;
     validate::limit("description", &new.description, MAX_DESCRIPTION)?;
@@ -67,7 +73,7 @@ pub(crate) fn create_product(ctx: &mut Ctx, new: &NewProduct) -> Result<ProductW
         ctx.post(&mut level, MovementKind::In, initial, &memo)?;
     }
     ctx.pending.flush(ctx.tx)?;
-    reads::product_with_stock(ctx.tx, id)
+    Ok(id)
 }
 
 fn live_product(ctx: &mut Ctx, id: Uuid) -> Result<Product> {

@@ -5,6 +5,7 @@
 mod catalogue;
 mod context;
 mod expiry;
+mod import;
 mod keys;
 mod pending;
 mod stock;
@@ -128,6 +129,10 @@ fn apply(tx: &mut dyn WriteTx, cmd: &Command, call: &Call, now: DateTime<Utc>) -
             secret_sha256,
         )?),
         Command::RevokeKey { name } => Outcome::KeyRevoked(keys::revoke_key(&mut ctx, name)?),
+        Command::ImportProducts(rows) => Outcome::Imported(import::products(&mut ctx, rows)?),
+        Command::ImportCounts { reference, counts } => {
+            Outcome::Imported(import::counts(&mut ctx, reference, counts)?)
+        }
     };
     ctx.finish()?;
     Ok(outcome)

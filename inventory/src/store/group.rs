@@ -10,6 +10,7 @@
 
 use crate::command::{Command, Outcome};
 use crate::error::{Error, Result};
+use crate::observe::{CommandEnd, Observer};
 use crate::write::{Applied, Call};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -38,6 +39,7 @@ pub(crate) struct Queue {
     state: Mutex<State>,
     /// Signalled (with `state`) when a leader has finished a group.
     applied: Condvar,
+    observer: Option<Arc<dyn Observer>>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -47,6 +49,29 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Queue {
+    pub fn new(observer: Option<Arc<dyn Observer>>) -> Queue {
+        Queue {
+            observer,
+            ..Queue::default()
+        }
+    }
+
+    /// Tells the observer how each command of a finished group ended.
+    fn report(&self, group: &[Arc<Queued>]) {
+        let Some(observer) = &self.observer else {
+            return;
+        };
+        for q in group {
+            let end = match &*lock(&q.result) {
+                Some(Ok(applied)) if applied.replayed => CommandEnd::Replayed,
+                Some(Ok(_)) => CommandEnd::Applied,
+                Some(Err(e)) => CommandEnd::Failed(e.code),
+                None => continue,
+            };
+            observer.command(q.command.kind_name(), end);
+        }
+    }
+
     /// Applies `command` through the queue. `lead` applies a whole group and must give every
     /// member its result; a panic inside it fails the group's unanswered members.
     pub fn submit(
@@ -80,6 +105,7 @@ impl Queue {
                     });
                 }
             }
+            self.report(&group);
             state = lock(&self.state);
             state.leading = false;
             self.applied.notify_all();

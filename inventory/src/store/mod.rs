@@ -10,6 +10,7 @@ pub(crate) mod tx;
 use crate::clock::Clock;
 use crate::command::{Command, Outcome};
 use crate::error::Result;
+use crate::observe::Observer;
 use crate::write::{Applied, Call};
 use std::path::Path;
 use std::sync::Arc;
@@ -53,6 +54,8 @@ pub struct Options {
     pub readers: u32,
     /// How long to wait for another process holding the database's write lock.
     pub busy_timeout: Duration,
+    /// Told about commands, commits and checkpoints, for metrics.
+    pub observer: Option<Arc<dyn Observer>>,
 }
 
 impl Default for Options {
@@ -62,6 +65,7 @@ impl Default for Options {
             durability: Durability::default(),
             readers: 8,
             busy_timeout: Duration::from_secs(5),
+            observer: None,
         }
     }
 }
@@ -112,6 +116,37 @@ impl Store {
     pub fn checkpoint(&self) -> Result<()> {
         match self {
             Store::Sqlite(db) => db.checkpoint(),
+        }
+    }
+
+    /// Fails when the store is no longer the one opened (a deleted or replaced file).
+    pub fn check_file(&self) -> Result<()> {
+        match self {
+            Store::Sqlite(db) => db.check_file(),
+        }
+    }
+
+    /// Fails unless the store can take writes.
+    pub fn ready(&self) -> Result<()> {
+        match self {
+            Store::Sqlite(db) => db.ready(),
+        }
+    }
+
+    /// Sizes of the database and WAL files, for stores that keep files.
+    pub fn file_sizes(&self) -> (Option<u64>, Option<u64>) {
+        match self {
+            Store::Sqlite(db) => db.file_sizes(),
+        }
+    }
+
+    pub fn backup_to(
+        &self,
+        target: &Path,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<sqlite::BackupReport> {
+        match self {
+            Store::Sqlite(db) => db.backup_to(target, progress),
         }
     }
 

@@ -32,6 +32,8 @@ pub(crate) trait ReadTx {
     fn reservations_by_reference(&mut self, reference: &str) -> Result<Vec<Reservation>>;
     /// Whether any reservation of `product` (or of any product) has passed its expiry.
     fn any_due(&mut self, product: Option<Uuid>, now: &Stamp) -> Result<bool>;
+    /// How many reservations are open.
+    fn open_reservations(&mut self) -> Result<i64>;
     /// Every API key, revoked ones included, each with the SHA-256 hex of its secret.
     fn api_keys(&mut self) -> Result<Vec<(ApiKey, String)>>;
     /// The problems `verify()` finds: caches against the ledger, and the store's own integrity.
@@ -44,6 +46,8 @@ pub(crate) trait WriteTx: ReadTx {
     fn stock_target(&mut self, id: Uuid, now: &Stamp) -> Result<Option<StockTarget>>;
     /// Whether a live product holds `sku`.
     fn sku_taken(&mut self, sku: &str) -> Result<bool>;
+    /// The live product that holds `sku`.
+    fn product_id_by_sku(&mut self, sku: &str) -> Result<Option<Uuid>>;
     /// Inserts a product (version 1, no totals); returns its compact number.
     fn insert_product(&mut self, row: &NewProductRow) -> Result<i64>;
     /// Writes a product's fields and bumps its version.

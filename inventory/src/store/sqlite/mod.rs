@@ -2,11 +2,35 @@
 //! readers, which never block the writer and are never blocked by it, so threads of one process
 //! never see SQLITE_BUSY. Other processes on the same file wait up to the busy timeout.
 
+mod backup;
+mod checkpointer;
+mod file;
 mod read;
 mod schema;
 mod verify;
 mod write;
 
+pub use backup::BackupReport;
+pub(crate) use backup::{holders, restore};
+
+/// The problems `verify()` finds in the file at `path`, read without opening it for writing.
+pub(crate) fn verify_file(path: &Path) -> Result<Vec<String>> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| Error::storage(format!("cannot open {}: {e}", path.display())))?;
+    schema::check_compatible(&conn)?;
+    if schema::user_version(&conn)? != latest_version() {
+        return Err(Error::storage(format!(
+            "{} is at schema version {}, this build checks version {}: open it once to migrate",
+            path.display(),
+            schema::user_version(&conn)?,
+            latest_version()
+        )));
+    }
+    verify::problems(&conn)
+}
 pub use schema::latest_version;
 
 use super::Options;
@@ -15,9 +39,12 @@ use super::tx::ReadTx;
 use crate::clock::Clock;
 use crate::command::{Command, Outcome};
 use crate::error::{Error, Result};
+use crate::observe::Observer;
 use crate::rules;
 use crate::store::Durability;
 use crate::write::{Applied, Call};
+use checkpointer::Checkpointer;
+use file::Identity;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::Path;
@@ -28,14 +55,21 @@ use std::time::Duration;
 pub(crate) struct Sql<'c>(pub &'c Connection);
 
 pub(crate) struct Db {
-    // Field order is drop order: readers close first, so the writer closes last and
-    // checkpoints the WAL into the main file.
+    // Field order is drop order: the checkpointer stops and readers close first, so the writer
+    // closes last and checkpoints the WAL into the main file.
+    checkpointer: Option<Checkpointer>,
     readers: r2d2::Pool<SqliteConnectionManager>,
     queue: Queue,
     writer: Mutex<Connection>,
+    identity: Identity,
     pub feed: Feed,
     pub clock: Arc<dyn Clock>,
+    observer: Option<Arc<dyn Observer>>,
 }
+
+/// The writer's own inline checkpoint is only a cap on WAL growth, for when the checkpointer
+/// thread cannot keep up: this many times the durability's threshold.
+const INLINE_CHECKPOINT_FACTOR: u32 = 4;
 
 fn configure(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
     conn.busy_timeout(busy_timeout)?;
@@ -64,8 +98,9 @@ impl Db {
         writer.pragma_update(
             None,
             "wal_autocheckpoint",
-            options.durability.wal_autocheckpoint_pages(),
+            options.durability.wal_autocheckpoint_pages() * INLINE_CHECKPOINT_FACTOR,
         )?;
+        let identity = Identity::of(path)?;
 
         let busy = options.busy_timeout;
         let manager = SqliteConnectionManager::file(path)
@@ -81,9 +116,16 @@ impl Db {
             .test_on_check_out(false)
             .build(manager)?;
         let last_seq = Sql(&writer).last_seq()?;
+        let background = Connection::open_with_flags(path, flags)?;
+        configure(&background, options.busy_timeout)?;
+        let checkpointer = Checkpointer::start(background, options.observer.clone())
+            .map_err(|e| Error::storage(format!("cannot start the checkpoint thread: {e}")))?;
         Ok(Db {
+            checkpointer: Some(checkpointer),
+            identity,
             readers,
-            queue: Queue::default(),
+            queue: Queue::new(options.observer.clone()),
+            observer: options.observer,
             writer: Mutex::new(writer),
             feed: Feed::new(last_seq),
             clock: options.clock,
@@ -107,7 +149,11 @@ impl Db {
     }
 
     fn commit_group(&self, conn: &mut Connection, group: &[Arc<Queued>]) {
-        match self.apply_group(conn, group) {
+        let applied = self
+            .identity
+            .check()
+            .and_then(|()| self.apply_group(conn, group));
+        match applied {
             Ok((results, seq)) => {
                 if let Some(seq) = seq {
                     self.feed.advance(seq);
@@ -140,9 +186,9 @@ impl Db {
             // transaction rolls back (when `tx` drops).
             let result = rules::execute(&mut sql, &only.command, &only.call, self.command_time());
             let mut seq = None;
-            if result.is_ok() {
+            if result.is_ok() && !only.call.dry_run {
                 seq = Some(sql.last_seq()?);
-                tx.commit()?;
+                self.commit(tx, 1)?;
             }
             return Ok((vec![result], seq));
         }
@@ -152,15 +198,62 @@ impl Db {
             let run = |sql: &str| tx.prepare_cached(sql).and_then(|mut s| s.execute([]));
             run("SAVEPOINT command")?;
             let result = rules::execute(&mut sql, &q.command, &q.call, now);
-            if result.is_err() {
+            if result.is_err() || q.call.dry_run {
                 run("ROLLBACK TO command")?;
             }
             run("RELEASE command")?;
             results.push(result);
         }
         let seq = Some(sql.last_seq()?);
-        tx.commit()?;
+        self.commit(tx, group.len())?;
         Ok((results, seq))
+    }
+
+    /// Commits, telling the observer how long the commit (the sync) took.
+    fn commit(&self, tx: rusqlite::Transaction<'_>, commands: usize) -> Result<()> {
+        let started = std::time::Instant::now();
+        tx.commit()?;
+        if let Some(observer) = &self.observer {
+            observer.group(commands, started.elapsed());
+        }
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.signal().committed();
+        }
+        Ok(())
+    }
+
+    /// Fails unless the path still leads to the file this store opened, and the writer can
+    /// take the write lock.
+    pub fn ready(&self) -> Result<()> {
+        self.identity.check()?;
+        let mut writer = lock(&self.writer);
+        let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.rollback()?;
+        Ok(())
+    }
+
+    /// Fails when the path no longer leads to the file this store opened.
+    pub fn check_file(&self) -> Result<()> {
+        self.identity.check()
+    }
+
+    /// Sizes of the database file and its WAL.
+    pub fn file_sizes(&self) -> (Option<u64>, Option<u64>) {
+        let path = self.identity.path();
+        let mut wal = path.to_path_buf().into_os_string();
+        wal.push("-wal");
+        let size = |p: &Path| std::fs::metadata(p).ok().map(|m| m.len());
+        (size(path), size(Path::new(&wal)))
+    }
+
+    /// A consistent, verified copy of the database at `target`.
+    pub fn backup_to(
+        &self,
+        target: &Path,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<BackupReport> {
+        self.identity.check()?;
+        backup::backup(self.identity.path(), target, progress)
     }
 
     /// "Now" for a command, at the microsecond precision timestamps are stored with, so a
@@ -181,6 +274,7 @@ impl Drop for Db {
     /// Leaves every committed write in the main database file even if a pooled reader (which
     /// r2d2 may still be opening on its own thread) outlives the writer and so closes last.
     fn drop(&mut self) {
+        drop(self.checkpointer.take());
         // A failure loses nothing: the WAL still holds the commits, and the next open replays it.
         let _ = self.checkpoint();
     }

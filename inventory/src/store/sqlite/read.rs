@@ -362,6 +362,11 @@ impl ReadTx for Sql<'_> {
         })
     }
 
+    fn open_reservations(&mut self) -> Result<i64> {
+        let mut stmt = self.0.prepare_cached("SELECT count(*) FROM reservations")?;
+        Ok(stmt.query_row([], |r| r.get(0))?)
+    }
+
     fn api_keys(&mut self) -> Result<Vec<(ApiKey, String)>> {
         let mut stmt = self
             .0

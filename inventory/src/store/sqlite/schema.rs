@@ -197,7 +197,7 @@ pub fn latest_version() -> usize {
 
 /// Refuses files this build must not touch, before anything writes to them: a file that is
 /// not SQLite, a SQLite database of another application, or a newer inventory schema.
-fn check_compatible(conn: &Connection) -> Result<()> {
+pub(crate) fn check_compatible(conn: &Connection) -> Result<()> {
     let not_ours = |why: String| Error::storage(format!("not an inventory database: {why}"));
     let app_id: i64 = conn
         .query_row("PRAGMA application_id", [], |r| r.get(0))
@@ -219,6 +219,12 @@ fn check_compatible(conn: &Connection) -> Result<()> {
     Err(not_ours(format!(
         "application_id {app_id:#x}, user_version {user_version}, {tables} schema objects"
     )))
+}
+
+/// The schema version of a file.
+pub(crate) fn user_version(conn: &Connection) -> Result<usize> {
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    Ok(usize::try_from(v).unwrap_or(0))
 }
 
 /// Retries `f` while another connection holds a lock SQLite does not wait for (switching the
@@ -261,8 +267,7 @@ pub(crate) fn open(conn: &mut Connection, path: &Path, busy_timeout: Duration) -
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     check_compatible(&tx)?;
-    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let version = usize::try_from(version).unwrap_or(0);
+    let version = user_version(&tx)?;
     for (i, script) in MIGRATIONS.iter().enumerate().skip(version) {
         tx.execute_batch(script).map_err(|e| {
             if is_busy(&e) {

@@ -40,6 +40,14 @@ impl WriteTx for Sql<'_> {
         Ok(stmt.exists([sku])?)
     }
 
+    fn product_id_by_sku(&mut self, sku: &str) -> Result<Option<Uuid>> {
+        let mut stmt = self
+            .0
+            .prepare_cached("SELECT id FROM products WHERE sku = ?1 AND archived_at IS NULL")?;
+        let id: Option<String> = stmt.query_row([sku], |r| r.get(0)).optional()?;
+        Ok(id.as_deref().map(parse_uuid).transpose()?)
+    }
+
     fn insert_product(&mut self, row: &NewProductRow) -> Result<i64> {
         let mut stmt = self.0.prepare_cached(
             "INSERT INTO products (id, name, description, sku, price, location_id, reorder_point, version,

@@ -1,0 +1,94 @@
+//! Checkpoints off the write path. SQLite copies the WAL back into the database file inline, in
+//! the commit that crosses `wal_autocheckpoint`; under `Durability::Normal` that checkpoint's
+//! sync is the only one a write ever waits for, and it made single writes' p99 about 50 times
+//! their median. Instead a thread of its own runs a PASSIVE checkpoint (which never blocks the
+//! writer) shortly after commits, so the WAL stays small. The writer keeps SQLite's inline
+//! checkpoint only as a cap, at four times the durability's threshold, for when this thread
+//! cannot keep up (a long read holding old frames, a starved CPU).
+
+use crate::observe::Observer;
+use rusqlite::Connection;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How long after a commit the checkpointer runs (commits in between share the checkpoint).
+const DELAY: Duration = Duration::from_millis(100);
+
+/// Shared between the writer (which counts commits) and the thread.
+#[derive(Default)]
+pub(crate) struct Signal {
+    commits: AtomicU64,
+    stop: AtomicBool,
+    lock: Mutex<()>,
+    wake: Condvar,
+}
+
+impl Signal {
+    /// The writer committed.
+    pub fn committed(&self) {
+        self.commits.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+pub(crate) struct Checkpointer {
+    signal: Arc<Signal>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    pub fn start(conn: Connection, observer: Option<Arc<dyn Observer>>) -> std::io::Result<Self> {
+        let signal = Arc::new(Signal::default());
+        let shared = Arc::clone(&signal);
+        let thread = std::thread::Builder::new()
+            .name("inventory-checkpoint".into())
+            .spawn(move || run(&conn, &shared, observer.as_deref()))?;
+        Ok(Checkpointer {
+            signal,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn signal(&self) -> &Arc<Signal> {
+        &self.signal
+    }
+}
+
+fn run(conn: &Connection, signal: &Signal, observer: Option<&dyn Observer>) {
+    let mut seen = 0;
+    loop {
+        {
+            let guard = signal.lock.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = signal
+                .wake
+                .wait_timeout(guard, DELAY)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+        if signal.stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let commits = signal.commits.load(Ordering::Relaxed);
+        if commits == seen {
+            continue;
+        }
+        seen = commits;
+        let started = Instant::now();
+        // A failure (the file busy with another process's checkpoint) is retried after the next
+        // commits; the writer's cap bounds the WAL meanwhile.
+        let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        if let (Ok(()), Some(observer)) = (done, observer) {
+            observer.checkpoint(started.elapsed());
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.signal.stop.store(true, Ordering::Relaxed);
+        self.signal.wake.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
