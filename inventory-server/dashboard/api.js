@@ -10,7 +10,6 @@ export class ApiError extends Error {
     this.status = status;
     this.error = body.error || "HTTP_ERROR";
     this.field = body.field || null;
-    this.index = body.index ?? null;
   }
 }
 

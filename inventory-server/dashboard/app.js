@@ -56,8 +56,7 @@ function clearErrors(form) {
   for (const p of form.querySelectorAll(".field-error")) p.remove();
   for (const input of form.querySelectorAll("[aria-invalid]")) {
     input.removeAttribute("aria-invalid");
-    input.setAttribute("aria-describedby", input.dataset.hint || "");
-    if (!input.dataset.hint) input.removeAttribute("aria-describedby");
+    input.removeAttribute("aria-describedby");
   }
   const error = $(".form-error", form);
   error.hidden = true;
@@ -74,7 +73,7 @@ function showError(form, err) {
     const p = h("p", { class: "field-error", id, text: prefix + err.message });
     input.closest(".field").appendChild(p);
     input.setAttribute("aria-invalid", "true");
-    input.setAttribute("aria-describedby", [input.dataset.hint, id].filter(Boolean).join(" "));
+    input.setAttribute("aria-describedby", id);
     input.focus();
     return;
   }

@@ -1,6 +1,7 @@
 """The live movements panel: Server-Sent Events read with fetch(), newest first, resuming
 after a reconnect from Last-Event-ID without gaps or repeats."""
 
+import json
 import time
 
 from conftest import movements, new_product, open_dashboard, stock
@@ -66,3 +67,36 @@ def test_the_feed_resumes_after_a_reconnect_without_gaps_or_repeats(page, start)
     everything = [m["seq"] for m in movements(server, p["id"])]
     assert feed_seqs(page) == everything
     assert len(set(everything)) == len(everything) == 5
+
+
+def test_the_event_stream_parser_whatever_the_chunking(page, server):
+    """The page's own text/event-stream parser, in the browser, on a stream cut at every
+    position: CRLF, CR and LF line ends (a CRLF split across chunks included), comments,
+    multi-line data, an id that carries over, retry, and an event without data."""
+    page.goto(server.url + "/")
+    result = page.evaluate(
+        """async () => {
+            const { EventStreamParser } = await import('/dashboard/feed.js');
+            const text = 'retry: 1500\\r\\n: keep-alive\\r\\n\\r\\nid: 7\\r\\nevent: movement\\r\\n' +
+                'data: {"seq":7}\\r\\n\\r\\nevent: movement\\rdata: a\\rdata:b\\r\\rid: 9\\nevent: x\\n\\n' +
+                'data: last\\n\\n';
+            const runs = [];
+            for (let cut = 0; cut <= text.length; cut++) {
+                const events = [];
+                const parser = new EventStreamParser((e) => events.push(e));
+                parser.push(text.slice(0, cut));
+                parser.push(text.slice(cut));
+                runs.push(JSON.stringify({ events, retry: parser.retry }));
+            }
+            return runs;
+        }"""
+    )
+    expected = {
+        "events": [
+            {"type": "movement", "data": '{"seq":7}', "id": "7"},
+            {"type": "movement", "data": "a\nb", "id": "7"},
+            {"type": "message", "data": "last", "id": "9"},
+        ],
+        "retry": 1500,
+    }
+    assert all(json.loads(r) == expected for r in result), result[0]
