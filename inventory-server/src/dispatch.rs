@@ -63,8 +63,8 @@ pub fn handle(app: &Arc<App>, router: &Router, mut request: Request) {
         }
     };
 
-    let (status, body, mut headers) = match outcome {
-        Ok(reply) => (reply.status, reply.body, reply.headers),
+    let (status, body, content_type, mut headers) = match outcome {
+        Ok(reply) => (reply.status, reply.body, reply.content_type, reply.headers),
         Err(e) => {
             let mut headers = Vec::new();
             if let Some(allow) = &e.allow {
@@ -73,10 +73,10 @@ pub fn handle(app: &Arc<App>, router: &Router, mut request: Request) {
             if e.status >= 500 {
                 tracing::error!(request_id = %rid, code = e.code, message = %e.message, "request failed");
             }
-            (e.status, json::failure(&e), headers)
+            (e.status, json::failure(&e), "application/json", headers)
         }
     };
-    headers.push(make_header("Content-Type", "application/json"));
+    headers.push(make_header("Content-Type", content_type));
     headers.push(make_header("X-Request-ID", &rid));
     let len = body.len();
     let response = Response::new(status.into(), headers, body.as_slice(), Some(len), None);

@@ -110,10 +110,12 @@ pub fn header<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
         .map(|h| h.value.as_str())
 }
 
-/// A successful answer: status, JSON body and any extra headers.
+/// A successful answer: status, body, its content type (JSON unless a handler says otherwise)
+/// and any extra headers.
 pub struct Reply {
     pub status: u16,
     pub body: Vec<u8>,
+    pub content_type: &'static str,
     pub headers: Vec<Header>,
 }
 
@@ -122,6 +124,7 @@ impl Reply {
         Reply {
             status,
             body,
+            content_type: "application/json",
             headers: Vec::new(),
         }
     }

@@ -1,9 +1,10 @@
-//! The route table: every path, its methods and their handlers. The router, the 405 Allow
-//! header and the OpenAPI consistency test all read this one table.
+//! The route tables: every path, its methods and their handlers. The router and the 405 Allow
+//! header read both; the OpenAPI consistency test reads `ROUTES`, the API, and not `PAGES`,
+//! the dashboard, which is no part of the API.
 
 use crate::app::App;
 use crate::errors::ApiError;
-use crate::handlers::{events, locations, products, stock, system};
+use crate::handlers::{dashboard, events, locations, products, stock, system};
 use crate::http::{Reply, Req};
 
 pub type Handler = fn(&App, &mut Req) -> Result<Reply, ApiError>;
@@ -95,6 +96,18 @@ pub const ROUTES: &[Route] = &[
     },
 ];
 
+/// The dashboard: its page and its assets.
+pub const PAGES: &[Route] = &[
+    Route {
+        path: "/",
+        methods: &[("GET", dashboard::index)],
+    },
+    Route {
+        path: "/dashboard/{file}",
+        methods: &[("GET", dashboard::asset)],
+    },
+];
+
 pub struct Router(matchit::Router<&'static Route>);
 
 pub enum Found {
@@ -110,7 +123,7 @@ pub enum Found {
 impl Router {
     pub fn new() -> Router {
         let mut router = matchit::Router::new();
-        for route in ROUTES {
+        for route in ROUTES.iter().chain(PAGES) {
             router
                 .insert(route.path, route)
                 .expect("route paths are distinct and well formed");

@@ -1,0 +1,722 @@
+// The dashboard's views (products, a product, locations, a new product), its forms and the
+// live feed panel. Everything goes through the public API (api.js); nothing here decides a
+// business rule: the API validates, and its errors are shown next to the fields they name.
+
+import { ApiError, askForKey, apiKey, get, newKey, query, request } from "./api.js";
+import { chart } from "./chart.js";
+import { follow, newestSeq } from "./feed.js";
+
+const main = document.getElementById("main");
+const $ = (sel, root = document) => root.querySelector(sel);
+
+function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "text") node.textContent = v;
+    else node.setAttribute(k, v === true ? "" : String(v));
+  }
+  node.append(...children);
+  return node;
+}
+
+const when = (iso) => new Date(iso).toLocaleString();
+const short = (id) => id.slice(0, 8);
+
+// ---- Product names, for the feed: filled by every view that reads products. ----
+
+const products = new Map();
+const pending = new Map();
+
+function remember(p) {
+  products.set(p.id, p);
+  for (const a of document.querySelectorAll(`a[data-product="${p.id}"]`)) a.textContent = p.sku;
+}
+
+function productLabel(id) {
+  const known = products.get(id);
+  if (known) return known.sku;
+  if (!pending.has(id)) {
+    pending.set(
+      id,
+      get(`/api/products/${id}`)
+        .then(({ data }) => remember(data.product))
+        .catch(() => {}),
+    );
+  }
+  return short(id);
+}
+
+// ---- Forms: one Idempotency-Key per submission, errors next to the fields they name. ----
+
+// Stock errors that name no field are about the quantity asked for.
+const QUANTITY_ERRORS = new Set(["INSUFFICIENT_STOCK", "INSUFFICIENT_RESERVED"]);
+
+function clearErrors(form) {
+  for (const p of form.querySelectorAll(".field-error")) p.remove();
+  for (const input of form.querySelectorAll("[aria-invalid]")) {
+    input.removeAttribute("aria-invalid");
+    input.removeAttribute("aria-describedby");
+  }
+  const error = $(".form-error", form);
+  error.hidden = true;
+  error.textContent = "";
+}
+
+function showError(form, err) {
+  let field = err.field;
+  if (!field && QUANTITY_ERRORS.has(err.error)) field = form.elements.quantity ? "quantity" : null;
+  const input = field ? form.elements[field] : null;
+  const prefix = err.status === 403 ? "Not allowed: " : "";
+  if (input instanceof HTMLElement) {
+    const id = `${input.id}-err`;
+    const p = h("p", { class: "field-error", id, text: prefix + err.message });
+    input.closest(".field").appendChild(p);
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", id);
+    input.focus();
+    return;
+  }
+  const p = $(".form-error", form);
+  p.textContent = prefix + err.message + (err.status === 0 ? "" : ` (${err.error})`);
+  p.hidden = false;
+}
+
+function showOk(form, text) {
+  const p = $(".form-ok", form);
+  if (!p) return;
+  p.textContent = text;
+  p.hidden = false;
+}
+
+// `send(key)` performs the request. The key is made at the first submission and kept until
+// the form is edited, so a double click, a retry after a lost answer or a second submission
+// of the same values is a repeat the server applies once; editing the form makes a new one.
+function bindForm(form, send, done) {
+  let key = null;
+  const answered = new Set();
+  form.addEventListener("input", () => {
+    key = null;
+  });
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    key ??= newKey();
+    const mine = key;
+    // Nothing on the form moves until the answer, so a second click lands where the first did.
+    form.setAttribute("aria-busy", "true");
+    try {
+      const result = await send(mine);
+      clearErrors(form);
+      const repeat = result.replayed;
+      const note = !repeat
+        ? ""
+        : answered.has(mine)
+          ? " A repeated submission was recognised and not applied again; edit the form to apply it again."
+          : " This was a repeat of a submission already applied: nothing changed.";
+      answered.add(mine);
+      done(result, note);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      clearErrors(form);
+      const status = $(".form-ok", form);
+      if (status) status.hidden = true;
+      showError(form, err);
+    } finally {
+      form.removeAttribute("aria-busy");
+    }
+  });
+}
+
+function formValues(form, fields) {
+  const body = {};
+  for (const f of fields) {
+    const input = form.elements[f.name];
+    if (f.kind === "bool") {
+      if (input.checked) body[f.name] = true;
+      continue;
+    }
+    const v = input.value.trim();
+    if (v === "") continue;
+    // Whole numbers go as numbers; anything else as typed, for the API to judge.
+    body[f.name] = f.kind === "int" && /^-?\d+$/.test(v) ? Number(v) : v;
+  }
+  return body;
+}
+
+function fieldRow(prefix, f) {
+  const id = `${prefix}-${f.name}`;
+  if (f.kind === "bool") {
+    return h("div", { class: "field check" }, h("input", { id, name: f.name, type: "checkbox" }), h("label", { for: id, text: f.label }));
+  }
+  const input = h("input", {
+    id,
+    name: f.name,
+    autocomplete: "off",
+    inputmode: f.kind === "int" ? "numeric" : null,
+    list: f.kind === "location" ? "location-names" : null,
+  });
+  return h("div", { class: "field" }, h("label", { for: id, text: f.label }), input);
+}
+
+// ---- Stock operations: the fields each route takes (checked against /openapi.json by the
+// browser tests), in the order a clerk fills them. ----
+
+const int = (name, label) => ({ name, label, kind: "int" });
+const text = (name, label) => ({ name, label, kind: "text" });
+const place = (name, label) => ({ name, label, kind: "location" });
+const QUANTITY = int("quantity", "Quantity");
+const LOCATION = place("location", "Location (blank: the product's own)");
+const REFERENCE = text("reference", "Reference");
+const NOTES = text("notes", "Notes");
+
+const OPS = [
+  { op: "add", label: "Add (receive stock)", fields: [QUANTITY, LOCATION, REFERENCE, NOTES] },
+  { op: "remove", label: "Remove", fields: [QUANTITY, LOCATION, REFERENCE, NOTES] },
+  {
+    op: "reserve",
+    label: "Reserve",
+    fields: [QUANTITY, LOCATION, REFERENCE, int("expires_in_seconds", "Expires in seconds (blank: never)"), NOTES],
+  },
+  {
+    op: "commit",
+    label: "Commit a reservation",
+    fields: [
+      REFERENCE,
+      int("quantity", "Quantity (blank: all of it)"),
+      LOCATION,
+      { name: "release_remainder", label: "Release what is left of the reservation", kind: "bool" },
+      NOTES,
+    ],
+  },
+  {
+    op: "unreserve",
+    label: "Release a reservation",
+    fields: [text("reference", "Reference (blank: unreferenced stock)"), int("quantity", "Quantity (blank: all of it)"), LOCATION, NOTES],
+  },
+  {
+    op: "transfer",
+    label: "Transfer between locations",
+    fields: [QUANTITY, place("from_location", "From location"), place("to_location", "To location"), REFERENCE, NOTES],
+  },
+  { op: "count", label: "Count (set on hand)", fields: [int("counted", "Counted on hand"), LOCATION, NOTES] },
+];
+
+function levelText(l) {
+  return `${l.location}: on hand ${l.on_hand}, reserved ${l.reserved}, available ${l.available}`;
+}
+
+// ---- The live feed panel. Views subscribe to hear of movements. ----
+
+const listeners = new Set();
+const FEED_MAX = 50;
+const feedList = document.getElementById("feed");
+const feedStatus = document.getElementById("feed-status");
+
+function feedItem(m) {
+  return h(
+    "li",
+    { "data-seq": m.seq, "data-product-id": m.product_id },
+    h("span", { class: `kind k-${m.type.toLowerCase()}`, text: m.type }),
+    " ",
+    h("a", { href: `#/product/${m.product_id}`, "data-product": m.product_id, text: productLabel(m.product_id) }),
+    ` ${m.quantity} at ${m.location} → on hand ${m.on_hand_after}, reserved ${m.reserved_after} `,
+    h("time", { datetime: m.created_at, text: new Date(m.created_at).toLocaleTimeString() }),
+  );
+}
+
+function onMovements(batch) {
+  const items = batch.map(feedItem).reverse();
+  feedList.prepend(...items);
+  while (feedList.children.length > FEED_MAX) feedList.lastElementChild.remove();
+  for (const listen of listeners) listen(batch);
+}
+
+async function startFeed() {
+  try {
+    const head = await newestSeq();
+    follow({
+      after: Math.max(0, head - 20),
+      onMovements,
+      onStatus: (s) => {
+        feedStatus.textContent = s === "live" ? "Live" : s;
+        feedStatus.dataset.state = s === "live" ? "live" : "down";
+      },
+    });
+  } catch (e) {
+    feedStatus.textContent = `The feed is unavailable: ${e.message}`;
+    setTimeout(startFeed, 5000);
+  }
+}
+
+// ---- Views ----
+
+function view(id) {
+  const node = document.getElementById(id).content.cloneNode(true);
+  main.replaceChildren(node);
+  return main;
+}
+
+function hashParams() {
+  const [, q = ""] = location.hash.split("?");
+  return new URLSearchParams(q);
+}
+
+function productsView() {
+  const root = view("tpl-products");
+  const params = hashParams();
+  const state = {
+    q: params.get("q") || "",
+    low_stock: params.get("low_stock") === "true",
+    limit: Number(params.get("limit")) || 25,
+    offset: Number(params.get("offset")) || 0,
+  };
+  const form = $("#filters", root);
+  form.elements.q.value = state.q;
+  form.elements.low_stock.checked = state.low_stock;
+  form.elements.limit.value = String(state.limit);
+  const table = $("#products", root);
+  const tbody = $("tbody", table);
+  const rows = new Map();
+  let generation = 0;
+
+  async function fill(id, row) {
+    try {
+      const { data } = await get(`/api/products/${id}/inventory`);
+      row.cells[3].textContent = data.on_hand;
+      row.cells[4].textContent = data.reserved;
+      row.cells[5].textContent = data.available;
+    } catch (e) {
+      row.cells[5].textContent = e.message;
+    }
+  }
+
+  async function load() {
+    const mine = ++generation;
+    history.replaceState(null, "", `#/${query({ ...state, offset: state.offset || null })}`);
+    table.dataset.state = "loading";
+    performance.clearMarks();
+    performance.clearMeasures();
+    performance.mark("products-load");
+    let list;
+    try {
+      ({ data: list } = await get(`/api/products${query(state)}`));
+    } catch (e) {
+      if (mine !== generation) return;
+      $("#products-error", root).textContent = e.message;
+      $("#products-error", root).hidden = false;
+      return;
+    }
+    if (mine !== generation) return;
+    $("#products-error", root).hidden = true;
+    // The render, from the data in hand to the table laid out, is measured for the tests.
+    performance.mark("products-render-start");
+    rows.clear();
+    const built = list.map((p) => {
+      remember(p);
+      const row = h(
+        "tr",
+        { "data-id": p.id },
+        h("td", {}, h("a", { href: `#/product/${p.id}`, text: p.sku })),
+        h("td", { text: p.name }),
+        h("td", { class: "num", text: p.price }),
+        h("td", { class: "num", text: "…" }),
+        h("td", { class: "num", text: "…" }),
+        h("td", { class: "num", text: "…" }),
+      );
+      rows.set(p.id, row);
+      return row;
+    });
+    tbody.replaceChildren(...built);
+    void table.offsetHeight;
+    performance.measure("products-render", "products-render-start");
+    $("#products-empty", root).hidden = list.length > 0;
+    $("#prev", root).disabled = state.offset === 0;
+    $("#next", root).disabled = list.length < state.limit;
+    $("#page", root).textContent = list.length
+      ? `${state.offset + 1}–${state.offset + list.length}`
+      : state.offset
+        ? "No more products"
+        : "";
+    await Promise.all([...rows].map(([id, row]) => fill(id, row)));
+    if (mine !== generation) return;
+    performance.measure("products-ready", "products-load");
+    table.dataset.state = "ready";
+  }
+
+  let typing = null;
+  form.addEventListener("input", (e) => {
+    state.q = form.elements.q.value.trim();
+    state.low_stock = form.elements.low_stock.checked;
+    state.limit = Number(form.elements.limit.value);
+    state.offset = 0;
+    clearTimeout(typing);
+    typing = setTimeout(load, e.target.name === "q" ? 150 : 0);
+  });
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    clearTimeout(typing);
+    load();
+  });
+  $("#prev", root).addEventListener("click", () => {
+    state.offset = Math.max(0, state.offset - state.limit);
+    load();
+  });
+  $("#next", root).addEventListener("click", () => {
+    state.offset += state.limit;
+    load();
+  });
+
+  const listen = (batch) => {
+    for (const id of new Set(batch.map((m) => m.product_id))) {
+      const row = rows.get(id);
+      if (row) fill(id, row);
+    }
+  };
+  listeners.add(listen);
+  load();
+  return () => listeners.delete(listen);
+}
+
+function countdown(iso) {
+  const left = Math.ceil((new Date(iso) - Date.now()) / 1000);
+  if (left <= 0) return "expired";
+  const m = Math.floor(left / 60);
+  const s = left % 60;
+  return m >= 60 ? `in ${Math.floor(m / 60)} h ${m % 60} min` : m ? `in ${m} min ${s} s` : `in ${s} s`;
+}
+
+function productView(id) {
+  const root = view("tpl-product");
+  const state = { product: null, version: null, cursors: [], before: null, location: "" };
+  let basis = null; // the product version the edit form was filled from
+  let refreshing = null;
+
+  function showProduct(product, version) {
+    state.product = product;
+    state.version = version;
+    remember(product);
+    document.title = `${product.name} · Inventory`;
+    $("#view-title", root).textContent = product.name;
+    $("#p-sku", root).textContent = product.sku;
+    $("#p-price", root).textContent = product.price;
+    $("#p-reorder", root).textContent = product.reorder_point ?? "none";
+    $("#p-version", root).textContent = version;
+    $("#p-description", root).textContent = product.description;
+    const edit = $("#edit", root);
+    if (basis === null || !edit.dataset.dirty) fillEdit(product, version);
+  }
+
+  function fillEdit(product, version) {
+    const edit = $("#edit", root);
+    edit.elements.name.value = product.name;
+    edit.elements.description.value = product.description;
+    edit.elements.price.value = product.price;
+    edit.elements.reorder_point.value = product.reorder_point ?? "";
+    basis = version;
+    delete edit.dataset.dirty;
+  }
+
+  function showLevels(inv) {
+    for (const k of ["on_hand", "reserved", "available"]) $(`#t-${k}`, root).textContent = inv[k];
+    $("#levels tbody", root).replaceChildren(
+      ...inv.locations.map((l) =>
+        h(
+          "tr",
+          { "data-location": l.location },
+          h("th", { scope: "row", text: l.location }),
+          h("td", { class: "num", text: l.on_hand }),
+          h("td", { class: "num", text: l.reserved }),
+          h("td", { class: "num", text: l.available }),
+        ),
+      ),
+    );
+    const select = $("#h-location", root);
+    const names = inv.locations.map((l) => l.location);
+    const have = [...select.options].map((o) => o.value).slice(1);
+    if (names.join("\n") !== have.join("\n")) {
+      select.replaceChildren(h("option", { value: "", text: "All locations" }), ...names.map((n) => h("option", { text: n })));
+      select.value = state.location;
+    }
+  }
+
+  function showReservations(list) {
+    $("#reservations tbody", root).replaceChildren(
+      ...list.map((r) =>
+        h(
+          "tr",
+          {},
+          h("td", { text: r.reference || "(unreferenced)" }),
+          h("td", { text: r.location }),
+          h("td", { class: "num", text: r.quantity }),
+          r.expires_at
+            ? h("td", {}, h("time", { datetime: r.expires_at, "data-expires": r.expires_at, title: when(r.expires_at), text: countdown(r.expires_at) }))
+            : h("td", { text: "never" }),
+        ),
+      ),
+    );
+    $("#reservations-empty", root).hidden = list.length > 0;
+  }
+
+  function showHistory(list) {
+    $("#history tbody", root).replaceChildren(
+      ...list.map((m) =>
+        h(
+          "tr",
+          { "data-seq": m.seq },
+          h("td", { class: "num", text: m.seq }),
+          h("td", {}, h("time", { datetime: m.created_at, text: when(m.created_at) })),
+          h("td", { text: m.type }),
+          h("td", { class: "num", text: m.quantity }),
+          h("td", { text: m.location }),
+          h("td", { class: "num", text: m.on_hand_after }),
+          h("td", { class: "num", text: m.reserved_after }),
+          h("td", { text: m.reference ?? "" }),
+          h("td", { text: m.notes ?? "" }),
+        ),
+      ),
+    );
+    $("#history-empty", root).hidden = list.length > 0;
+    const holder = $("#chart", root);
+    holder.replaceChildren(chart([...list].reverse(), holder.clientWidth));
+    $("#h-newer", root).disabled = state.cursors.length === 0;
+    $("#h-older", root).disabled = list.length < 20;
+    state.oldest = list.length ? list[list.length - 1].seq : null;
+  }
+
+  async function refresh() {
+    const error = $("#product-error", root);
+    try {
+      const [p, reservations, movements] = await Promise.all([
+        get(`/api/products/${id}`),
+        get(`/api/products/${id}/reservations`),
+        get(`/api/products/${id}/transactions${query({ limit: 20, before: state.before, location: state.location })}`),
+      ]);
+      showProduct(p.data.product, p.version);
+      showLevels(p.data.inventory);
+      showReservations(reservations.data);
+      showHistory(movements.data);
+      error.hidden = true;
+      root.firstElementChild.dataset.state = "ready";
+    } catch (e) {
+      error.textContent = e.message;
+      error.hidden = false;
+    }
+  }
+
+  // Movements arrive in bursts: one refresh for each burst.
+  function refreshSoon() {
+    refreshing ??= setTimeout(() => {
+      refreshing = null;
+      refresh();
+    }, 100);
+  }
+
+  // Stock operation forms.
+  const select = $("#op", root);
+  const holder = $("#op-forms", root);
+  for (const spec of OPS) {
+    select.appendChild(h("option", { value: spec.op, text: spec.label }));
+    const form = h(
+      "form",
+      { id: `op-${spec.op}`, class: "op", "data-op": spec.op, novalidate: true, hidden: spec.op !== "add" },
+      ...spec.fields.map((f) => fieldRow(spec.op, f)),
+      h("div", { class: "actions" }, h("button", { type: "submit", text: spec.label.replace(/ \(.*\)$/, "") })),
+      h("p", { class: "form-error", role: "alert", hidden: true }),
+      h("p", { class: "form-ok", role: "status", hidden: true }),
+    );
+    holder.appendChild(form);
+    bindForm(
+      form,
+      (key) => request("POST", `/api/products/${id}/stock/${spec.op}`, { body: formValues(form, spec.fields), key }),
+      ({ data }, note) => {
+        const levels = data.from ? `${levelText(data.from)}; ${levelText(data.to)}` : levelText(data);
+        showOk(form, `Done. ${levels}.${note}`);
+        refreshSoon();
+      },
+    );
+  }
+  select.addEventListener("change", () => {
+    for (const form of holder.children) form.hidden = form.dataset.op !== select.value;
+  });
+
+  // Edit, conditional on the version the form was filled from.
+  const edit = $("#edit", root);
+  edit.addEventListener("input", () => {
+    edit.dataset.dirty = "true";
+  });
+  bindForm(
+    edit,
+    (key) => {
+      const body = {};
+      const p = state.product;
+      const v = (name) => edit.elements[name].value.trim();
+      if (v("name") !== p.name) body.name = v("name");
+      if (v("description") !== p.description) body.description = v("description");
+      if (v("price") !== p.price) body.price = v("price");
+      const rp = v("reorder_point");
+      if (rp !== String(p.reorder_point ?? "")) body.reorder_point = rp === "" ? null : /^\d+$/.test(rp) ? Number(rp) : rp;
+      return request("PUT", `/api/products/${id}`, { body, key, ifMatch: basis }).catch((e) => {
+        if (e instanceof ApiError && e.status === 412) {
+          e.message =
+            "This product was changed after this form was filled, so nothing was saved. " +
+            "Reload the page to see the current values, then make your change again.";
+        }
+        throw e;
+      });
+    },
+    ({ data, version }, note) => {
+      delete edit.dataset.dirty;
+      basis = null;
+      showProduct(data, version);
+      showOk(edit, `Saved (version ${version}).${note}`);
+    },
+  );
+
+  $("#h-older", root).addEventListener("click", () => {
+    state.cursors.push(state.before);
+    state.before = state.oldest;
+    refresh();
+  });
+  $("#h-newer", root).addEventListener("click", () => {
+    state.before = state.cursors.pop() ?? null;
+    refresh();
+  });
+  $("#h-location", root).addEventListener("change", (e) => {
+    state.location = e.target.value;
+    state.cursors = [];
+    state.before = null;
+    refresh();
+  });
+
+  const ticker = setInterval(() => {
+    let lapsed = false;
+    for (const t of root.querySelectorAll("[data-expires]")) {
+      t.textContent = countdown(t.dataset.expires);
+      if (t.textContent === "expired") lapsed = true;
+    }
+    // The server's sweep releases lapsed reservations; reads never show them after that.
+    if (lapsed) refreshSoon();
+  }, 1000);
+  const listen = (batch) => {
+    if (batch.some((m) => m.product_id === id)) refreshSoon();
+  };
+  listeners.add(listen);
+  refresh();
+  return () => {
+    clearInterval(ticker);
+    listeners.delete(listen);
+  };
+}
+
+async function loadLocationNames() {
+  try {
+    const { data } = await get("/api/locations");
+    document.getElementById("location-names").replaceChildren(...data.map((l) => h("option", { value: l.name })));
+    return data;
+  } catch {
+    return null;
+  }
+}
+
+function locationsView() {
+  const root = view("tpl-locations");
+  async function load() {
+    const data = await loadLocationNames();
+    if (!data) return;
+    $("#locations tbody", root).replaceChildren(
+      ...data.map((l) =>
+        h(
+          "tr",
+          {},
+          h("th", { scope: "row", text: l.name }),
+          h("td", { class: "num", text: l.products }),
+          h("td", { class: "num", text: l.on_hand }),
+          h("td", { class: "num", text: l.reserved }),
+          h("td", { class: "num", text: l.available }),
+        ),
+      ),
+    );
+    $("#locations-empty", root).hidden = data.length > 0;
+  }
+  const form = $("#new-location", root);
+  bindForm(
+    form,
+    (key) => request("POST", "/api/locations", { body: formValues(form, [text("name")]), key }),
+    ({ data }, note) => {
+      showOk(form, `Created ${data.name}.${note}`);
+      load();
+    },
+  );
+  let soon = null;
+  const listen = () => {
+    soon ??= setTimeout(() => {
+      soon = null;
+      load();
+    }, 250);
+  };
+  listeners.add(listen);
+  load();
+  return () => listeners.delete(listen);
+}
+
+const NEW_PRODUCT = [
+  text("name"),
+  text("sku"),
+  text("price"),
+  text("description"),
+  text("location"),
+  int("initial_quantity"),
+  int("reorder_point"),
+];
+
+function newProductView() {
+  const root = view("tpl-new");
+  const form = $("#new-product", root);
+  bindForm(
+    form,
+    (key) => request("POST", "/api/products", { body: formValues(form, NEW_PRODUCT), key }),
+    ({ data }) => {
+      remember(data.product);
+      location.hash = `#/product/${data.product.id}`;
+    },
+  );
+  return () => {};
+}
+
+// ---- Routing ----
+
+let leave = () => {};
+let first = true;
+
+function route() {
+  leave();
+  document.title = "Inventory";
+  const path = location.hash.replace(/^#/, "").split("?")[0] || "/";
+  const product = path.match(/^\/product\/([0-9a-fA-F-]{36})$/);
+  if (product) leave = productView(product[1]);
+  else if (path === "/locations") leave = locationsView();
+  else if (path === "/new") leave = newProductView();
+  else leave = productsView();
+  for (const a of document.querySelectorAll(".top nav a")) {
+    const target = a.getAttribute("href").slice(1);
+    a.toggleAttribute("aria-current", target === path || (target === "/" && path === "/"));
+  }
+  if (!first) $("#view-title")?.focus();
+  first = false;
+}
+
+const keyButton = document.getElementById("key-button");
+function showKeyState() {
+  keyButton.textContent = apiKey() ? "API key (set)" : "API key";
+}
+keyButton.addEventListener("click", async () => {
+  if (await askForKey("Give the API key to use in this browser tab.")) route();
+  showKeyState();
+});
+window.addEventListener("hashchange", route);
+document.getElementById("key-dialog").addEventListener("close", showKeyState);
+
+showKeyState();
+route();
+loadLocationNames();
+startFeed();
