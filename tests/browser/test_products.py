@@ -12,17 +12,17 @@ def table_skus(page):
 def test_list_shows_api_products_and_search_and_low_stock_filter(page, server):
     laptop = new_product(server, name="Gaming Laptop", sku="LAP-001", price="1500.00", initial_quantity=50, reorder_point=10)
     low = new_product(server, name="Laptop Sleeve", sku="LAP-002", price="12.3400", initial_quantity=12, reorder_point=10)
-    mouse = new_product(server, name="Mouse", sku="MOU-001", price="900719925474.0993", initial_quantity=3)
+    mouse = new_product(server, name="Mouse", sku="MOU-001", price="99999999999.9000", initial_quantity=3)
     stock(server, low["id"], "reserve", quantity=4, reference="ORDER-1")  # available 8 <= 10
 
     open_dashboard(page, server)
     assert sorted(table_skus(page)) == ["LAP-001", "LAP-002", "MOU-001"]
     row = page.locator(f"#products tr[data-id='{low['id']}'] td")
     assert row.all_text_contents() == ["LAP-002", "Laptop Sleeve", "12.3400", "12", "4", "8"]
-    # Prices exactly as the API wrote them: scale kept, and digits a double would change
-    # (900719925474.0993 parses to ...0992) kept.
+    # Prices exactly as the API wrote them, scale kept, up to the largest price the engine takes
+    # (a double would print 99999999999.9000 as 99999999999.9).
     assert page.locator(f"#products tr[data-id='{laptop['id']}'] td").nth(2).text_content() == "1500.00"
-    assert page.locator(f"#products tr[data-id='{mouse['id']}'] td").nth(2).text_content() == "900719925474.0993"
+    assert page.locator(f"#products tr[data-id='{mouse['id']}'] td").nth(2).text_content() == "99999999999.9000"
 
     skus = page.locator("#products tbody tr td:first-child")
     page.get_by_label("Search by SKU or name prefix").fill("LAP")
