@@ -18,9 +18,11 @@ pub fn document_bytes() -> &'static [u8] {
     DOC.get_or_init(|| serde_json::to_vec(&document()).expect("the document serializes"))
 }
 
-/// Header values are printable ASCII: tiny_http closes a connection whose request headers
-/// hold other bytes, without an answer.
-const ASCII: &str = "^[ -~]*$";
+/// Header values are printable ASCII (tiny_http closes a connection whose request headers hold
+/// other bytes, without an answer), and not blank (HTTP trims the spaces around a value).
+const ASCII_TOKEN: &str = "^[ -~]*[!-~][ -~]*$";
+/// What If-Match takes: `*`, or an ETag the server sent (`"3"`, `W/"3"`, or a bare version).
+const ETAG: &str = "^ *(\\*|(W/)?\"[0-9]{1,18}\"|[0-9]{1,18}) *$";
 /// Text without NUL characters (the engine refuses them in every string).
 const NO_NUL: &str = "^[^\\u0000]*$";
 /// Text without NUL that is not blank: the engine trims names and refuses empty ones.
@@ -111,18 +113,26 @@ fn shape_schema(shape: &Shape, extra: Vec<(&str, Value)>, description: String) -
     if !pairs.is_empty() {
         schema["not"] = json!({ "anyOf": pairs });
     }
+    let either: Vec<Value> = shape
+        .one_of
+        .iter()
+        .map(|(a, b)| json!({ "anyOf": [{ "required": [a.name()] }, { "required": [b.name()] }] }))
+        .collect();
+    if !either.is_empty() {
+        schema["allOf"] = json!(either);
+    }
     schema
 }
 
 fn kind_summary(kind: OpKind) -> &'static str {
     match kind {
-        OpKind::Add => "receive stock",
-        OpKind::Remove => "remove available stock",
-        OpKind::Reserve => "reserve available stock, optionally expiring",
-        OpKind::Unreserve => "release reserved stock",
-        OpKind::Commit => "fulfil a reservation: on hand and reserved both drop",
-        OpKind::Transfer => "move stock between two locations atomically",
-        OpKind::Count => "set on hand at a location to a physical count",
+        OpKind::Add => "Receive stock",
+        OpKind::Remove => "Remove available stock",
+        OpKind::Reserve => "Reserve available stock, optionally expiring",
+        OpKind::Unreserve => "Release reserved stock",
+        OpKind::Commit => "Fulfil a reservation: on hand and reserved both drop",
+        OpKind::Transfer => "Move stock between two locations atomically",
+        OpKind::Count => "Set on hand at a location to a physical count",
     }
 }
 
@@ -232,13 +242,27 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
     let kinds: Vec<&str> = MovementKind::ALL.iter().map(|k| k.as_str()).collect();
     let entries = [
         (
+            "ErrorCode",
+            json!({
+                "type": "string", "enum": codes,
+                "description": "A stable machine code: the engine's, or the server's own for failures around it."
+            }),
+        ),
+        (
+            "MovementType",
+            json!({
+                "type": "string", "enum": kinds,
+                "description": "What a movement did to (on hand, reserved)."
+            }),
+        ),
+        (
             "Error",
             json!({
                 "type": "object",
                 "description": "The error envelope.",
                 "required": ["error", "message", "code", "timestamp"],
                 "properties": {
-                    "error": { "type": "string", "enum": codes },
+                    "error": r("ErrorCode"),
                     "message": string,
                     "code": { "type": "integer", "description": "the HTTP status" },
                     "timestamp": ts,
@@ -284,7 +308,7 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
             object(
                 json!({
                     "id": uuid, "seq": int, "inventory_id": uuid, "product_id": uuid, "location": string,
-                    "type": { "type": "string", "enum": kinds },
+                    "type": r("MovementType"),
                     "quantity": int, "on_hand_after": int, "quantity_after": int, "reserved_after": int,
                     "reference": nullable("string", None), "notes": nullable("string", None),
                     "transfer_id": nullable("string", Some("uuid")),
@@ -556,6 +580,11 @@ fn query(name: &str, schema: Value, description: &str) -> Value {
     json!({ "name": name, "in": "query", "required": false, "schema": schema, "description": description })
 }
 
+/// A query integer: the server reads 64-bit integers. `default` is what leaving it out means.
+fn int64(minimum: i64, default: i64) -> Value {
+    json!({ "type": "integer", "format": "int64", "minimum": minimum, "maximum": i64::MAX, "default": default })
+}
+
 fn page_params() -> Vec<Value> {
     vec![
         query(
@@ -563,11 +592,7 @@ fn page_params() -> Vec<Value> {
             json!({ "type": "integer", "minimum": 1, "maximum": inventory::MAX_PAGE, "default": inventory::DEFAULT_PAGE }),
             "page size",
         ),
-        query(
-            "offset",
-            json!({ "type": "integer", "minimum": 0, "default": 0 }),
-            "rows to skip",
-        ),
+        query("offset", int64(0, 0), "rows to skip"),
     ]
 }
 
@@ -707,14 +732,10 @@ fn operations() -> Vec<(String, Op)> {
             json!({ "type": "string" }),
             "only movements at this location",
         ),
-        query(
-            "after",
-            json!({ "type": "integer", "minimum": 0 }),
-            "only movements with a larger seq",
-        ),
+        query("after", int64(0, 0), "only movements with a larger seq"),
         query(
             "before",
-            json!({ "type": "integer" }),
+            int64(i64::MIN, i64::MAX),
             "only movements with a smaller seq (cursor paging)",
         ),
     ]);
@@ -824,11 +845,7 @@ fn operations() -> Vec<(String, Op)> {
         crate::routes::EVENTS_PATH,
         Op {
             params: vec![
-                query(
-                    "after",
-                    json!({ "type": "integer", "minimum": 0, "default": 0 }),
-                    "sequence number to start after",
-                ),
+                query("after", int64(0, 0), "sequence number to start after"),
                 query(
                     "limit",
                     json!({ "type": "integer", "minimum": 1, "maximum": inventory::MAX_CHANGES_PAGE, "default": inventory::DEFAULT_CHANGES_PAGE }),
@@ -910,10 +927,10 @@ pub fn document() -> Value {
             "parameters": {
                 "IdempotencyKey": { "name": "Idempotency-Key", "in": "header", "required": false,
                     "description": format!("apply this write once; repeats return the first response (kept {ttl} h)."),
-                    "schema": { "type": "string", "minLength": 1, "maxLength": inventory::MAX_IDEMPOTENCY_KEY, "pattern": ASCII } },
+                    "schema": { "type": "string", "minLength": 1, "maxLength": inventory::MAX_IDEMPOTENCY_KEY, "pattern": ASCII_TOKEN } },
                 "IfMatch": { "name": "If-Match", "in": "header", "required": false,
                     "description": "the ETag of the version this change expects; 412 when stale",
-                    "schema": { "type": "string", "pattern": ASCII } }
+                    "schema": { "type": "string", "pattern": ETAG } }
             }
         }
     })
@@ -1093,6 +1110,27 @@ mod tests {
             .map(|(a, b)| vec![a.name().to_owned(), b.name().to_owned()])
             .collect();
         assert_eq!(pairs, exclusive, "{context}: exclusive pairs");
+        let either: BTreeSet<Vec<String>> = schema["allOf"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| {
+                        e["anyOf"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .flat_map(|r| strings(&r["required"]))
+                            .collect()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let one_of: BTreeSet<Vec<String>> = shape
+            .one_of
+            .iter()
+            .map(|(a, b)| vec![a.name().to_owned(), b.name().to_owned()])
+            .collect();
+        assert_eq!(either, one_of, "{context}: one of");
         assert_eq!(schema["additionalProperties"], false, "{context}");
     }
 
