@@ -1,10 +1,12 @@
 """schemathesis hooks (SCHEMATHESIS_HOOKS) for tests/http/run.sh.
 
-Two rules of the engine relate a field to something a JSON schema cannot name, so a request the
-document allows can still be refused with a 400 that names the field:
+Three rules of the engine relate a field to something a JSON schema cannot name, so a request
+the document allows can still be refused with a 400 that names the field:
 - `expires_at` must lie in the future, within the longest expiry (it is relative to now);
 - a transfer's `to_location` must differ from its source, which defaults to the product's
-  own location (another resource's state).
+  own location (another resource's state);
+- no balance may exceed MAX_QUANTITY, so an add that is within the per-request maximum can
+  still be refused once the level it adds to holds enough (the level's state).
 Only those refusals are dropped, after checking that the request really broke the rule; every
 other 400 for a schema-valid request stays a failure.
 """
@@ -63,5 +65,7 @@ def filter_failure(context, failure, case, response):
     if field == "expires_at" and "in the future" in message and _expiry_outside_window(case, now):
         return False
     if field == "to_location" and "differ from the source" in message:
+        return False
+    if field == "quantity" and "would exceed" in message:
         return False
     return True
