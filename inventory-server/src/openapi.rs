@@ -8,6 +8,7 @@
 //! hold it to the router, to the table and to what `json.rs` really writes.
 
 use crate::errors::SERVER_CODES;
+use crate::input::ITEM_KEYS;
 use inventory::shape::{self, Field, FieldType, Presence, Shape};
 use inventory::{Decimal, ErrorCode, MovementKind, OpKind};
 use serde_json::{Map, Value, json};
@@ -141,9 +142,10 @@ fn stock_schemas(schemas: &mut Map<String, Value>) {
         let shape = shape::shape(kind);
         let body = shape_schema(shape, Vec::new(), format!("{}.", kind_summary(kind)));
         schemas.insert(stock_body_name(kind), body);
+        let [product_id, op] = ITEM_KEYS;
         let own = vec![
-            ("product_id", json!({ "type": "string", "format": "uuid" })),
-            ("op", json!({ "type": "string", "enum": [kind.as_str()] })),
+            (product_id, json!({ "type": "string", "format": "uuid" })),
+            (op, json!({ "type": "string", "enum": [kind.as_str()] })),
         ];
         let item = shape_schema(
             shape,
@@ -1156,7 +1158,7 @@ mod tests {
                 .unwrap_or_else(|| panic!("no batch variant for {kind:?}"));
             assert!(variants.iter().any(|v| v == target));
             let variant = &schemas[target.rsplit('/').next().unwrap()];
-            assert_shape(variant, shape, &["product_id", "op"], target);
+            assert_shape(variant, shape, &ITEM_KEYS, target);
             assert_eq!(
                 strings(&variant["properties"]["op"]["enum"]),
                 [kind.as_str()]
