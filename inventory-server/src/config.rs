@@ -144,4 +144,31 @@ mod tests {
         assert_eq!(sqlite_path("postgres://u@h/db"), None);
         assert_eq!(sqlite_path("sqlite:"), None);
     }
+
+    /// The flags come from the parser, so a flag added to `Config` without its line in
+    /// `--help` or in the README's table fails here.
+    #[test]
+    fn help_and_readme_list_every_flag() {
+        use clap::CommandFactory;
+        let help = super::Config::command().render_long_help().to_string();
+        let readme = include_str!("../README.md");
+        let command = super::Config::command();
+        let args: Vec<_> = command
+            .get_arguments()
+            .filter(|a| !["help", "version"].contains(&a.get_id().as_str()))
+            .collect();
+        assert!(args.len() >= 11, "{} flags", args.len());
+        for arg in args {
+            let flag = format!(
+                "--{}",
+                arg.get_long().expect("every setting has a long flag")
+            );
+            assert!(help.contains(&flag), "--help lacks {flag}");
+            let env = arg.get_env().expect("every setting has a variable");
+            let env = env.to_str().unwrap();
+            assert!(help.contains(env), "--help lacks {env}");
+            let row = format!("| `{flag}` | `{env}` |");
+            assert!(readme.contains(&row), "the README's table lacks {row}");
+        }
+    }
 }

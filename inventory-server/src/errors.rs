@@ -3,6 +3,16 @@
 
 use inventory::ErrorCode;
 
+/// The envelope's `error` codes of failures the server meets before or around the engine,
+/// beside the engine's own (`ErrorCode::ALL`).
+pub const SERVER_CODES: [&str; 5] = [
+    "METHOD_NOT_ALLOWED",
+    "PAYLOAD_TOO_LARGE",
+    "REQUEST_TIMEOUT",
+    "SERVICE_UNAVAILABLE",
+    "INTERNAL_ERROR",
+];
+
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: u16,

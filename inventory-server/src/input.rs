@@ -3,10 +3,12 @@
 
 use crate::errors::ApiError;
 use chrono::{DateTime, Utc};
+use inventory::shape::{self, Field, FieldType};
 use inventory::{Expect, Expiry, NewProduct, OpKind, Price, ProductChanges, StockOp};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 /// Parses a JSON body. A syntax error, a wrong type, a missing or an unknown field is a 400
@@ -154,227 +156,165 @@ pub struct LocationBody {
     pub name: String,
 }
 
-/// Every field any stock operation takes. Each route accepts the subset that its kind can
-/// use (see `fields_for`); whether a combination makes sense is the engine's call.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StockFields {
-    #[serde(default)]
-    pub quantity: Option<i64>,
-    #[serde(default)]
-    pub counted: Option<i64>,
-    #[serde(default)]
-    pub location: Option<String>,
-    #[serde(default)]
-    pub from_location: Option<String>,
-    #[serde(default)]
-    pub to_location: Option<String>,
-    #[serde(default)]
-    pub reference: Option<String>,
-    #[serde(default)]
-    pub notes: Option<String>,
-    #[serde(default)]
-    pub expires_in_seconds: Option<i64>,
-    #[serde(default)]
-    pub expires_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub expected_available: Option<i64>,
-    #[serde(default)]
-    pub expected_quantity: Option<i64>,
-    #[serde(default)]
-    pub release_remainder: Option<bool>,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BatchBody {
     pub operations: Vec<serde_json::Value>,
 }
 
-/// The body fields a route accepts, by operation kind. Anything else is an unknown field.
-pub fn fields_for(kind: OpKind) -> &'static [&'static str] {
-    const CAS: [&str; 2] = ["expected_available", "expected_quantity"];
-    match kind {
-        OpKind::Add | OpKind::Remove => {
-            &["quantity", "location", "reference", "notes", CAS[0], CAS[1]]
-        }
-        OpKind::Reserve => &[
-            "quantity",
-            "location",
-            "reference",
-            "notes",
-            "expires_in_seconds",
-            "expires_at",
-            CAS[0],
-            CAS[1],
-        ],
-        OpKind::Unreserve => &["quantity", "location", "reference", "notes", CAS[0], CAS[1]],
-        OpKind::Commit => &[
-            "quantity",
-            "location",
-            "reference",
-            "notes",
-            "release_remainder",
-            CAS[0],
-            CAS[1],
-        ],
-        OpKind::Transfer => &[
-            "quantity",
-            "from_location",
-            "to_location",
-            "reference",
-            "notes",
-            CAS[0],
-            CAS[1],
-        ],
-        OpKind::Count => &["counted", "location", "reference", "notes", CAS[0], CAS[1]],
-    }
+/// A batch item's own keys, beside the fields of its operation.
+pub const ITEM_KEYS: [&str; 2] = ["product_id", "op"];
+
+/// Parses a stock route's body. Its keys are exactly the fields the engine's table gives `kind`
+/// (`shape(kind).takes`), each read as its `Field::value_type` says; `null` is the same as
+/// leaving the field out. Which fields are required, their limits and what leaving one out
+/// means are the engine's to check: it refuses, naming the field.
+pub fn parse_stock(body: &[u8], kind: OpKind, product_id: Uuid) -> Result<StockOp, ApiError> {
+    let object: Map<String, Value> = parse_body(body)?;
+    stock_op(kind, product_id, object)
 }
 
-/// Parses a stock body for `kind`, refusing fields that kind does not take.
-pub fn parse_stock(body: &[u8], kind: OpKind) -> Result<StockFields, ApiError> {
-    let object: serde_json::Map<String, serde_json::Value> = parse_body(body)?;
-    stock_fields_from(object, kind, "")
-}
-
-fn stock_fields_from(
-    object: serde_json::Map<String, serde_json::Value>,
+fn stock_op(
     kind: OpKind,
-    prefix: &str,
-) -> Result<StockFields, ApiError> {
-    let allowed = fields_for(kind);
-    if let Some(key) = object.keys().find(|k| !allowed.contains(&k.as_str())) {
-        let field = format!("{prefix}{key}");
-        return Err(ApiError::validation(
-            &field,
-            format!(
-                "unknown field `{field}` for a {} operation, expected one of {}",
-                kind.as_str(),
-                allowed.join(", ")
-            ),
-        ));
-    }
-    let text = serde_json::to_vec(&object).expect("a JSON map serializes");
-    parse_body::<StockFields>(&text).map_err(|mut e| {
-        if let Some(f) = &e.field {
-            let named = format!("{prefix}{f}");
-            e.message = e.message.replace(f.as_str(), &named);
-            e.field = Some(named);
+    product_id: Uuid,
+    object: Map<String, Value>,
+) -> Result<StockOp, ApiError> {
+    let shape = shape::shape(kind);
+    let mut op = StockOp {
+        kind,
+        product_id,
+        location: None,
+        to_location: None,
+        quantity: None,
+        reference: None,
+        notes: None,
+        expires: None,
+        release_remainder: false,
+        expect: None,
+    };
+    let mut given = Vec::new();
+    for (key, value) in object {
+        let Some(field) = Field::parse(&key).filter(|f| shape.takes(*f)) else {
+            let accepted: Vec<&str> = shape.fields.iter().map(|(f, _)| f.name()).collect();
+            return Err(ApiError::validation(
+                &key,
+                format!(
+                    "unknown field `{key}` for a {} operation, expected one of {}",
+                    kind.as_str(),
+                    accepted.join(", ")
+                ),
+            ));
+        };
+        if value.is_null() {
+            continue;
         }
-        e
-    })
+        let value = FieldValue::read(field, value)
+            .map_err(|expected| ApiError::validation(&key, format!("{key} must be {expected}")))?;
+        value.set(field, &mut op);
+        given.push(field);
+    }
+    shape::check_exclusive(kind, &given)?;
+    Ok(op)
 }
 
-impl StockFields {
-    /// The engine operation. Translation only: which fields a kind needs, and their limits,
-    /// are checked by the engine.
-    pub fn into_op(self, kind: OpKind, product_id: Uuid) -> Result<StockOp, ApiError> {
-        let expires = match (self.expires_in_seconds, self.expires_at) {
-            (Some(_), Some(_)) => {
-                return Err(ApiError::validation(
-                    "expires_at",
-                    "give expires_in_seconds or expires_at, not both",
-                ));
+/// A field's value, read as its `FieldType` says. Limits are the engine's.
+enum FieldValue {
+    Integer(i64),
+    Text(String),
+    Instant(DateTime<Utc>),
+    Flag(bool),
+}
+
+impl FieldValue {
+    /// Reads `value` as `field` holds it; on a mismatch, what was expected.
+    fn read(field: Field, value: Value) -> Result<FieldValue, &'static str> {
+        match field.value_type() {
+            FieldType::Integer { .. } => {
+                value.as_i64().map(FieldValue::Integer).ok_or("an integer")
             }
-            (Some(s), None) => Some(Expiry::In(s)),
-            (None, Some(at)) => Some(Expiry::At(at)),
-            (None, None) => None,
-        };
-        let expect = match (self.expected_available, self.expected_quantity) {
-            (Some(_), Some(_)) => {
-                return Err(ApiError::validation(
-                    "expected_quantity",
-                    "give expected_available or expected_quantity, not both",
-                ));
-            }
-            (Some(a), None) => Some(Expect::Available(a)),
-            (None, Some(q)) => Some(Expect::Quantity(q)),
-            (None, None) => None,
-        };
-        let quantity = match kind {
-            OpKind::Count => Some(
-                self.counted
-                    .ok_or_else(|| ApiError::validation("counted", "missing field `counted`"))?,
-            ),
-            _ => self.quantity,
-        };
-        let location = match kind {
-            OpKind::Transfer => Some(self.from_location.ok_or_else(|| {
-                ApiError::validation("from_location", "missing field `from_location`")
-            })?),
-            _ => self.location,
-        };
-        let to_location = match kind {
-            OpKind::Transfer => Some(self.to_location.ok_or_else(|| {
-                ApiError::validation("to_location", "missing field `to_location`")
-            })?),
-            _ => None,
-        };
-        Ok(StockOp {
-            kind,
-            product_id,
-            location,
-            to_location,
-            quantity,
-            reference: self.reference,
-            notes: self.notes,
-            expires,
-            release_remainder: self.release_remainder.unwrap_or(false),
-            expect,
-        })
+            FieldType::Text { .. } => match value {
+                Value::String(s) => Ok(FieldValue::Text(s)),
+                _ => Err("a string"),
+            },
+            FieldType::Instant => serde_json::from_value(value)
+                .map(FieldValue::Instant)
+                .map_err(|_| "an RFC 3339 date-time"),
+            FieldType::Flag => value.as_bool().map(FieldValue::Flag).ok_or("true or false"),
+        }
+    }
+
+    /// Puts the value where the engine reads `field` (see `StockOp`). The match names every
+    /// field, so a field added to the engine does not compile here until it has its place.
+    fn set(self, field: Field, op: &mut StockOp) {
+        use FieldValue::{Flag, Instant, Integer, Text};
+        match (field, self) {
+            (Field::Quantity | Field::Counted, Integer(n)) => op.quantity = Some(n),
+            (Field::Location | Field::FromLocation, Text(s)) => op.location = Some(s),
+            (Field::ToLocation, Text(s)) => op.to_location = Some(s),
+            (Field::Reference, Text(s)) => op.reference = Some(s),
+            (Field::Notes, Text(s)) => op.notes = Some(s),
+            (Field::ExpiresInSeconds, Integer(n)) => op.expires = Some(Expiry::In(n)),
+            (Field::ExpiresAt, Instant(at)) => op.expires = Some(Expiry::At(at)),
+            (Field::ExpectedAvailable, Integer(n)) => op.expect = Some(Expect::Available(n)),
+            (Field::ExpectedQuantity, Integer(n)) => op.expect = Some(Expect::Quantity(n)),
+            (Field::ReleaseRemainder, Flag(b)) => op.release_remainder = b,
+            (field, _) => unreachable!("{field:?} was read by its own value type"),
+        }
     }
 }
 
-/// The operations of a batch body, each translated like the single-operation routes.
-/// Errors name the item: `operations[2].quantity`.
+/// Names an error of batch item `index` as the request spells it: `operations[2].quantity`,
+/// with `index` set. Engine errors come with their index and the field's own name.
+pub fn in_item(e: ApiError, index: usize) -> ApiError {
+    ApiError {
+        field: e.field.map(|f| format!("operations[{index}].{f}")),
+        index: Some(index),
+        ..e
+    }
+}
+
+/// The operations of a batch body: each item is `product_id`, `op` and the fields of that
+/// kind, read like the single-operation routes. Errors name the item: `operations[2].quantity`.
 pub fn parse_batch(body: &[u8]) -> Result<Vec<StockOp>, ApiError> {
     let batch: BatchBody = parse_body(body)?;
     let mut ops = Vec::with_capacity(batch.operations.len());
     for (i, item) in batch.operations.into_iter().enumerate() {
-        let at = |e: ApiError| ApiError {
-            index: Some(i),
-            ..e
-        };
-        let prefix = format!("operations[{i}].");
-        let serde_json::Value::Object(mut object) = item else {
-            return Err(at(ApiError::validation(
+        let Value::Object(object) = item else {
+            let e = ApiError::validation(
                 &format!("operations[{i}]"),
                 format!("operations[{i}] must be an object"),
-            )));
+            );
+            return Err(ApiError {
+                index: Some(i),
+                ..e
+            });
         };
-        let product_id = match object.remove("product_id") {
-            Some(serde_json::Value::String(s)) => Uuid::parse_str(&s).map_err(|_| {
-                at(ApiError::validation(
-                    &format!("{prefix}product_id"),
-                    format!("{prefix}product_id is not a UUID"),
-                ))
-            })?,
-            _ => {
-                return Err(at(ApiError::validation(
-                    &format!("{prefix}product_id"),
-                    format!("{prefix}product_id must be a product id string"),
-                )));
-            }
-        };
-        let kind = match object.remove("op") {
-            Some(serde_json::Value::String(s)) => OpKind::parse(&s),
-            _ => None,
-        }
-        .ok_or_else(|| {
-            at(ApiError::validation(
-                &format!("{prefix}op"),
-                format!(
-                    "{prefix}op must be one of add, remove, reserve, unreserve, commit, transfer, count"
-                ),
-            ))
-        })?;
-        let fields = stock_fields_from(object, kind, &prefix).map_err(at)?;
-        ops.push(fields.into_op(kind, product_id).map_err(|e| {
-            let field = e.field.as_deref().map(|f| format!("{prefix}{f}"));
-            at(ApiError { field, ..e })
+        ops.push(batch_item(object).map_err(|e| {
+            let message = format!("operation {i}: {}", e.message);
+            in_item(ApiError { message, ..e }, i)
         })?);
     }
     Ok(ops)
+}
+
+fn batch_item(mut object: Map<String, Value>) -> Result<StockOp, ApiError> {
+    let product_id = match object.remove(ITEM_KEYS[0]) {
+        Some(Value::String(s)) => Uuid::parse_str(&s)
+            .map_err(|_| ApiError::validation("product_id", "product_id is not a UUID"))?,
+        _ => {
+            return Err(ApiError::validation(
+                "product_id",
+                "product_id must be a product id string",
+            ));
+        }
+    };
+    let kinds: Vec<&str> = OpKind::ALL.iter().map(|k| k.as_str()).collect();
+    let kind = match object.remove(ITEM_KEYS[1]) {
+        Some(Value::String(s)) => OpKind::parse(&s),
+        _ => None,
+    }
+    .ok_or_else(|| ApiError::validation("op", format!("op must be one of {}", kinds.join(", "))))?;
+    stock_op(kind, product_id, object)
 }
 
 /// A decoded query string. Repeated keys keep their last value.
@@ -478,12 +418,102 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("body"));
     }
 
+    /// A value of the field's type, within its limits.
+    fn sample(field: Field) -> Value {
+        match field.value_type() {
+            FieldType::Integer { min, .. } => Value::from(min),
+            FieldType::Text { .. } => Value::from("Shelf 1"),
+            FieldType::Instant => Value::from("2030-01-01T00:00:00Z"),
+            FieldType::Flag => Value::from(true),
+        }
+    }
+
     #[test]
-    fn stock_routes_refuse_fields_of_other_kinds() {
-        let e = parse_stock(br#"{"quantity":1,"expires_in_seconds":5}"#, OpKind::Add).unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("expires_in_seconds"));
-        let f = parse_stock(br#"{"quantity":1,"expires_in_seconds":5}"#, OpKind::Reserve).unwrap();
-        assert_eq!(f.expires_in_seconds, Some(5));
+    fn every_field_of_the_table_is_accepted_and_read() {
+        let id = Uuid::nil();
+        for kind in OpKind::ALL {
+            let empty = parse_stock(b"{}", kind, id).unwrap();
+            for (field, _) in shape::shape(kind).fields {
+                let body = serde_json::json!({ field.name(): sample(*field) }).to_string();
+                let op = parse_stock(body.as_bytes(), kind, id)
+                    .unwrap_or_else(|e| panic!("{kind:?} refuses {field:?}: {}", e.message));
+                assert_ne!(op, empty, "{kind:?} ignores {field:?}");
+            }
+            // The whole table at once, less the second of each exclusive pair.
+            let shape = shape::shape(kind);
+            let all: Map<String, Value> = shape
+                .fields
+                .iter()
+                .filter(|(f, _)| !shape.exclusive.iter().any(|(_, second)| second == f))
+                .map(|(f, _)| (f.name().to_owned(), sample(*f)))
+                .collect();
+            let op = parse_stock(Value::Object(all).to_string().as_bytes(), kind, id).unwrap();
+            assert_eq!((op.kind, op.product_id), (kind, id));
+        }
+    }
+
+    #[test]
+    fn fields_outside_the_table_are_refused_by_name() {
+        let id = Uuid::nil();
+        for kind in OpKind::ALL {
+            for field in Field::ALL
+                .into_iter()
+                .filter(|f| !shape::shape(kind).takes(*f))
+            {
+                let body = serde_json::json!({ field.name(): sample(field) }).to_string();
+                let e = parse_stock(body.as_bytes(), kind, id).unwrap_err();
+                assert_eq!(e.field.as_deref(), Some(field.name()), "{kind:?}");
+            }
+        }
+        let e = parse_stock(br#"{"quantity":1,"colour":"red"}"#, OpKind::Add, id).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("colour"));
+    }
+
+    #[test]
+    fn values_are_read_by_type_and_pairs_exclude_each_other() {
+        let id = Uuid::nil();
+        let op = parse_stock(
+            br#"{"quantity":2,"expires_in_seconds":5,"reference":null}"#,
+            OpKind::Reserve,
+            id,
+        )
+        .unwrap();
+        assert_eq!(
+            (op.quantity, op.expires, op.reference),
+            (Some(2), Some(Expiry::In(5)), None)
+        );
+        for (body, field) in [
+            (&br#"{"quantity":1.5}"#[..], "quantity"),
+            (br#"{"quantity":"1"}"#, "quantity"),
+            (br#"{"quantity":1,"notes":3}"#, "notes"),
+            (br#"{"quantity":1,"expires_at":"tomorrow"}"#, "expires_at"),
+        ] {
+            let e = parse_stock(body, OpKind::Reserve, id).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some(field));
+            assert!(e.message.contains(field), "{}", e.message);
+        }
+        let e = parse_stock(
+            br#"{"quantity":1,"expires_in_seconds":5,"expires_at":"2030-01-01T00:00:00Z"}"#,
+            OpKind::Reserve,
+            id,
+        )
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("expires_at"));
+        let e = parse_stock(
+            br#"{"counted":1,"expected_available":1,"expected_quantity":1}"#,
+            OpKind::Count,
+            id,
+        )
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("expected_quantity"));
+        // A count guarded by what the counter saw, and a transfer from the product's location.
+        let op = parse_stock(br#"{"counted":3,"expected_quantity":2}"#, OpKind::Count, id).unwrap();
+        assert_eq!(
+            (op.quantity, op.expect),
+            (Some(3), Some(Expect::Quantity(2)))
+        );
+        let op = parse_stock(br#"{"quantity":1,"to_location":"B"}"#, OpKind::Transfer, id).unwrap();
+        assert_eq!((op.location, op.to_location), (None, Some("B".to_owned())));
     }
 
     #[test]
@@ -495,6 +525,33 @@ mod tests {
         let e = parse_batch(body.as_bytes()).unwrap_err();
         assert_eq!(e.index, Some(1));
         assert_eq!(e.field.as_deref(), Some("operations[1].quantity"));
+        for (item, field) in [
+            (
+                format!(r#"{{"product_id":"{id}","op":"fly"}}"#),
+                "operations[0].op",
+            ),
+            (
+                r#"{"op":"add","quantity":1}"#.to_owned(),
+                "operations[0].product_id",
+            ),
+            (
+                format!(r#"{{"product_id":"{id}","op":"add","counted":1}}"#),
+                "operations[0].counted",
+            ),
+            ("[1]".to_owned(), "operations[0]"),
+        ] {
+            let e = parse_batch(format!(r#"{{"operations":[{item}]}}"#).as_bytes()).unwrap_err();
+            assert_eq!(
+                (e.field.as_deref(), e.index),
+                (Some(field), Some(0)),
+                "{item}"
+            );
+        }
+        let body = format!(
+            r#"{{"operations":[{{"product_id":"{id}","op":"count","counted":4,"expected_quantity":3}}]}}"#
+        );
+        let ops = parse_batch(body.as_bytes()).unwrap();
+        assert_eq!(ops[0].expect, Some(Expect::Quantity(3)));
     }
 
     #[test]

@@ -124,33 +124,19 @@ impl<'a> From<&'a StockLevel> for LevelJson<'a> {
     }
 }
 
-/// Totals over every location, the product's own location, and one level per location.
+/// Totals over every location in the shape of one level (whose `location` is the product's
+/// own), and one level per location.
 #[derive(Serialize)]
 pub struct SummaryJson<'a> {
-    pub id: Uuid,
-    pub product_id: Uuid,
-    pub location: &'a str,
-    pub quantity: i64,
-    pub on_hand: i64,
-    pub reserved: i64,
-    pub available: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub totals: LevelJson<'a>,
     pub locations: Vec<LevelJson<'a>>,
 }
 
 impl<'a> From<&'a StockSummary> for SummaryJson<'a> {
     fn from(s: &'a StockSummary) -> Self {
         SummaryJson {
-            id: s.totals.id,
-            product_id: s.totals.product_id,
-            location: &s.totals.location,
-            quantity: s.totals.on_hand,
-            on_hand: s.totals.on_hand,
-            reserved: s.totals.reserved,
-            available: s.totals.available,
-            created_at: s.totals.created_at,
-            updated_at: s.totals.updated_at,
+            totals: (&s.totals).into(),
             locations: s.locations.iter().map(LevelJson::from).collect(),
         }
     }
@@ -189,6 +175,8 @@ pub struct MovementJson<'a> {
     pub reference: Option<&'a str>,
     pub notes: Option<&'a str>,
     pub transfer_id: Option<Uuid>,
+    /// Who made it (an API key's name, or the actor a caller set); null when unknown.
+    pub actor: Option<&'a str>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -208,6 +196,7 @@ impl<'a> From<&'a Movement> for MovementJson<'a> {
             reference: m.reference.as_deref(),
             notes: m.notes.as_deref(),
             transfer_id: m.transfer_id,
+            actor: m.actor.as_deref(),
             created_at: m.created_at,
         }
     }

@@ -1,8 +1,17 @@
-//! The OpenAPI 3 document served at /openapi.json. It is written out here, beside the route
-//! table, and a test below requires that both list exactly the same paths and methods; the
-//! schemas are checked against real responses by the black-box suite (schemathesis).
+//! The OpenAPI 3 document served at /openapi.json.
+//!
+//! What is stated elsewhere is generated from there: the stock-operation bodies and the batch
+//! items from the engine's table (`inventory::shape`), with the limits of each field; the error
+//! and movement-type enums from `ErrorCode::ALL` and `MovementKind::ALL`; page sizes, the price
+//! limit, string lengths and the idempotency window from the engine's constants. The rest (the
+//! routes' descriptions, the response objects of `json.rs`) is written here, and the tests below
+//! hold it to the router, to the table and to what `json.rs` really writes.
 
-use serde_json::{Value, json};
+use crate::errors::SERVER_CODES;
+use crate::input::ITEM_KEYS;
+use inventory::shape::{self, Field, FieldType, Presence, Shape};
+use inventory::{Decimal, ErrorCode, MovementKind, OpKind};
+use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
 
 pub fn document_bytes() -> &'static [u8] {
@@ -10,66 +19,557 @@ pub fn document_bytes() -> &'static [u8] {
     DOC.get_or_init(|| serde_json::to_vec(&document()).expect("the document serializes"))
 }
 
-/// Header values are printable ASCII: tiny_http closes a connection whose request headers
-/// hold other bytes, without an answer.
-const ASCII: &str = "^[ -~]*$";
+/// Header values are printable ASCII (tiny_http closes a connection whose request headers hold
+/// other bytes, without an answer), and not blank (HTTP trims the spaces around a value).
+const ASCII_TOKEN: &str = "^[ -~]*[!-~][ -~]*$";
+/// What If-Match takes: `*`, or an ETag the server sent (`"3"`, `W/"3"`, or a bare version).
+const ETAG: &str = "^ *(\\*|(W/)?\"[0-9]{1,18}\"|[0-9]{1,18}) *$";
+/// Text without NUL characters (the engine refuses them in every string).
+const NO_NUL: &str = "^[^\\u0000]*$";
+/// Text without NUL that is not blank: the engine trims names and refuses empty ones.
+const NON_BLANK: &str = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$";
 
 fn r(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
 
-/// The success envelope around `data`.
-fn ok(description: &str, data: Value) -> Value {
-    json!({
+fn text(max: usize, non_empty: bool) -> Value {
+    if non_empty {
+        json!({ "type": "string", "minLength": 1, "maxLength": max, "pattern": NON_BLANK })
+    } else {
+        json!({ "type": "string", "maxLength": max, "pattern": NO_NUL })
+    }
+}
+
+fn quantity(min: i64) -> Value {
+    json!({ "type": "integer", "format": "int64", "minimum": min, "maximum": inventory::MAX_QUANTITY })
+}
+
+fn nullable_quantity() -> Value {
+    let mut schema = quantity(0);
+    schema["nullable"] = true.into();
+    schema
+}
+
+/// A field of a stock operation, as the engine's table types and limits it.
+fn field_schema(field: Field, presence: Presence) -> Value {
+    let mut schema = match field.value_type() {
+        FieldType::Integer { min, max } => {
+            json!({ "type": "integer", "format": "int64", "minimum": min, "maximum": max })
+        }
+        FieldType::Text { max, non_empty } => text(max, non_empty),
+        FieldType::Instant => json!({ "type": "string", "format": "date-time" }),
+        FieldType::Flag => json!({ "type": "boolean" }),
+    };
+    schema["description"] = match presence {
+        Presence::Required => field.doc().into(),
+        Presence::Optional(absent) => format!("{} Left out: {absent}.", field.doc()).into(),
+    };
+    schema
+}
+
+/// The component name of a kind's body ("StockAdd") and of its batch item ("BatchAdd").
+fn kind_name(kind: OpKind) -> String {
+    let name = kind.as_str();
+    name[..1].to_uppercase() + &name[1..]
+}
+
+fn stock_body_name(kind: OpKind) -> String {
+    format!("Stock{}", kind_name(kind))
+}
+
+fn batch_item_name(kind: OpKind) -> String {
+    format!("Batch{}", kind_name(kind))
+}
+
+/// An object of the kind's fields: the required ones required, and no two fields of an
+/// exclusive pair together. `extra` are properties before them (a batch item's own).
+fn shape_schema(shape: &Shape, extra: Vec<(&str, Value)>, description: String) -> Value {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for (name, schema) in extra {
+        properties.insert(name.to_owned(), schema);
+        required.push(name.to_owned());
+    }
+    for (field, presence) in shape.fields {
+        properties.insert(field.name().to_owned(), field_schema(*field, *presence));
+        if *presence == Presence::Required {
+            required.push(field.name().to_owned());
+        }
+    }
+    let mut schema = json!({
+        "type": "object",
+        "additionalProperties": false,
         "description": description,
-        "headers": { "X-Request-ID": { "$ref": "#/components/headers/RequestId" } },
-        "content": { "application/json": { "schema": {
-            "type": "object",
-            "required": ["data", "message", "timestamp"],
-            "properties": {
-                "data": data,
-                "message": { "type": "string" },
-                "timestamp": { "type": "string", "format": "date-time" }
-            }
-        } } }
+        "properties": properties,
+    });
+    if !required.is_empty() {
+        schema["required"] = json!(required);
+    }
+    let pairs: Vec<Value> = shape
+        .exclusive
+        .iter()
+        .map(|(a, b)| json!({ "required": [a.name(), b.name()] }))
+        .collect();
+    if !pairs.is_empty() {
+        schema["not"] = json!({ "anyOf": pairs });
+    }
+    let either: Vec<Value> = shape
+        .one_of
+        .iter()
+        .map(|(a, b)| json!({ "anyOf": [{ "required": [a.name()] }, { "required": [b.name()] }] }))
+        .collect();
+    if !either.is_empty() {
+        schema["allOf"] = json!(either);
+    }
+    schema
+}
+
+fn kind_summary(kind: OpKind) -> &'static str {
+    match kind {
+        OpKind::Add => "Receive stock",
+        OpKind::Remove => "Remove available stock",
+        OpKind::Reserve => "Reserve available stock, optionally expiring",
+        OpKind::Unreserve => "Release reserved stock",
+        OpKind::Commit => "Fulfil a reservation: on hand and reserved both drop",
+        OpKind::Transfer => "Move stock between two locations atomically",
+        OpKind::Count => "Set on hand at a location to a physical count",
+    }
+}
+
+fn stock_schemas(schemas: &mut Map<String, Value>) {
+    for kind in OpKind::ALL {
+        let shape = shape::shape(kind);
+        let body = shape_schema(shape, Vec::new(), format!("{}.", kind_summary(kind)));
+        schemas.insert(stock_body_name(kind), body);
+        let [product_id, op] = ITEM_KEYS;
+        let own = vec![
+            (product_id, json!({ "type": "string", "format": "uuid" })),
+            (op, json!({ "type": "string", "enum": [kind.as_str()] })),
+        ];
+        let item = shape_schema(
+            shape,
+            own,
+            format!(
+                "A {} operation of a batch: {}.",
+                kind.as_str(),
+                kind_summary(kind)
+            ),
+        );
+        schemas.insert(batch_item_name(kind), item);
+    }
+    let mapping: Map<String, Value> = OpKind::ALL
+        .iter()
+        .map(|k| {
+            let target = format!("#/components/schemas/{}", batch_item_name(*k));
+            (k.as_str().to_owned(), Value::from(target))
+        })
+        .collect();
+    let variants: Vec<Value> = OpKind::ALL
+        .iter()
+        .map(|k| r(&batch_item_name(*k)))
+        .collect();
+    schemas.insert(
+        "BatchItem".into(),
+        json!({
+            "description": "One operation of a batch: `product_id`, `op`, and the fields of that operation's route.",
+            "oneOf": variants,
+            "discriminator": { "propertyName": "op", "mapping": mapping }
+        }),
+    );
+    schemas.insert(
+        "Batch".into(),
+        json!({
+            "type": "object", "additionalProperties": false, "required": ["operations"],
+            "properties": { "operations": {
+                "type": "array", "minItems": 1, "maxItems": inventory::MAX_BATCH, "items": r("BatchItem")
+            } }
+        }),
+    );
+}
+
+/// The largest price, and its step: prices are below `PRICE_LIMIT` with at most
+/// `MAX_PRICE_SCALE` decimal places, so every one survives a client that reads doubles.
+fn price_bounds() -> (f64, f64) {
+    let step = Decimal::new(1, inventory::MAX_PRICE_SCALE);
+    let max = inventory::PRICE_LIMIT - step;
+    let float = |d: Decimal| d.to_string().parse::<f64>().expect("a decimal is a number");
+    (float(max), float(step))
+}
+
+fn price_number() -> Value {
+    let (max, step) = price_bounds();
+    json!({
+        "type": "number", "format": "decimal", "minimum": 0, "maximum": max, "multipleOf": step,
+        "description": format!("An exact decimal with at most {} decimal places, below {}: at most 15 significant digits, so a client that reads JSON numbers as doubles reads it exactly.", inventory::MAX_PRICE_SCALE, inventory::PRICE_LIMIT)
     })
 }
 
-fn err(description: &str) -> Value {
+fn price_string() -> Value {
+    let digits = inventory::PRICE_LIMIT.to_string().len() - 1;
+    let scale = inventory::MAX_PRICE_SCALE;
     json!({
-        "description": description,
+        "type": "string", "format": "decimal",
+        "pattern": format!("^[0-9]{{1,{digits}}}(\\.[0-9]{{1,{scale}}})?$"),
+        "description": "The same decimal as a string (\"19.99\")."
+    })
+}
+
+fn response_schemas(schemas: &mut Map<String, Value>) {
+    let ts = json!({ "type": "string", "format": "date-time" });
+    let uuid = json!({ "type": "string", "format": "uuid" });
+    let int = json!({ "type": "integer", "format": "int64" });
+    let string = json!({ "type": "string" });
+    let nullable = |t: &str, format: Option<&str>| {
+        let mut v = json!({ "type": t, "nullable": true });
+        if let Some(f) = format {
+            v["format"] = f.into();
+        }
+        v
+    };
+    let object = |properties: Value, description: &str| {
+        let required: Vec<&String> = properties.as_object().unwrap().keys().collect();
+        json!({ "type": "object", "description": description, "required": required, "properties": properties })
+    };
+    let level = json!({
+        "id": uuid, "product_id": uuid, "location": string,
+        "quantity": { "type": "integer", "format": "int64", "description": "on hand (the seed's name)" },
+        "on_hand": int, "reserved": int, "available": int,
+        "created_at": ts, "updated_at": ts
+    });
+    let mut summary = level.clone();
+    summary["locations"] = json!({ "type": "array", "items": r("StockLevel") });
+    let mut codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    codes.extend(SERVER_CODES);
+    let kinds: Vec<&str> = MovementKind::ALL.iter().map(|k| k.as_str()).collect();
+    let entries = [
+        (
+            "ErrorCode",
+            json!({
+                "type": "string", "enum": codes,
+                "description": "A stable machine code: the engine's, or the server's own for failures around it."
+            }),
+        ),
+        (
+            "MovementType",
+            json!({
+                "type": "string", "enum": kinds,
+                "description": "What a movement did to (on hand, reserved)."
+            }),
+        ),
+        (
+            "Error",
+            json!({
+                "type": "object",
+                "description": "The error envelope.",
+                "required": ["error", "message", "code", "timestamp"],
+                "properties": {
+                    "error": r("ErrorCode"),
+                    "message": string,
+                    "code": { "type": "integer", "description": "the HTTP status" },
+                    "timestamp": ts,
+                    "field": { "type": "string", "description": "the offending input field, when known (`operations[2].quantity` in a batch)" },
+                    "index": { "type": "integer", "description": "the failing operation of a batch" }
+                }
+            }),
+        ),
+        (
+            "Product",
+            object(
+                json!({
+                    "id": uuid, "name": string, "description": string, "sku": string,
+                    "price": price_number(),
+                    "location": { "type": "string", "description": "the product's own location" },
+                    "reorder_point": nullable("integer", Some("int64")),
+                    "version": { "type": "integer", "format": "int64", "description": "also sent as the ETag" },
+                    "created_at": ts, "updated_at": ts
+                }),
+                "A catalogue entry.",
+            ),
+        ),
+        (
+            "StockLevel",
+            object(level, "The stock of a product at one location."),
+        ),
+        (
+            "Inventory",
+            object(
+                summary,
+                "Totals over every location in the shape of one level (whose `location` is the product's own), and one level per location.",
+            ),
+        ),
+        (
+            "ProductWithStock",
+            object(
+                json!({ "product": r("Product"), "inventory": r("Inventory") }),
+                "A product and its stock.",
+            ),
+        ),
+        (
+            "Transaction",
+            object(
+                json!({
+                    "id": uuid, "seq": int, "inventory_id": uuid, "product_id": uuid, "location": string,
+                    "type": r("MovementType"),
+                    "quantity": int, "on_hand_after": int, "quantity_after": int, "reserved_after": int,
+                    "reference": nullable("string", None), "notes": nullable("string", None),
+                    "transfer_id": nullable("string", Some("uuid")),
+                    "actor": { "type": "string", "nullable": true, "description": "who made it; null when unknown" },
+                    "created_at": ts
+                }),
+                "A ledger movement.",
+            ),
+        ),
+        (
+            "Location",
+            object(
+                json!({
+                    "name": string, "on_hand": int, "reserved": int, "available": int,
+                    "products": int, "created_at": ts
+                }),
+                "A location with its totals over live products.",
+            ),
+        ),
+        (
+            "Reservation",
+            object(
+                json!({
+                    "id": uuid, "product_id": uuid, "location": string, "reference": string,
+                    "quantity": int, "expires_at": nullable("string", Some("date-time")),
+                    "created_at": ts, "updated_at": ts
+                }),
+                "An open reservation; an unreferenced one is held under the empty reference.",
+            ),
+        ),
+        (
+            "EventPage",
+            object(
+                json!({
+                    "movements": { "type": "array", "items": r("Transaction") },
+                    "next_after": { "type": "integer", "format": "int64", "description": "pass as `after` for the next page" }
+                }),
+                "A page of the change feed.",
+            ),
+        ),
+        (
+            "Transfer",
+            object(
+                json!({ "from": r("StockLevel"), "to": r("StockLevel") }),
+                "Both levels of a transfer.",
+            ),
+        ),
+        (
+            "BatchResult",
+            object(
+                json!({
+                    "results": { "type": "array", "items": { "type": "array", "items": r("StockLevel") } }
+                }),
+                "Every operation's levels, in order.",
+            ),
+        ),
+        (
+            "Health",
+            object(
+                json!({ "status": string, "database": string }),
+                "Service health.",
+            ),
+        ),
+        (
+            "Deleted",
+            object(json!({ "id": uuid }), "The archived product's id."),
+        ),
+        (
+            "PriceInput",
+            json!({
+                "description": "A price as a JSON number (its scale kept) or a string.",
+                "anyOf": [price_number(), price_string()]
+            }),
+        ),
+        (
+            "NewProduct",
+            json!({
+                "type": "object", "additionalProperties": false,
+                "required": ["name", "sku", "price"],
+                "properties": {
+                    "name": text(inventory::MAX_NAME, true),
+                    "description": text(inventory::MAX_DESCRIPTION, false),
+                    "sku": text(inventory::MAX_SKU, true),
+                    "price": r("PriceInput"),
+                    "location": text(inventory::MAX_LOCATION, true),
+                    "initial_quantity": quantity(0),
+                    "reorder_point": nullable_quantity()
+                }
+            }),
+        ),
+        (
+            "ProductChanges",
+            json!({
+                "type": "object", "additionalProperties": false,
+                "description": "A partial update: omitted fields stay as they are; reorder_point null clears it.",
+                "properties": {
+                    "name": text(inventory::MAX_NAME, true),
+                    "description": text(inventory::MAX_DESCRIPTION, false),
+                    "price": r("PriceInput"),
+                    "reorder_point": nullable_quantity()
+                }
+            }),
+        ),
+        (
+            "NewLocation",
+            json!({
+                "type": "object", "additionalProperties": false, "required": ["name"],
+                "properties": { "name": text(inventory::MAX_LOCATION, true) }
+            }),
+        ),
+    ];
+    for (name, schema) in entries {
+        schemas.insert(name.to_owned(), schema);
+    }
+}
+
+/// The success envelope around each kind of `data`, as named components: (component, data).
+fn envelopes() -> Vec<(&'static str, Value)> {
+    let list = |item: &str| json!({ "type": "array", "items": r(item) });
+    vec![
+        ("HealthResponse", r("Health")),
+        ("ProductListResponse", list("Product")),
+        ("ProductResponse", r("Product")),
+        ("ProductWithStockResponse", r("ProductWithStock")),
+        ("DeletedResponse", r("Deleted")),
+        (
+            "InventoryResponse",
+            json!({ "anyOf": [r("Inventory"), r("StockLevel")] }),
+        ),
+        ("TransactionListResponse", list("Transaction")),
+        ("ReservationListResponse", list("Reservation")),
+        ("StockLevelResponse", r("StockLevel")),
+        ("TransferResponse", r("Transfer")),
+        ("BatchResultResponse", r("BatchResult")),
+        ("LocationListResponse", list("Location")),
+        ("LocationResponse", r("Location")),
+        ("EventPageResponse", r("EventPage")),
+    ]
+}
+
+fn envelope(data: Value) -> Value {
+    json!({
+        "type": "object",
+        "required": ["data", "message", "timestamp"],
+        "properties": {
+            "data": data,
+            "message": { "type": "string" },
+            "timestamp": { "type": "string", "format": "date-time" }
+        }
+    })
+}
+
+/// How an operation is answered and documented.
+struct Op {
+    method: &'static str,
+    id: String,
+    tag: &'static str,
+    summary: String,
+    params: Vec<Value>,
+    body: Option<String>,
+    status: u16,
+    /// The success envelope's component.
+    data: &'static str,
+    /// Client errors it can give, beside those every operation can.
+    errors: &'static [u16],
+    etag: bool,
+}
+
+fn error_text(code: u16) -> &'static str {
+    match code {
+        400 => {
+            "malformed JSON, a wrong type, a failed validation or an unknown field; `field` names it"
+        }
+        404 => "unknown product, level or route",
+        405 => "a method the path does not serve; `Allow` lists those it does",
+        408 => "the request body did not arrive in time",
+        409 => {
+            "insufficient stock or reserved quantity, duplicate SKU or location, stale expected value, or an Idempotency-Key reused for a different request"
+        }
+        412 => "If-Match names a version that is no longer current",
+        413 => "request body too large",
+        500 => "server fault, logged with the request id",
+        503 => "the database is busy or does not answer, or too many event streams",
+        _ => "error",
+    }
+}
+
+fn error_response(code: u16) -> Value {
+    json!({
+        "description": error_text(code),
         "headers": { "X-Request-ID": { "$ref": "#/components/headers/RequestId" } },
         "content": { "application/json": { "schema": r("Error") } }
     })
 }
 
-/// Responses every operation can give, plus its own.
-fn responses(mut own: Vec<(&str, Value)>, errors: &[&str]) -> Value {
-    let mut map = serde_json::Map::new();
-    for code in errors {
-        let text = match *code {
-            "400" => {
-                "malformed JSON, a wrong type, a failed validation or an unknown field; `field` names it"
-            }
-            "404" => "unknown product (or route)",
-            "409" => {
-                "insufficient stock or reserved quantity, duplicate SKU, stale expected value, or an Idempotency-Key reused for a different request"
-            }
-            "412" => "If-Match names a version that is no longer current",
-            "413" => "request body too large",
-            "503" => "unavailable",
-            _ => "error",
-        };
-        map.insert((*code).to_owned(), err(text));
+impl Op {
+    fn new(method: &'static str, id: &str, tag: &'static str, summary: &str) -> Op {
+        Op {
+            method,
+            id: id.to_owned(),
+            tag,
+            summary: summary.to_owned(),
+            params: Vec::new(),
+            body: None,
+            status: 200,
+            data: "",
+            errors: &[],
+            etag: false,
+        }
     }
-    map.insert(
-        "500".into(),
-        err("server fault, logged with the request id"),
-    );
-    for (code, value) in own.drain(..) {
-        map.insert(code.to_owned(), value);
+
+    fn writes(&self) -> bool {
+        self.method != "get"
     }
-    Value::Object(map)
+
+    fn to_json(&self) -> Value {
+        let mut params = self.params.clone();
+        if self.writes() {
+            params.push(json!({ "$ref": "#/components/parameters/IdempotencyKey" }));
+        }
+        let mut headers = json!({ "X-Request-ID": { "$ref": "#/components/headers/RequestId" } });
+        if self.writes() {
+            headers["Idempotent-Replayed"] =
+                json!({ "$ref": "#/components/headers/IdempotentReplayed" });
+        }
+        if self.etag {
+            headers["ETag"] = json!({ "$ref": "#/components/headers/ETag" });
+        }
+        let mut responses = Map::new();
+        let success = json!({
+            "description": "success",
+            "headers": headers,
+            "content": { "application/json": { "schema": r(self.data) } }
+        });
+        responses.insert(self.status.to_string(), success);
+        let mut codes: Vec<u16> = self.errors.to_vec();
+        codes.extend([405, 500, 503]);
+        if self.body.is_some() {
+            codes.extend([400, 408, 413]);
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        for code in codes {
+            responses.insert(code.to_string(), error_response(code));
+        }
+        let mut op = json!({
+            "operationId": self.id,
+            "tags": [self.tag],
+            "summary": self.summary,
+            "responses": responses,
+        });
+        if !params.is_empty() {
+            op["parameters"] = params.into();
+        }
+        if let Some(body) = &self.body {
+            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": r(body) } } });
+        }
+        op
+    }
 }
 
 fn id_param() -> Value {
@@ -82,12 +582,9 @@ fn query(name: &str, schema: Value, description: &str) -> Value {
     json!({ "name": name, "in": "query", "required": false, "schema": schema, "description": description })
 }
 
-fn write_headers() -> Value {
-    json!({ "$ref": "#/components/parameters/IdempotencyKey" })
-}
-
-fn body(schema: Value) -> Value {
-    json!({ "required": true, "content": { "application/json": { "schema": schema } } })
+/// A query integer: the server reads 64-bit integers. `default` is what leaving it out means.
+fn int64(minimum: i64, default: i64) -> Value {
+    json!({ "type": "integer", "format": "int64", "minimum": minimum, "maximum": i64::MAX, "default": default })
 }
 
 fn page_params() -> Vec<Value> {
@@ -97,427 +594,394 @@ fn page_params() -> Vec<Value> {
             json!({ "type": "integer", "minimum": 1, "maximum": inventory::MAX_PAGE, "default": inventory::DEFAULT_PAGE }),
             "page size",
         ),
-        query(
-            "offset",
-            json!({ "type": "integer", "minimum": 0, "default": 0 }),
-            "rows to skip",
-        ),
+        query("offset", int64(0, 0), "rows to skip"),
     ]
 }
 
-fn stock_op(summary: &str, request: &str, data: Value) -> Value {
-    json!({ "post": {
-        "summary": summary,
-        "parameters": [id_param(), write_headers()],
-        "requestBody": body(r(request)),
-        "responses": responses(vec![("200", ok("the stock after the operation", data))], &["400", "404", "409", "413"])
-    } })
-}
+/// Every documented operation, by path.
+fn operations() -> Vec<(String, Op)> {
+    let if_match = json!({ "$ref": "#/components/parameters/IfMatch" });
+    let mut ops = Vec::new();
+    let mut add = |path: &str, op: Op| ops.push((path.to_owned(), op));
 
-fn nullable(t: &str) -> Value {
-    json!({ "type": t, "nullable": true })
-}
-
-fn schemas() -> Value {
-    let ts = json!({ "type": "string", "format": "date-time" });
-    let uuid = json!({ "type": "string", "format": "uuid" });
-    let int = json!({ "type": "integer" });
-    let level_props = json!({
-        "id": uuid, "product_id": uuid, "location": { "type": "string" },
-        "quantity": { "type": "integer", "description": "on hand (the seed's name)" },
-        "on_hand": int, "reserved": int, "available": int,
-        "created_at": ts, "updated_at": ts
-    });
-    let mut summary_props = level_props.clone();
-    summary_props["locations"] = json!({ "type": "array", "items": r("StockLevel") });
-    let level_required = json!([
-        "id",
-        "product_id",
-        "location",
-        "quantity",
-        "on_hand",
-        "reserved",
-        "available",
-        "created_at",
-        "updated_at"
+    add(
+        "/health",
+        Op {
+            data: "HealthResponse",
+            ..Op::new(
+                "get",
+                "health",
+                "system",
+                "200 when the database answers, 503 when it does not",
+            )
+        },
+    );
+    add(
+        "/api/products",
+        Op {
+            params: [
+                query(
+                    "low_stock",
+                    json!({ "type": "boolean" }),
+                    "only products whose available total is at or below their reorder point",
+                ),
+                query(
+                    "q",
+                    text(inventory::MAX_NAME, true),
+                    "SKU prefix (exact) or name prefix (ASCII case-insensitive)",
+                ),
+            ]
+            .into_iter()
+            .chain(page_params())
+            .collect(),
+            data: "ProductListResponse",
+            errors: &[400],
+            ..Op::new(
+                "get",
+                "list_products",
+                "products",
+                "list products in creation order",
+            )
+        },
+    );
+    add(
+        "/api/products",
+        Op {
+            body: Some("NewProduct".into()),
+            status: 201,
+            data: "ProductWithStockResponse",
+            errors: &[409],
+            etag: true,
+            ..Op::new(
+                "post",
+                "create_product",
+                "products",
+                "create a product with its initial stock",
+            )
+        },
+    );
+    add(
+        "/api/products/{id}",
+        Op {
+            params: vec![id_param()],
+            data: "ProductWithStockResponse",
+            errors: &[404],
+            etag: true,
+            ..Op::new(
+                "get",
+                "get_product",
+                "products",
+                "a product with its inventory",
+            )
+        },
+    );
+    add(
+        "/api/products/{id}",
+        Op {
+            params: vec![id_param(), if_match.clone()],
+            body: Some("ProductChanges".into()),
+            data: "ProductResponse",
+            errors: &[404, 409, 412],
+            etag: true,
+            ..Op::new(
+                "put",
+                "update_product",
+                "products",
+                "partial update; If-Match makes it a compare-and-set",
+            )
+        },
+    );
+    add(
+        "/api/products/{id}",
+        Op {
+            params: vec![id_param(), if_match],
+            data: "DeletedResponse",
+            errors: &[400, 404, 409, 412],
+            ..Op::new(
+                "delete",
+                "delete_product",
+                "products",
+                "archive a product (its ledger is kept); If-Match makes it conditional",
+            )
+        },
+    );
+    add(
+        "/api/products/{id}/inventory",
+        Op {
+            params: vec![
+                id_param(),
+                query(
+                    "location",
+                    json!({ "type": "string" }),
+                    "one location's level",
+                ),
+            ],
+            data: "InventoryResponse",
+            errors: &[400, 404],
+            ..Op::new(
+                "get",
+                "get_inventory",
+                "products",
+                "stock totals over every location, or with ?location= one level",
+            )
+        },
+    );
+    let mut movement_params = vec![id_param()];
+    movement_params.extend(page_params());
+    movement_params.extend([
+        query(
+            "location",
+            json!({ "type": "string" }),
+            "only movements at this location",
+        ),
+        query("after", int64(0, 0), "only movements with a larger seq"),
+        query(
+            "before",
+            int64(i64::MIN, i64::MAX),
+            "only movements with a smaller seq (cursor paging)",
+        ),
     ]);
-    let mut summary_required = level_required.clone();
-    summary_required
-        .as_array_mut()
-        .unwrap()
-        .push(json!("locations"));
-    let cas = json!({
-        "expected_available": { "type": "integer", "description": "compare-and-set: fail with 409 unless available at the target location equals this" },
-        "expected_quantity": { "type": "integer", "description": "compare-and-set on on-hand quantity" }
-    });
-    let common = |extra: Value| {
-        let mut props = json!({
-            "location": { "type": "string", "description": "default: the product's own location" },
-            "reference": { "type": "string" },
-            "notes": { "type": "string" }
-        });
-        for (k, v) in cas
-            .as_object()
-            .unwrap()
-            .iter()
-            .chain(extra.as_object().unwrap())
-        {
-            props[k] = v.clone();
-        }
-        props
-    };
-    let quantity = json!({ "type": "integer", "minimum": 1 });
-    json!({
-        "Error": {
-            "type": "object",
-            "required": ["error", "message", "code", "timestamp"],
-            "properties": {
-                "error": { "type": "string", "enum": [
-                    "NOT_FOUND", "VALIDATION_ERROR", "INSUFFICIENT_STOCK", "INSUFFICIENT_RESERVED",
-                    "DUPLICATE_SKU", "CONFLICT", "STORAGE_ERROR", "METHOD_NOT_ALLOWED",
-                    "PAYLOAD_TOO_LARGE", "REQUEST_TIMEOUT", "SERVICE_UNAVAILABLE", "INTERNAL_ERROR"] },
-                "message": { "type": "string" },
-                "code": { "type": "integer", "description": "the HTTP status" },
-                "timestamp": ts,
-                "field": { "type": "string", "description": "the offending input field, when known" },
-                "index": { "type": "integer", "description": "the failing operation of a batch" }
-            }
+    add(
+        "/api/products/{id}/transactions",
+        Op {
+            params: movement_params,
+            data: "TransactionListResponse",
+            errors: &[400, 404],
+            ..Op::new(
+                "get",
+                "list_transactions",
+                "products",
+                "the product's movements, newest first",
+            )
         },
-        "Product": {
-            "type": "object",
-            "required": ["id", "name", "description", "sku", "price", "location", "reorder_point", "version", "created_at", "updated_at"],
-            "properties": {
-                "id": uuid, "name": { "type": "string" }, "description": { "type": "string" },
-                "sku": { "type": "string" },
-                "price": { "type": "number", "description": "exact decimal, written with its scale (1500.00)" },
-                "location": { "type": "string", "description": "the product's own location" },
-                "reorder_point": nullable("integer"),
-                "version": { "type": "integer", "description": "also sent as the ETag" },
-                "created_at": ts, "updated_at": ts
-            }
+    );
+    add(
+        "/api/products/{id}/reservations",
+        Op {
+            params: vec![id_param()],
+            data: "ReservationListResponse",
+            errors: &[404],
+            ..Op::new(
+                "get",
+                "list_product_reservations",
+                "reservations",
+                "open reservations of a product",
+            )
         },
-        "StockLevel": { "type": "object", "required": level_required, "properties": level_props },
-        "Inventory": {
-            "type": "object", "required": summary_required, "properties": summary_props,
-            "description": "totals over every location; `location` is the product's own"
+    );
+    for kind in OpKind::ALL {
+        let data = match kind {
+            OpKind::Transfer => "TransferResponse",
+            _ => "StockLevelResponse",
+        };
+        add(
+            &format!("/api/products/{{id}}/stock/{}", kind.as_str()),
+            Op {
+                params: vec![id_param()],
+                body: Some(stock_body_name(kind)),
+                data,
+                errors: &[404, 409],
+                ..Op::new(
+                    "post",
+                    &format!("{}_stock", kind.as_str()),
+                    "stock",
+                    kind_summary(kind),
+                )
+            },
+        );
+    }
+    add(
+        "/api/stock/batch",
+        Op {
+            body: Some("Batch".into()),
+            data: "BatchResultResponse",
+            errors: &[404, 409],
+            ..Op::new(
+                "post",
+                "apply_batch",
+                "stock",
+                "apply stock operations all or nothing; a failure names the operation's index",
+            )
         },
-        "ProductWithStock": {
-            "type": "object", "required": ["product", "inventory"],
-            "properties": { "product": r("Product"), "inventory": r("Inventory") }
+    );
+    add(
+        "/api/locations",
+        Op {
+            data: "LocationListResponse",
+            ..Op::new(
+                "get",
+                "list_locations",
+                "locations",
+                "locations with their totals",
+            )
         },
-        "Transaction": {
-            "type": "object",
-            "required": ["id", "seq", "inventory_id", "product_id", "location", "type", "quantity", "on_hand_after", "quantity_after", "reserved_after", "reference", "notes", "transfer_id", "created_at"],
-            "properties": {
-                "id": uuid, "seq": int, "inventory_id": uuid, "product_id": uuid,
-                "location": { "type": "string" },
-                "type": { "type": "string", "enum": ["IN", "OUT", "RESERVE", "UNRESERVE", "COMMIT", "EXPIRE", "TRANSFER_OUT", "TRANSFER_IN", "ADJUST"] },
-                "quantity": int, "on_hand_after": int, "quantity_after": int, "reserved_after": int,
-                "reference": nullable("string"), "notes": nullable("string"),
-                "transfer_id": { "type": "string", "format": "uuid", "nullable": true },
-                "created_at": ts
-            }
+    );
+    add(
+        "/api/locations",
+        Op {
+            body: Some("NewLocation".into()),
+            status: 201,
+            data: "LocationResponse",
+            errors: &[409],
+            ..Op::new("post", "create_location", "locations", "create a location")
         },
-        "Location": {
-            "type": "object",
-            "required": ["name", "on_hand", "reserved", "available", "products", "created_at"],
-            "properties": {
-                "name": { "type": "string" }, "on_hand": int, "reserved": int, "available": int,
-                "products": int, "created_at": ts
-            }
+    );
+    add(
+        "/api/reservations",
+        Op {
+            params: vec![
+                json!({ "name": "reference", "in": "query", "required": true,
+                                 "schema": { "type": "string", "minLength": 1 } }),
+            ],
+            data: "ReservationListResponse",
+            errors: &[400],
+            ..Op::new(
+                "get",
+                "list_reservations",
+                "reservations",
+                "open reservations held under a reference, across products",
+            )
         },
-        "Reservation": {
-            "type": "object",
-            "required": ["id", "product_id", "location", "reference", "quantity", "expires_at", "created_at", "updated_at"],
-            "properties": {
-                "id": uuid, "product_id": uuid, "location": { "type": "string" },
-                "reference": { "type": "string" }, "quantity": int,
-                "expires_at": { "type": "string", "format": "date-time", "nullable": true },
-                "created_at": ts, "updated_at": ts
-            }
+    );
+    add(
+        crate::routes::EVENTS_PATH,
+        Op {
+            params: vec![
+                query("after", int64(0, 0), "sequence number to start after"),
+                query(
+                    "limit",
+                    json!({ "type": "integer", "minimum": 1, "maximum": inventory::MAX_CHANGES_PAGE, "default": inventory::DEFAULT_CHANGES_PAGE }),
+                    "page size (JSON pages only)",
+                ),
+            ],
+            data: "EventPageResponse",
+            errors: &[400],
+            ..Op::new(
+                "get",
+                "get_events",
+                "events",
+                "the change feed: movements after a sequence number, oldest first. With Accept: text/event-stream, Server-Sent Events (id: = seq, event: movement, data: a Transaction; resume with Last-Event-ID); 503 when the subscriber cap is reached",
+            )
         },
-        "EventPage": {
-            "type": "object", "required": ["movements", "next_after"],
-            "properties": {
-                "movements": { "type": "array", "items": r("Transaction") },
-                "next_after": { "type": "integer", "description": "pass as `after` for the next page" }
-            }
-        },
-        "Transfer": {
-            "type": "object", "required": ["from", "to"],
-            "properties": { "from": r("StockLevel"), "to": r("StockLevel") }
-        },
-        "BatchResult": {
-            "type": "object", "required": ["results"],
-            "properties": { "results": { "type": "array", "items": { "type": "array", "items": r("StockLevel") } } }
-        },
-        "PriceInput": {
-            "description": "a decimal as a JSON number (scale kept) or a string; >= 0, at most 4 decimal places",
-            "anyOf": [{ "type": "number", "minimum": 0 }, { "type": "string" }]
-        },
-        "NewProduct": {
-            "type": "object", "additionalProperties": false,
-            "required": ["name", "sku", "price"],
-            "properties": {
-                "name": { "type": "string" }, "description": { "type": "string" },
-                "sku": { "type": "string" }, "price": r("PriceInput"),
-                "location": { "type": "string" },
-                "initial_quantity": { "type": "integer", "minimum": 0 },
-                "reorder_point": { "type": "integer", "minimum": 0, "nullable": true }
-            }
-        },
-        "ProductChanges": {
-            "type": "object", "additionalProperties": false,
-            "description": "a partial update: omitted fields stay as they are; reorder_point null clears it",
-            "properties": {
-                "name": { "type": "string" }, "description": { "type": "string" },
-                "price": r("PriceInput"),
-                "reorder_point": { "type": "integer", "minimum": 0, "nullable": true }
-            }
-        },
-        "NewLocation": {
-            "type": "object", "additionalProperties": false, "required": ["name"],
-            "properties": { "name": { "type": "string" } }
-        },
-        "StockChange": {
-            "type": "object", "additionalProperties": false, "required": ["quantity"],
-            "properties": common(json!({ "quantity": quantity }))
-        },
-        "Reserve": {
-            "type": "object", "additionalProperties": false, "required": ["quantity"],
-            "properties": common(json!({
-                "quantity": quantity,
-                "expires_in_seconds": { "type": "integer", "minimum": 1 },
-                "expires_at": ts
-            }))
-        },
-        "Unreserve": {
-            "type": "object", "additionalProperties": false,
-            "description": "with a reference: releases that reservation (all of it when quantity is omitted); without: unreferenced reserved quantity",
-            "properties": common(json!({ "quantity": quantity }))
-        },
-        "Commit": {
-            "type": "object", "additionalProperties": false, "required": ["reference"],
-            "properties": common(json!({
-                "quantity": { "type": "integer", "minimum": 1, "description": "default: the whole reservation" },
-                "release_remainder": { "type": "boolean" }
-            }))
-        },
-        "TransferRequest": {
-            "type": "object", "additionalProperties": false,
-            "required": ["from_location", "to_location", "quantity"],
-            "properties": {
-                "from_location": { "type": "string" }, "to_location": { "type": "string" },
-                "quantity": quantity, "reference": { "type": "string" }, "notes": { "type": "string" },
-                "expected_available": cas["expected_available"], "expected_quantity": cas["expected_quantity"]
-            }
-        },
-        "Count": {
-            "type": "object", "additionalProperties": false, "required": ["counted"],
-            "properties": common(json!({ "counted": { "type": "integer", "minimum": 0 } }))
-        },
-        "Batch": {
-            "type": "object", "additionalProperties": false, "required": ["operations"],
-            "properties": { "operations": { "type": "array", "items": {
-                "type": "object", "required": ["product_id", "op"],
-                "description": "the fields of the single-operation route of the same kind, plus product_id and op",
-                "properties": {
-                    "product_id": uuid,
-                    "op": { "type": "string", "enum": ["add", "remove", "reserve", "unreserve", "commit", "transfer", "count"] },
-                    "quantity": int, "counted": int, "location": { "type": "string" },
-                    "from_location": { "type": "string" }, "to_location": { "type": "string" },
-                    "reference": { "type": "string" }, "notes": { "type": "string" },
-                    "expires_in_seconds": int, "expires_at": ts, "release_remainder": { "type": "boolean" },
-                    "expected_available": int, "expected_quantity": int
-                }
-            } } }
-        }
-    })
+    );
+    ops
 }
 
 pub fn document() -> Value {
-    let list = |item: &str| json!({ "type": "array", "items": r(item) });
-    let mut product_params = vec![
-        query(
-            "low_stock",
-            json!({ "type": "boolean" }),
-            "only products whose available total is at or below their reorder point",
-        ),
-        query(
-            "q",
-            json!({ "type": "string", "minLength": 1 }),
-            "SKU prefix (exact) or name prefix (ASCII case-insensitive)",
-        ),
-    ];
-    product_params.extend(page_params());
-    let mut tx_params = vec![id_param()];
-    tx_params.extend(page_params());
-    tx_params.push(query(
-        "location",
-        json!({ "type": "string" }),
-        "only movements at this location",
-    ));
-    tx_params.push(query(
-        "after",
-        json!({ "type": "integer", "minimum": 0 }),
-        "only movements with a larger seq",
-    ));
-    tx_params.push(query(
-        "before",
-        json!({ "type": "integer" }),
-        "only movements with a smaller seq (cursor paging)",
-    ));
-    let if_match = json!({ "$ref": "#/components/parameters/IfMatch" });
-    let etag = json!({ "ETag": { "description": "the product version, quoted", "schema": { "type": "string" } } });
-    let with_etag = |mut v: Value| {
-        v["headers"]["ETag"] = etag["ETag"].clone();
-        v
-    };
+    let mut paths = Map::new();
+    for (path, op) in operations() {
+        let mut json = op.to_json();
+        if path == crate::routes::EVENTS_PATH {
+            json["responses"]["200"]["content"]["text/event-stream"] = json!({ "schema": {
+                "type": "string",
+                "description": "`id: <seq>`, `event: movement`, `data: <Transaction JSON>` per movement"
+            } });
+        }
+        let entry = paths.entry(path).or_insert_with(|| json!({}));
+        entry[op.method] = json;
+    }
+    paths.insert(
+        "/openapi.json".into(),
+        json!({ "get": {
+            "operationId": "get_openapi",
+            "tags": ["system"],
+            "summary": "this document",
+            "responses": {
+                "200": { "description": "OpenAPI 3 document", "content": { "application/json": { "schema": r("OpenApiDocument") } } },
+                "405": error_response(405)
+            }
+        } }),
+    );
+    let mut schemas = Map::new();
+    response_schemas(&mut schemas);
+    stock_schemas(&mut schemas);
+    schemas.insert(
+        "OpenApiDocument".into(),
+        json!({ "type": "object", "description": "An OpenAPI 3 document.", "additionalProperties": true }),
+    );
+    for (name, data) in envelopes() {
+        schemas.insert(name.to_owned(), envelope(data));
+    }
+    let ttl = inventory::IDEMPOTENCY_TTL_HOURS;
     json!({
         "openapi": "3.0.3",
         "info": {
             "title": "inventory-server",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Products, stock per location and an audit ledger. Every response uses the envelope {data, message, timestamp} or {error, message, code, timestamp}. Every POST, PUT and DELETE takes an Idempotency-Key header: a repeat with the same key and request returns the first status and body with `Idempotent-Replayed: true`; the same key with a different request is 409 CONFLICT. Keys are kept 24 hours."
+            "description": format!("Products, stock per location and an audit ledger. Every response uses the envelope {{data, message, timestamp}} or {{error, message, code, timestamp}}. Every POST, PUT and DELETE takes an Idempotency-Key header: a repeat with the same key and request returns the first status and body with `Idempotent-Replayed: true`; the same key with a different request is 409 CONFLICT. Keys are kept {ttl} hours.")
         },
-        "paths": {
-            "/health": { "get": {
-                "summary": "200 when the database answers, 503 when it does not",
-                "responses": responses(vec![("200", ok("healthy", json!({ "type": "object", "required": ["status"], "properties": { "status": { "type": "string" }, "database": { "type": "string" } } })))], &["503"])
-            } },
-            "/openapi.json": { "get": {
-                "summary": "this document",
-                "responses": { "200": { "description": "OpenAPI 3 document", "content": { "application/json": { "schema": { "type": "object" } } } } }
-            } },
-            "/api/products": {
-                "get": {
-                    "summary": "list products in creation order",
-                    "parameters": product_params,
-                    "responses": responses(vec![("200", ok("a page of products, [] when empty", list("Product")))], &["400"])
-                },
-                "post": {
-                    "summary": "create a product with its initial stock",
-                    "parameters": [write_headers()],
-                    "requestBody": body(r("NewProduct")),
-                    "responses": responses(vec![("201", with_etag(ok("created", r("ProductWithStock"))))], &["400", "409", "413"])
-                }
-            },
-            "/api/products/{id}": {
-                "get": {
-                    "summary": "a product with its inventory",
-                    "parameters": [id_param()],
-                    "responses": responses(vec![("200", with_etag(ok("the product", r("ProductWithStock"))))], &["404"])
-                },
-                "put": {
-                    "summary": "partial update; If-Match makes it a compare-and-set",
-                    "parameters": [id_param(), if_match.clone(), write_headers()],
-                    "requestBody": body(r("ProductChanges")),
-                    "responses": responses(vec![("200", with_etag(ok("the updated product", r("Product"))))], &["400", "404", "409", "412", "413"])
-                },
-                "delete": {
-                    "summary": "archive a product (its ledger is kept); If-Match makes it conditional",
-                    "parameters": [id_param(), if_match, write_headers()],
-                    "responses": responses(vec![("200", ok("deleted", json!({ "type": "object", "required": ["id"], "properties": { "id": uuid_schema() } })))], &["400", "404", "409", "412"])
-                }
-            },
-            "/api/products/{id}/inventory": { "get": {
-                "summary": "stock totals over every location, or with ?location= one level",
-                "parameters": [id_param(), query("location", json!({ "type": "string" }), "one location's level")],
-                "responses": responses(vec![("200", ok("the stock", json!({ "anyOf": [r("Inventory"), r("StockLevel")] })))], &["400", "404"])
-            } },
-            "/api/products/{id}/transactions": { "get": {
-                "summary": "the product's movements, newest first",
-                "parameters": tx_params,
-                "responses": responses(vec![("200", ok("movements, [] when none", list("Transaction")))], &["400", "404"])
-            } },
-            "/api/products/{id}/reservations": { "get": {
-                "summary": "open reservations of a product",
-                "parameters": [id_param()],
-                "responses": responses(vec![("200", ok("reservations", list("Reservation")))], &["404"])
-            } },
-            "/api/products/{id}/stock/add": stock_op("receive stock", "StockChange", r("StockLevel")),
-            "/api/products/{id}/stock/remove": stock_op("remove stock (never below reserved)", "StockChange", r("StockLevel")),
-            "/api/products/{id}/stock/reserve": stock_op("reserve stock, optionally expiring", "Reserve", r("StockLevel")),
-            "/api/products/{id}/stock/unreserve": stock_op("release reserved stock", "Unreserve", r("StockLevel")),
-            "/api/products/{id}/stock/commit": stock_op("fulfil a reservation: on hand and reserved both drop", "Commit", r("StockLevel")),
-            "/api/products/{id}/stock/transfer": stock_op("move stock between two locations atomically", "TransferRequest", r("Transfer")),
-            "/api/products/{id}/stock/count": stock_op("set on hand at a location to a physical count", "Count", r("StockLevel")),
-            "/api/stock/batch": { "post": {
-                "summary": "apply stock operations all or nothing; a failure names the operation's index",
-                "parameters": [write_headers()],
-                "requestBody": body(r("Batch")),
-                "responses": responses(vec![("200", ok("every operation's levels, in order", r("BatchResult")))], &["400", "404", "409", "413"])
-            } },
-            "/api/locations": {
-                "get": {
-                    "summary": "locations with their totals",
-                    "responses": responses(vec![("200", ok("locations", list("Location")))], &[])
-                },
-                "post": {
-                    "summary": "create a location",
-                    "parameters": [write_headers()],
-                    "requestBody": body(r("NewLocation")),
-                    "responses": responses(vec![("201", ok("created", r("Location")))], &["400", "409", "413"])
-                }
-            },
-            "/api/reservations": { "get": {
-                "summary": "open reservations held under a reference, across products",
-                "parameters": [{ "name": "reference", "in": "query", "required": true, "schema": { "type": "string" } }],
-                "responses": responses(vec![("200", ok("reservations", list("Reservation")))], &["400"])
-            } },
-            "/api/events": { "get": {
-                "summary": "the change feed: movements after a sequence number, oldest first. With Accept: text/event-stream, Server-Sent Events (id: = seq; resume with Last-Event-ID); 503 when the subscriber cap is reached",
-                "parameters": [
-                    query("after", json!({ "type": "integer", "minimum": 0, "default": 0 }), "sequence number to start after"),
-                    query("limit", json!({ "type": "integer", "minimum": 1, "maximum": inventory::MAX_CHANGES_PAGE, "default": inventory::DEFAULT_CHANGES_PAGE }), "page size")
-                ],
-                "responses": responses(vec![("200", {
-                    let mut v = ok("a page of movements and the next cursor", r("EventPage"));
-                    v["content"]["text/event-stream"] = json!({ "schema": { "type": "string" } });
-                    v
-                })], &["400", "503"])
-            } }
-        },
+        "tags": [
+            { "name": "products", "description": "the catalogue and each product's stock and ledger" },
+            { "name": "stock", "description": "stock operations, one at a time or in atomic batches" },
+            { "name": "reservations", "description": "open reservations" },
+            { "name": "locations", "description": "places that hold stock" },
+            { "name": "events", "description": "the change feed" },
+            { "name": "system", "description": "health and this document" }
+        ],
+        "paths": paths,
         "components": {
-            "schemas": schemas(),
+            "schemas": schemas,
             "headers": {
-                "RequestId": { "description": "the request's X-Request-ID, or one the server made", "schema": { "type": "string" } }
+                "RequestId": { "description": "the request's X-Request-ID, or one the server made", "schema": { "type": "string" } },
+                "IdempotentReplayed": { "description": "present (`true`) when an Idempotency-Key replayed the first response and nothing was applied", "schema": { "type": "string", "enum": ["true"] } },
+                "ETag": { "description": "the product version, quoted", "schema": { "type": "string" } }
             },
             "parameters": {
                 "IdempotencyKey": { "name": "Idempotency-Key", "in": "header", "required": false,
-                    "description": "apply this write once; repeats return the first response (kept 24 h).",
-                    "schema": { "type": "string", "maxLength": inventory::MAX_IDEMPOTENCY_KEY, "pattern": ASCII } },
+                    "description": format!("apply this write once; repeats return the first response (kept {ttl} h)."),
+                    "schema": { "type": "string", "minLength": 1, "maxLength": inventory::MAX_IDEMPOTENCY_KEY, "pattern": ASCII_TOKEN } },
                 "IfMatch": { "name": "If-Match", "in": "header", "required": false,
                     "description": "the ETag of the version this change expects; 412 when stale",
-                    "schema": { "type": "string", "pattern": ASCII } }
+                    "schema": { "type": "string", "pattern": ETAG } }
             }
         }
     })
 }
 
-fn uuid_schema() -> Value {
-    json!({ "type": "string", "format": "uuid" })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::errors::ApiError;
+    use crate::json::{
+        ChangePageJson, LevelJson, MovementJson, ProductJson, ProductWithStockJson, SummaryJson,
+    };
     use crate::routes::ROUTES;
+    use inventory::{
+        ChangePage, Location, Movement, Price, Product, ProductWithStock, Reservation, StockLevel,
+        StockSummary, Utc, Uuid,
+    };
     use std::collections::BTreeSet;
+
+    fn operations_of(doc: &Value) -> Vec<(String, String, &Value)> {
+        let mut ops = Vec::new();
+        for (path, methods) in doc["paths"].as_object().unwrap() {
+            for (method, op) in methods.as_object().unwrap() {
+                ops.push((path.clone(), method.to_uppercase(), op));
+            }
+        }
+        ops
+    }
+
+    fn keys(v: &Value) -> BTreeSet<String> {
+        v.as_object()
+            .unwrap_or_else(|| panic!("not an object: {v}"))
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    fn strings(v: &Value) -> Vec<String> {
+        v.as_array()
+            .map(|a| a.iter().map(|s| s.as_str().unwrap().to_owned()).collect())
+            .unwrap_or_default()
+    }
 
     #[test]
     fn document_lists_exactly_the_routes() {
         let doc = document();
-        let documented: BTreeSet<(String, String)> = doc["paths"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .flat_map(|(path, ops)| {
-                ops.as_object()
-                    .unwrap()
-                    .keys()
-                    .map(move |m| (path.clone(), m.to_uppercase()))
-            })
+        let documented: BTreeSet<(String, String)> = operations_of(&doc)
+            .into_iter()
+            .map(|(path, method, _)| (path, method))
             .collect();
         let served: BTreeSet<(String, String)> = ROUTES
             .iter()
@@ -528,6 +992,326 @@ mod tests {
             })
             .collect();
         assert_eq!(documented, served);
+    }
+
+    #[test]
+    fn every_operation_is_named_tagged_and_refers_to_components() {
+        let doc = document();
+        let tags: BTreeSet<String> = doc["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect();
+        let mut ids = BTreeSet::new();
+        for (path, method, op) in operations_of(&doc) {
+            let id = op["operationId"].as_str().unwrap_or_default();
+            assert!(!id.is_empty(), "{method} {path} has no operationId");
+            assert!(ids.insert(id.to_owned()), "operationId {id} twice");
+            let op_tags = strings(&op["tags"]);
+            assert!(!op_tags.is_empty(), "{id} has no tags");
+            assert!(op_tags.iter().all(|t| tags.contains(t)), "{id}");
+            let body = &op["requestBody"]["content"]["application/json"]["schema"];
+            assert!(
+                body.is_null() || body["$ref"].is_string(),
+                "{id}: inline body"
+            );
+            for (status, response) in op["responses"].as_object().unwrap() {
+                let schema = &response["content"]["application/json"]["schema"];
+                assert!(schema["$ref"].is_string(), "{id} {status}: inline response");
+            }
+            if method != "GET" {
+                let statuses = keys(&op["responses"]);
+                for code in ["400", "405", "408", "413", "500", "503"] {
+                    let needs_body = !["400", "408", "413"].contains(&code);
+                    if needs_body || !op["requestBody"].is_null() {
+                        assert!(statuses.contains(code), "{id} lacks {code}");
+                    }
+                }
+                let ok = op["responses"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .find(|(s, _)| s.starts_with('2'))
+                    .unwrap()
+                    .1;
+                assert!(ok["headers"]["Idempotent-Replayed"].is_object(), "{id}");
+            }
+        }
+        let events = &doc["paths"][crate::routes::EVENTS_PATH]["get"]["responses"]["200"];
+        assert!(events["content"]["text/event-stream"].is_object());
+    }
+
+    /// What a field's documented schema must say, from its type in the engine's table.
+    fn assert_field(field: Field, schema: &Value, context: &str) {
+        let at = format!("{context}.{}", field.name());
+        match field.value_type() {
+            FieldType::Integer { min, max } => {
+                assert_eq!(schema["type"], "integer", "{at}");
+                assert_eq!(schema["minimum"], min, "{at}");
+                assert_eq!(schema["maximum"], max, "{at}");
+            }
+            FieldType::Text { max, non_empty } => {
+                assert_eq!(schema["type"], "string", "{at}");
+                assert_eq!(schema["maxLength"], max, "{at}");
+                assert_eq!(
+                    schema["minLength"].as_u64().unwrap_or(0) > 0,
+                    non_empty,
+                    "{at}"
+                );
+            }
+            FieldType::Instant => assert_eq!(schema["format"], "date-time", "{at}"),
+            FieldType::Flag => assert_eq!(schema["type"], "boolean", "{at}"),
+        }
+    }
+
+    fn assert_shape(schema: &Value, shape: &Shape, own: &[&str], context: &str) {
+        let fields: Vec<String> = own
+            .iter()
+            .map(|s| (*s).to_owned())
+            .chain(shape.fields.iter().map(|(f, _)| f.name().to_owned()))
+            .collect();
+        let documented: Vec<String> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        assert_eq!(
+            documented.iter().collect::<BTreeSet<_>>(),
+            fields.iter().collect::<BTreeSet<_>>(),
+            "{context}: properties"
+        );
+        let required: BTreeSet<String> = own
+            .iter()
+            .map(|s| (*s).to_owned())
+            .chain(
+                shape
+                    .fields
+                    .iter()
+                    .filter(|(_, p)| *p == Presence::Required)
+                    .map(|(f, _)| f.name().to_owned()),
+            )
+            .collect();
+        let documented: BTreeSet<String> = strings(&schema["required"]).into_iter().collect();
+        assert_eq!(documented, required, "{context}: required");
+        for (field, _) in shape.fields {
+            assert_field(*field, &schema["properties"][field.name()], context);
+        }
+        let pairs: BTreeSet<Vec<String>> = schema["not"]["anyOf"]
+            .as_array()
+            .map(|a| a.iter().map(|p| strings(&p["required"])).collect())
+            .unwrap_or_default();
+        let exclusive: BTreeSet<Vec<String>> = shape
+            .exclusive
+            .iter()
+            .map(|(a, b)| vec![a.name().to_owned(), b.name().to_owned()])
+            .collect();
+        assert_eq!(pairs, exclusive, "{context}: exclusive pairs");
+        let either: BTreeSet<Vec<String>> = schema["allOf"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| {
+                        e["anyOf"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .flat_map(|r| strings(&r["required"]))
+                            .collect()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let one_of: BTreeSet<Vec<String>> = shape
+            .one_of
+            .iter()
+            .map(|(a, b)| vec![a.name().to_owned(), b.name().to_owned()])
+            .collect();
+        assert_eq!(either, one_of, "{context}: one of");
+        assert_eq!(schema["additionalProperties"], false, "{context}");
+    }
+
+    #[test]
+    fn stock_bodies_and_batch_items_are_the_engine_table() {
+        let doc = document();
+        let schemas = &doc["components"]["schemas"];
+        let item = &schemas["BatchItem"];
+        let variants: Vec<String> = item["oneOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["$ref"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(variants.len(), OpKind::ALL.len());
+        assert_eq!(item["discriminator"]["propertyName"], "op");
+        for kind in OpKind::ALL {
+            let shape = shape::shape(kind);
+            let path = format!("/api/products/{{id}}/stock/{}", kind.as_str());
+            let body = &doc["paths"][&path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+                ["$ref"];
+            let name = body.as_str().unwrap().rsplit('/').next().unwrap();
+            assert_shape(&schemas[name], shape, &[], &path);
+
+            let target = item["discriminator"]["mapping"][kind.as_str()]
+                .as_str()
+                .unwrap_or_else(|| panic!("no batch variant for {kind:?}"));
+            assert!(variants.iter().any(|v| v == target));
+            let variant = &schemas[target.rsplit('/').next().unwrap()];
+            assert_shape(variant, shape, &ITEM_KEYS, target);
+            assert_eq!(
+                strings(&variant["properties"]["op"]["enum"]),
+                [kind.as_str()]
+            );
+        }
+        let operations = &schemas["Batch"]["properties"]["operations"];
+        assert_eq!(operations["maxItems"], inventory::MAX_BATCH);
+    }
+
+    #[test]
+    fn the_price_limit_survives_a_double() {
+        let (max, step) = price_bounds();
+        let back: Decimal = max.to_string().parse().unwrap();
+        assert_eq!(
+            back + Decimal::new(1, inventory::MAX_PRICE_SCALE),
+            inventory::PRICE_LIMIT
+        );
+        assert_eq!(step.to_string(), "0.0001");
+        let doc = document();
+        let price = &doc["components"]["schemas"]["Product"]["properties"]["price"];
+        assert_eq!(
+            (price["format"].as_str(), price["maximum"].as_f64()),
+            (Some("decimal"), Some(max))
+        );
+    }
+
+    fn level(location: &str) -> StockLevel {
+        StockLevel {
+            id: Uuid::nil(),
+            product_id: Uuid::nil(),
+            location: location.into(),
+            on_hand: 3,
+            reserved: 1,
+            available: 2,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn assert_object(schemas: &Value, name: &str, written: Value) {
+        let schema = &schemas[name];
+        let required: BTreeSet<String> = strings(&schema["required"]).into_iter().collect();
+        assert_eq!(
+            keys(&schema["properties"]),
+            keys(&written),
+            "{name}: properties"
+        );
+        assert_eq!(required, keys(&written), "{name}: required");
+    }
+
+    #[test]
+    fn response_objects_are_what_the_server_writes() {
+        let doc = document();
+        let schemas = &doc["components"]["schemas"];
+        let product = Product {
+            id: Uuid::nil(),
+            name: "Laptop".into(),
+            description: String::new(),
+            sku: "LAP".into(),
+            price: Price::parse("19.99").unwrap(),
+            location: "default".into(),
+            reorder_point: None,
+            version: 1,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let summary = StockSummary {
+            totals: level("default"),
+            locations: vec![level("default")],
+        };
+        let with_stock = ProductWithStock {
+            product: product.clone(),
+            inventory: summary.clone(),
+        };
+        let movement = Movement {
+            seq: 1,
+            id: Uuid::nil(),
+            inventory_id: Uuid::nil(),
+            product_id: Uuid::nil(),
+            location: "default".into(),
+            kind: MovementKind::In,
+            quantity: 3,
+            on_hand_after: 3,
+            reserved_after: 0,
+            reference: None,
+            notes: None,
+            transfer_id: None,
+            actor: Some("till-1".into()),
+            created_at: Utc::now(),
+        };
+        let page = ChangePage {
+            movements: vec![movement.clone()],
+            next_after: 1,
+        };
+        let location = Location {
+            name: "default".into(),
+            on_hand: 3,
+            reserved: 1,
+            available: 2,
+            products: 1,
+            created_at: Utc::now(),
+        };
+        let reservation = Reservation {
+            id: Uuid::nil(),
+            product_id: Uuid::nil(),
+            location: "default".into(),
+            reference: "O-1".into(),
+            quantity: 1,
+            expires_at: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let v = |x: Result<Value, serde_json::Error>| x.unwrap();
+        use serde_json::to_value;
+        assert_object(schemas, "Product", v(to_value(ProductJson::from(&product))));
+        assert_object(
+            schemas,
+            "StockLevel",
+            v(to_value(LevelJson::from(&summary.totals))),
+        );
+        assert_object(
+            schemas,
+            "Inventory",
+            v(to_value(SummaryJson::from(&summary))),
+        );
+        let with_stock = v(to_value(ProductWithStockJson::from(&with_stock)));
+        assert_object(schemas, "ProductWithStock", with_stock);
+        assert_object(
+            schemas,
+            "Transaction",
+            v(to_value(MovementJson::from(&movement))),
+        );
+        assert_object(
+            schemas,
+            "EventPage",
+            v(to_value(ChangePageJson::from(&page))),
+        );
+        assert_object(schemas, "Location", v(to_value(&location)));
+        assert_object(schemas, "Reservation", v(to_value(&reservation)));
+        let error = ApiError {
+            field: Some("quantity".into()),
+            index: Some(0),
+            ..ApiError::validation("quantity", "x")
+        };
+        let written: Value = serde_json::from_slice(&crate::json::failure(&error)).unwrap();
+        assert_eq!(
+            keys(&doc["components"]["schemas"]["Error"]["properties"]),
+            keys(&written)
+        );
+        let written: Value = serde_json::from_slice(&crate::json::success(&1, "m")).unwrap();
+        for (name, _) in envelopes() {
+            assert_eq!(keys(&schemas[name]["properties"]), keys(&written), "{name}");
+        }
     }
 
     #[test]

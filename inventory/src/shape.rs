@@ -177,6 +177,9 @@ pub struct Shape {
     pub fields: &'static [(Field, Presence)],
     /// Pairs of fields of which at most one may be given.
     pub exclusive: &'static [(Field, Field)],
+    /// Pairs of fields of which at least one must be given: the first is required without the
+    /// second.
+    pub one_of: &'static [(Field, Field)],
 }
 
 const HOME: Presence = Presence::Optional("the product's own location");
@@ -196,6 +199,7 @@ const SHAPES: [Shape; 7] = [
             (Field::ExpectedQuantity, UNGUARDED),
         ],
         exclusive: &[GUARDS],
+        one_of: &[],
     },
     Shape {
         kind: OpKind::Remove,
@@ -208,6 +212,7 @@ const SHAPES: [Shape; 7] = [
             (Field::ExpectedQuantity, UNGUARDED),
         ],
         exclusive: &[GUARDS],
+        one_of: &[],
     },
     Shape {
         kind: OpKind::Reserve,
@@ -228,6 +233,7 @@ const SHAPES: [Shape; 7] = [
             (Field::ExpectedQuantity, UNGUARDED),
         ],
         exclusive: &[GUARDS, (Field::ExpiresInSeconds, Field::ExpiresAt)],
+        one_of: &[],
     },
     Shape {
         kind: OpKind::Unreserve,
@@ -246,6 +252,7 @@ const SHAPES: [Shape; 7] = [
             (Field::ExpectedQuantity, UNGUARDED),
         ],
         exclusive: &[GUARDS],
+        one_of: &[(Field::Quantity, Field::Reference)],
     },
     Shape {
         kind: OpKind::Commit,
@@ -262,6 +269,7 @@ const SHAPES: [Shape; 7] = [
             (Field::ExpectedQuantity, UNGUARDED),
         ],
         exclusive: &[GUARDS],
+        one_of: &[],
     },
     Shape {
         kind: OpKind::Transfer,
@@ -275,6 +283,7 @@ const SHAPES: [Shape; 7] = [
             (Field::ExpectedQuantity, UNGUARDED),
         ],
         exclusive: &[GUARDS],
+        one_of: &[],
     },
     Shape {
         kind: OpKind::Count,
@@ -287,6 +296,7 @@ const SHAPES: [Shape; 7] = [
             (Field::ExpectedQuantity, UNGUARDED),
         ],
         exclusive: &[GUARDS],
+        one_of: &[],
     },
 ];
 
@@ -386,6 +396,16 @@ pub(crate) fn check(op: &StockOp) -> Result<()> {
         let name = field.name();
         return Err(Error::validation(name, format!("{name} is required")));
     }
+    let neither = shape
+        .one_of
+        .iter()
+        .find(|(a, b)| !given.contains(a) && !given.contains(b));
+    if let Some((a, b)) = neither {
+        return Err(Error::validation(
+            a.name(),
+            format!("{} is required without a {}", a.name(), b.name()),
+        ));
+    }
     Ok(())
 }
 
@@ -442,6 +462,13 @@ mod tests {
         );
         // A count guarded by what the counter last saw is a valid operation.
         assert!(check(&StockOp::count(id, "A", 3).expect(Expect::Quantity(2))).is_ok());
+        // An unreserve names its reservation, or how much unreferenced stock to release.
+        let unreserve = StockOp::unreserve(id, 1).quantity(None);
+        assert_eq!(
+            check(&unreserve).unwrap_err().field.as_deref(),
+            Some("quantity")
+        );
+        assert!(check(&unreserve.reference("O-1")).is_ok());
         // A transfer's source defaults to the product's location.
         let mut transfer = StockOp::transfer(id, "A", "B", 1);
         transfer.location = None;

@@ -289,6 +289,10 @@ impl Model {
 
     fn apply_guarded(&mut self, op: &Op, expect: Option<Expect>) -> Result<Levels, ErrorCode> {
         let p = op.target().0;
+        // The shape comes first: an unreserve needs a quantity or a reference.
+        if matches!(*op, Op::Unreserve { q: None, r, .. } if REFS[r].is_none()) {
+            return Err(ErrorCode::ValidationError);
+        }
         self.expire(p);
         self.check(op, expect)?;
         match *op {
@@ -336,9 +340,6 @@ impl Model {
                 let held = self.reservations.get(&key).map_or(0, |e| e.0);
                 let q = match q {
                     Some(q) => positive(q)?,
-                    None if !commit && REFS[rf].is_none() => {
-                        return Err(ErrorCode::ValidationError);
-                    }
                     None if held == 0 => return Err(ErrorCode::InsufficientReserved),
                     None => held,
                 };

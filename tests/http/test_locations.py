@@ -42,8 +42,14 @@ def test_stock_per_location_transfer_and_count(server):
     assert_error(server.post(f"/api/products/{pid}/stock/transfer",
                              {"from_location": "Store 1", "to_location": "Warehouse A", "quantity": 26}),
                  409, "INSUFFICIENT_STOCK")
-    assert_error(server.post(f"/api/products/{pid}/stock/transfer", {"to_location": "X", "quantity": 1}),
-                 400, "VALIDATION_ERROR", "from_location")
+    # Without from_location a transfer takes from the product's own location, as the engine says.
+    r = server.post(f"/api/products/{pid}/stock/transfer", {"to_location": "X", "quantity": 1})
+    assert r.status_code == 200, r.text
+    assert (r.json()["data"]["from"]["location"], r.json()["data"]["from"]["quantity"]) == ("Warehouse A", 29)
+    assert_error(server.post(f"/api/products/{pid}/stock/transfer", {"quantity": 1}),
+                 400, "VALIDATION_ERROR", "to_location")
+    assert_error(server.post(f"/api/products/{pid}/stock/transfer", {"to_location": "Warehouse A", "quantity": 1}),
+                 400, "VALIDATION_ERROR", "to_location")
 
     server.post(f"/api/products/{pid}/stock/reserve", {"quantity": 4, "location": "Store 1"})
     r = server.post(f"/api/products/{pid}/stock/count",

@@ -189,3 +189,65 @@ def test_batch_all_or_nothing(server):
         {"product_id": "00000000-0000-0000-0000-000000000000", "op": "add", "quantity": 1}]}), 404, "NOT_FOUND")
     assert body["index"] == 0
     assert_error(server.post("/api/stock/batch", {"ops": []}), 400, "VALIDATION_ERROR", "ops")
+
+
+def test_count_guarded_by_expected_values(server):
+    """Issue 11's count bug: a count conditional on what the counter last saw."""
+    p = new_product(server, location="Warehouse A", initial_quantity=10)["product"]
+    pid = p["id"]
+    url = f"/api/products/{pid}/stock/count"
+    r = server.post(url, {"counted": 7, "expected_quantity": 10})
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["quantity"] == 7
+    body = assert_error(server.post(url, {"counted": 5, "expected_quantity": 10}), 409, "CONFLICT",
+                        "expected_quantity")
+    assert "10" in body["message"]
+    server.post(f"/api/products/{pid}/stock/reserve", {"quantity": 2, "reference": "HOLD"})
+    r = server.post(url, {"counted": 6, "expected_available": 5})
+    assert r.status_code == 200, r.text
+    assert (r.json()["data"]["on_hand"], r.json()["data"]["available"]) == (6, 4)
+    assert_error(server.post(url, {"counted": 9, "expected_available": 5}), 409, "CONFLICT", "expected_available")
+    assert_error(server.post(url, {"counted": 9, "expected_available": 4, "expected_quantity": 6}),
+                 400, "VALIDATION_ERROR", "expected_quantity")
+    # The same in a batch: the field is named as the request spells it.
+    body = assert_error(server.post("/api/stock/batch", {"operations": [
+        {"product_id": pid, "op": "count", "counted": 1, "expected_quantity": 5}]}),
+        409, "CONFLICT", "operations[0].expected_quantity")
+    assert body["index"] == 0
+    r = server.post("/api/stock/batch", {"operations": [
+        {"product_id": pid, "op": "count", "counted": 3, "expected_quantity": 6}]})
+    assert r.status_code == 200, r.text
+    assert server.get(f"/api/products/{pid}/inventory").json()["data"]["quantity"] == 3
+    # Stale counts changed nothing: one ADJUST per applied count.
+    types = [t["type"] for t in server.get(f"/api/products/{pid}/transactions?limit=100").json()["data"]]
+    assert types.count("ADJUST") == 3
+
+
+def test_movements_carry_their_actor(server):
+    p = new_product(server, initial_quantity=2)["product"]
+    txs = server.get(f"/api/products/{p['id']}/transactions").json()["data"]
+    events = server.get("/api/events?after=0").json()["data"]["movements"]
+    # Without API keys nobody is named: the field is there, and null.
+    for movement in txs + events:
+        assert "actor" in movement and movement["actor"] is None, movement
+
+
+def test_batch_items_take_their_kinds_fields(server):
+    p = new_product(server, location="Warehouse A", initial_quantity=5)["product"]
+    pid = p["id"]
+    r = server.post("/api/stock/batch", {"operations": [
+        {"product_id": pid, "op": "transfer", "to_location": "Shelf", "quantity": 1},
+        {"product_id": pid, "op": "reserve", "quantity": 1, "reference": "B-1", "expires_in_seconds": 60},
+        {"product_id": pid, "op": "unreserve", "reference": "B-1"},
+    ]})
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["results"][0][0]["location"] == "Warehouse A"
+    for item, field in (
+        ({"op": "unreserve"}, "operations[0].quantity"),
+        ({"op": "transfer", "quantity": 1}, "operations[0].to_location"),
+        ({"op": "add", "quantity": 1, "release_remainder": True}, "operations[0].release_remainder"),
+        ({"op": "count"}, "operations[0].counted"),
+    ):
+        body = assert_error(server.post("/api/stock/batch", {"operations": [dict(item, product_id=pid)]}),
+                            400, "VALIDATION_ERROR", field)
+        assert body["index"] == 0

@@ -1,11 +1,11 @@
 //! /api/locations and /api/reservations.
 
-use super::{execute, unexpected};
+use super::write;
 use crate::app::App;
 use crate::errors::ApiError;
 use crate::http::{Reply, Req};
 use crate::input::{LocationBody, parse_body};
-use inventory::{Command, Outcome};
+use inventory::Write;
 
 pub fn list(app: &App, _req: &mut Req) -> Result<Reply, ApiError> {
     let locations = app.inv.list_locations()?;
@@ -14,12 +14,8 @@ pub fn list(app: &App, _req: &mut Req) -> Result<Reply, ApiError> {
 
 pub fn create(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     let body: LocationBody = parse_body(&req.body()?)?;
-    match execute(app, req, Command::CreateLocation { name: body.name }, false)? {
-        (Outcome::LocationCreated(l), replayed) => {
-            Ok(Reply::created(&l, "Location created successfully").replayed(replayed))
-        }
-        (other, _) => Err(unexpected(&other)),
-    }
+    let created = write(app, req, Write::create_location(body.name), false)?;
+    Ok(Reply::created(&created.value, "Location created successfully").replayed(created.replayed))
 }
 
 /// Open reservations held under `?reference=`, across products.

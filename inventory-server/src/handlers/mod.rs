@@ -10,7 +10,7 @@ pub mod system;
 use crate::app::App;
 use crate::errors::ApiError;
 use crate::http::Req;
-use inventory::{Command, Outcome};
+use inventory::{Applied, Call, Write};
 use uuid::Uuid;
 
 /// The `{id}` path parameter. A malformed id names no product, so it is a 404 like an unknown one.
@@ -19,25 +19,16 @@ fn product_id(req: &Req) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::not_found(format!("product {raw} not found")))
 }
 
-/// Applies a write under the request's Idempotency-Key, if any. Returns the outcome and
-/// whether it was a replay. `conditional`: the request carried If-Match (a version conflict is 412).
-fn execute(
+/// Applies a typed write under the request's Idempotency-Key, if any. `conditional`: the
+/// request carried If-Match, so a version conflict is a failed precondition (412).
+fn write<T>(
     app: &App,
     req: &Req,
-    command: Command,
+    write: Write<T>,
     conditional: bool,
-) -> Result<(Outcome, bool), ApiError> {
-    let executed = app
-        .inv
-        .execute_with_key(command, req.idempotency_key())
-        .map_err(|e| ApiError::from_engine(e, conditional))?;
-    Ok((executed.value, executed.replayed))
-}
-
-fn unexpected(outcome: &Outcome) -> ApiError {
-    ApiError::new(
-        500,
-        "STORAGE_ERROR",
-        format!("internal error: unexpected outcome {outcome:?}"),
-    )
+) -> Result<Applied<T>, ApiError> {
+    let call = Call::default().idempotency_key(req.idempotency_key());
+    app.inv
+        .write(write, &call)
+        .map_err(|e| ApiError::from_engine(e, conditional))
 }

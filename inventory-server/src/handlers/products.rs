@@ -1,24 +1,23 @@
 //! /api/products and a product's read-only sub-resources.
 
-use super::{execute, product_id, unexpected};
+use super::{product_id, write};
 use crate::app::App;
 use crate::errors::ApiError;
 use crate::http::{Reply, Req};
 use crate::input::{CreateProductBody, UpdateProductBody, parse_body};
 use crate::json::{LevelJson, MovementJson, ProductJson, ProductWithStockJson, SummaryJson};
-use inventory::{Command, MovementQuery, Outcome, ProductQuery};
+use inventory::{MovementQuery, ProductQuery, Write};
 
 pub fn create(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     let body: CreateProductBody = parse_body(&req.body()?)?;
-    match execute(app, req, Command::CreateProduct(body.into()), false)? {
-        (Outcome::ProductCreated(p), replayed) => Ok(Reply::created(
-            &ProductWithStockJson::from(&*p),
-            "Product created successfully",
-        )
-        .etag(p.product.version)
-        .replayed(replayed)),
-        (other, _) => Err(unexpected(&other)),
-    }
+    let created = write(app, req, Write::create_product(body.into()), false)?;
+    let p = &created.value;
+    Ok(Reply::created(
+        &ProductWithStockJson::from(p),
+        "Product created successfully",
+    )
+    .etag(p.product.version)
+    .replayed(created.replayed))
 }
 
 pub fn list(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
@@ -46,37 +45,26 @@ pub fn update(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     let id = product_id(req)?;
     let expected_version = req.if_match()?;
     let body: UpdateProductBody = parse_body(&req.body()?)?;
-    let command = Command::UpdateProduct {
-        id,
-        changes: body.into(),
-        expected_version,
-    };
-    match execute(app, req, command, expected_version.is_some())? {
-        (Outcome::ProductUpdated(p), replayed) => Ok(Reply::ok(
-            &ProductJson::from(&*p),
-            "Product updated successfully",
-        )
-        .etag(p.version)
-        .replayed(replayed)),
-        (other, _) => Err(unexpected(&other)),
-    }
+    let update = Write::update_product(id, body.into(), expected_version);
+    let updated = write(app, req, update, expected_version.is_some())?;
+    let p = &updated.value;
+    Ok(
+        Reply::ok(&ProductJson::from(p), "Product updated successfully")
+            .etag(p.version)
+            .replayed(updated.replayed),
+    )
 }
 
 pub fn delete(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     let id = product_id(req)?;
     let expected_version = req.if_match()?;
-    let command = Command::DeleteProduct {
-        id,
-        expected_version,
-    };
-    match execute(app, req, command, expected_version.is_some())? {
-        (Outcome::ProductDeleted(id), replayed) => Ok(Reply::ok(
-            &serde_json::json!({ "id": id }),
-            "Product deleted successfully",
-        )
-        .replayed(replayed)),
-        (other, _) => Err(unexpected(&other)),
-    }
+    let delete = Write::delete_product(id, expected_version);
+    let deleted = write(app, req, delete, expected_version.is_some())?;
+    Ok(Reply::ok(
+        &serde_json::json!({ "id": deleted.value }),
+        "Product deleted successfully",
+    )
+    .replayed(deleted.replayed))
 }
 
 /// The seed's inventory: totals over all locations, or with `?location=` that one level.

@@ -1,12 +1,12 @@
 //! POST /api/products/{id}/stock/{op} and POST /api/stock/batch.
 
-use super::{execute, product_id, unexpected};
+use super::{product_id, write};
 use crate::app::App;
 use crate::errors::ApiError;
 use crate::http::{Reply, Req};
-use crate::input::{parse_batch, parse_stock};
+use crate::input::{in_item, parse_batch, parse_stock};
 use crate::json::LevelJson;
-use inventory::{Command, OpKind, Outcome};
+use inventory::{OpKind, Write};
 use serde::Serialize;
 
 fn message(kind: OpKind) -> &'static str {
@@ -30,24 +30,18 @@ struct Transfer<'a> {
 /// One stock operation. The reply is the level after it; for a transfer, both levels.
 pub fn apply(app: &App, req: &mut Req, kind: OpKind) -> Result<Reply, ApiError> {
     let id = product_id(req)?;
-    let op = parse_stock(&req.body()?, kind)?.into_op(kind, id)?;
-    let (levels, replayed) = match execute(app, req, Command::Stock(op), false)? {
-        (Outcome::Levels(levels), replayed) => (levels, replayed),
-        (other, _) => return Err(unexpected(&other)),
-    };
-    let reply = match (kind, levels.as_slice()) {
-        (OpKind::Transfer, [from, to]) => Reply::ok(
-            &Transfer {
-                from: from.into(),
-                to: to.into(),
-            },
-            message(kind),
-        ),
-        (OpKind::Transfer, _) => return Err(unexpected(&Outcome::Levels(levels))),
-        (_, [.., level]) => Reply::ok(&LevelJson::from(level), message(kind)),
-        (_, []) => return Err(unexpected(&Outcome::Levels(levels))),
-    };
-    Ok(reply.replayed(replayed))
+    let op = parse_stock(&req.body()?, kind, id)?;
+    if kind == OpKind::Transfer {
+        let moved = write(app, req, Write::transfer(op), false)?;
+        let (from, to) = &moved.value;
+        let data = Transfer {
+            from: from.into(),
+            to: to.into(),
+        };
+        return Ok(Reply::ok(&data, message(kind)).replayed(moved.replayed));
+    }
+    let applied = write(app, req, Write::level(op), false)?;
+    Ok(Reply::ok(&LevelJson::from(&applied.value), message(kind)).replayed(applied.replayed))
 }
 
 pub fn add(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
@@ -78,20 +72,21 @@ struct BatchResult<'a> {
     results: Vec<Vec<LevelJson<'a>>>,
 }
 
-/// All or nothing: on failure the error carries the failing operation's `index`.
+/// All or nothing: on failure the error carries the failing operation's `index`, and names
+/// its field as the request spells it (`operations[1].quantity`).
 pub fn batch(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     let ops = parse_batch(&req.body()?)?;
-    match execute(app, req, Command::Batch(ops), false)? {
-        (Outcome::Batch(levels), replayed) => {
-            let results = levels
-                .iter()
-                .map(|op| op.iter().map(LevelJson::from).collect())
-                .collect();
-            Ok(
-                Reply::ok(&BatchResult { results }, "Batch applied successfully")
-                    .replayed(replayed),
-            )
-        }
-        (other, _) => Err(unexpected(&other)),
-    }
+    let applied = write(app, req, Write::batch(ops), false).map_err(|e| match e.index {
+        Some(i) => in_item(e, i),
+        None => e,
+    })?;
+    let results = applied
+        .value
+        .iter()
+        .map(|op| op.iter().map(LevelJson::from).collect())
+        .collect();
+    Ok(
+        Reply::ok(&BatchResult { results }, "Batch applied successfully")
+            .replayed(applied.replayed),
+    )
 }

@@ -106,12 +106,6 @@ fn release(ctx: &mut Ctx, level: &mut Level, op: &StockOp, memo: &Memo) -> Resul
     };
     let q = match op.quantity {
         Some(q) => validate::positive_quantity("quantity", q)?,
-        None if op.kind == OpKind::Unreserve && reference.is_none() => {
-            return Err(Error::validation(
-                "quantity",
-                "quantity is required without a reference",
-            ));
-        }
         None if held == 0 => {
             return Err(Error::new(
                 ErrorCode::InsufficientReserved,
