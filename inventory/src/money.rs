@@ -123,7 +123,12 @@ mod tests {
     /// Every accepted price survives a trip through a double, as JavaScript reads JSON numbers.
     #[test]
     fn the_largest_prices_survive_a_double() {
-        for text in ["99999999999.9999", "12345678901.2345", "0.0001", "98765432109.8765"] {
+        for text in [
+            "99999999999.9999",
+            "12345678901.2345",
+            "0.0001",
+            "98765432109.8765",
+        ] {
             let price = Price::parse(text).unwrap();
             let through_double: f64 = text.parse().unwrap();
             let back = Decimal::from_str(&format!("{through_double:.4}")).unwrap();
