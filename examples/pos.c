@@ -1,11 +1,14 @@
-/* A small point-of-sale flow on the inventory C API: open a database, put two items on the
- * shelf, sell one (reserve it for the order, then commit the reservation), print the stock.
+/* A small point-of-sale flow on the inventory C API: open a database as till 1, put two items
+ * on the shelf, sell one (reserve it for the order, then commit the reservation), print the
+ * stock and who moved it.
  *
  *   make -C inventory-c install PREFIX=$HOME/.local
  *   export PKG_CONFIG_PATH=$HOME/.local/lib/pkgconfig LD_LIBRARY_PATH=$HOME/.local/lib
  *   cc examples/pos.c $(pkg-config --cflags --libs inventory) -o pos
  *   ./pos            # uses pos.db in the current directory
  *   ./pos shop.db    # or another file
+ *   valgrind --leak-check=full \
+ *       --suppressions=$(pkg-config --variable=valgrind_suppressions inventory) ./pos
  *
  * The SKUs are fixed, so a second run finds them already there and sells from them again. */
 #include <inventory.h>
@@ -56,17 +59,34 @@ static int stock_item(InvHandle *h, const char *name, const char *sku, const cha
 static int print_stock(InvHandle *h, const char *id) {
     InvProductWithStock p;
     if (failed(inv_get_product(h, id, &p), "get product")) return 1;
+    const InvLevel *total = &p.inventory.totals;
     printf("%-8s %-14s %10s  on hand %3lld  reserved %3lld  available %3lld\n", p.product.sku,
-           p.product.name, p.product.price, (long long)p.inventory.on_hand,
-           (long long)p.inventory.reserved, (long long)p.inventory.available);
+           p.product.name, p.product.price, (long long)total->on_hand,
+           (long long)total->reserved, (long long)total->available);
     inv_product_with_stock_free(&p);
+    return 0;
+}
+
+/* The product's latest movement and who made it. */
+static int print_last_movement(InvHandle *h, const char *id) {
+    InvMovementQuery query = {0};
+    query.limit = 1;
+    InvMovementList moves;
+    if (failed(inv_list_movements(h, id, &query, &moves), "list movements")) return 1;
+    if (moves.len == 1)
+        printf("last movement: %s %lld by %s\n", moves.items[0].kind,
+               (long long)moves.items[0].quantity,
+               moves.items[0].actor != NULL ? moves.items[0].actor : "(unknown)");
+    inv_movement_list_free(&moves);
     return 0;
 }
 
 int main(int argc, char **argv) {
     const char *path = argc > 1 ? argv[1] : "pos.db";
+    InvOptions options = {0};
+    options.actor = "till-1"; /* recorded on every movement this till makes */
     InvHandle *h;
-    if (failed(inv_open(path, &h), "open")) return 1;
+    if (failed(inv_open_with(path, &options, &h), "open")) return 1;
 
     char coffee[INV_UUID_LEN], mug[INV_UUID_LEN];
     int bad = stock_item(h, "Coffee beans", "COF-250", "12.50", 20, coffee) ||
@@ -91,7 +111,7 @@ int main(int argc, char **argv) {
         if (!bad) printf("sold 2 x Coffee beans (ORDER-1001)\n");
         inv_level_free(&level);
     }
-    if (!bad) bad = print_stock(h, coffee) || print_stock(h, mug);
+    if (!bad) bad = print_stock(h, coffee) || print_stock(h, mug) || print_last_movement(h, coffee);
     inv_close(h);
     return bad;
 }

@@ -28,6 +28,13 @@
  *   structs are plain memory: not synchronised, free each once.
  *
  * Panics. No Rust panic crosses into C: a bug is reported as INV_ERR_PANIC.
+ *
+ * Valgrind. `make install` installs PREFIX/share/inventory/valgrind.supp, suppressions for the
+ *   only reports from inside the library that are not its bugs (the read pool's housekeeping
+ *   threads still running at exit; the rustc false positive rust-lang/rust#39610 in rusqlite's
+ *   parameter binding). Run a program that links the library as
+ *     valgrind --leak-check=full --suppressions=$SUPP ./app
+ *   with SUPP=$(pkg-config --variable=valgrind_suppressions inventory).
  */
 
 
@@ -51,6 +58,41 @@
  * Size of the fixed buffers that hold a UUID as text: 36 characters and a NUL.
  */
 #define INV_UUID_LEN 37
+
+/**
+ * Products or movements per page when a query asks for 0.
+ */
+#define INV_DEFAULT_PAGE 10
+
+/**
+ * Largest page of products or movements.
+ */
+#define INV_MAX_PAGE 100
+
+/**
+ * Movements per page of the change feed when `inv_changes` asks for 0.
+ */
+#define INV_DEFAULT_CHANGES_PAGE 100
+
+/**
+ * Largest page of the change feed.
+ */
+#define INV_MAX_CHANGES_PAGE 1000
+
+/**
+ * Most operations in one `inv_batch`.
+ */
+#define INV_MAX_BATCH 1000
+
+/**
+ * How long an idempotency key is remembered, in hours.
+ */
+#define INV_IDEMPOTENCY_TTL_HOURS 24
+
+/**
+ * Most decimal places a price may carry.
+ */
+#define INV_MAX_PRICE_SCALE 4
 
 /**
  * What every fallible function returns. `INV_OK` is zero; every other value is a failure whose
@@ -140,8 +182,8 @@ typedef enum InvOpKind {
    */
   INV_OP_UNRESERVE = 3,
   /**
-   * Fulfil the reservation named by `reference`: on_hand and reserved both fall. Without a
-   * quantity the whole reservation is committed.
+   * Fulfil the reservation named by `reference` (NULL: the unreferenced one): on_hand and
+   * reserved both fall. Without a quantity the whole reservation is committed.
    */
   INV_OP_COMMIT = 4,
   /**
@@ -213,8 +255,8 @@ typedef enum InvDurability {
 } InvDurability;
 
 /**
- * An open inventory database. Opaque: create with `inv_open` or `inv_open_with`, release with
- * `inv_close`.
+ * An open inventory database, and the actor its writes record. Opaque: create with `inv_open`,
+ * `inv_open_with` or `inv_with_actor`, release with `inv_close`.
  *
  * Thread-safety: a handle may be used from any number of threads at once. Concurrent writes
  * are serialized by the engine (and share disk syncs); reads run in parallel on pooled
@@ -232,11 +274,12 @@ typedef struct InvOptions {
    */
   int32_t durability;
   /**
-   * Most pooled read connections; 0 means the default (8).
+   * Most pooled read connections; 0 means the engine's default.
    */
   uint32_t readers;
   /**
-   * How long a write waits for another process holding the file; 0 means the default (5000 ms).
+   * How long a write waits for another process holding the file before it fails with
+   * `INV_ERR_BUSY`; 0 means the engine's default.
    */
   uint32_t busy_timeout_ms;
   /**
@@ -246,6 +289,13 @@ typedef struct InvOptions {
    */
   bool manual_clock;
   int64_t clock_start_us;
+  /**
+   * Recorded as the actor of the movements of every write made through the handle (a
+   * till's or a cashier's name); NULL: none. Copied. `inv_with_actor` makes a handle with
+   * another actor on the same database. A write with an actor longer than the engine allows
+   * fails with `INV_ERR_VALIDATION_ERROR` (field "actor").
+   */
+  const char *actor;
 } InvOptions;
 
 /**
@@ -261,7 +311,8 @@ typedef struct InvNewProduct {
    */
   const char *sku;
   /**
-   * Required: a plain decimal string, at most 4 decimal places, e.g. "1500.00".
+   * Required: a plain decimal string, at most `INV_MAX_PRICE_SCALE` decimal places, e.g.
+   * "1500.00".
    */
   const char *price;
   /**
@@ -349,19 +400,13 @@ typedef struct InvLevelList {
 } InvLevelList;
 
 /**
- * A product's stock over all its locations: the totals, plus one level per location
- * (ordered by name). `id`, `location` and the timestamps are those of the product's own
- * location. Release with `inv_stock_summary_free`.
+ * A product's stock over all its locations: `totals`, a level whose quantities are the sums
+ * over every location (its `id`, `location` and `created_at` are those of the product's own
+ * location, its `updated_at` the latest of any level), plus one level per location, ordered by
+ * name. Release with `inv_stock_summary_free`.
  */
 typedef struct InvStockSummary {
-  char id[INV_UUID_LEN];
-  char product_id[INV_UUID_LEN];
-  char *location;
-  int64_t on_hand;
-  int64_t reserved;
-  int64_t available;
-  int64_t created_at_us;
-  int64_t updated_at_us;
+  struct InvLevel totals;
   struct InvLevelList locations;
 } InvStockSummary;
 
@@ -379,7 +424,7 @@ typedef struct InvProductWithStock {
  */
 typedef struct InvProductQuery {
   /**
-   * 1..=100; 0 means the default (10).
+   * 1 to `INV_MAX_PAGE`; 0 means `INV_DEFAULT_PAGE`.
    */
   int64_t limit;
   int64_t offset;
@@ -448,9 +493,11 @@ typedef struct InvLocationList {
 
 /**
  * One stock operation of any kind: the C twin of the engine's `StockOp`. Start from
- * `inv_stock_op_init()`, then set what the kind needs. A field the kind does not use must stay
- * NULL/zero: the engine refuses it (`INV_ERR_VALIDATION_ERROR` naming the field) rather than
- * ignoring it. Strings are borrowed for the call only.
+ * `inv_stock_op_init()`, then set what the kind needs: each stock function lists the fields
+ * its kind takes, and each member below the fields it carries, both as the engine's table
+ * states them. A member the kind does not use must stay NULL/zero: the engine refuses it
+ * (`INV_ERR_VALIDATION_ERROR` naming the field) rather than ignoring it. Strings are
+ * borrowed for the call only.
  */
 typedef struct InvStockOp {
   /**
@@ -462,29 +509,36 @@ typedef struct InvStockOp {
    */
   const char *product_id;
   /**
-   * The target location; the source of a transfer. NULL: the product's own location.
+   * Where the operation acts; NULL: the product's own location. Carries: location (add,
+   * remove, reserve, unreserve, commit, count); from_location (transfer).
    */
   const char *location;
   /**
-   * Transfer only: the destination.
+   * Carries: to_location (transfer).
    */
   const char *to_location;
   /**
-   * When false there is no quantity: allowed only for an unreserve with a reference and for
-   * a commit, where it means the whole reservation.
+   * Whether `quantity` is given (`inv_stock_op_init` sets it). False: no quantity, which the
+   * kinds where it is optional read as the whole reservation.
    */
   bool has_quantity;
   /**
-   * Units to move; for a count, the counted on_hand.
+   * With `has_quantity`. Carries: quantity (add, remove, reserve, unreserve, commit,
+   * transfer); counted (count).
    */
   int64_t quantity;
   /**
-   * The reservation's name for reserve/unreserve/commit; free text for the other kinds.
+   * Names the reservation of reserve, unreserve and commit. Carries: reference (add, remove,
+   * reserve, unreserve, commit, transfer, count).
    */
   const char *reference;
+  /**
+   * Carries: notes (add, remove, reserve, unreserve, commit, transfer, count).
+   */
   const char *notes;
   /**
-   * An `InvExpiresKind`; reserve only.
+   * An `InvExpiresKind`, read with `expires_value` or `expires_at`. Carries:
+   * expires_in_seconds (reserve); expires_at (reserve).
    */
   int32_t expires_kind;
   /**
@@ -496,11 +550,14 @@ typedef struct InvStockOp {
    */
   const char *expires_at;
   /**
-   * Commit only: release whatever the commit leaves of the reservation.
+   * Release whatever the commit leaves of the reservation. Carries: release_remainder
+   * (commit).
    */
   bool release_remainder;
   /**
-   * An `InvExpectKind`, checked against the target location's level.
+   * An `InvExpectKind`, compared with `expected` at the target location's level. Carries:
+   * expected_available (add, remove, reserve, unreserve, commit, transfer, count);
+   * expected_quantity (add, remove, reserve, unreserve, commit, transfer, count).
    */
   int32_t expect_kind;
   int64_t expected;
@@ -516,11 +573,12 @@ typedef struct InvBatchResult {
 } InvBatchResult;
 
 /**
- * Page and filters for `inv_list_movements`. A zeroed struct (or NULL) means the newest 10.
+ * Page and filters for `inv_list_movements`. A zeroed struct (or NULL) means the newest
+ * `INV_DEFAULT_PAGE`.
  */
 typedef struct InvMovementQuery {
   /**
-   * 1..=100; 0 means the default (10).
+   * 1 to `INV_MAX_PAGE`; 0 means `INV_DEFAULT_PAGE`.
    */
   int64_t limit;
   int64_t offset;
@@ -580,6 +638,11 @@ typedef struct InvMovement {
    */
   bool has_transfer_id;
   char transfer_id[INV_UUID_LEN];
+  /**
+   * Who made it: the API key's name over HTTP, or the actor of the handle that wrote it;
+   * NULL when unknown. Owned by the struct.
+   */
+  char *actor;
   int64_t created_at_us;
 } InvMovement;
 
@@ -650,6 +713,28 @@ typedef struct InvVerifyReport {
   size_t problems_len;
 } InvVerifyReport;
 
+/**
+ * A live API key, as `inv_authenticate` finds it: never its secret. Release with
+ * `inv_api_key_free`.
+ */
+typedef struct InvApiKey {
+  /**
+   * The key's name: the HTTP server records it as the actor of the movements the key makes.
+   * Owned by the struct.
+   */
+  char *name;
+  /**
+   * "read", "write" or "admin".
+   */
+  char scope[8];
+  /**
+   * The only locations the key may move stock at, owned by the struct; NULL (and 0): any.
+   */
+  char **locations;
+  size_t locations_len;
+  int64_t created_at_us;
+} InvApiKey;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -663,8 +748,9 @@ extern "C" {
 const char *inv_status_name(int32_t code);
 
 /**
- * The message of the most recent failure on the calling thread ("" if none has failed yet),
- * e.g. "INSUFFICIENT_STOCK: insufficient stock: available 3, requested 5".
+ * The message of the most recent failure on the calling thread ("" if none has failed yet):
+ * the error's code and the engine's explanation, e.g.
+ * "INSUFFICIENT_STOCK: only 3 available at Front store, 5 requested".
  *
  * Returns a string owned by the library and valid until the next failing call on the same
  * thread: copy it to keep it; never free it. Each thread has its own last error.
@@ -703,9 +789,23 @@ enum InvStatus inv_open_with(const char *path,
                              struct InvHandle **out);
 
 /**
- * Closes the handle: the write-ahead log is checkpointed and the file closed. NULL is ignored.
- * No other call on the handle may be in progress (on any thread) or follow: after this call
- * the handle is invalid.
+ * A new handle on the same open database whose writes record `actor` on their movements: a
+ * cashier at a till, or one call made on someone's behalf. The handles share everything else
+ * (connections, the manual clock); each is closed with its own `inv_close`, in any order, and
+ * the database closes with the last. Cheap: no file is opened.
+ *
+ * `actor` (required) is copied. On success `*out` receives the new handle, owned by the
+ * caller; on failure it is set to NULL. Thread-safe.
+ */
+enum InvStatus inv_with_actor(const struct InvHandle *handle,
+                              const char *actor,
+                              struct InvHandle **out);
+
+/**
+ * Closes the handle. With the last handle on the database (see `inv_with_actor`) the database
+ * closes too: the write-ahead log is checkpointed and the file closed. NULL is ignored. No
+ * other call on the handle may be in progress (on any thread) or follow: after this call the
+ * handle is invalid. Other handles on the same database are unaffected.
  */
 void inv_close(struct InvHandle *handle);
 
@@ -723,7 +823,9 @@ enum InvStatus inv_clock_advance(const struct InvHandle *handle, int64_t seconds
  * `product` and `idempotency_key` are borrowed for the call only. `idempotency_key` may be
  * NULL; with a key, a repeat of the same request returns the first result and changes nothing,
  * while the same key with a different request fails with `INV_ERR_CONFLICT` (field
- * "idempotency_key"). Keys are remembered for 24 hours. Every write below takes a key the same way.
+ * "idempotency_key"). Keys are remembered for `INV_IDEMPOTENCY_TTL_HOURS`. Every write below
+ * takes a key the same way, and records the handle's actor (`InvOptions.actor`,
+ * `inv_with_actor`) on the movements it makes.
  *
  * On success `*out` is filled and owned by the caller: release it with
  * `inv_product_with_stock_free`. On failure `*out` is zeroed (freeing it is harmless).
@@ -818,6 +920,17 @@ enum InvStatus inv_stock_op_init(struct InvStockOp *op,
  * `INV_ERR_INVALID_ARGUMENT`. On success `*out` is owned by the caller: release with
  * `inv_level_free`; on failure it is zeroed. A stale `expect_kind` guard gives
  * `INV_ERR_CONFLICT`. Thread-safe, and atomic: a failed operation changes nothing.
+ *
+ * Fields, as the engine's table states them (`InvStockOp` members in brackets):
+ * - `quantity` [quantity]: required.
+ * - `location` [location]: optional; left out: the product's own location.
+ * - `reference` [reference]: optional; left out: none.
+ * - `notes` [notes]: optional; left out: none.
+ * - `expected_available` [expect_kind INV_EXPECT_AVAILABLE with expected]: optional; left out: no
+ *   compare-and-set.
+ * - `expected_quantity` [expect_kind INV_EXPECT_QUANTITY with expected]: optional; left out: no
+ *   compare-and-set.
+ * - `expected_available` or `expected_quantity`, not both.
  */
 enum InvStatus inv_add_stock(const struct InvHandle *handle,
                              const struct InvStockOp *op,
@@ -827,6 +940,17 @@ enum InvStatus inv_add_stock(const struct InvHandle *handle,
 /**
  * Takes available stock off the shelf (`INV_OP_REMOVE`); `INV_ERR_INSUFFICIENT_STOCK` if
  * available is short. As `inv_add_stock` otherwise.
+ *
+ * Fields, as the engine's table states them (`InvStockOp` members in brackets):
+ * - `quantity` [quantity]: required.
+ * - `location` [location]: optional; left out: the product's own location.
+ * - `reference` [reference]: optional; left out: none.
+ * - `notes` [notes]: optional; left out: none.
+ * - `expected_available` [expect_kind INV_EXPECT_AVAILABLE with expected]: optional; left out: no
+ *   compare-and-set.
+ * - `expected_quantity` [expect_kind INV_EXPECT_QUANTITY with expected]: optional; left out: no
+ *   compare-and-set.
+ * - `expected_available` or `expected_quantity`, not both.
  */
 enum InvStatus inv_remove_stock(const struct InvHandle *handle,
                                 const struct InvStockOp *op,
@@ -837,6 +961,22 @@ enum InvStatus inv_remove_stock(const struct InvHandle *handle,
  * Reserves available stock (`INV_OP_RESERVE`) for `op->reference`, adding to that
  * reservation if it exists, optionally with an expiry (`expires_kind`).
  * `INV_ERR_INSUFFICIENT_STOCK` if available is short. As `inv_add_stock` otherwise.
+ *
+ * Fields, as the engine's table states them (`InvStockOp` members in brackets):
+ * - `quantity` [quantity]: required.
+ * - `location` [location]: optional; left out: the product's own location.
+ * - `reference` [reference]: optional; left out: held unreferenced (under the empty reference).
+ * - `notes` [notes]: optional; left out: none.
+ * - `expires_in_seconds` [expires_kind INV_EXPIRES_IN_SECONDS with expires_value]: optional; left
+ *   out: no expiry (a reservation reopened keeps its old one).
+ * - `expires_at` [expires_kind INV_EXPIRES_AT_UNIX with expires_value, or INV_EXPIRES_AT_RFC3339
+ *   with expires_at]: optional; left out: no expiry.
+ * - `expected_available` [expect_kind INV_EXPECT_AVAILABLE with expected]: optional; left out: no
+ *   compare-and-set.
+ * - `expected_quantity` [expect_kind INV_EXPECT_QUANTITY with expected]: optional; left out: no
+ *   compare-and-set.
+ * - `expected_available` or `expected_quantity`, not both.
+ * - `expires_in_seconds` or `expires_at`, not both.
  */
 enum InvStatus inv_reserve_stock(const struct InvHandle *handle,
                                  const struct InvStockOp *op,
@@ -847,6 +987,18 @@ enum InvStatus inv_reserve_stock(const struct InvHandle *handle,
  * Releases reserved stock (`INV_OP_UNRESERVE`): the reservation `op->reference` names (all of
  * it without a quantity), or unreferenced reserved stock when the reference is NULL.
  * `INV_ERR_INSUFFICIENT_RESERVED` if less is reserved. As `inv_add_stock` otherwise.
+ *
+ * Fields, as the engine's table states them (`InvStockOp` members in brackets):
+ * - `quantity` [quantity]: optional; left out: the whole reservation; required without a
+ *   reference.
+ * - `location` [location]: optional; left out: the product's own location.
+ * - `reference` [reference]: optional; left out: unreferenced reserved quantity.
+ * - `notes` [notes]: optional; left out: none.
+ * - `expected_available` [expect_kind INV_EXPECT_AVAILABLE with expected]: optional; left out: no
+ *   compare-and-set.
+ * - `expected_quantity` [expect_kind INV_EXPECT_QUANTITY with expected]: optional; left out: no
+ *   compare-and-set.
+ * - `expected_available` or `expected_quantity`, not both.
  */
 enum InvStatus inv_unreserve_stock(const struct InvHandle *handle,
                                    const struct InvStockOp *op,
@@ -854,9 +1006,22 @@ enum InvStatus inv_unreserve_stock(const struct InvHandle *handle,
                                    struct InvLevel *out);
 
 /**
- * Fulfils the reservation `op->reference` names (`INV_OP_COMMIT`): on_hand and reserved both
- * fall by the quantity (the whole reservation without one). With `release_remainder` the
+ * Fulfils the reservation `op->reference` names (`INV_OP_COMMIT`; NULL: the unreferenced
+ * reservation): on_hand and reserved both fall by the quantity (the whole reservation without
+ * one). With `release_remainder` the
  * rest of the reservation is released too. As `inv_add_stock` otherwise.
+ *
+ * Fields, as the engine's table states them (`InvStockOp` members in brackets):
+ * - `quantity` [quantity]: optional; left out: the whole reservation.
+ * - `location` [location]: optional; left out: the product's own location.
+ * - `reference` [reference]: optional; left out: the unreferenced reservation.
+ * - `notes` [notes]: optional; left out: none.
+ * - `release_remainder` [release_remainder]: optional; left out: false.
+ * - `expected_available` [expect_kind INV_EXPECT_AVAILABLE with expected]: optional; left out: no
+ *   compare-and-set.
+ * - `expected_quantity` [expect_kind INV_EXPECT_QUANTITY with expected]: optional; left out: no
+ *   compare-and-set.
+ * - `expected_available` or `expected_quantity`, not both.
  */
 enum InvStatus inv_commit_reservation(const struct InvHandle *handle,
                                       const struct InvStockOp *op,
@@ -867,6 +1032,17 @@ enum InvStatus inv_commit_reservation(const struct InvHandle *handle,
  * Records a physical count (`INV_OP_COUNT`): on_hand at `op->location` becomes
  * `op->quantity`, written as an ADJUST movement of the difference. A count below what is
  * reserved there is refused. As `inv_add_stock` otherwise.
+ *
+ * Fields, as the engine's table states them (`InvStockOp` members in brackets):
+ * - `counted` [quantity]: required.
+ * - `location` [location]: optional; left out: the product's own location.
+ * - `reference` [reference]: optional; left out: none.
+ * - `notes` [notes]: optional; left out: none.
+ * - `expected_available` [expect_kind INV_EXPECT_AVAILABLE with expected]: optional; left out: no
+ *   compare-and-set.
+ * - `expected_quantity` [expect_kind INV_EXPECT_QUANTITY with expected]: optional; left out: no
+ *   compare-and-set.
+ * - `expected_available` or `expected_quantity`, not both.
  */
 enum InvStatus inv_count_stock(const struct InvHandle *handle,
                                const struct InvStockOp *op,
@@ -879,6 +1055,18 @@ enum InvStatus inv_count_stock(const struct InvHandle *handle,
  * TRANSFER_IN movements sharing a transfer id. Availability is checked at the source.
  * Fills `*from` and `*to` with both levels after the move: each owned by the caller, release
  * each with `inv_level_free` (both are zeroed on failure). As `inv_add_stock` otherwise.
+ *
+ * Fields, as the engine's table states them (`InvStockOp` members in brackets):
+ * - `quantity` [quantity]: required.
+ * - `from_location` [location]: optional; left out: the product's own location.
+ * - `to_location` [to_location]: required.
+ * - `reference` [reference]: optional; left out: none.
+ * - `notes` [notes]: optional; left out: none.
+ * - `expected_available` [expect_kind INV_EXPECT_AVAILABLE with expected]: optional; left out: no
+ *   compare-and-set.
+ * - `expected_quantity` [expect_kind INV_EXPECT_QUANTITY with expected]: optional; left out: no
+ *   compare-and-set.
+ * - `expected_available` or `expected_quantity`, not both.
  */
 enum InvStatus inv_transfer_stock(const struct InvHandle *handle,
                                   const struct InvStockOp *op,
@@ -898,7 +1086,7 @@ enum InvStatus inv_stock(const struct InvHandle *handle,
 
 /**
  * Applies `count` operations of any kinds and products all or nothing, in one transaction:
- * a basket at checkout. At most 1000 operations.
+ * a basket at checkout. At most `INV_MAX_BATCH` operations.
  *
  * On success `*out` holds one level list per operation, in order, owned by the caller:
  * release with `inv_batch_result_free`. On failure nothing was applied, `*out` is zeroed and
@@ -914,7 +1102,8 @@ enum InvStatus inv_batch(const struct InvHandle *handle,
 
 /**
  * Releases every reservation past its expiry (each with an EXPIRE movement) and forgets
- * idempotency keys older than 24 hours. Reads and writes already release a product's expired
+ * idempotency keys older than `INV_IDEMPOTENCY_TTL_HOURS`. Expiry movements have no actor
+ * (time released them). Reads and writes already release a product's expired
  * reservations before they touch it; this sweep tidies the rest. `released` may be NULL;
  * otherwise it receives how many reservations were released. Thread-safe.
  */
@@ -940,7 +1129,7 @@ enum InvStatus inv_get_stock_level(const struct InvHandle *handle,
                                    struct InvLevel *out);
 
 /**
- * A page of a product's movements, newest first. `query` may be NULL (the newest 10); it and
+ * A page of a product's movements, newest first. `query` may be NULL (the newest `INV_DEFAULT_PAGE`); it and
  * `id` are borrowed for the call only. `*out` is owned by the caller: release with
  * `inv_movement_list_free`. Thread-safe.
  */
@@ -951,8 +1140,8 @@ enum InvStatus inv_list_movements(const struct InvHandle *handle,
 
 /**
  * The change feed: movements of every product with a sequence number above `after`, oldest
- * first, at most `limit` (1..=1000; 0 means 100). Start from `after = 0`, then pass the page's
- * `next_after`. `*out` is owned by the caller: release with `inv_change_page_free`.
+ * first, at most `limit` (1 to `INV_MAX_CHANGES_PAGE`; 0 means `INV_DEFAULT_CHANGES_PAGE`).
+ * Start from `after = 0`, then pass the page's `next_after`. `*out` is owned by the caller: release with `inv_change_page_free`.
  * Thread-safe.
  */
 enum InvStatus inv_changes(const struct InvHandle *handle,
@@ -1004,6 +1193,20 @@ enum InvStatus inv_health(const struct InvHandle *handle);
  * Copies the write-ahead log into the main database file and truncates it. Thread-safe.
  */
 enum InvStatus inv_checkpoint(const struct InvHandle *handle);
+
+/**
+ * The live API key whose secret this is: its name, scope and the locations it may move stock
+ * at. `INV_ERR_UNAUTHORIZED` for an unknown or revoked key (a key revoked by another process
+ * is refused within the engine's key refresh interval, at once when revoked through this
+ * database's handles). The secret is compared in constant time and never copied into an error
+ * message.
+ *
+ * `secret` is borrowed for the call only. On success `*out` is owned by the caller: release
+ * with `inv_api_key_free`; on failure it is zeroed. Thread-safe.
+ */
+enum InvStatus inv_authenticate(const struct InvHandle *handle,
+                                const char *secret,
+                                struct InvApiKey *out);
 
 /**
  * Releases what a level owns.
@@ -1064,6 +1267,11 @@ void inv_location_list_free(struct InvLocationList *list);
  * Releases a reservation list and every reservation in it.
  */
 void inv_reservation_list_free(struct InvReservationList *list);
+
+/**
+ * Releases what an API key owns (its name and locations).
+ */
+void inv_api_key_free(struct InvApiKey *key);
 
 /**
  * Releases the problems a verify report holds.

@@ -302,6 +302,17 @@ pub(crate) fn free_string(p: &mut *mut c_char) {
     }
 }
 
+/// Releases an array of strings made by `give_vec` of `give_string`s, and clears the pair.
+pub(crate) fn free_strings(items: &mut *mut *mut c_char, len: &mut usize) {
+    if !items.is_null() {
+        // SAFETY: a non-NULL (items, len) pair in an output struct came from `give_vec`.
+        unsafe { std::slice::from_raw_parts_mut(*items, *len) }
+            .iter_mut()
+            .for_each(free_string);
+    }
+    free_vec(items, len);
+}
+
 /// A UUID as the fixed, NUL-terminated buffer the output structs carry.
 pub(crate) fn uuid_buf(id: Uuid) -> [c_char; INV_UUID_LEN] {
     let mut buf = [0 as c_char; INV_UUID_LEN];

@@ -13,21 +13,21 @@
 #![allow(clippy::missing_safety_doc)]
 
 mod boundary;
+mod limits;
 mod types;
 
 pub use boundary::{INV_MAX_STRING_BYTES, INV_UUID_LEN, InvStatus};
+pub use limits::*;
 pub use types::*;
 
 use boundary::{Failure, Result, guard, non_null, opt_str, req_str, req_uuid};
-use inventory::{
-    Clock, Command, Error, Inventory, ManualClock, OpKind, Options, Outcome, StockLevel, StockOp,
-};
+use inventory::{Call, Clock, Inventory, ManualClock, OpKind, Options, StockOp, Write};
 use std::ffi::c_char;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// An open inventory database. Opaque: create with `inv_open` or `inv_open_with`, release with
-/// `inv_close`.
+/// An open inventory database, and the actor its writes record. Opaque: create with `inv_open`,
+/// `inv_open_with` or `inv_with_actor`, release with `inv_close`.
 ///
 /// Thread-safety: a handle may be used from any number of threads at once. Concurrent writes
 /// are serialized by the engine (and share disk syncs); reads run in parallel on pooled
@@ -46,24 +46,14 @@ unsafe fn handle<'a>(h: *const InvHandle) -> Result<&'a InvHandle> {
     Ok(unsafe { &*non_null(h, "handle")? })
 }
 
-fn unexpected(outcome: Outcome) -> Failure {
-    Error::storage(format!("internal error: unexpected outcome {outcome:?}")).into()
-}
-
-fn levels_of(outcome: Outcome) -> Result<Vec<StockLevel>> {
-    match outcome {
-        Outcome::Levels(levels) => Ok(levels),
-        other => Err(unexpected(other)),
-    }
-}
-
-/// Applies a command under an optional idempotency key.
+/// Applies a typed write under an optional idempotency key; the handle's actor is recorded.
 ///
 /// # Safety
 /// `key` is NULL or a valid C string.
-unsafe fn execute(h: &InvHandle, command: Command, key: *const c_char) -> Result<Outcome> {
+unsafe fn write<T>(h: &InvHandle, write: Write<T>, key: *const c_char) -> Result<T> {
     let key = unsafe { opt_str(key, "idempotency_key") }?;
-    Ok(h.inventory.execute_with_key(command, key.as_deref())?.value)
+    let call = Call::default().idempotency_key(key.as_deref());
+    Ok(h.inventory.write(write, &call)?.value)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -78,8 +68,9 @@ pub extern "C" fn inv_status_name(code: i32) -> *const c_char {
     InvStatus::name(code).as_ptr()
 }
 
-/// The message of the most recent failure on the calling thread ("" if none has failed yet),
-/// e.g. "INSUFFICIENT_STOCK: insufficient stock: available 3, requested 5".
+/// The message of the most recent failure on the calling thread ("" if none has failed yet):
+/// the error's code and the engine's explanation, e.g.
+/// "INSUFFICIENT_STOCK: only 3 available at Front store, 5 requested".
 ///
 /// Returns a string owned by the library and valid until the next failing call on the same
 /// thread: copy it to keep it; never free it. Each thread has its own last error.
@@ -146,15 +137,49 @@ pub unsafe extern "C" fn inv_open_with(
                 clock = Some(manual);
             }
         }
+        let actor = match options.as_ref() {
+            Some(o) => opt_str(o.actor, "actor")?,
+            None => None,
+        };
         let inventory = Inventory::open_with(path, opts)?;
+        let inventory = match actor {
+            Some(actor) => inventory.with_actor(actor),
+            None => inventory,
+        };
         *out = Box::into_raw(Box::new(InvHandle { inventory, clock }));
         Ok(())
     })
 }
 
-/// Closes the handle: the write-ahead log is checkpointed and the file closed. NULL is ignored.
-/// No other call on the handle may be in progress (on any thread) or follow: after this call
-/// the handle is invalid.
+/// A new handle on the same open database whose writes record `actor` on their movements: a
+/// cashier at a till, or one call made on someone's behalf. The handles share everything else
+/// (connections, the manual clock); each is closed with its own `inv_close`, in any order, and
+/// the database closes with the last. Cheap: no file is opened.
+///
+/// `actor` (required) is copied. On success `*out` receives the new handle, owned by the
+/// caller; on failure it is set to NULL. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn inv_with_actor(
+    handle: *const InvHandle,
+    actor: *const c_char,
+    out: *mut *mut InvHandle,
+) -> InvStatus {
+    guard(|| unsafe {
+        let out = boundary::out(out, "out", std::ptr::null_mut())?;
+        let h = self::handle(handle)?;
+        let inventory = h.inventory.with_actor(req_str(actor, "actor")?);
+        *out = Box::into_raw(Box::new(InvHandle {
+            inventory,
+            clock: h.clock.clone(),
+        }));
+        Ok(())
+    })
+}
+
+/// Closes the handle. With the last handle on the database (see `inv_with_actor`) the database
+/// closes too: the write-ahead log is checkpointed and the file closed. NULL is ignored. No
+/// other call on the handle may be in progress (on any thread) or follow: after this call the
+/// handle is invalid. Other handles on the same database are unaffected.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn inv_close(handle: *mut InvHandle) {
     guard(|| {
@@ -194,7 +219,9 @@ pub unsafe extern "C" fn inv_clock_advance(handle: *const InvHandle, seconds: i6
 /// `product` and `idempotency_key` are borrowed for the call only. `idempotency_key` may be
 /// NULL; with a key, a repeat of the same request returns the first result and changes nothing,
 /// while the same key with a different request fails with `INV_ERR_CONFLICT` (field
-/// "idempotency_key"). Keys are remembered for 24 hours. Every write below takes a key the same way.
+/// "idempotency_key"). Keys are remembered for `INV_IDEMPOTENCY_TTL_HOURS`. Every write below
+/// takes a key the same way, and records the handle's actor (`InvOptions.actor`,
+/// `inv_with_actor`) on the movements it makes.
 ///
 /// On success `*out` is filled and owned by the caller: release it with
 /// `inv_product_with_stock_free`. On failure `*out` is zeroed (freeing it is harmless).
@@ -210,10 +237,7 @@ pub unsafe extern "C" fn inv_create_product(
         let out = boundary::out(out, "out", InvProductWithStock::empty())?;
         let h = self::handle(handle)?;
         let new = (*non_null(product, "product")?).to_engine()?;
-        match execute(h, Command::CreateProduct(new), idempotency_key)? {
-            Outcome::ProductCreated(p) => *out = (*p).into(),
-            other => return Err(unexpected(other)),
-        }
+        *out = write(h, Write::create_product(new), idempotency_key)?.into();
         Ok(())
     })
 }
@@ -278,15 +302,12 @@ pub unsafe extern "C" fn inv_update_product(
     guard(|| unsafe {
         let out = boundary::out(out, "out", InvProduct::empty())?;
         let h = self::handle(handle)?;
-        let command = Command::UpdateProduct {
-            id: req_uuid(id, "id")?,
-            changes: (*non_null(changes, "changes")?).to_engine()?,
-            expected_version: expected_version.as_ref().copied(),
-        };
-        match execute(h, command, idempotency_key)? {
-            Outcome::ProductUpdated(p) => *out = (*p).into(),
-            other => return Err(unexpected(other)),
-        }
+        let update = Write::update_product(
+            req_uuid(id, "id")?,
+            (*non_null(changes, "changes")?).to_engine()?,
+            expected_version.as_ref().copied(),
+        );
+        *out = write(h, update, idempotency_key)?.into();
         Ok(())
     })
 }
@@ -303,11 +324,8 @@ pub unsafe extern "C" fn inv_delete_product(
 ) -> InvStatus {
     guard(|| unsafe {
         let h = self::handle(handle)?;
-        let command = Command::DeleteProduct {
-            id: req_uuid(id, "id")?,
-            expected_version: expected_version.as_ref().copied(),
-        };
-        execute(h, command, idempotency_key)?;
+        let delete = Write::delete_product(req_uuid(id, "id")?, expected_version.as_ref().copied());
+        write(h, delete, idempotency_key)?;
         Ok(())
     })
 }
@@ -329,13 +347,8 @@ pub unsafe extern "C" fn inv_create_location(
     guard(|| unsafe {
         let out = boundary::out(out, "out", InvLocation::empty())?;
         let h = self::handle(handle)?;
-        let command = Command::CreateLocation {
-            name: req_str(name, "name")?,
-        };
-        match execute(h, command, idempotency_key)? {
-            Outcome::LocationCreated(l) => *out = l.into(),
-            other => return Err(unexpected(other)),
-        }
+        let create = Write::create_location(req_str(name, "name")?);
+        *out = write(h, create, idempotency_key)?.into();
         Ok(())
     })
 }
@@ -390,10 +403,7 @@ unsafe fn one_level(
         let out = boundary::out(out, "out", InvLevel::empty())?;
         let h = self::handle(handle)?;
         let op = stock_op(op, Some(kind))?;
-        let level = levels_of(execute(h, Command::Stock(op), idempotency_key)?)?
-            .pop()
-            .ok_or_else(|| Error::storage("internal error: no level returned"))?;
-        *out = level.into();
+        *out = write(h, Write::level(op), idempotency_key)?.into();
         Ok(())
     })
 }
@@ -420,6 +430,17 @@ unsafe fn stock_op(op: *const InvStockOp, kind: Option<OpKind>) -> Result<StockO
 /// `INV_ERR_INVALID_ARGUMENT`. On success `*out` is owned by the caller: release with
 /// `inv_level_free`; on failure it is zeroed. A stale `expect_kind` guard gives
 /// `INV_ERR_CONFLICT`. Thread-safe, and atomic: a failed operation changes nothing.
+///
+/// Fields, as the engine's table states them (`InvStockOp` members in brackets):
+/// - `quantity` [quantity]: required.
+/// - `location` [location]: optional; left out: the product's own location.
+/// - `reference` [reference]: optional; left out: none.
+/// - `notes` [notes]: optional; left out: none.
+/// - `expected_available` [expect_kind INV_EXPECT_AVAILABLE with expected]: optional; left out: no
+///   compare-and-set.
+/// - `expected_quantity` [expect_kind INV_EXPECT_QUANTITY with expected]: optional; left out: no
+///   compare-and-set.
+/// - `expected_available` or `expected_quantity`, not both.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn inv_add_stock(
     handle: *const InvHandle,
@@ -432,6 +453,17 @@ pub unsafe extern "C" fn inv_add_stock(
 
 /// Takes available stock off the shelf (`INV_OP_REMOVE`); `INV_ERR_INSUFFICIENT_STOCK` if
 /// available is short. As `inv_add_stock` otherwise.
+///
+/// Fields, as the engine's table states them (`InvStockOp` members in brackets):
+/// - `quantity` [quantity]: required.
+/// - `location` [location]: optional; left out: the product's own location.
+/// - `reference` [reference]: optional; left out: none.
+/// - `notes` [notes]: optional; left out: none.
+/// - `expected_available` [expect_kind INV_EXPECT_AVAILABLE with expected]: optional; left out: no
+///   compare-and-set.
+/// - `expected_quantity` [expect_kind INV_EXPECT_QUANTITY with expected]: optional; left out: no
+///   compare-and-set.
+/// - `expected_available` or `expected_quantity`, not both.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn inv_remove_stock(
     handle: *const InvHandle,
@@ -445,6 +477,22 @@ pub unsafe extern "C" fn inv_remove_stock(
 /// Reserves available stock (`INV_OP_RESERVE`) for `op->reference`, adding to that
 /// reservation if it exists, optionally with an expiry (`expires_kind`).
 /// `INV_ERR_INSUFFICIENT_STOCK` if available is short. As `inv_add_stock` otherwise.
+///
+/// Fields, as the engine's table states them (`InvStockOp` members in brackets):
+/// - `quantity` [quantity]: required.
+/// - `location` [location]: optional; left out: the product's own location.
+/// - `reference` [reference]: optional; left out: held unreferenced (under the empty reference).
+/// - `notes` [notes]: optional; left out: none.
+/// - `expires_in_seconds` [expires_kind INV_EXPIRES_IN_SECONDS with expires_value]: optional; left
+///   out: no expiry (a reservation reopened keeps its old one).
+/// - `expires_at` [expires_kind INV_EXPIRES_AT_UNIX with expires_value, or INV_EXPIRES_AT_RFC3339
+///   with expires_at]: optional; left out: no expiry.
+/// - `expected_available` [expect_kind INV_EXPECT_AVAILABLE with expected]: optional; left out: no
+///   compare-and-set.
+/// - `expected_quantity` [expect_kind INV_EXPECT_QUANTITY with expected]: optional; left out: no
+///   compare-and-set.
+/// - `expected_available` or `expected_quantity`, not both.
+/// - `expires_in_seconds` or `expires_at`, not both.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn inv_reserve_stock(
     handle: *const InvHandle,
@@ -458,6 +506,18 @@ pub unsafe extern "C" fn inv_reserve_stock(
 /// Releases reserved stock (`INV_OP_UNRESERVE`): the reservation `op->reference` names (all of
 /// it without a quantity), or unreferenced reserved stock when the reference is NULL.
 /// `INV_ERR_INSUFFICIENT_RESERVED` if less is reserved. As `inv_add_stock` otherwise.
+///
+/// Fields, as the engine's table states them (`InvStockOp` members in brackets):
+/// - `quantity` [quantity]: optional; left out: the whole reservation; required without a
+///   reference.
+/// - `location` [location]: optional; left out: the product's own location.
+/// - `reference` [reference]: optional; left out: unreferenced reserved quantity.
+/// - `notes` [notes]: optional; left out: none.
+/// - `expected_available` [expect_kind INV_EXPECT_AVAILABLE with expected]: optional; left out: no
+///   compare-and-set.
+/// - `expected_quantity` [expect_kind INV_EXPECT_QUANTITY with expected]: optional; left out: no
+///   compare-and-set.
+/// - `expected_available` or `expected_quantity`, not both.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn inv_unreserve_stock(
     handle: *const InvHandle,
@@ -468,9 +528,22 @@ pub unsafe extern "C" fn inv_unreserve_stock(
     unsafe { one_level(handle, OpKind::Unreserve, op, idempotency_key, out) }
 }
 
-/// Fulfils the reservation `op->reference` names (`INV_OP_COMMIT`): on_hand and reserved both
-/// fall by the quantity (the whole reservation without one). With `release_remainder` the
+/// Fulfils the reservation `op->reference` names (`INV_OP_COMMIT`; NULL: the unreferenced
+/// reservation): on_hand and reserved both fall by the quantity (the whole reservation without
+/// one). With `release_remainder` the
 /// rest of the reservation is released too. As `inv_add_stock` otherwise.
+///
+/// Fields, as the engine's table states them (`InvStockOp` members in brackets):
+/// - `quantity` [quantity]: optional; left out: the whole reservation.
+/// - `location` [location]: optional; left out: the product's own location.
+/// - `reference` [reference]: optional; left out: the unreferenced reservation.
+/// - `notes` [notes]: optional; left out: none.
+/// - `release_remainder` [release_remainder]: optional; left out: false.
+/// - `expected_available` [expect_kind INV_EXPECT_AVAILABLE with expected]: optional; left out: no
+///   compare-and-set.
+/// - `expected_quantity` [expect_kind INV_EXPECT_QUANTITY with expected]: optional; left out: no
+///   compare-and-set.
+/// - `expected_available` or `expected_quantity`, not both.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn inv_commit_reservation(
     handle: *const InvHandle,
@@ -484,6 +557,17 @@ pub unsafe extern "C" fn inv_commit_reservation(
 /// Records a physical count (`INV_OP_COUNT`): on_hand at `op->location` becomes
 /// `op->quantity`, written as an ADJUST movement of the difference. A count below what is
 /// reserved there is refused. As `inv_add_stock` otherwise.
+///
+/// Fields, as the engine's table states them (`InvStockOp` members in brackets):
+/// - `counted` [quantity]: required.
+/// - `location` [location]: optional; left out: the product's own location.
+/// - `reference` [reference]: optional; left out: none.
+/// - `notes` [notes]: optional; left out: none.
+/// - `expected_available` [expect_kind INV_EXPECT_AVAILABLE with expected]: optional; left out: no
+///   compare-and-set.
+/// - `expected_quantity` [expect_kind INV_EXPECT_QUANTITY with expected]: optional; left out: no
+///   compare-and-set.
+/// - `expected_available` or `expected_quantity`, not both.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn inv_count_stock(
     handle: *const InvHandle,
@@ -499,6 +583,18 @@ pub unsafe extern "C" fn inv_count_stock(
 /// TRANSFER_IN movements sharing a transfer id. Availability is checked at the source.
 /// Fills `*from` and `*to` with both levels after the move: each owned by the caller, release
 /// each with `inv_level_free` (both are zeroed on failure). As `inv_add_stock` otherwise.
+///
+/// Fields, as the engine's table states them (`InvStockOp` members in brackets):
+/// - `quantity` [quantity]: required.
+/// - `from_location` [location]: optional; left out: the product's own location.
+/// - `to_location` [to_location]: required.
+/// - `reference` [reference]: optional; left out: none.
+/// - `notes` [notes]: optional; left out: none.
+/// - `expected_available` [expect_kind INV_EXPECT_AVAILABLE with expected]: optional; left out: no
+///   compare-and-set.
+/// - `expected_quantity` [expect_kind INV_EXPECT_QUANTITY with expected]: optional; left out: no
+///   compare-and-set.
+/// - `expected_available` or `expected_quantity`, not both.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn inv_transfer_stock(
     handle: *const InvHandle,
@@ -512,17 +608,10 @@ pub unsafe extern "C" fn inv_transfer_stock(
         let to = boundary::out(to, "to", InvLevel::empty())?;
         let h = self::handle(handle)?;
         let op = stock_op(op, Some(OpKind::Transfer))?;
-        let mut levels = levels_of(execute(h, Command::Stock(op), idempotency_key)?)?.into_iter();
-        match (levels.next(), levels.next()) {
-            (Some(f), Some(t)) => {
-                *from = f.into();
-                *to = t.into();
-                Ok(())
-            }
-            _ => Err(
-                Error::storage("internal error: a transfer returned fewer than two levels").into(),
-            ),
-        }
+        let (f, t) = write(h, Write::transfer(op), idempotency_key)?;
+        *from = f.into();
+        *to = t.into();
+        Ok(())
     })
 }
 
@@ -540,13 +629,13 @@ pub unsafe extern "C" fn inv_stock(
         let out = boundary::out(out, "out", InvLevelList::empty())?;
         let h = self::handle(handle)?;
         let op = stock_op(op, None)?;
-        *out = levels_of(execute(h, Command::Stock(op), idempotency_key)?)?.into();
+        *out = write(h, Write::stock(op), idempotency_key)?.into();
         Ok(())
     })
 }
 
 /// Applies `count` operations of any kinds and products all or nothing, in one transaction:
-/// a basket at checkout. At most 1000 operations.
+/// a basket at checkout. At most `INV_MAX_BATCH` operations.
 ///
 /// On success `*out` holds one level list per operation, in order, owned by the caller:
 /// release with `inv_batch_result_free`. On failure nothing was applied, `*out` is zeroed and
@@ -574,16 +663,14 @@ pub unsafe extern "C" fn inv_batch(
             .enumerate()
             .map(|(i, op)| op.to_engine().map_err(|f| f.at_index(i)))
             .collect::<Result<Vec<_>>>()?;
-        match execute(h, Command::Batch(ops), idempotency_key)? {
-            Outcome::Batch(levels) => *out = levels.into(),
-            other => return Err(unexpected(other)),
-        }
+        *out = write(h, Write::batch(ops), idempotency_key)?.into();
         Ok(())
     })
 }
 
 /// Releases every reservation past its expiry (each with an EXPIRE movement) and forgets
-/// idempotency keys older than 24 hours. Reads and writes already release a product's expired
+/// idempotency keys older than `INV_IDEMPOTENCY_TTL_HOURS`. Expiry movements have no actor
+/// (time released them). Reads and writes already release a product's expired
 /// reservations before they touch it; this sweep tidies the rest. `released` may be NULL;
 /// otherwise it receives how many reservations were released. Thread-safe.
 #[unsafe(no_mangle)]
@@ -642,7 +729,7 @@ pub unsafe extern "C" fn inv_get_stock_level(
     })
 }
 
-/// A page of a product's movements, newest first. `query` may be NULL (the newest 10); it and
+/// A page of a product's movements, newest first. `query` may be NULL (the newest `INV_DEFAULT_PAGE`); it and
 /// `id` are borrowed for the call only. `*out` is owned by the caller: release with
 /// `inv_movement_list_free`. Thread-safe.
 #[unsafe(no_mangle)]
@@ -666,8 +753,8 @@ pub unsafe extern "C" fn inv_list_movements(
 }
 
 /// The change feed: movements of every product with a sequence number above `after`, oldest
-/// first, at most `limit` (1..=1000; 0 means 100). Start from `after = 0`, then pass the page's
-/// `next_after`. `*out` is owned by the caller: release with `inv_change_page_free`.
+/// first, at most `limit` (1 to `INV_MAX_CHANGES_PAGE`; 0 means `INV_DEFAULT_CHANGES_PAGE`).
+/// Start from `after = 0`, then pass the page's `next_after`. `*out` is owned by the caller: release with `inv_change_page_free`.
 /// Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn inv_changes(
@@ -772,6 +859,35 @@ pub unsafe extern "C" fn inv_checkpoint(handle: *const InvHandle) -> InvStatus {
 }
 
 // ---------------------------------------------------------------------------------------------
+// API keys. Keys are made, listed and revoked by the operator (`inventory-server keys ...`, or
+// the Python package); a till only needs to find out what the key it was given is.
+
+/// The live API key whose secret this is: its name, scope and the locations it may move stock
+/// at. `INV_ERR_UNAUTHORIZED` for an unknown or revoked key (a key revoked by another process
+/// is refused within the engine's key refresh interval, at once when revoked through this
+/// database's handles). The secret is compared in constant time and never copied into an error
+/// message.
+///
+/// `secret` is borrowed for the call only. On success `*out` is owned by the caller: release
+/// with `inv_api_key_free`; on failure it is zeroed. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn inv_authenticate(
+    handle: *const InvHandle,
+    secret: *const c_char,
+    out: *mut InvApiKey,
+) -> InvStatus {
+    guard(|| unsafe {
+        let out = boundary::out(out, "out", InvApiKey::empty())?;
+        let h = self::handle(handle)?;
+        *out = h
+            .inventory
+            .authenticate(&req_str(secret, "secret")?)?
+            .into();
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
 // Releasing outputs. Each frees what the struct owns (not the struct itself, which is the
 // caller's storage) and zeroes it, so freeing twice, or freeing a zeroed struct, is harmless.
 // NULL is ignored. A struct must not be freed while another thread reads it.
@@ -846,6 +962,12 @@ pub unsafe extern "C" fn inv_location_list_free(list: *mut InvLocationList) {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn inv_reservation_list_free(list: *mut InvReservationList) {
     unsafe { release(list, InvReservationList::empty) }
+}
+
+/// Releases what an API key owns (its name and locations).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn inv_api_key_free(key: *mut InvApiKey) {
+    unsafe { release(key, InvApiKey::empty) }
 }
 
 /// Releases the problems a verify report holds.

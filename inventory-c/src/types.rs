@@ -2,13 +2,13 @@
 //! Output structs own their strings and arrays; their `Drop` is what each `inv_*_free` runs.
 
 use crate::boundary::{
-    Failure, INV_UUID_LEN, Result, free_string, free_vec, give_opt_string, give_string, give_vec,
-    opt_str, req_str, req_uuid, uuid_buf,
+    Failure, INV_UUID_LEN, Result, free_string, free_strings, free_vec, give_opt_string,
+    give_string, give_vec, opt_str, req_str, req_uuid, uuid_buf,
 };
 use inventory::{
-    ChangePage, DateTime, Error, Expect, Expiry, Location, Movement, MovementQuery, NewProduct,
-    OpKind, Price, Product, ProductChanges, ProductQuery, ProductWithStock, Reservation,
-    StockLevel, StockOp, StockSummary, Utc, VerifyReport,
+    ApiKey, ChangePage, DateTime, Error, Expect, Expiry, Location, Movement, MovementQuery,
+    NewProduct, OpKind, Price, Product, ProductChanges, ProductQuery, ProductWithStock,
+    Reservation, StockLevel, StockOp, StockSummary, Utc, VerifyReport,
 };
 use std::ffi::c_char;
 use std::ptr::null_mut;
@@ -34,8 +34,8 @@ pub enum InvOpKind {
     /// Release the reservation named by `reference` (all of it when `has_quantity` is false),
     /// or unreferenced reserved stock when `reference` is NULL.
     INV_OP_UNRESERVE = 3,
-    /// Fulfil the reservation named by `reference`: on_hand and reserved both fall. Without a
-    /// quantity the whole reservation is committed.
+    /// Fulfil the reservation named by `reference` (NULL: the unreferenced one): on_hand and
+    /// reserved both fall. Without a quantity the whole reservation is committed.
     INV_OP_COMMIT = 4,
     /// Move `quantity` from `location` to `to_location`.
     INV_OP_TRANSFER = 5,
@@ -133,15 +133,21 @@ pub(crate) fn durability(raw: i32) -> Result<inventory::Durability> {
 pub struct InvOptions {
     /// An `InvDurability`.
     pub durability: i32,
-    /// Most pooled read connections; 0 means the default (8).
+    /// Most pooled read connections; 0 means the engine's default.
     pub readers: u32,
-    /// How long a write waits for another process holding the file; 0 means the default (5000 ms).
+    /// How long a write waits for another process holding the file before it fails with
+    /// `INV_ERR_BUSY`; 0 means the engine's default.
     pub busy_timeout_ms: u32,
     /// When true the handle's clock stands still at `clock_start_us` (microseconds since the
     /// Unix epoch) and moves only through `inv_clock_advance`: for tests and simulations of
     /// reservation expiry. When false the wall clock is used.
     pub manual_clock: bool,
     pub clock_start_us: i64,
+    /// Recorded as the actor of the movements of every write made through the handle (a
+    /// till's or a cashier's name); NULL: none. Copied. `inv_with_actor` makes a handle with
+    /// another actor on the same database. A write with an actor longer than the engine allows
+    /// fails with `INV_ERR_VALIDATION_ERROR` (field "actor").
+    pub actor: *const c_char,
 }
 
 /// The fields of a new product, for `inv_create_product`. Strings are borrowed for the call only.
@@ -152,7 +158,8 @@ pub struct InvNewProduct {
     pub name: *const c_char,
     /// Required; unique among live products.
     pub sku: *const c_char,
-    /// Required: a plain decimal string, at most 4 decimal places, e.g. "1500.00".
+    /// Required: a plain decimal string, at most `INV_MAX_PRICE_SCALE` decimal places, e.g.
+    /// "1500.00".
     pub price: *const c_char,
     /// NULL: empty.
     pub description: *const c_char,
@@ -230,9 +237,11 @@ impl InvProductChanges {
 }
 
 /// One stock operation of any kind: the C twin of the engine's `StockOp`. Start from
-/// `inv_stock_op_init()`, then set what the kind needs. A field the kind does not use must stay
-/// NULL/zero: the engine refuses it (`INV_ERR_VALIDATION_ERROR` naming the field) rather than
-/// ignoring it. Strings are borrowed for the call only.
+/// `inv_stock_op_init()`, then set what the kind needs: each stock function lists the fields
+/// its kind takes, and each member below the fields it carries, both as the engine's table
+/// states them. A member the kind does not use must stay NULL/zero: the engine refuses it
+/// (`INV_ERR_VALIDATION_ERROR` naming the field) rather than ignoring it. Strings are
+/// borrowed for the call only.
 #[repr(C)]
 #[derive(Debug)]
 pub struct InvStockOp {
@@ -240,27 +249,35 @@ pub struct InvStockOp {
     pub kind: i32,
     /// Required: the product's id as text.
     pub product_id: *const c_char,
-    /// The target location; the source of a transfer. NULL: the product's own location.
+    /// Where the operation acts; NULL: the product's own location. Carries: location (add,
+    /// remove, reserve, unreserve, commit, count); from_location (transfer).
     pub location: *const c_char,
-    /// Transfer only: the destination.
+    /// Carries: to_location (transfer).
     pub to_location: *const c_char,
-    /// When false there is no quantity: allowed only for an unreserve with a reference and for
-    /// a commit, where it means the whole reservation.
+    /// Whether `quantity` is given (`inv_stock_op_init` sets it). False: no quantity, which the
+    /// kinds where it is optional read as the whole reservation.
     pub has_quantity: bool,
-    /// Units to move; for a count, the counted on_hand.
+    /// With `has_quantity`. Carries: quantity (add, remove, reserve, unreserve, commit,
+    /// transfer); counted (count).
     pub quantity: i64,
-    /// The reservation's name for reserve/unreserve/commit; free text for the other kinds.
+    /// Names the reservation of reserve, unreserve and commit. Carries: reference (add, remove,
+    /// reserve, unreserve, commit, transfer, count).
     pub reference: *const c_char,
+    /// Carries: notes (add, remove, reserve, unreserve, commit, transfer, count).
     pub notes: *const c_char,
-    /// An `InvExpiresKind`; reserve only.
+    /// An `InvExpiresKind`, read with `expires_value` or `expires_at`. Carries:
+    /// expires_in_seconds (reserve); expires_at (reserve).
     pub expires_kind: i32,
     /// Seconds (`INV_EXPIRES_IN_SECONDS`) or Unix seconds (`INV_EXPIRES_AT_UNIX`).
     pub expires_value: i64,
     /// RFC 3339 text (`INV_EXPIRES_AT_RFC3339`).
     pub expires_at: *const c_char,
-    /// Commit only: release whatever the commit leaves of the reservation.
+    /// Release whatever the commit leaves of the reservation. Carries: release_remainder
+    /// (commit).
     pub release_remainder: bool,
-    /// An `InvExpectKind`, checked against the target location's level.
+    /// An `InvExpectKind`, compared with `expected` at the target location's level. Carries:
+    /// expected_available (add, remove, reserve, unreserve, commit, transfer, count);
+    /// expected_quantity (add, remove, reserve, unreserve, commit, transfer, count).
     pub expect_kind: i32,
     pub expected: i64,
 }
@@ -362,7 +379,7 @@ impl InvStockOp {
 #[repr(C)]
 #[derive(Debug)]
 pub struct InvProductQuery {
-    /// 1..=100; 0 means the default (10).
+    /// 1 to `INV_MAX_PAGE`; 0 means `INV_DEFAULT_PAGE`.
     pub limit: i64,
     pub offset: i64,
     /// Only products whose available total is at or below their reorder point.
@@ -384,11 +401,12 @@ impl InvProductQuery {
     }
 }
 
-/// Page and filters for `inv_list_movements`. A zeroed struct (or NULL) means the newest 10.
+/// Page and filters for `inv_list_movements`. A zeroed struct (or NULL) means the newest
+/// `INV_DEFAULT_PAGE`.
 #[repr(C)]
 #[derive(Debug)]
 pub struct InvMovementQuery {
-    /// 1..=100; 0 means the default (10).
+    /// 1 to `INV_MAX_PAGE`; 0 means `INV_DEFAULT_PAGE`.
     pub limit: i64,
     pub offset: i64,
     /// Only movements with a sequence number above this; 0: no bound.
@@ -635,34 +653,21 @@ impl Drop for InvProductList {
     }
 }
 
-/// A product's stock over all its locations: the totals, plus one level per location
-/// (ordered by name). `id`, `location` and the timestamps are those of the product's own
-/// location. Release with `inv_stock_summary_free`.
+/// A product's stock over all its locations: `totals`, a level whose quantities are the sums
+/// over every location (its `id`, `location` and `created_at` are those of the product's own
+/// location, its `updated_at` the latest of any level), plus one level per location, ordered by
+/// name. Release with `inv_stock_summary_free`.
 #[repr(C)]
 #[derive(Debug)]
 pub struct InvStockSummary {
-    pub id: [c_char; INV_UUID_LEN],
-    pub product_id: [c_char; INV_UUID_LEN],
-    pub location: *mut c_char,
-    pub on_hand: i64,
-    pub reserved: i64,
-    pub available: i64,
-    pub created_at_us: i64,
-    pub updated_at_us: i64,
+    pub totals: InvLevel,
     pub locations: InvLevelList,
 }
 
 impl InvStockSummary {
     pub(crate) fn empty() -> Self {
         InvStockSummary {
-            id: [0; INV_UUID_LEN],
-            product_id: [0; INV_UUID_LEN],
-            location: null_mut(),
-            on_hand: 0,
-            reserved: 0,
-            available: 0,
-            created_at_us: 0,
-            updated_at_us: 0,
+            totals: InvLevel::empty(),
             locations: InvLevelList::empty(),
         }
     }
@@ -671,23 +676,9 @@ impl InvStockSummary {
 impl From<StockSummary> for InvStockSummary {
     fn from(s: StockSummary) -> Self {
         InvStockSummary {
-            id: uuid_buf(s.totals.id),
-            product_id: uuid_buf(s.totals.product_id),
-            location: give_string(&s.totals.location),
-            on_hand: s.totals.on_hand,
-            reserved: s.totals.reserved,
-            available: s.totals.available,
-            created_at_us: micros(s.totals.created_at),
-            updated_at_us: micros(s.totals.updated_at),
+            totals: s.totals.into(),
             locations: s.locations.into(),
         }
-    }
-}
-
-impl Drop for InvStockSummary {
-    fn drop(&mut self) {
-        free_string(&mut self.location);
-        // `locations` drops itself.
     }
 }
 
@@ -742,6 +733,9 @@ pub struct InvMovement {
     /// Shared by the two halves of a transfer; all NUL when `has_transfer_id` is false.
     pub has_transfer_id: bool,
     pub transfer_id: [c_char; INV_UUID_LEN],
+    /// Who made it: the API key's name over HTTP, or the actor of the handle that wrote it;
+    /// NULL when unknown. Owned by the struct.
+    pub actor: *mut c_char,
     pub created_at_us: i64,
 }
 
@@ -765,6 +759,7 @@ impl From<Movement> for InvMovement {
             notes: give_opt_string(m.notes.as_deref()),
             has_transfer_id: m.transfer_id.is_some(),
             transfer_id: m.transfer_id.map_or([0; INV_UUID_LEN], uuid_buf),
+            actor: give_opt_string(m.actor.as_deref()),
             created_at_us: micros(m.created_at),
         }
     }
@@ -775,6 +770,7 @@ impl Drop for InvMovement {
         free_string(&mut self.location);
         free_string(&mut self.reference);
         free_string(&mut self.notes);
+        free_string(&mut self.actor);
     }
 }
 
@@ -984,6 +980,61 @@ impl Drop for InvReservationList {
     }
 }
 
+/// A live API key, as `inv_authenticate` finds it: never its secret. Release with
+/// `inv_api_key_free`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct InvApiKey {
+    /// The key's name: the HTTP server records it as the actor of the movements the key makes.
+    /// Owned by the struct.
+    pub name: *mut c_char,
+    /// "read", "write" or "admin".
+    pub scope: [c_char; 8],
+    /// The only locations the key may move stock at, owned by the struct; NULL (and 0): any.
+    pub locations: *mut *mut c_char,
+    pub locations_len: usize,
+    pub created_at_us: i64,
+}
+
+impl InvApiKey {
+    pub(crate) fn empty() -> Self {
+        InvApiKey {
+            name: null_mut(),
+            scope: [0; 8],
+            locations: null_mut(),
+            locations_len: 0,
+            created_at_us: 0,
+        }
+    }
+}
+
+impl From<ApiKey> for InvApiKey {
+    fn from(k: ApiKey) -> Self {
+        let mut scope = [0 as c_char; 8];
+        for (dst, src) in scope.iter_mut().zip(k.scope.as_str().bytes()) {
+            *dst = src as c_char;
+        }
+        let (locations, locations_len) = match &k.locations {
+            Some(list) => give_vec(list.iter().map(|l| give_string(l)).collect()),
+            None => (null_mut(), 0),
+        };
+        InvApiKey {
+            name: give_string(&k.name),
+            scope,
+            locations,
+            locations_len,
+            created_at_us: micros(k.created_at),
+        }
+    }
+}
+
+impl Drop for InvApiKey {
+    fn drop(&mut self) {
+        free_string(&mut self.name);
+        free_strings(&mut self.locations, &mut self.locations_len);
+    }
+}
+
 /// The result of `inv_verify`. Release with `inv_verify_report_free`.
 #[repr(C)]
 #[derive(Debug)]
@@ -1019,12 +1070,6 @@ impl From<VerifyReport> for InvVerifyReport {
 
 impl Drop for InvVerifyReport {
     fn drop(&mut self) {
-        if !self.problems.is_null() {
-            // SAFETY: (problems, problems_len) came from `give_vec`.
-            let problems =
-                unsafe { std::slice::from_raw_parts_mut(self.problems, self.problems_len) };
-            problems.iter_mut().for_each(free_string);
-        }
-        free_vec(&mut self.problems, &mut self.problems_len);
+        free_strings(&mut self.problems, &mut self.problems_len);
     }
 }

@@ -2,7 +2,7 @@
 //! hands the value to the engine's own parser or constructor, where its rules live.
 
 use crate::errors::{OrRaise, invalid, to_py};
-use inventory::{Decimal, Expect, Expiry, Price, Utc, Uuid};
+use inventory::{Decimal, Price, Utc, Uuid};
 use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
@@ -125,40 +125,4 @@ pub(crate) fn instant(value: &Bound<'_, PyAny>, field: &str) -> PyResult<invento
         .import(py, "datetime", "timezone")?
         .getattr("utc")?;
     value.call_method1("astimezone", (utc,))?.extract()
-}
-
-/// At most one compare-and-set guard: the engine checks one expected value per operation.
-pub(crate) fn expect(
-    py: Python<'_>,
-    expected_available: Option<i64>,
-    expected_quantity: Option<i64>,
-) -> PyResult<Option<Expect>> {
-    match (expected_available, expected_quantity) {
-        (Some(_), Some(_)) => Err(invalid(
-            py,
-            "expected_available",
-            "give expected_available or expected_quantity, not both",
-        )),
-        (Some(a), None) => Ok(Some(Expect::Available(a))),
-        (None, Some(q)) => Ok(Some(Expect::Quantity(q))),
-        (None, None) => Ok(None),
-    }
-}
-
-/// At most one expiry: relative or absolute.
-pub(crate) fn expiry(
-    py: Python<'_>,
-    expires_in_seconds: Option<i64>,
-    expires_at: Option<inventory::DateTime<Utc>>,
-) -> PyResult<Option<Expiry>> {
-    match (expires_in_seconds, expires_at) {
-        (Some(_), Some(_)) => Err(invalid(
-            py,
-            "expires_at",
-            "give expires_in_seconds or expires_at, not both",
-        )),
-        (Some(s), None) => Ok(Some(Expiry::In(s))),
-        (None, Some(t)) => Ok(Some(Expiry::At(t))),
-        (None, None) => Ok(None),
-    }
 }

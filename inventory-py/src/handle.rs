@@ -1,25 +1,28 @@
 //! The `Inventory` class: one open database. Every engine call runs with the GIL released
 //! (`Python::detach`), so threads sharing one object read and write in parallel; the engine
-//! handle inside is `Send + Sync` and serializes writes itself.
+//! handle inside is `Send + Sync` and serializes writes itself. Writes go through the engine's
+//! typed [`Write`]s with a [`Call`] (idempotency key, actor), so the result needs no matching.
 
 use crate::clock::ManualClock;
 use crate::convert::{self, Int, Money};
 use crate::errors::{InventoryError, OrRaise};
 use crate::feed::ChangeFeed;
 use crate::model::{
-    ChangePage, Location, Movement, Product, ProductWithStock, Reservation, StockLevel,
-    StockSummary, VerifyReport,
+    ApiKey, ChangePage, CreatedKey, Location, Movement, Product, ProductWithStock, Reservation,
+    StockLevel, StockSummary, VerifyReport,
 };
-use crate::ops::{self, Extras};
+use crate::ops::{self, Value, fields};
+use inventory::shape::Field;
 use inventory::{
-    Command, Durability, MovementQuery, NewProduct, OpKind, Options, Outcome, ProductChanges,
-    ProductQuery, StockOp,
+    Call, Durability, MovementQuery, NewProduct, OpKind, Options, ProductChanges, ProductQuery,
+    Scope, Write,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use std::path::PathBuf;
 use std::sync::{PoisonError, RwLock};
+use std::time::Duration;
 
 /// `update_product(reorder_point=...)`: left out keeps the value, `None` clears it.
 pub(crate) enum ReorderPoint {
@@ -36,6 +39,15 @@ impl<'a, 'py> FromPyObject<'a, 'py> for ReorderPoint {
         } else {
             Ok(ReorderPoint::Set(Some(value.extract::<Int>()?.0)))
         }
+    }
+}
+
+/// The per-call options every write method takes.
+fn call(idempotency_key: Option<String>, actor: Option<String>) -> Call {
+    Call {
+        idempotency_key,
+        actor,
+        locations: None,
     }
 }
 
@@ -78,41 +90,33 @@ impl Inventory {
         py.detach(|| f(&engine)).or_raise(py)
     }
 
-    /// Applies one write, once per idempotency key when one is given.
-    fn execute(&self, py: Python<'_>, command: Command, key: Option<String>) -> PyResult<Outcome> {
-        self.call(py, move |e| {
-            e.execute_with_key(command, key.as_deref())
-                .map(|done| done.value)
-        })
+    /// Applies a typed write with its per-call options, with the GIL released.
+    fn write<T: Send>(&self, py: Python<'_>, write: Write<T>, call: Call) -> PyResult<T> {
+        self.call(py, move |e| e.write(write, &call).map(|done| done.value))
     }
 
-    fn levels(
+    /// A stock operation of `kind` from the fields a method was given.
+    fn stock_op(
+        py: Python<'_>,
+        kind: OpKind,
+        id: &str,
+        fields: Vec<(Field, Option<Value>)>,
+    ) -> PyResult<inventory::StockOp> {
+        ops::build(py, kind, convert::product_id(py, id)?, fields)
+    }
+
+    /// Applies a stock operation that changes one level.
+    fn level(
         &self,
         py: Python<'_>,
-        op: StockOp,
-        key: Option<String>,
-    ) -> PyResult<Vec<StockLevel>> {
-        match self.execute(py, Command::Stock(op), key)? {
-            Outcome::Levels(levels) => Ok(levels.into_iter().map(StockLevel).collect()),
-            other => Err(unexpected(other)),
-        }
+        kind: OpKind,
+        id: &str,
+        fields: Vec<(Field, Option<Value>)>,
+        call: Call,
+    ) -> PyResult<StockLevel> {
+        let op = Self::stock_op(py, kind, id, fields)?;
+        self.write(py, Write::level(op), call).map(StockLevel)
     }
-
-    fn one_level(&self, py: Python<'_>, op: StockOp, key: Option<String>) -> PyResult<StockLevel> {
-        self.levels(py, op, key)?
-            .pop()
-            .ok_or_else(|| unexpected(Outcome::Levels(Vec::new())))
-    }
-}
-
-/// An outcome that does not match the command: a bug, reported as a StorageError.
-fn unexpected(outcome: Outcome) -> PyErr {
-    Python::attach(|py| {
-        crate::errors::to_py(
-            py,
-            inventory::Error::storage(format!("internal error: unexpected outcome {outcome:?}")),
-        )
-    })
 }
 
 #[pymethods]
@@ -120,15 +124,20 @@ impl Inventory {
     /// Opens the database at `path`, creating it if missing. `durability="full"` (the default)
     /// syncs every commit to disk; `"normal"` survives an application crash but may lose the
     /// last commits on power loss. `clock` (a ManualClock) replaces the wall clock, for
-    /// deterministic tests of expiry. A file that is not an inventory database raises
-    /// StorageError and is left untouched.
+    /// deterministic tests of expiry. `actor` is recorded on the movements of every write that
+    /// names no actor of its own. `busy_timeout` (seconds; None: the engine's default) bounds
+    /// how long a write waits for another process holding the file (then BusyError). A file
+    /// that is not an inventory database raises StorageError and is left untouched.
     #[new]
-    #[pyo3(signature = (path, *, durability = "full", clock = None))]
+    #[pyo3(signature = (path, *, durability = "full", clock = None, actor = None,
+        busy_timeout = None))]
     fn new(
         py: Python<'_>,
         path: PathBuf,
         durability: &str,
         clock: Option<PyRef<'_, ManualClock>>,
+        actor: Option<String>,
+        busy_timeout: Option<f64>,
     ) -> PyResult<Self> {
         let durability = match durability {
             "full" => Durability::Full,
@@ -148,9 +157,22 @@ impl Inventory {
         if let Some(clock) = clock {
             options.clock = clock.0.clone();
         }
+        if let Some(seconds) = busy_timeout {
+            options.busy_timeout = Duration::try_from_secs_f64(seconds).map_err(|_| {
+                crate::errors::invalid(
+                    py,
+                    "busy_timeout",
+                    "busy_timeout must be a non-negative number of seconds",
+                )
+            })?;
+        }
         let opened = py
             .detach(|| inventory::Inventory::open_with(&path, options))
             .or_raise(py)?;
+        let opened = match actor {
+            Some(actor) => opened.with_actor(actor),
+            None => opened,
+        };
         Ok(Inventory {
             engine: RwLock::new(Some(opened)),
             path,
@@ -183,6 +205,12 @@ impl Inventory {
         self.path.to_string_lossy().into_owned()
     }
 
+    /// The actor recorded on writes that name none (`Inventory(..., actor=...)`), or None.
+    #[getter]
+    fn actor(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        Ok(self.engine(py)?.actor().map(str::to_owned))
+    }
+
     fn __enter__(slf: Py<Self>) -> Py<Self> {
         slf
     }
@@ -202,11 +230,11 @@ impl Inventory {
     // ---- products -------------------------------------------------------------------
 
     /// Creates a product with `initial_quantity` on hand at `location` (its own location;
-    /// default "default"). Returns the Product. Raises DuplicateSkuError if a live product
-    /// has the SKU.
+    /// default "default"), recorded as an IN movement by `actor`. Returns the Product. Raises
+    /// DuplicateSkuError if a live product has the SKU.
     #[pyo3(signature = (*, name, sku, price, description = String::new(), location = None,
-        initial_quantity = Int(0), reorder_point = None, idempotency_key = None),
-        text_signature = "($self, *, name, sku, price, description='', location=None, initial_quantity=0, reorder_point=None, idempotency_key=None)")]
+        initial_quantity = Int(0), reorder_point = None, idempotency_key = None, actor = None),
+        text_signature = "($self, *, name, sku, price, description='', location=None, initial_quantity=0, reorder_point=None, idempotency_key=None, actor=None)")]
     #[allow(clippy::too_many_arguments)]
     fn create_product(
         &self,
@@ -219,6 +247,7 @@ impl Inventory {
         initial_quantity: Int,
         reorder_point: Option<Int>,
         idempotency_key: Option<String>,
+        actor: Option<String>,
     ) -> PyResult<Product> {
         let new = NewProduct {
             name,
@@ -229,10 +258,8 @@ impl Inventory {
             initial_quantity: initial_quantity.0,
             reorder_point: convert::opt(reorder_point),
         };
-        match self.execute(py, Command::CreateProduct(new), idempotency_key)? {
-            Outcome::ProductCreated(created) => Ok(Product(created.product)),
-            other => Err(unexpected(other)),
-        }
+        let created = self.write(py, Write::create_product(new), call(idempotency_key, actor))?;
+        Ok(Product(created.product))
     }
 
     /// The product with its stock: `.product` (a Product) and `.inventory` (a StockSummary),
@@ -242,11 +269,12 @@ impl Inventory {
         self.call(py, |e| e.get_product(id)).map(ProductWithStock)
     }
 
-    /// A page of live products in creation order. `low_stock=True` keeps those whose
-    /// available total is at or below their reorder point; `q` keeps those whose SKU starts
-    /// with it (exactly) or whose name does (ignoring ASCII case).
-    #[pyo3(signature = (limit = Int(10), offset = Int(0), *, low_stock = false, q = None),
-        text_signature = "($self, limit=10, offset=0, *, low_stock=False, q=None)")]
+    /// A page of live products in creation order (`limit` up to MAX_PAGE). `low_stock=True`
+    /// keeps those whose available total is at or below their reorder point; `q` keeps those
+    /// whose SKU starts with it (exactly) or whose name does (ignoring ASCII case).
+    #[pyo3(signature = (limit = Int(inventory::DEFAULT_PAGE), offset = Int(0), *,
+        low_stock = false, q = None),
+        text_signature = "($self, limit=inventory.DEFAULT_PAGE, offset=0, *, low_stock=False, q=None)")]
     fn list_products(
         &self,
         py: Python<'_>,
@@ -282,23 +310,22 @@ impl Inventory {
         expected_version: Option<Int>,
         idempotency_key: Option<String>,
     ) -> PyResult<Product> {
-        let command = Command::UpdateProduct {
-            id: convert::product_id(py, id)?,
-            changes: ProductChanges {
-                name,
-                description,
-                price: price.map(|p| p.0),
-                reorder_point: match reorder_point {
-                    ReorderPoint::Keep => None,
-                    ReorderPoint::Set(v) => Some(v),
-                },
+        let changes = ProductChanges {
+            name,
+            description,
+            price: price.map(|p| p.0),
+            reorder_point: match reorder_point {
+                ReorderPoint::Keep => None,
+                ReorderPoint::Set(v) => Some(v),
             },
-            expected_version: convert::opt(expected_version),
         };
-        match self.execute(py, command, idempotency_key)? {
-            Outcome::ProductUpdated(p) => Ok(Product(*p)),
-            other => Err(unexpected(other)),
-        }
+        let write = Write::update_product(
+            convert::product_id(py, id)?,
+            changes,
+            convert::opt(expected_version),
+        );
+        self.write(py, write, call(idempotency_key, None))
+            .map(Product)
     }
 
     /// Archives the product: it disappears from reads and its SKU is free again; its ledger
@@ -311,14 +338,9 @@ impl Inventory {
         expected_version: Option<Int>,
         idempotency_key: Option<String>,
     ) -> PyResult<()> {
-        let command = Command::DeleteProduct {
-            id: convert::product_id(py, id)?,
-            expected_version: convert::opt(expected_version),
-        };
-        match self.execute(py, command, idempotency_key)? {
-            Outcome::ProductDeleted(_) => Ok(()),
-            other => Err(unexpected(other)),
-        }
+        let write =
+            Write::delete_product(convert::product_id(py, id)?, convert::opt(expected_version));
+        self.write(py, write, call(idempotency_key, None)).map(drop)
     }
 
     // ---- locations ------------------------------------------------------------------
@@ -332,10 +354,12 @@ impl Inventory {
         name: String,
         idempotency_key: Option<String>,
     ) -> PyResult<Location> {
-        match self.execute(py, Command::CreateLocation { name }, idempotency_key)? {
-            Outcome::LocationCreated(l) => Ok(Location(l)),
-            other => Err(unexpected(other)),
-        }
+        self.write(
+            py,
+            Write::create_location(name),
+            call(idempotency_key, None),
+        )
+        .map(Location)
     }
 
     /// Every location with its totals over live products, by name.
@@ -345,10 +369,15 @@ impl Inventory {
     }
 
     // ---- stock ----------------------------------------------------------------------
+    //
+    // Each method's keywords are the fields the engine's table gives its kind (see
+    // `stock_fields`), plus `idempotency_key` and `actor`, the call's options: the
+    // recorded actor of the movements it makes (default: the handle's).
 
     /// Adds `quantity` on hand at `location` (default: the product's own location).
     #[pyo3(signature = (id, quantity, *, reference = None, notes = None, location = None,
-        expected_available = None, expected_quantity = None, idempotency_key = None))]
+        expected_available = None, expected_quantity = None, idempotency_key = None,
+        actor = None))]
     #[allow(clippy::too_many_arguments)]
     fn add_stock(
         &self,
@@ -361,28 +390,23 @@ impl Inventory {
         expected_available: Option<Int>,
         expected_quantity: Option<Int>,
         idempotency_key: Option<String>,
+        actor: Option<String>,
     ) -> PyResult<StockLevel> {
-        let extras = Extras {
-            location,
+        let fields = fields![
+            quantity,
             reference,
             notes,
-            expected_available: convert::opt(expected_available),
-            expected_quantity: convert::opt(expected_quantity),
-            ..Extras::default()
-        };
-        let op = ops::build(
-            py,
-            OpKind::Add,
-            convert::product_id(py, id)?,
-            Some(quantity.0),
-            extras,
-        )?;
-        self.one_level(py, op, idempotency_key)
+            location,
+            expected_available,
+            expected_quantity
+        ];
+        self.level(py, OpKind::Add, id, fields, call(idempotency_key, actor))
     }
 
     /// Removes `quantity` from what is available; InsufficientStockError if there is less.
     #[pyo3(signature = (id, quantity, *, reference = None, notes = None, location = None,
-        expected_available = None, expected_quantity = None, idempotency_key = None))]
+        expected_available = None, expected_quantity = None, idempotency_key = None,
+        actor = None))]
     #[allow(clippy::too_many_arguments)]
     fn remove_stock(
         &self,
@@ -395,30 +419,24 @@ impl Inventory {
         expected_available: Option<Int>,
         expected_quantity: Option<Int>,
         idempotency_key: Option<String>,
+        actor: Option<String>,
     ) -> PyResult<StockLevel> {
-        let extras = Extras {
-            location,
+        let fields = fields![
+            quantity,
             reference,
             notes,
-            expected_available: convert::opt(expected_available),
-            expected_quantity: convert::opt(expected_quantity),
-            ..Extras::default()
-        };
-        let op = ops::build(
-            py,
-            OpKind::Remove,
-            convert::product_id(py, id)?,
-            Some(quantity.0),
-            extras,
-        )?;
-        self.one_level(py, op, idempotency_key)
+            location,
+            expected_available,
+            expected_quantity
+        ];
+        self.level(py, OpKind::Remove, id, fields, call(idempotency_key, actor))
     }
 
     /// Holds `quantity` for `reference` (reserving again under one reference adds to it).
     /// An expiry (`expires_in_seconds` or an aware `expires_at`) releases it automatically.
     #[pyo3(signature = (id, quantity, *, reference = None, notes = None, location = None,
         expires_in_seconds = None, expires_at = None, expected_available = None,
-        expected_quantity = None, idempotency_key = None))]
+        expected_quantity = None, idempotency_key = None, actor = None))]
     #[allow(clippy::too_many_arguments)]
     fn reserve_stock(
         &self,
@@ -433,35 +451,36 @@ impl Inventory {
         expected_available: Option<Int>,
         expected_quantity: Option<Int>,
         idempotency_key: Option<String>,
+        actor: Option<String>,
     ) -> PyResult<StockLevel> {
-        let extras = Extras {
-            location,
+        let expires_at = expires_at
+            .map(|t| convert::instant(t, "expires_at"))
+            .transpose()?;
+        let fields = fields![
+            quantity,
             reference,
             notes,
-            expires_in_seconds: convert::opt(expires_in_seconds),
-            expires_at: expires_at
-                .filter(|t| !t.is_none())
-                .map(|t| convert::instant(t, "expires_at"))
-                .transpose()?,
-            expected_available: convert::opt(expected_available),
-            expected_quantity: convert::opt(expected_quantity),
-            ..Extras::default()
-        };
-        let op = ops::build(
+            location,
+            expires_in_seconds,
+            expires_at,
+            expected_available,
+            expected_quantity
+        ];
+        self.level(
             py,
             OpKind::Reserve,
-            convert::product_id(py, id)?,
-            Some(quantity.0),
-            extras,
-        )?;
-        self.one_level(py, op, idempotency_key)
+            id,
+            fields,
+            call(idempotency_key, actor),
+        )
     }
 
     /// Releases reserved stock: from the reservation named by `reference` (all of it when
     /// `quantity` is None), or unreferenced reserved stock when there is no reference.
     /// InsufficientReservedError if less is reserved.
     #[pyo3(signature = (id, quantity = None, *, reference = None, notes = None, location = None,
-        expected_available = None, expected_quantity = None, idempotency_key = None))]
+        expected_available = None, expected_quantity = None, idempotency_key = None,
+        actor = None))]
     #[allow(clippy::too_many_arguments)]
     fn unreserve_stock(
         &self,
@@ -474,37 +493,37 @@ impl Inventory {
         expected_available: Option<Int>,
         expected_quantity: Option<Int>,
         idempotency_key: Option<String>,
+        actor: Option<String>,
     ) -> PyResult<StockLevel> {
-        let extras = Extras {
-            location,
+        let fields = fields![
+            quantity,
             reference,
             notes,
-            expected_available: convert::opt(expected_available),
-            expected_quantity: convert::opt(expected_quantity),
-            ..Extras::default()
-        };
-        let op = ops::build(
+            location,
+            expected_available,
+            expected_quantity
+        ];
+        self.level(
             py,
             OpKind::Unreserve,
-            convert::product_id(py, id)?,
-            convert::opt(quantity),
-            extras,
-        )?;
-        self.one_level(py, op, idempotency_key)
+            id,
+            fields,
+            call(idempotency_key, actor),
+        )
     }
 
-    /// Fulfils the reservation held for `reference`: on_hand and reserved both drop by
-    /// `quantity` (default: the whole reservation). `release_remainder=True` releases what a
-    /// partial commit leaves.
-    #[pyo3(signature = (id, reference, *, quantity = None, location = None,
+    /// Fulfils the reservation held for `reference` (default: the unreferenced reservation):
+    /// on_hand and reserved both drop by `quantity` (default: the whole reservation).
+    /// `release_remainder=True` releases what a partial commit leaves.
+    #[pyo3(signature = (id, reference = None, *, quantity = None, location = None,
         release_remainder = false, notes = None, expected_available = None,
-        expected_quantity = None, idempotency_key = None))]
+        expected_quantity = None, idempotency_key = None, actor = None))]
     #[allow(clippy::too_many_arguments)]
     fn commit_reservation(
         &self,
         py: Python<'_>,
         id: &str,
-        reference: String,
+        reference: Option<String>,
         quantity: Option<Int>,
         location: Option<String>,
         release_remainder: bool,
@@ -512,24 +531,18 @@ impl Inventory {
         expected_available: Option<Int>,
         expected_quantity: Option<Int>,
         idempotency_key: Option<String>,
+        actor: Option<String>,
     ) -> PyResult<StockLevel> {
-        let extras = Extras {
+        let fields = fields![
+            reference,
+            quantity,
             location,
-            reference: Some(reference),
-            notes,
             release_remainder,
-            expected_available: convert::opt(expected_available),
-            expected_quantity: convert::opt(expected_quantity),
-            ..Extras::default()
-        };
-        let op = ops::build(
-            py,
-            OpKind::Commit,
-            convert::product_id(py, id)?,
-            convert::opt(quantity),
-            extras,
-        )?;
-        self.one_level(py, op, idempotency_key)
+            notes,
+            expected_available,
+            expected_quantity
+        ];
+        self.level(py, OpKind::Commit, id, fields, call(idempotency_key, actor))
     }
 
     /// Moves `quantity` from `from_location` (default: the product's own location) to
@@ -537,7 +550,7 @@ impl Inventory {
     /// Returns the (source, destination) levels.
     #[pyo3(signature = (id, quantity, *, to_location, from_location = None, reference = None,
         notes = None, expected_available = None, expected_quantity = None,
-        idempotency_key = None))]
+        idempotency_key = None, actor = None))]
     #[allow(clippy::too_many_arguments)]
     fn transfer_stock(
         &self,
@@ -551,35 +564,30 @@ impl Inventory {
         expected_available: Option<Int>,
         expected_quantity: Option<Int>,
         idempotency_key: Option<String>,
+        actor: Option<String>,
     ) -> PyResult<(StockLevel, StockLevel)> {
-        let extras = Extras {
-            location: from_location,
-            to_location: Some(to_location),
+        let fields = fields![
+            quantity,
+            to_location,
+            from_location,
             reference,
             notes,
-            expected_available: convert::opt(expected_available),
-            expected_quantity: convert::opt(expected_quantity),
-            ..Extras::default()
-        };
-        let op = ops::build(
-            py,
-            OpKind::Transfer,
-            convert::product_id(py, id)?,
-            Some(quantity.0),
-            extras,
-        )?;
-        let mut levels = self.levels(py, op, idempotency_key)?.into_iter();
-        match (levels.next(), levels.next()) {
-            (Some(from), Some(to)) => Ok((from, to)),
-            _ => Err(unexpected(Outcome::Levels(Vec::new()))),
-        }
+            expected_available,
+            expected_quantity
+        ];
+        let op = Self::stock_op(py, OpKind::Transfer, id, fields)?;
+        let (from, to) = self.write(py, Write::transfer(op), call(idempotency_key, actor))?;
+        Ok((StockLevel(from), StockLevel(to)))
     }
 
     /// A physical count: sets on_hand at `location` (default: the product's own) to
     /// `counted`, recorded as an ADJUST movement of the difference. Refused if `counted` is
-    /// below what is reserved there.
+    /// below what is reserved there. With `expected_quantity` (or `expected_available`) the
+    /// count applies only if the level still holds what the counter last saw (else
+    /// ConflictError naming that field).
     #[pyo3(signature = (id, counted, *, location = None, reference = None, notes = None,
-        expected_available = None, expected_quantity = None, idempotency_key = None))]
+        expected_available = None, expected_quantity = None, idempotency_key = None,
+        actor = None))]
     #[allow(clippy::too_many_arguments)]
     fn count_stock(
         &self,
@@ -592,35 +600,30 @@ impl Inventory {
         expected_available: Option<Int>,
         expected_quantity: Option<Int>,
         idempotency_key: Option<String>,
+        actor: Option<String>,
     ) -> PyResult<StockLevel> {
-        let extras = Extras {
+        let fields = fields![
+            counted,
             location,
             reference,
             notes,
-            expected_available: convert::opt(expected_available),
-            expected_quantity: convert::opt(expected_quantity),
-            ..Extras::default()
-        };
-        let op = ops::build(
-            py,
-            OpKind::Count,
-            convert::product_id(py, id)?,
-            Some(counted.0),
-            extras,
-        )?;
-        self.one_level(py, op, idempotency_key)
+            expected_available,
+            expected_quantity
+        ];
+        self.level(py, OpKind::Count, id, fields, call(idempotency_key, actor))
     }
 
-    /// Applies a list of stock operations all or nothing, each a dict with `op` (add, remove,
-    /// reserve, unreserve, commit, transfer, count), `product_id` and the keywords of the
-    /// matching method. Returns the levels each operation changed. On failure nothing is
-    /// applied and the error's `.index` names the failing operation.
-    #[pyo3(signature = (operations, *, idempotency_key = None))]
+    /// Applies a list of stock operations all or nothing, each a dict with `op` (one of
+    /// STOCK_OPS), `product_id` and the fields of that op (`stock_fields(op)`, the keywords
+    /// of the matching method). Returns the levels each operation changed. On failure nothing
+    /// is applied and the error's `.index` names the failing operation.
+    #[pyo3(signature = (operations, *, idempotency_key = None, actor = None))]
     fn batch<'py>(
         &self,
         py: Python<'py>,
         operations: &Bound<'py, PyAny>,
         idempotency_key: Option<String>,
+        actor: Option<String>,
     ) -> PyResult<Bound<'py, PyList>> {
         if operations.is_instance_of::<pyo3::types::PyString>()
             || operations.is_instance_of::<pyo3::types::PyDict>()
@@ -636,24 +639,61 @@ impl Inventory {
                 }
             })?);
         }
-        match self.execute(py, Command::Batch(ops), idempotency_key)? {
-            Outcome::Batch(all) => PyList::new(
-                py,
-                all.into_iter()
-                    .map(|levels| levels.into_iter().map(StockLevel).collect::<Vec<_>>()),
-            ),
-            other => Err(unexpected(other)),
-        }
+        let all = self.write(py, Write::batch(ops), call(idempotency_key, actor))?;
+        PyList::new(
+            py,
+            all.into_iter()
+                .map(|levels| levels.into_iter().map(StockLevel).collect::<Vec<_>>()),
+        )
     }
 
-    /// Releases every reservation past its expiry (each with an EXPIRE movement) and forgets
-    /// old idempotency keys. Returns how many reservations were released. Reads and writes
-    /// already release a product's expired reservations before touching it.
+    /// Releases every reservation past its expiry (each with an EXPIRE movement, which has
+    /// no actor: time released it) and forgets old idempotency keys. Returns how many
+    /// reservations were released. Reads and writes already release a product's expired
+    /// reservations before touching it.
     fn expire_reservations(&self, py: Python<'_>) -> PyResult<u64> {
-        match self.execute(py, Command::Sweep, None)? {
-            Outcome::Swept(n) => Ok(n),
-            other => Err(unexpected(other)),
-        }
+        self.write(py, Write::sweep(), Call::default())
+    }
+
+    // ---- API keys -------------------------------------------------------------------
+
+    /// Creates an API key named `name` with `scope` ("read", "write" or "admin"), limited to
+    /// moving stock at `locations` when given. Returns a CreatedKey: its `.secret` is shown
+    /// this once (only its SHA-256 is stored) and never appears in a repr.
+    #[pyo3(signature = (name, scope, locations = None))]
+    fn create_key(
+        &self,
+        py: Python<'_>,
+        name: String,
+        scope: &str,
+        locations: Option<Vec<String>>,
+    ) -> PyResult<CreatedKey> {
+        let scope = Scope::parse(scope).ok_or_else(|| {
+            let scopes: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+            crate::errors::invalid(
+                py,
+                "scope",
+                format!("scope must be one of {}", scopes.join(", ")),
+            )
+        })?;
+        self.call(py, |e| e.create_key(&name, scope, locations))
+            .map(CreatedKey)
+    }
+
+    /// Every key, revoked ones included (never a secret).
+    fn list_keys(&self, py: Python<'_>) -> PyResult<Vec<ApiKey>> {
+        let keys = self.call(py, |e| e.list_keys())?;
+        Ok(keys.into_iter().map(ApiKey).collect())
+    }
+
+    /// Revokes the live key named `name` and returns it; NotFoundError if there is none.
+    fn revoke_key(&self, py: Python<'_>, name: String) -> PyResult<ApiKey> {
+        self.call(py, |e| e.revoke_key(&name)).map(ApiKey)
+    }
+
+    /// The live key whose secret this is; UnauthorizedError for an unknown or revoked one.
+    fn authenticate(&self, py: Python<'_>, secret: String) -> PyResult<ApiKey> {
+        self.call(py, |e| e.authenticate(&secret)).map(ApiKey)
     }
 
     // ---- reads ----------------------------------------------------------------------
@@ -675,16 +715,17 @@ impl Inventory {
             }
             None => {
                 let summary = self.call(py, |e| e.get_inventory(id))?;
-                Ok(Bound::new(py, StockSummary(summary))?.into_any())
+                Ok(StockSummary::new(py, summary)?.into_any())
             }
         }
     }
 
-    /// The product's movements, newest first: a page by `limit`/`offset`, optionally only at
-    /// `location`, or only with `seq` above `after` / below `before`.
-    #[pyo3(signature = (id, limit = Int(10), offset = Int(0), *, location = None, after = None,
-        before = None),
-        text_signature = "($self, id, limit=10, offset=0, *, location=None, after=None, before=None)")]
+    /// The product's movements, newest first: a page by `limit` (up to MAX_PAGE) and
+    /// `offset`, optionally only at `location`, or only with `seq` above `after` / below
+    /// `before`.
+    #[pyo3(signature = (id, limit = Int(inventory::DEFAULT_PAGE), offset = Int(0), *,
+        location = None, after = None, before = None),
+        text_signature = "($self, id, limit=inventory.DEFAULT_PAGE, offset=0, *, location=None, after=None, before=None)")]
     #[allow(clippy::too_many_arguments)]
     fn list_transactions(
         &self,
@@ -726,9 +767,9 @@ impl Inventory {
     }
 
     /// One page of the change feed: movements of every product with `seq` above `after`,
-    /// oldest first, and the cursor for the next page.
-    #[pyo3(signature = (after = Int(0), limit = Int(100)),
-        text_signature = "($self, after=0, limit=100)")]
+    /// oldest first (at most `limit`, up to MAX_CHANGES_PAGE), and the cursor for the next page.
+    #[pyo3(signature = (after = Int(0), limit = Int(inventory::DEFAULT_CHANGES_PAGE)),
+        text_signature = "($self, after=0, limit=inventory.DEFAULT_CHANGES_PAGE)")]
     fn changes(&self, py: Python<'_>, after: Int, limit: Int) -> PyResult<ChangePage> {
         self.call(py, |e| e.changes(after.0, Some(limit.0)))
             .map(ChangePage)
@@ -738,8 +779,9 @@ impl Inventory {
     /// It stops when it has caught up, unless `follow=True`: then it waits for new movements
     /// (without holding the GIL) and stops only after `timeout` seconds with nothing new
     /// (never, when `timeout` is None). Its `.after` is the cursor to resume from.
-    #[pyo3(signature = (after = Int(0), *, limit = Int(100), follow = false, timeout = None),
-        text_signature = "($self, after=0, *, limit=100, follow=False, timeout=None)")]
+    #[pyo3(signature = (after = Int(0), *, limit = Int(inventory::DEFAULT_CHANGES_PAGE),
+        follow = false, timeout = None),
+        text_signature = "($self, after=0, *, limit=inventory.DEFAULT_CHANGES_PAGE, follow=False, timeout=None)")]
     fn iter_changes(
         slf: Py<Self>,
         after: Int,

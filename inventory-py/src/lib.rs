@@ -22,7 +22,17 @@ fn _inventory(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<clock::ManualClock>()?;
     model::register(m)?;
     errors::register(m)?;
+    m.add_function(wrap_pyfunction!(ops::stock_fields, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::required_stock_fields, m)?)?;
+    // The engine's own defaults and limits, so that no Python code or document restates them.
+    let kinds: Vec<&str> = inventory::OpKind::ALL.iter().map(|k| k.as_str()).collect();
+    m.add("STOCK_OPS", pyo3::types::PyTuple::new(m.py(), kinds)?)?;
     m.add("DEFAULT_LOCATION", inventory::DEFAULT_LOCATION)?;
     m.add("IDEMPOTENCY_TTL_HOURS", inventory::IDEMPOTENCY_TTL_HOURS)?;
+    m.add("DEFAULT_PAGE", inventory::DEFAULT_PAGE)?;
+    m.add("MAX_PAGE", inventory::MAX_PAGE)?;
+    m.add("DEFAULT_CHANGES_PAGE", inventory::DEFAULT_CHANGES_PAGE)?;
+    m.add("MAX_CHANGES_PAGE", inventory::MAX_CHANGES_PAGE)?;
+    m.add("MAX_BATCH", inventory::MAX_BATCH)?;
     Ok(())
 }

@@ -6,6 +6,7 @@
 
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
+use pyo3::pyclass::CompareOp;
 use pyo3::types::PyList;
 
 /// `repr()` of a value as Python writes it (quotes and escapes included).
@@ -77,7 +78,8 @@ impl Product {
 }
 
 /// The stock of one product at one location. `quantity` is on hand, as in the seed's API.
-#[pyclass(frozen, eq, module = "inventory")]
+/// StockSummary extends it with the levels of every location.
+#[pyclass(frozen, eq, subclass, module = "inventory")]
 #[derive(PartialEq)]
 pub struct StockLevel(pub(crate) inventory::StockLevel);
 
@@ -135,72 +137,73 @@ impl StockLevel {
     }
 }
 
-/// A product's stock over all its locations: totals, plus one `StockLevel` per location.
-/// `id`, `location` and `created_at` are those of the product's own location.
-#[pyclass(frozen, eq, module = "inventory")]
-#[derive(PartialEq)]
-pub struct StockSummary(pub(crate) inventory::StockSummary);
+/// A product's stock over all its locations: a StockLevel whose quantities are the totals
+/// (its `id`, `location` and `created_at` are those of the product's own location), plus
+/// `locations`, one StockLevel per location.
+#[pyclass(frozen, extends = StockLevel, module = "inventory")]
+pub struct StockSummary {
+    locations: Vec<inventory::StockLevel>,
+}
+
+impl StockSummary {
+    pub(crate) fn new(
+        py: Python<'_>,
+        summary: inventory::StockSummary,
+    ) -> PyResult<Bound<'_, StockSummary>> {
+        let init =
+            PyClassInitializer::from(StockLevel(summary.totals)).add_subclass(StockSummary {
+                locations: summary.locations,
+            });
+        Bound::new(py, init)
+    }
+}
 
 #[pymethods]
 impl StockSummary {
-    #[getter]
-    fn id(&self) -> String {
-        self.0.totals.id.to_string()
-    }
-    #[getter]
-    fn product_id(&self) -> String {
-        self.0.totals.product_id.to_string()
-    }
-    /// The product's own location.
-    #[getter]
-    fn location(&self) -> &str {
-        &self.0.totals.location
-    }
-    /// Total on hand over all locations.
-    #[getter]
-    fn quantity(&self) -> i64 {
-        self.0.totals.on_hand
-    }
-    #[getter]
-    fn on_hand(&self) -> i64 {
-        self.0.totals.on_hand
-    }
-    #[getter]
-    fn reserved(&self) -> i64 {
-        self.0.totals.reserved
-    }
-    #[getter]
-    fn available(&self) -> i64 {
-        self.0.totals.available
-    }
-    #[getter]
-    fn created_at(&self) -> inventory::DateTime<inventory::Utc> {
-        self.0.totals.created_at
-    }
-    #[getter]
-    fn updated_at(&self) -> inventory::DateTime<inventory::Utc> {
-        self.0.totals.updated_at
-    }
     /// One level per location the product has stocked, ordered by location name.
     #[getter]
     fn locations<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        PyList::new(py, self.0.locations.iter().cloned().map(StockLevel))
+        PyList::new(py, self.locations.iter().cloned().map(StockLevel))
     }
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let s = &self.0;
+
+    /// Equal to another summary with the same totals and levels; never to a single level.
+    fn __richcmp__(
+        slf: &Bound<'_, Self>,
+        other: &Bound<'_, PyAny>,
+        op: CompareOp,
+    ) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let equal = match other.cast::<StockSummary>() {
+            Ok(other) => {
+                slf.as_super().get().0 == other.as_super().get().0
+                    && slf.get().locations == other.get().locations
+            }
+            Err(_) if other.is_instance_of::<StockLevel>() => false,
+            Err(_) => return Ok(py.NotImplemented()),
+        };
+        match op {
+            CompareOp::Eq => equal.into_py_any(py),
+            CompareOp::Ne => (!equal).into_py_any(py),
+            _ => Ok(py.NotImplemented()),
+        }
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let py = slf.py();
+        let t = &slf.as_super().get().0;
+        let locations: Vec<&str> = slf
+            .get()
+            .locations
+            .iter()
+            .map(|l| l.location.as_str())
+            .collect();
         Ok(format!(
             "StockSummary(product_id={}, on_hand={}, reserved={}, available={}, locations={})",
-            r(py, s.totals.product_id.to_string())?,
-            s.totals.on_hand,
-            s.totals.reserved,
-            s.totals.available,
-            r(
-                py,
-                s.locations
-                    .iter()
-                    .map(|l| l.location.as_str())
-                    .collect::<Vec<_>>()
-            )?
+            r(py, t.product_id.to_string())?,
+            t.on_hand,
+            t.reserved,
+            t.available,
+            r(py, locations)?
         ))
     }
 }
@@ -218,14 +221,14 @@ impl ProductWithStock {
         Product(self.0.product.clone())
     }
     #[getter]
-    fn inventory(&self) -> StockSummary {
-        StockSummary(self.0.inventory.clone())
+    fn inventory<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, StockSummary>> {
+        StockSummary::new(py, self.0.inventory.clone())
     }
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
             "ProductWithStock(product={}, inventory={})",
             self.product().__repr__(py)?,
-            self.inventory().__repr__(py)?
+            StockSummary::__repr__(&self.inventory(py)?)?
         ))
     }
 }
@@ -289,6 +292,12 @@ impl Movement {
     fn transfer_id(&self) -> Option<String> {
         self.0.transfer_id.map(|t| t.to_string())
     }
+    /// Who made it: the API key's name over HTTP, or the actor given to the handle or the
+    /// call; None if unknown.
+    #[getter]
+    fn actor(&self) -> Option<&str> {
+        self.0.actor.as_deref()
+    }
     #[getter]
     fn created_at(&self) -> inventory::DateTime<inventory::Utc> {
         self.0.created_at
@@ -296,14 +305,15 @@ impl Movement {
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let m = &self.0;
         Ok(format!(
-            "Movement(seq={}, type={}, quantity={}, location={}, reference={}, on_hand_after={}, reserved_after={})",
+            "Movement(seq={}, type={}, quantity={}, location={}, reference={}, on_hand_after={}, reserved_after={}, actor={})",
             m.seq,
             r(py, m.kind.as_str())?,
             m.quantity,
             r(py, &m.location)?,
             r(py, m.reference.as_deref())?,
             m.on_hand_after,
-            m.reserved_after
+            m.reserved_after,
+            r(py, m.actor.as_deref())?
         ))
     }
 }
@@ -455,6 +465,74 @@ impl ChangePage {
     }
 }
 
+/// An API key as listed: its name (the actor of the movements it makes), scope ("read",
+/// "write" or "admin"), the locations it may move stock at (None: any), and when it was
+/// created and revoked. Never its secret.
+#[pyclass(frozen, eq, module = "inventory")]
+#[derive(PartialEq)]
+pub struct ApiKey(pub(crate) inventory::ApiKey);
+
+#[pymethods]
+impl ApiKey {
+    #[getter]
+    fn name(&self) -> &str {
+        &self.0.name
+    }
+    #[getter]
+    fn scope(&self) -> &'static str {
+        self.0.scope.as_str()
+    }
+    #[getter]
+    fn locations(&self) -> Option<Vec<String>> {
+        self.0.locations.clone()
+    }
+    #[getter]
+    fn created_at(&self) -> inventory::DateTime<inventory::Utc> {
+        self.0.created_at
+    }
+    #[getter]
+    fn revoked_at(&self) -> Option<inventory::DateTime<inventory::Utc>> {
+        self.0.revoked_at
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let k = &self.0;
+        Ok(format!(
+            "ApiKey(name={}, scope={}, locations={}, revoked={})",
+            r(py, &k.name)?,
+            r(py, k.scope.as_str())?,
+            r(py, k.locations.clone())?,
+            if k.revoked_at.is_some() {
+                "True"
+            } else {
+                "False"
+            }
+        ))
+    }
+}
+
+/// A key just made by `create_key`: `.key` (its ApiKey) and `.secret`, the bearer secret,
+/// shown this once. The secret is in no repr or str, so that it cannot reach a log by accident.
+#[pyclass(frozen, module = "inventory")]
+pub struct CreatedKey(pub(crate) inventory::CreatedKey);
+
+#[pymethods]
+impl CreatedKey {
+    #[getter]
+    fn key(&self) -> ApiKey {
+        ApiKey(self.0.key.clone())
+    }
+    #[getter]
+    fn secret(&self) -> &str {
+        &self.0.secret
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "CreatedKey(key={}, secret=<hidden>)",
+            self.key().__repr__(py)?
+        ))
+    }
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Product>()?;
     m.add_class::<StockLevel>()?;
@@ -465,5 +543,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Reservation>()?;
     m.add_class::<VerifyReport>()?;
     m.add_class::<ChangePage>()?;
+    m.add_class::<ApiKey>()?;
+    m.add_class::<CreatedKey>()?;
     Ok(())
 }

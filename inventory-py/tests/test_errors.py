@@ -2,6 +2,9 @@
 
 import itertools
 import math
+import subprocess
+import sys
+import time
 from datetime import datetime
 from decimal import Decimal
 
@@ -17,6 +20,9 @@ CLASSES = {
     "DUPLICATE_SKU": inventory.DuplicateSkuError,
     "CONFLICT": inventory.ConflictError,
     "STORAGE_ERROR": inventory.StorageError,
+    "BUSY": inventory.BusyError,
+    "UNAUTHORIZED": inventory.UnauthorizedError,
+    "FORBIDDEN": inventory.ForbiddenError,
 }
 
 
@@ -30,6 +36,10 @@ def test_hierarchy():
     assert issubclass(inventory.ValidationError, ValueError)
     assert issubclass(inventory.InsufficientReservedError, inventory.InsufficientStockError)
     assert not issubclass(inventory.NotFoundError, ValueError)
+    # BUSY is a kind of storage failure, so code that catches StorageError keeps working.
+    assert issubclass(inventory.BusyError, inventory.StorageError)
+    for cls in (inventory.UnauthorizedError, inventory.ForbiddenError):
+        assert cls.__bases__ == (inventory.InventoryError,)
 
 
 def test_each_error_is_raised_with_its_code(inv, laptop, tmp_path):
@@ -46,7 +56,10 @@ def test_each_error_is_raised_with_its_code(inv, laptop, tmp_path):
         "DUPLICATE_SKU": lambda: inv.create_product(name="X", sku="LAP001", price=1),
         "CONFLICT": lambda: inv.remove_stock(laptop.id, 1, expected_available=3),
         "STORAGE_ERROR": lambda: inventory.Inventory(tmp_path),  # a directory
+        "UNAUTHORIZED": lambda: inv.authenticate("inv_not-a-key"),
     }
+    # FORBIDDEN needs a write bounded by a key's locations, which only the HTTP server makes.
+    assert set(cases) | {"BUSY", "FORBIDDEN"} == set(CLASSES)
     for code, call in cases.items():
         e = raised(call)
         assert type(e) is CLASSES[code], (code, type(e))
@@ -54,6 +67,42 @@ def test_each_error_is_raised_with_its_code(inv, laptop, tmp_path):
     assert raised(cases["VALIDATION_ERROR"]).field == "quantity"
     assert raised(cases["DUPLICATE_SKU"]).field == "sku"
     assert raised(cases["NOT_FOUND"]).index is None
+
+
+def test_busy_when_another_process_holds_the_file(tmp_path):
+    """A write that waits longer than busy_timeout for another process's lock: BusyError."""
+    path = tmp_path / "busy.db"
+    with inventory.Inventory(path, busy_timeout=0.2) as inv:
+        p = inv.create_product(name="A", sku="A", price=1, initial_quantity=3)
+        # Another process: SQLite's locks are per process, so a lock taken in this one
+        # would not be seen.
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD_LOCK, str(path)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        try:
+            assert holder.stdout.readline().strip() == "locked"
+            start = time.monotonic()
+            with pytest.raises(inventory.BusyError) as err:
+                inv.add_stock(p.id, 1)
+            assert isinstance(err.value, inventory.StorageError) and err.value.code == "BUSY"
+            assert 0.15 < time.monotonic() - start < 5
+        finally:
+            holder.stdin.close()
+            holder.wait(10)
+        assert inv.add_stock(p.id, 1).on_hand == 4  # free again: retrying works
+    with pytest.raises(inventory.ValidationError) as err:
+        inventory.Inventory(path, busy_timeout=-1)
+    assert err.value.field == "busy_timeout"
+
+
+HOLD_LOCK = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+sys.stdin.read()
+"""
 
 
 def test_validation_error_is_a_value_error(inv):
@@ -94,7 +143,10 @@ def test_quantity_must_be_an_int(inv, laptop, bad):
         lambda inv, p: inv.add_stock(p.id, 1, location=b"x"),
         lambda inv, p: inv.reserve_stock(p.id, 1, expires_at="2030-01-01T00:00:00Z"),
         lambda inv, p: inv.reserve_stock(p.id, 1, expires_in_seconds=1.5),
-        lambda inv, p: inv.commit_reservation(p.id, None),
+        lambda inv, p: inv.commit_reservation(p.id, 5),
+        lambda inv, p: inv.create_key("k", "write", locations="Store 1"),
+        lambda inv, p: inv.authenticate(None),
+        lambda inv, p: inventory.Inventory(p.id, actor=3),
         lambda inv, p: inv.commit_reservation(p.id, "R", release_remainder="no"),
         lambda inv, p: inv.list_products("10"),
         lambda inv, p: inv.list_products(low_stock=1),

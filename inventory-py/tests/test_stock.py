@@ -219,6 +219,69 @@ def test_compare_and_set_guards(inv, laptop):
     assert inv.get_inventory(laptop.id).on_hand == 50
 
 
+def test_count_with_compare_and_set(inv, laptop):
+    """A count conditional on what the counter last saw: applied when current, else CONFLICT
+    naming the guard, with nothing changed."""
+    level = inv.count_stock(laptop.id, 48, expected_quantity=50, notes="shelf")
+    assert (level.on_hand, level.available) == (48, 48)
+    with pytest.raises(inventory.ConflictError) as err:
+        inv.count_stock(laptop.id, 47, expected_quantity=50)
+    assert err.value.field == "expected_quantity"
+    inv.reserve_stock(laptop.id, 3, reference="HOLD")
+    level = inv.count_stock(laptop.id, 46, expected_available=45)
+    assert (level.on_hand, level.reserved, level.available) == (46, 3, 43)
+    with pytest.raises(inventory.ConflictError) as err:
+        inv.count_stock(laptop.id, 40, expected_available=45)
+    assert err.value.field == "expected_available"
+    # The same guard in a batch item.
+    with pytest.raises(inventory.ConflictError) as err:
+        inv.batch([{"op": "count", "product_id": laptop.id, "counted": 1,
+                    "expected_quantity": 50}])
+    assert err.value.field == "expected_quantity" and err.value.index == 0
+    inv.batch([{"op": "count", "product_id": laptop.id, "counted": 44, "expected_quantity": 46}])
+    summary = inv.get_inventory(laptop.id)
+    assert (summary.on_hand, summary.reserved) == (44, 3)
+    assert [m.quantity for m in inv.list_transactions(laptop.id, 3) if m.type == "ADJUST"] == [
+        -2, -2,
+    ]
+    assert inv.verify().ok
+
+
+def test_commit_without_a_reference_takes_the_unreferenced_reservation(inv, laptop):
+    inv.reserve_stock(laptop.id, 4)
+    inv.reserve_stock(laptop.id, 2, reference="ORDER-1")
+    level = inv.commit_reservation(laptop.id, quantity=3)
+    assert (level.on_hand, level.reserved) == (47, 3)
+    level = inv.commit_reservation(laptop.id)  # the rest of it
+    assert (level.on_hand, level.reserved) == (46, 2)
+    assert [r.reference for r in inv.list_reservations(laptop.id)] == ["ORDER-1"]
+    with pytest.raises(inventory.InsufficientReservedError):
+        inv.commit_reservation(laptop.id)
+
+
+def test_summary_is_a_level_of_totals(inv, laptop):
+    inv.transfer_stock(laptop.id, 5, to_location="Store 1")
+    inv.reserve_stock(laptop.id, 2, location="Store 1")
+    summary = inv.get_inventory(laptop.id)
+    assert isinstance(summary, inventory.StockSummary)
+    assert isinstance(summary, inventory.StockLevel)
+    assert (summary.quantity, summary.on_hand, summary.reserved, summary.available) == (50, 50, 2, 48)
+    assert (summary.location, summary.product_id) == ("Warehouse A", laptop.id)
+    own = inv.get_inventory(laptop.id, "Warehouse A")
+    assert summary.id == own.id and summary.created_at == own.created_at
+    assert summary.updated_at >= own.updated_at
+    assert [(l.location, l.on_hand, l.reserved) for l in summary.locations] == [
+        ("Store 1", 5, 2), ("Warehouse A", 45, 0),
+    ]
+    assert summary == inv.get_inventory(laptop.id) and not summary != inv.get_inventory(laptop.id)
+    assert summary == inv.get_product(laptop.id).inventory
+    # A summary is never equal to a single level, either way round.
+    assert summary != own and own != summary
+    inv.add_stock(laptop.id, 1)
+    assert summary != inv.get_inventory(laptop.id)
+    assert "locations=['Store 1', 'Warehouse A']" in repr(summary)
+
+
 def test_idempotency_keys(inv, laptop):
     first = inv.reserve_stock(laptop.id, 3, reference="O-1", idempotency_key="k-1")
     again = inv.reserve_stock(laptop.id, 3, reference="O-1", idempotency_key="k-1")
@@ -257,12 +320,15 @@ def test_batch_all_or_nothing(inv, laptop):
         {"op": "reserve", "product_id": mouse.id, "quantity": 1, "reference": "B-1",
          "expires_in_seconds": 600},
         {"op": "transfer", "product_id": laptop.id, "quantity": 5, "to_location": "Store"},
+        {"op": "transfer", "product_id": laptop.id, "quantity": 1, "from_location": "Store",
+         "to_location": "Warehouse A"},
         {"op": "count", "product_id": mouse.id, "counted": 12, "notes": "count"},
         {"op": "commit", "product_id": laptop.id, "reference": "B-1", "quantity": None},
         {"op": "add", "product_id": mouse.id, "quantity": 1, "expected_quantity": 12},
     ])
-    assert [len(levels) for levels in result] == [1, 1, 2, 1, 1, 1]
+    assert [len(levels) for levels in result] == [1, 1, 2, 2, 1, 1, 1]
     assert result[0][0].reserved == 2 and result[2][1].location == "Store"
+    assert (result[3][0].location, result[3][0].on_hand) == ("Store", 4)
     assert result[-1][0].on_hand == 13
     before = inv.changes(0, 1000).next_after
     with pytest.raises(inventory.InsufficientStockError) as err:
@@ -288,8 +354,29 @@ def test_batch_all_or_nothing(inv, laptop):
          inventory.ValidationError, "counted"),
         ({"op": "add", "product_id": "PID", "quantity": "1"}, TypeError, None),
         ({"op": "add", "product_id": 7, "quantity": 1}, TypeError, None),
-        ({"op": "add", "product_id": "PID", "quantity": 1, "release_remainder": "yes"},
+        ({"op": "commit", "product_id": "PID", "reference": "R", "release_remainder": "yes"},
          TypeError, None),
+        ({"op": "reserve", "product_id": "PID", "quantity": 1, "expires_at": "2030-01-01"},
+         TypeError, None),
+        ({"op": "add", "product_id": "PID", "quantity": 1, "notes": 5}, TypeError, None),
+        # A key is accepted only if the engine's table gives it to the op.
+        ({"op": "add", "product_id": "PID", "counted": 1}, inventory.ValidationError, "counted"),
+        ({"op": "add", "product_id": "PID", "quantity": 1, "counted": None},
+         inventory.ValidationError, "counted"),
+        ({"op": "count", "product_id": "PID", "quantity": 1}, inventory.ValidationError,
+         "quantity"),
+        ({"op": "transfer", "product_id": "PID", "quantity": 1, "location": "Warehouse A",
+          "to_location": "B"}, inventory.ValidationError, "location"),
+        ({"op": "add", "product_id": "PID", "quantity": 1, "expires_in_seconds": 60},
+         inventory.ValidationError, "expires_in_seconds"),
+        ({"op": "remove", "product_id": "PID", "quantity": 1, "release_remainder": True},
+         inventory.ValidationError, "release_remainder"),
+        ({"op": "add", "product_id": "PID", "quantity": 1, "expected_available": 50,
+          "expected_quantity": 50}, inventory.ValidationError, "expected_quantity"),
+        ({"op": "reserve", "product_id": "PID", "quantity": 1, "expires_in_seconds": 60,
+          "expires_at": datetime(2030, 1, 1, tzinfo=timezone.utc)}, inventory.ValidationError,
+         "expires_at"),
+        ({"op": "count", "product_id": "PID"}, inventory.ValidationError, "counted"),
         ("add", TypeError, None),
     ],
 )

@@ -79,7 +79,8 @@ static void *worker(void *arg) {
 
         InvStockSummary summary;
         s = inv_get_inventory(h, product, &summary);
-        if (s != INV_OK || summary.reserved < 0 || summary.on_hand < 0) fail(r, "read", s);
+        if (s != INV_OK || summary.totals.reserved < 0 || summary.totals.on_hand < 0)
+            fail(r, "read", s);
         inv_stock_summary_free(&summary);
     }
 
@@ -157,8 +158,8 @@ int main(int argc, char **argv) {
      * every sale; transfers only move stock between A and B. */
     InvStockSummary s;
     CHECK(inv_get_inventory(h, product, &s) == INV_OK);
-    CHECK(s.on_hand == INITIAL + ROUNDS - sales);
-    CHECK(s.reserved == 0);
+    CHECK(s.totals.on_hand == INITIAL + ROUNDS - sales);
+    CHECK(s.totals.reserved == 0);
     CHECK(s.locations.len == 2);
     inv_stock_summary_free(&s);
     /* A feed follower blocked in inv_wait_for_changes wakes when another thread commits

@@ -11,15 +11,25 @@ SQLite file, used in-process from Python.
 
 Every database call releases the GIL, and one ``Inventory`` may be shared by many threads.
 Errors are ``InventoryError`` subclasses chosen by the engine's error code (``.code``).
+``stock_fields(op)`` is the engine's table of what each stock operation takes: the keywords of
+its method and the keys of its ``batch`` items.
 """
 
 from ._inventory import (
+    DEFAULT_CHANGES_PAGE,
     DEFAULT_LOCATION,
+    DEFAULT_PAGE,
     IDEMPOTENCY_TTL_HOURS,
+    MAX_BATCH,
+    MAX_CHANGES_PAGE,
+    MAX_PAGE,
+    STOCK_OPS,
+    ApiKey,
     BusyError,
     ChangeFeed,
     ChangePage,
     ConflictError,
+    CreatedKey,
     DuplicateSkuError,
     ForbiddenError,
     InsufficientReservedError,
@@ -39,17 +49,27 @@ from ._inventory import (
     UnauthorizedError,
     ValidationError,
     VerifyReport,
+    required_stock_fields,
+    stock_fields,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_CHANGES_PAGE",
     "DEFAULT_LOCATION",
+    "DEFAULT_PAGE",
     "IDEMPOTENCY_TTL_HOURS",
+    "MAX_BATCH",
+    "MAX_CHANGES_PAGE",
+    "MAX_PAGE",
+    "STOCK_OPS",
+    "ApiKey",
     "BusyError",
     "ChangeFeed",
     "ChangePage",
     "ConflictError",
+    "CreatedKey",
     "DuplicateSkuError",
     "ForbiddenError",
     "InsufficientReservedError",
@@ -69,4 +89,6 @@ __all__ = [
     "UnauthorizedError",
     "ValidationError",
     "VerifyReport",
+    "required_stock_fields",
+    "stock_fields",
 ]

@@ -7,12 +7,18 @@ from types import TracebackType
 from datetime import timedelta
 from typing import Iterator, List, Literal, Optional, Tuple, TypedDict, Union, final, overload
 
+from typing_extensions import disjoint_base
+
 __all__ = [
+    "ApiKey",
     "BusyError",
     "ChangeFeed",
     "ChangePage",
     "ConflictError",
+    "CreatedKey",
+    "DEFAULT_CHANGES_PAGE",
     "DEFAULT_LOCATION",
+    "DEFAULT_PAGE",
     "DuplicateSkuError",
     "ForbiddenError",
     "IDEMPOTENCY_TTL_HOURS",
@@ -21,40 +27,59 @@ __all__ = [
     "Inventory",
     "InventoryError",
     "Location",
+    "MAX_BATCH",
+    "MAX_CHANGES_PAGE",
+    "MAX_PAGE",
     "ManualClock",
     "Movement",
     "NotFoundError",
     "Product",
     "ProductWithStock",
     "Reservation",
+    "STOCK_OPS",
     "StockLevel",
     "StockSummary",
     "StorageError",
     "UnauthorizedError",
     "ValidationError",
     "VerifyReport",
+    "required_stock_fields",
+    "stock_fields",
 ]
 
 DEFAULT_LOCATION: str
 IDEMPOTENCY_TTL_HOURS: int
+DEFAULT_PAGE: int
+MAX_PAGE: int
+DEFAULT_CHANGES_PAGE: int
+MAX_CHANGES_PAGE: int
+MAX_BATCH: int
+
+_Op = Literal["add", "remove", "reserve", "unreserve", "commit", "transfer", "count"]
+STOCK_OPS: Tuple[_Op, ...]
+
+def stock_fields(op: str) -> Tuple[str, ...]: ...
+def required_stock_fields(op: str) -> Tuple[str, ...]: ...
 
 _Price = Union[Decimal, int, str]
+_Scope = Literal["read", "write", "admin"]
 
+# Every key an item may hold; which fields an op takes is `stock_fields(op)`.
 class _BatchOp(TypedDict, total=False):
-    op: Literal["add", "remove", "reserve", "unreserve", "commit", "transfer", "count"]
+    op: _Op
     product_id: str
     quantity: Optional[int]
-    counted: int
+    counted: Optional[int]
     location: Optional[str]
     from_location: Optional[str]
-    to_location: str
+    to_location: Optional[str]
     reference: Optional[str]
     notes: Optional[str]
     expires_in_seconds: Optional[int]
     expires_at: Optional[datetime]
-    release_remainder: bool
     expected_available: Optional[int]
     expected_quantity: Optional[int]
+    release_remainder: Optional[bool]
 
 class InventoryError(Exception):
     code: Optional[str]
@@ -96,7 +121,8 @@ class Product:
     @property
     def updated_at(self) -> datetime: ...
 
-@final
+# Not final: StockSummary extends it (a summary is the level of the totals).
+@disjoint_base
 class StockLevel:
     @property
     def id(self) -> str: ...
@@ -118,25 +144,7 @@ class StockLevel:
     def updated_at(self) -> datetime: ...
 
 @final
-class StockSummary:
-    @property
-    def id(self) -> str: ...
-    @property
-    def product_id(self) -> str: ...
-    @property
-    def location(self) -> str: ...
-    @property
-    def quantity(self) -> int: ...
-    @property
-    def on_hand(self) -> int: ...
-    @property
-    def reserved(self) -> int: ...
-    @property
-    def available(self) -> int: ...
-    @property
-    def created_at(self) -> datetime: ...
-    @property
-    def updated_at(self) -> datetime: ...
+class StockSummary(StockLevel):
     @property
     def locations(self) -> List[StockLevel]: ...
 
@@ -173,6 +181,8 @@ class Movement:
     def notes(self) -> Optional[str]: ...
     @property
     def transfer_id(self) -> Optional[str]: ...
+    @property
+    def actor(self) -> Optional[str]: ...
     @property
     def created_at(self) -> datetime: ...
 
@@ -225,6 +235,26 @@ class ChangePage:
     def next_after(self) -> int: ...
 
 @final
+class ApiKey:
+    @property
+    def name(self) -> str: ...
+    @property
+    def scope(self) -> _Scope: ...
+    @property
+    def locations(self) -> Optional[List[str]]: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def revoked_at(self) -> Optional[datetime]: ...
+
+@final
+class CreatedKey:
+    @property
+    def key(self) -> ApiKey: ...
+    @property
+    def secret(self) -> str: ...
+
+@final
 class ChangeFeed:
     def __iter__(self) -> Iterator[Movement]: ...
     def __next__(self) -> Movement: ...
@@ -246,12 +276,16 @@ class Inventory:
         *,
         durability: Literal["full", "normal"] = "full",
         clock: Optional[ManualClock] = None,
+        actor: Optional[str] = None,
+        busy_timeout: Optional[float] = None,
     ) -> Inventory: ...
     def close(self) -> None: ...
     @property
     def closed(self) -> bool: ...
     @property
     def path(self) -> str: ...
+    @property
+    def actor(self) -> Optional[str]: ...
     def __enter__(self) -> Inventory: ...
     def __exit__(
         self,
@@ -268,6 +302,7 @@ class Inventory:
         initial_quantity: int = 0,
         reorder_point: Optional[int] = None,
         idempotency_key: Optional[str] = None,
+        actor: Optional[str] = None,
     ) -> Product: ...
     def get_product(self, id: str) -> ProductWithStock: ...
     def list_products(
@@ -309,6 +344,7 @@ class Inventory:
         expected_available: Optional[int] = None,
         expected_quantity: Optional[int] = None,
         idempotency_key: Optional[str] = None,
+        actor: Optional[str] = None,
     ) -> StockLevel: ...
     def remove_stock(
         self,
@@ -321,6 +357,7 @@ class Inventory:
         expected_available: Optional[int] = None,
         expected_quantity: Optional[int] = None,
         idempotency_key: Optional[str] = None,
+        actor: Optional[str] = None,
     ) -> StockLevel: ...
     def reserve_stock(
         self,
@@ -335,6 +372,7 @@ class Inventory:
         expected_available: Optional[int] = None,
         expected_quantity: Optional[int] = None,
         idempotency_key: Optional[str] = None,
+        actor: Optional[str] = None,
     ) -> StockLevel: ...
     def unreserve_stock(
         self,
@@ -347,11 +385,12 @@ class Inventory:
         expected_available: Optional[int] = None,
         expected_quantity: Optional[int] = None,
         idempotency_key: Optional[str] = None,
+        actor: Optional[str] = None,
     ) -> StockLevel: ...
     def commit_reservation(
         self,
         id: str,
-        reference: str,
+        reference: Optional[str] = None,
         *,
         quantity: Optional[int] = None,
         location: Optional[str] = None,
@@ -360,6 +399,7 @@ class Inventory:
         expected_available: Optional[int] = None,
         expected_quantity: Optional[int] = None,
         idempotency_key: Optional[str] = None,
+        actor: Optional[str] = None,
     ) -> StockLevel: ...
     def transfer_stock(
         self,
@@ -373,6 +413,7 @@ class Inventory:
         expected_available: Optional[int] = None,
         expected_quantity: Optional[int] = None,
         idempotency_key: Optional[str] = None,
+        actor: Optional[str] = None,
     ) -> Tuple[StockLevel, StockLevel]: ...
     def count_stock(
         self,
@@ -385,11 +426,22 @@ class Inventory:
         expected_available: Optional[int] = None,
         expected_quantity: Optional[int] = None,
         idempotency_key: Optional[str] = None,
+        actor: Optional[str] = None,
     ) -> StockLevel: ...
     def batch(
-        self, operations: List[_BatchOp], *, idempotency_key: Optional[str] = None
+        self,
+        operations: List[_BatchOp],
+        *,
+        idempotency_key: Optional[str] = None,
+        actor: Optional[str] = None,
     ) -> List[List[StockLevel]]: ...
     def expire_reservations(self) -> int: ...
+    def create_key(
+        self, name: str, scope: _Scope, locations: Optional[List[str]] = None
+    ) -> CreatedKey: ...
+    def list_keys(self) -> List[ApiKey]: ...
+    def revoke_key(self, name: str) -> ApiKey: ...
+    def authenticate(self, secret: str) -> ApiKey: ...
     @overload
     def get_inventory(self, id: str, location: None = None) -> StockSummary: ...
     @overload
