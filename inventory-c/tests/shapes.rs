@@ -259,6 +259,10 @@ impl Shop {
         if shape(kind).presence(Field::ToLocation) == Some(Presence::Required) {
             op.to_location = c"B".as_ptr();
         }
+        // Where the table needs one field or another, give the first.
+        for (first, _) in shape(kind).one_of {
+            set(&mut op, *first);
+        }
         op
     }
 

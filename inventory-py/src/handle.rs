@@ -47,7 +47,7 @@ fn call(idempotency_key: Option<String>, actor: Option<String>) -> Call {
     Call {
         idempotency_key,
         actor,
-        locations: None,
+        ..Call::default()
     }
 }
 
