@@ -71,6 +71,22 @@ pub(crate) struct Db {
 /// thread cannot keep up: this many times the durability's threshold.
 const INLINE_CHECKPOINT_FACTOR: u32 = 4;
 
+/// One thread for every read pool's housekeeping (opening idle connections, reaping), shared by
+/// every handle of the process. r2d2 otherwise starts three threads per pool and, when the pool
+/// is dropped, signals them without joining, so each open handle left threads behind it.
+fn housekeeping() -> Arc<scheduled_thread_pool::ScheduledThreadPool> {
+    static POOL: std::sync::OnceLock<Arc<scheduled_thread_pool::ScheduledThreadPool>> =
+        std::sync::OnceLock::new();
+    Arc::clone(POOL.get_or_init(|| {
+        Arc::new(
+            scheduled_thread_pool::ScheduledThreadPool::builder()
+                .num_threads(1)
+                .thread_name_pattern("inventory-pool-{}")
+                .build(),
+        )
+    }))
+}
+
 fn configure(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
     conn.busy_timeout(busy_timeout)?;
     conn.pragma_update(None, "foreign_keys", true)?;
@@ -110,6 +126,7 @@ impl Db {
                 c.pragma_update(None, "query_only", true)
             });
         let readers = r2d2::Pool::builder()
+            .thread_pool(housekeeping())
             .max_size(options.readers.max(1))
             .min_idle(Some(1))
             // r2d2's default runs a query on every checkout; a local file has no connection to lose.
