@@ -2,10 +2,13 @@
 //! enforces in code, so that a bug in the write path fails loudly instead of corrupting stock.
 //!
 //! Migrations are a list of scripts; `user_version` counts those applied. They run in one
-//! IMMEDIATE transaction that also reads the version, so processes opening a new file at once
-//! take turns (the busy timeout applies) and each finds the work of the one before it done.
-//! rusqlite_migration reads the version before its transaction begins, and two processes
-//! starting together then both run the first script ("table locations already exists").
+//! EXCLUSIVE transaction that also checks the file and reads the version, so processes opening
+//! a new file at once take turns (the busy timeout applies) and each finds the work of the one
+//! before it done. rusqlite_migration reads the version before its transaction begins, and two
+//! processes starting together then both ran the first script ("table locations already
+//! exists"). The switch to WAL comes after: a new file is created in rollback-journal mode under
+//! that exclusive lock, so no process can act on a view of the file it read before another
+//! created it (one that did switched a half-made file to WAL with a blank header).
 
 use crate::error::{Error, Result};
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
@@ -248,9 +251,9 @@ fn is_busy(e: &rusqlite::Error) -> bool {
     )
 }
 
-/// Checks, switches to WAL and migrates a freshly opened writer connection.
+/// Checks and migrates a freshly opened writer connection, then switches the file to WAL.
 pub(crate) fn open(conn: &mut Connection, path: &Path, busy_timeout: Duration) -> Result<()> {
-    retry_busy(busy_timeout, || check_compatible(conn))?;
+    retry_busy(busy_timeout, || migrate(conn))?;
     let mode: String = retry_busy(busy_timeout, || {
         Ok(conn.pragma_update_and_check(None, "journal_mode", "wal", |r| r.get(0))?)
     })?;
@@ -260,12 +263,20 @@ pub(crate) fn open(conn: &mut Connection, path: &Path, busy_timeout: Duration) -
             path.display()
         )));
     }
-    retry_busy(busy_timeout, || migrate(conn))
+    Ok(())
 }
 
-/// Applies the migrations this file lacks, in one IMMEDIATE transaction.
+/// Refuses a file that is not ours and applies the migrations it lacks, in one EXCLUSIVE
+/// transaction; nothing is written to a refused file.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Exclusive)
+        .map_err(|e| match e.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase) => {
+                Error::storage(format!("not an inventory database: {e}"))
+            }
+            _ => Error::from(e),
+        })?;
     check_compatible(&tx)?;
     let version = user_version(&tx)?;
     for (i, script) in MIGRATIONS.iter().enumerate().skip(version) {
