@@ -20,12 +20,28 @@ import requests
 BIN = os.environ.get("INVENTORY_SERVER_BIN", "target/release/inventory-server")
 
 
+def unique_keys(pairs):
+    """json.loads hook: a log line whose object repeats a key is not valid for collectors."""
+    keys = [k for k, _ in pairs]
+    dups = sorted({k for k in keys if keys.count(k) > 1})
+    if dups:
+        raise ValueError(f"duplicate keys {dups}")
+    return dict(pairs)
+
+
+def parse_log_line(line):
+    """A JSON log line as a dict; ValueError when it is not JSON or repeats a key."""
+    return json.loads(line, object_pairs_hook=unique_keys)
+
+
 class Server:
     def __init__(self, tmp_path, *args, env=None, db=None):
         self.db = db or str(tmp_path / "inventory.db")
         self.args = args
         self.logs = queue.Queue()
         self.lines = []
+        # JSON-looking lines that are not valid JSON with unique keys; checked at teardown.
+        self.bad_lines = []
         full_env = dict(os.environ)
         full_env.pop("DATABASE_URL", None)
         full_env.update(env or {})
@@ -57,8 +73,10 @@ class Server:
     def _pump(self):
         for line in self.proc.stdout:
             try:
-                entry = json.loads(line)
-            except ValueError:
+                entry = parse_log_line(line)
+            except ValueError as e:
+                if line.startswith("{"):
+                    self.bad_lines.append((str(e), line))
                 # --log-format text: `... INFO inventory_server: listening addr=127.0.0.1:1234 ...`
                 entry = {"raw": line}
                 m = re.search(r"\blistening addr=(\S+)", line)
@@ -133,6 +151,8 @@ def start(tmp_path):
     for s in servers:
         if s.proc.poll() is None:
             s.stop()
+    # Every log line of every server a test started is valid JSON with unique keys.
+    assert [bad for s in servers for bad in s.bad_lines] == []
 
 
 @pytest.fixture

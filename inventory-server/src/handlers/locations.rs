@@ -13,7 +13,7 @@ pub fn list(app: &App, _req: &mut Req) -> Result<Reply, ApiError> {
 }
 
 pub fn create(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
-    let body: LocationBody = parse_body(&req.body()?)?;
+    let body: LocationBody = parse_body(req.body())?;
     match execute(app, req, Command::CreateLocation { name: body.name }, false)? {
         (Outcome::LocationCreated(l), replayed) => {
             Ok(Reply::created(&l, "Location created successfully").replayed(replayed))

@@ -9,7 +9,7 @@ use crate::json::{LevelJson, MovementJson, ProductJson, ProductWithStockJson, Su
 use inventory::{Command, MovementQuery, Outcome, ProductQuery};
 
 pub fn create(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
-    let body: CreateProductBody = parse_body(&req.body()?)?;
+    let body: CreateProductBody = parse_body(req.body())?;
     match execute(app, req, Command::CreateProduct(body.into()), false)? {
         (Outcome::ProductCreated(p), replayed) => Ok(Reply::created(
             &ProductWithStockJson::from(&*p),
@@ -42,10 +42,16 @@ pub fn get(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     .etag(p.product.version))
 }
 
+/// For If-Match lists: the engine takes one expected version, so the list is resolved against
+/// this read and the engine checks that version again inside its transaction.
+fn current_version(app: &App, id: uuid::Uuid) -> Result<i64, ApiError> {
+    Ok(app.inv.get_product(id)?.product.version)
+}
+
 pub fn update(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     let id = product_id(req)?;
-    let expected_version = req.if_match()?;
-    let body: UpdateProductBody = parse_body(&req.body()?)?;
+    let expected_version = req.expected_version(|| current_version(app, id))?;
+    let body: UpdateProductBody = parse_body(req.body())?;
     let command = Command::UpdateProduct {
         id,
         changes: body.into(),
@@ -64,7 +70,7 @@ pub fn update(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
 
 pub fn delete(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     let id = product_id(req)?;
-    let expected_version = req.if_match()?;
+    let expected_version = req.expected_version(|| current_version(app, id))?;
     let command = Command::DeleteProduct {
         id,
         expected_version,

@@ -30,7 +30,7 @@ struct Transfer<'a> {
 /// One stock operation. The reply is the level after it; for a transfer, both levels.
 pub fn apply(app: &App, req: &mut Req, kind: OpKind) -> Result<Reply, ApiError> {
     let id = product_id(req)?;
-    let op = parse_stock(&req.body()?, kind)?.into_op(kind, id)?;
+    let op = parse_stock(req.body(), kind)?.into_op(kind, id)?;
     let (levels, replayed) = match execute(app, req, Command::Stock(op), false)? {
         (Outcome::Levels(levels), replayed) => (levels, replayed),
         (other, _) => return Err(unexpected(&other)),
@@ -80,7 +80,7 @@ struct BatchResult<'a> {
 
 /// All or nothing: on failure the error carries the failing operation's `index`.
 pub fn batch(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
-    let ops = parse_batch(&req.body()?)?;
+    let ops = parse_batch(req.body())?;
     match execute(app, req, Command::Batch(ops), false)? {
         (Outcome::Batch(levels), replayed) => {
             let results = levels
