@@ -10,6 +10,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -35,7 +36,7 @@ def parse_log_line(line):
 
 
 class Server:
-    def __init__(self, tmp_path, *args, env=None, db=None):
+    def __init__(self, tmp_path, *args, env=None, db=None, preexec_fn=None):
         self.db = db or str(tmp_path / "inventory.db")
         self.args = args
         self.logs = queue.Queue()
@@ -56,6 +57,7 @@ class Server:
             env=full_env,
             cwd=str(tmp_path),
             text=True,
+            preexec_fn=preexec_fn,
         )
         threading.Thread(target=self._pump, daemon=True).start()
         try:
@@ -188,3 +190,33 @@ def assert_error(r, status, code, field=None):
         assert body.get("field") == field, body
         assert field.split(".")[-1].split("[")[0] in body["message"], body
     return body
+
+
+def raw_exchange(server, data, timeout=5.0):
+    """Sends raw bytes on a new connection and reads until the server closes it or `timeout`
+    passes. Returns (everything received, whether the server closed the connection)."""
+    s = socket.create_connection((server.host, server.port))
+    s.settimeout(timeout)
+    got = b""
+    closed = False
+    try:
+        s.sendall(data)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            chunk = s.recv(65536)
+            if not chunk:
+                closed = True
+                break
+            got += chunk
+    except socket.timeout:
+        pass
+    except ConnectionResetError:
+        closed = True
+    finally:
+        s.close()
+    return got, closed
+
+
+def statuses(data):
+    """The status codes of every response in a raw byte stream, in order."""
+    return [int(m.group(1)) for m in re.finditer(rb"HTTP/1\.[01] (\d{3}) ", data)]
