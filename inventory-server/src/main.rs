@@ -34,7 +34,8 @@ use transport::Limits;
 
 fn main() -> ExitCode {
     let config = Config::parse();
-    logging::init(config.log_format);
+    // Held to the end of main: dropping it flushes the last lines.
+    let _logs = logging::init(config.log_format);
     match run(&config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
