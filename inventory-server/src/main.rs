@@ -34,8 +34,7 @@ use transport::Limits;
 
 fn main() -> ExitCode {
     let config = Config::parse();
-    // Held to the end of main: dropping it flushes the last lines.
-    let _logs = logging::init(config.log_format);
+    logging::init(config.log_format);
     match run(&config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
