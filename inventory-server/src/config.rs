@@ -52,6 +52,11 @@ pub struct Config {
     #[arg(long, env = "INVENTORY_WORKERS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub workers: Option<u16>,
 
+    /// Threads running connections and answering reads (default: one per core). Reads
+    /// take microseconds and never wait for the writer; writes run on the workers.
+    #[arg(long, env = "INVENTORY_IO_THREADS", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub io_threads: Option<u16>,
+
     /// Access and error log format, written to stdout.
     #[arg(long, env = "INVENTORY_LOG_FORMAT", value_enum, default_value = "json")]
     pub log_format: LogFormat,
@@ -141,10 +146,12 @@ impl Config {
         }
     }
 
-    /// Threads running connections: one per core (they only parse and write; handlers run
-    /// on the workers).
+    /// The connection threads: `--io-threads`, or one per core.
     pub fn io_threads(&self) -> usize {
-        std::thread::available_parallelism().map_or(2, usize::from)
+        match self.io_threads {
+            Some(n) => n.into(),
+            None => std::thread::available_parallelism().map_or(2, usize::from),
+        }
     }
 
     pub fn io_timeout(&self) -> Duration {

@@ -367,7 +367,7 @@ fn response(reply: Reply, head_only: bool, close: bool) -> Response<ResponseBody
     }
     let body = match reply.body {
         http::Body::Bytes(bytes) => {
-            if head_only {
+            if head_only && !matches!(reply.status, 204 | 304) {
                 // The same headers as GET, Content-Length included, without the body.
                 builder = builder.header(hyper::header::CONTENT_LENGTH, bytes.len());
                 Either::Left(Full::new(Bytes::new()))
