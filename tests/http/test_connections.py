@@ -77,7 +77,8 @@ def test_service_continues_with_hundreds_of_slow_clients(start, many_fds):
         assert r.status_code == 201, r.text
     for s in slow:
         s.close()
-    assert worst < 0.5, worst
+    # Each is one durable commit; wave 1 made them wait for the io timeout (30 s).
+    assert worst < 2, worst
 
 
 def burst(server, n):
