@@ -11,6 +11,12 @@ use std::time::Duration;
 /// 13,626, with GET unchanged.
 const WORKERS_PER_CORE: usize = 8;
 
+/// Default connection threads per core. Measured on 2 cores with `/health` at 512 connections
+/// (docs/perf/server.md): 8 threads 63-70k req/s at 20-22 us CPU each against 41-46k at
+/// 24-28 us for 2 threads, in 3 of 4 alternated rounds; more threads also keep a read that
+/// waits for the disk from holding up the other connections.
+const IO_THREADS_PER_CORE: usize = 4;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Json,
@@ -52,8 +58,9 @@ pub struct Config {
     #[arg(long, env = "INVENTORY_WORKERS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub workers: Option<u16>,
 
-    /// Threads running connections and answering reads (default: one per core). Reads
-    /// take microseconds and never wait for the writer; writes run on the workers.
+    /// Threads running connections and answering reads (default: 4 per core). A read never
+    /// waits for the writer, but it can wait for the disk, and a thread blocked in a read
+    /// holds up the connections queued on it; writes run on the workers.
     #[arg(long, env = "INVENTORY_IO_THREADS", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub io_threads: Option<u16>,
 
@@ -146,11 +153,13 @@ impl Config {
         }
     }
 
-    /// The connection threads: `--io-threads`, or one per core.
+    /// The connection threads: `--io-threads`, or `IO_THREADS_PER_CORE` per core.
     pub fn io_threads(&self) -> usize {
         match self.io_threads {
             Some(n) => n.into(),
-            None => std::thread::available_parallelism().map_or(2, usize::from),
+            None => {
+                IO_THREADS_PER_CORE * std::thread::available_parallelism().map_or(2, usize::from)
+            }
         }
     }
 

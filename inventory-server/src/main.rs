@@ -79,8 +79,8 @@ fn run(config: &Config) -> Result<(), String> {
     };
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     let workers = config.workers();
-    // Connections are tasks on a few threads (one per core); handlers run on at most
-    // `workers` blocking threads, started as load needs them.
+    // Connections are tasks on a few threads (`--io-threads`), which also answer reads;
+    // writes run on at most `workers` blocking threads, started as load needs them.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.io_threads())
         .max_blocking_threads(workers)

@@ -2,7 +2,7 @@
 //! tasks, not threads, so an idle or slow client costs a few KiB of memory and no thread; each
 //! request is read in full here (head and body, within their limits and deadline) before a
 //! handler sees it. Writes are handed to a bounded pool of blocking threads that runs the
-//! synchronous handlers and engine; reads run on the runtime's own few threads (see
+//! synchronous handlers and engine; reads run on the runtime's own threads (see
 //! `respond`). docs/perf/server.md has the measurements behind these choices.
 //!
 //! Limits, all per connection:
