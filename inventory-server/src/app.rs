@@ -1,24 +1,18 @@
-//! What every handler shares: the engine handle and the server's own limits and state.
+//! What every handler shares: the engine handle and the server's own state and policy.
 
+use crate::browser::Policy;
 use inventory::Inventory;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
 
 pub struct App {
     pub inv: Inventory,
-    pub max_body: usize,
-    /// The socket timeout, also the most a request body may take to arrive in full.
-    pub io_timeout: Duration,
-    /// Set once SIGINT/SIGTERM arrives; streams and workers wind down when they see it.
+    /// Set once SIGINT/SIGTERM arrives; streams and the sweep wind down when they see it.
     pub shutting_down: Arc<AtomicBool>,
-    /// tiny_http's accept loop ended on its own: the process exits non-zero after shutdown.
-    pub listener_failed: AtomicBool,
     /// Server-Sent Events subscribers, each on its own thread.
     pub streams: Arc<Slots>,
-    /// Requests whose body is still on the wire (over 1 KiB or chunked), handled on their own
-    /// thread so that a client trickling its body cannot hold a worker.
-    pub uploads: Arc<Slots>,
+    /// What web pages may do: CORS, the Origin and Host guards.
+    pub browser: Policy,
 }
 
 impl App {
@@ -27,8 +21,7 @@ impl App {
     }
 }
 
-/// A cap on threads of one kind (event streams, slow uploads), so that they cannot multiply
-/// without bound or take the workers' place.
+/// A cap on threads of one kind (event streams), so that they cannot multiply without bound.
 pub struct Slots {
     open: AtomicUsize,
     max: usize,

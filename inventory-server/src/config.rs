@@ -11,6 +11,12 @@ use std::time::Duration;
 /// 13,626, with GET unchanged.
 const WORKERS_PER_CORE: usize = 8;
 
+/// Default connection threads per core. Measured on 2 cores with `/health` at 512 connections
+/// (docs/perf/server.md): 8 threads 63-70k req/s at 20-22 us CPU each against 41-46k at
+/// 24-28 us for 2 threads, in 3 of 4 alternated rounds; more threads also keep a read that
+/// waits for the disk from holding up the other connections.
+const IO_THREADS_PER_CORE: usize = 4;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Json,
@@ -52,6 +58,12 @@ pub struct Config {
     #[arg(long, env = "INVENTORY_WORKERS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub workers: Option<u16>,
 
+    /// Threads running connections and answering reads (default: 4 per core). A read never
+    /// waits for the writer, but it can wait for the disk, and a thread blocked in a read
+    /// holds up the connections queued on it; writes run on the workers.
+    #[arg(long, env = "INVENTORY_IO_THREADS", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub io_threads: Option<u16>,
+
     /// Access and error log format, written to stdout.
     #[arg(long, env = "INVENTORY_LOG_FORMAT", value_enum, default_value = "json")]
     pub log_format: LogFormat,
@@ -64,18 +76,43 @@ pub struct Config {
     #[arg(long, env = "INVENTORY_MAX_BODY", default_value_t = 1 << 20)]
     pub max_body_bytes: usize,
 
-    /// Seconds a connection may sit idle or stall mid-read or mid-write before it is closed.
+    /// Seconds a connection may sit idle between requests, take over its request head (from
+    /// its first byte to its blank line), take over its body, or stall a write, before it is
+    /// closed (a body that is late gets 408).
     #[arg(long, env = "INVENTORY_IO_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub io_timeout_secs: u64,
+
+    /// Most connections open at once (as nginx's worker_connections); further ones wait in the
+    /// listen queue until one closes.
+    #[arg(long, env = "INVENTORY_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+
+    /// Largest request head (request line and headers), in bytes; larger ones get 431. A
+    /// request target over 8 KiB gets 414.
+    #[arg(long, env = "INVENTORY_MAX_HEADER_BYTES", default_value_t = 16 * 1024, value_parser = clap::value_parser!(u32).range(1024..=1 << 20))]
+    pub max_header_bytes: u32,
+
+    /// An origin (`https://shop.example`) whose pages may call the API from scripts (CORS).
+    /// Repeat the flag, or separate origins with commas. None by default.
+    #[arg(
+        long = "cors-origin",
+        env = "INVENTORY_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
+
+    /// A host name accepted in the Host header besides loopback names and addresses, when the
+    /// server listens on loopback only (the DNS-rebinding guard). Repeatable, or comma-separated.
+    #[arg(
+        long = "allowed-host",
+        env = "INVENTORY_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Vec<String>,
 
     /// Most concurrent Server-Sent Events subscribers; more get 503.
     #[arg(long, env = "INVENTORY_MAX_STREAMS", default_value_t = 64)]
     pub max_streams: usize,
-
-    /// Most requests whose bodies (over 1 KiB, or chunked) are read on threads of their own;
-    /// beyond this a worker reads them.
-    #[arg(long, env = "INVENTORY_MAX_UPLOADS", default_value_t = 64)]
-    pub max_uploads: usize,
 
     /// Seconds between sweeps that release expired reservations.
     #[arg(long, env = "INVENTORY_SWEEP_INTERVAL", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=86400))]
@@ -113,6 +150,16 @@ impl Config {
         match self.workers {
             Some(n) => n.into(),
             None => WORKERS_PER_CORE * std::thread::available_parallelism().map_or(2, usize::from),
+        }
+    }
+
+    /// The connection threads: `--io-threads`, or `IO_THREADS_PER_CORE` per core.
+    pub fn io_threads(&self) -> usize {
+        match self.io_threads {
+            Some(n) => n.into(),
+            None => {
+                IO_THREADS_PER_CORE * std::thread::available_parallelism().map_or(2, usize::from)
+            }
         }
     }
 

@@ -1,21 +1,21 @@
-//! One request from arrival to response: request id, routing, the handler (a panic becomes a
-//! 500, never a dead worker), the envelope, and one access-log line.
+//! One request from arrival to reply, on a pool thread: request id, the browser guards,
+//! routing (HEAD and OPTIONS included), the handler (a panic becomes a 500, never a dead
+//! thread), conditional GET, the envelope, CORS headers and one access-log line.
 
 use crate::app::App;
 use crate::errors::ApiError;
-use crate::http::{Req, make_header};
+use crate::http::{Body, Headers, Incoming, Reply, Req, none_match};
 use crate::input::Query;
 use crate::routes::{EVENTS_PATH, Found, Router};
 use crate::{json, sse};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Instant;
-use tiny_http::{Request, Response};
 
 /// The client's X-Request-ID when it is a sane token (printable ASCII, at most 128
 /// characters, so it is safe to echo and log); otherwise a fresh one.
-fn request_id(request: &Request) -> String {
-    match crate::http::header(request, "X-Request-ID") {
+fn request_id(headers: &Headers) -> String {
+    match headers.get("X-Request-ID") {
         Some(id)
             if !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()) =>
         {
@@ -25,64 +25,135 @@ fn request_id(request: &Request) -> String {
     }
 }
 
-fn wants_event_stream(request: &Request) -> bool {
-    crate::http::header(request, "Accept").is_some_and(|a| a.contains("text/event-stream"))
+/// Headers whose value the server acts on must be text: a key or a tag with other bytes
+/// cannot be compared, and silently ignoring it would apply a write unconditionally.
+const INTERPRETED: [&str; 6] = [
+    "Host",
+    "Origin",
+    "Idempotency-Key",
+    "If-Match",
+    "If-None-Match",
+    "Last-Event-ID",
+];
+
+fn check_interpreted(headers: &Headers) -> Result<(), ApiError> {
+    for name in INTERPRETED {
+        if let Some(value) = headers.raw(name) {
+            if !value
+                .iter()
+                .all(|b| *b == b'\t' || (b' '..=b'~').contains(b))
+            {
+                return Err(ApiError::validation(
+                    name,
+                    format!("{name} must be printable ASCII"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
-pub fn handle(app: &Arc<App>, router: &Router, mut request: Request) {
+fn wants_event_stream(headers: &Headers) -> bool {
+    headers
+        .get("Accept")
+        .is_some_and(|a| a.contains("text/event-stream"))
+}
+
+/// Every method some route takes, for `OPTIONS *`.
+const ALL_METHODS: &str = "GET, HEAD, POST, PUT, DELETE, OPTIONS";
+
+pub fn handle(app: &Arc<App>, router: &Router, incoming: Incoming) -> Reply {
     let started = Instant::now();
-    let rid = request_id(&request);
-    let method = request.method().as_str().to_owned();
-    let url = request.url().to_owned();
-    let (path, query) = url.split_once('?').unwrap_or((&url, ""));
-
-    let outcome = match router.find(&method, path) {
-        Found::Missing => Err(ApiError::not_found(format!("no route for {path}"))),
-        Found::WrongMethod(allow) => Err(ApiError::method_not_allowed(allow)),
-        Found::Handler {
-            route,
-            handler,
-            params,
-        } => {
-            if route.path == EVENTS_PATH && wants_event_stream(&request) {
-                // The stream answers (and logs) on its own thread.
-                return sse::subscribe(app, request, rid, query, started);
+    let Incoming {
+        method,
+        path,
+        query,
+        headers,
+        body,
+    } = incoming;
+    let rid = request_id(&headers);
+    let mut preflight = None;
+    let outcome = (|| {
+        let body = body?;
+        check_interpreted(&headers)?;
+        app.browser.check_host(&headers)?;
+        if method == "OPTIONS" && path == "*" {
+            return Ok(Reply::empty(204).with_header("Allow", ALL_METHODS));
+        }
+        match router.find(&method, &path) {
+            Found::Missing => Err(ApiError::not_found(format!("no route for {path}"))),
+            Found::WrongMethod(allow) => Err(ApiError::method_not_allowed(allow)),
+            Found::Options(allow) => {
+                let reply = Reply::empty(204).with_header("Allow", allow.clone());
+                preflight = Some(allow);
+                Ok(reply)
             }
-            Query::parse(query).and_then(|query| {
+            Found::Handler {
+                route,
+                handler,
+                params,
+            } => {
+                app.browser.check_origin(&method, &headers)?;
+                if method == "GET" && route.path == EVENTS_PATH && wants_event_stream(&headers) {
+                    return sse::subscribe(app, &headers, &query, &rid, started);
+                }
                 let mut req = Req {
-                    request: &mut request,
                     params,
-                    query,
-                    max_body: app.max_body,
-                    body_timeout: app.io_timeout,
+                    query: Query::parse(&query)?,
+                    headers: &headers,
+                    body: &body,
                 };
-                catch_unwind(AssertUnwindSafe(|| handler(app, &mut req))).unwrap_or_else(|_| {
-                    Err(ApiError::new(500, "INTERNAL_ERROR", "the handler panicked"))
-                })
-            })
+                let reply = catch_unwind(AssertUnwindSafe(|| handler(app, &mut req)))
+                    .unwrap_or_else(|_| {
+                        Err(ApiError::new(500, "INTERNAL_ERROR", "the handler panicked"))
+                    })?;
+                Ok(not_modified(&method, &headers, reply))
+            }
         }
-    };
+    })();
 
-    let (status, body, content_type, mut headers) = match outcome {
-        Ok(reply) => (reply.status, reply.body, reply.content_type, reply.headers),
+    let mut reply = match outcome {
+        Ok(reply) => reply,
         Err(e) => {
-            let mut headers = Vec::new();
-            if let Some(allow) = &e.allow {
-                headers.push(make_header("Allow", allow));
-            }
             if e.status >= 500 {
-                tracing::error!(request_id = %rid, code = e.code, message = %e.message, "request failed");
+                tracing::error!(request_id = %rid, code = e.code, error = %e.message, "request failed");
             }
-            (e.status, json::failure(&e), "application/json", headers)
+            error_reply(&e)
         }
     };
-    headers.push(make_header("Content-Type", content_type));
-    headers.push(make_header("X-Request-ID", &rid));
-    let len = body.len();
-    let response = Response::new(status.into(), headers, body.as_slice(), Some(len), None);
-    // A client that hung up is not the server's fault; the log line still records the request.
-    let _ = request.respond(response);
-    access_log(&rid, &method, path, status, started);
+    for (name, value) in app.browser.cors_headers(&headers, preflight.as_deref()) {
+        reply.headers.push((name.into(), value));
+    }
+    reply.headers.push(("X-Request-ID".into(), rid.clone()));
+    // A stream logs its line when it ends.
+    if !matches!(reply.body, Body::Stream(_)) {
+        access_log(&rid, &method, &path, reply.status, started);
+    }
+    reply
+}
+
+/// A GET whose If-None-Match names the reply's ETag: 304 with the ETag and no body.
+fn not_modified(method: &str, headers: &Headers, reply: Reply) -> Reply {
+    if !matches!(method, "GET" | "HEAD") || reply.status != 200 {
+        return reply;
+    }
+    let (Some(condition), Some(etag)) = (headers.get("If-None-Match"), reply.header("ETag")) else {
+        return reply;
+    };
+    if !none_match(condition, etag) {
+        return reply;
+    }
+    let etag = etag.to_owned();
+    Reply::empty(304).with_header("ETag", etag)
+}
+
+/// The seed's error envelope for `e`, with the Allow header of a 405.
+pub fn error_reply(e: &ApiError) -> Reply {
+    let reply = Reply::json(e.status, json::failure(e));
+    match &e.allow {
+        Some(allow) => reply.with_header("Allow", allow.clone()),
+        None => reply,
+    }
 }
 
 pub fn access_log(rid: &str, method: &str, path: &str, status: u16, started: Instant) {

@@ -11,14 +11,24 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-/// Parses a JSON body. A syntax error, a wrong type, a missing or an unknown field is a 400
-/// whose message and `field` name the offending path.
+/// Parses a JSON body. A body that is not an object (an array, say), a repeated key, a syntax
+/// error, a wrong type, a missing or an unknown field is a 400 whose message and `field` name
+/// the offending path.
 pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::validation(
-            "body",
-            "request body must be a JSON object",
-        ));
+    match crate::strict_json::check(body) {
+        Ok(()) => {}
+        Err(crate::strict_json::Strictness::NotAnObject) => {
+            return Err(ApiError::validation(
+                "body",
+                "request body must be a JSON object",
+            ));
+        }
+        Err(crate::strict_json::Strictness::DuplicateKey(path)) => {
+            return Err(ApiError::validation(
+                &path,
+                format!("duplicate key `{path}` in the request body"),
+            ));
+        }
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {

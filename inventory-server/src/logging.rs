@@ -1,14 +1,13 @@
 //! Structured logs on stdout: JSON lines by default, or text. RUST_LOG filters (default
-//! `info,tiny_http=off`: tiny_http reports the listener closing at shutdown as an error, and
-//! the workers log a real listener failure themselves).
+//! `info`). An event's text is its `message` key, so no event has a field of that name (an
+//! error's text goes in `error`): every JSON line has unique keys.
 
 use crate::config::LogFormat;
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 pub fn init(format: LogFormat) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tiny_http=off"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stdout)

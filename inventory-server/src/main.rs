@@ -1,8 +1,11 @@
 #![recursion_limit = "512"]
-//! inventory-server: the seed's REST API over the inventory engine, on a tiny_http worker pool.
-//! Routes map to engine calls and engine values to JSON; every business rule is the engine's.
+//! inventory-server: the seed's REST API over the inventory engine. hyper's HTTP/1.1 server on
+//! a small tokio runtime reads requests; a bounded pool of threads runs the synchronous
+//! handlers. Routes map to engine calls and engine values to JSON; every business rule is the
+//! engine's.
 
 mod app;
+mod browser;
 mod config;
 mod dispatch;
 mod errors;
@@ -12,19 +15,22 @@ mod input;
 mod json;
 mod logging;
 mod openapi;
-mod pool;
 mod routes;
 mod shutdown;
 mod sse;
+mod strict_json;
 mod sweep;
+mod transport;
 
 use app::{App, Slots};
+use browser::Policy;
 use clap::Parser;
 use config::Config;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+use transport::Limits;
 
 fn main() -> ExitCode {
     let config = Config::parse();
@@ -32,7 +38,7 @@ fn main() -> ExitCode {
     match run(&config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            tracing::error!(%message, "inventory-server failed");
+            tracing::error!(error = %message, "inventory-server failed");
             ExitCode::FAILURE
         }
     }
@@ -50,32 +56,56 @@ fn run(config: &Config) -> Result<(), String> {
     let inv = inventory::Inventory::open_with(&db, options)
         .map_err(|e| format!("cannot open {}: {}", db.display(), e.message))?;
 
-    let listener = pool::listen(&config.addr, config.io_timeout())
+    let listener = transport::listen(&config.addr)
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
-    let server = Arc::new(
-        tiny_http::Server::from_listener(listener.listener, None)
-            .map_err(|e| format!("cannot start the HTTP server: {e}"))?,
-    );
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the listening address: {e}"))?;
     let app = Arc::new(App {
         inv,
+        shutting_down: Arc::new(AtomicBool::new(false)),
+        streams: Slots::new(config.max_streams),
+        browser: Policy::new(
+            &config.cors_origins,
+            addr.ip().is_loopback(),
+            &config.allowed_hosts,
+        ),
+    });
+    let limits = Limits {
+        max_connections: config.max_connections as usize,
+        max_header_bytes: config.max_header_bytes as usize,
         max_body: config.max_body_bytes,
         io_timeout: config.io_timeout(),
-        shutting_down: Arc::new(AtomicBool::new(false)),
-        listener_failed: AtomicBool::new(false),
-        streams: Slots::new(config.max_streams),
-        uploads: Slots::new(config.max_uploads),
-    });
+    };
     let grace = Duration::from_secs(config.shutdown_grace_secs);
-    let workers = pool::start_workers(config.workers(), &server, &app, grace);
-    let waker = pool::start_accept_waker(listener.addr, config.io_timeout(), Arc::clone(&app));
+    let workers = config.workers();
+    // Connections are tasks on a few threads (`--io-threads`), which also answer reads;
+    // writes run on at most `workers` blocking threads, started as load needs them.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.io_threads())
+        .max_blocking_threads(workers)
+        .thread_name("http")
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|e| format!("cannot start the HTTP runtime: {e}"))?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let server = runtime.spawn(transport::serve(
+        listener,
+        Arc::clone(&app),
+        limits,
+        stopped,
+        grace,
+    ));
     let sweeper = sweep::start(
         Arc::clone(&app),
         Duration::from_secs(config.sweep_interval_secs),
     );
     tracing::info!(
-        addr = %listener.addr,
+        addr = %addr,
         db = %db.display(),
-        workers = workers.len(),
+        workers,
+        max_connections = limits.max_connections,
         durability = ?config.durability,
         "listening"
     );
@@ -85,30 +115,25 @@ fn run(config: &Config) -> Result<(), String> {
         signal,
         "shutting down: no new connections, finishing requests in flight"
     );
+    // Streams see the flag and end their bodies; the transport stops accepting and waits
+    // (at most `grace`) for every connection to finish the request it is on.
     app.shutting_down.store(true, Ordering::SeqCst);
-    waker.thread().unpark();
-    let _ = waker.join();
-    // Shutting the listening socket down makes tiny_http's accept fail, which ends its accept loop.
-    if let Err(e) = listener.control.shutdown(std::net::Shutdown::Read) {
-        tracing::warn!(error = %e, "cannot stop the listener");
-    }
-    for worker in workers {
-        let _ = worker.join();
-    }
+    let _ = stop.send(true);
+    let accept_errors = match runtime.block_on(server) {
+        Ok(Ok(n)) => n,
+        Ok(Err(e)) => return Err(format!("the HTTP server failed: {e}")),
+        Err(e) => return Err(format!("the HTTP server failed: {e}")),
+    };
+    runtime.shutdown_timeout(grace);
     sweeper.thread().unpark();
     let _ = sweeper.join();
     let deadline = Instant::now() + grace;
-    // Uploads are requests in flight; streams end once they see the flag.
-    while app.streams.open() + app.uploads.open() > 0 && Instant::now() < deadline {
+    while app.streams.open() > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
-    drop(server);
     app.inv
         .checkpoint()
         .map_err(|e| format!("checkpoint at shutdown failed: {}", e.message))?;
-    tracing::info!("stopped");
-    if app.listener_failed.load(Ordering::SeqCst) {
-        return Err("stopped because the listener failed".into());
-    }
+    tracing::info!(accept_errors, "stopped");
     Ok(())
 }

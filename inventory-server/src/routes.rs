@@ -116,8 +116,23 @@ pub enum Found {
         handler: Handler,
         params: Vec<(String, String)>,
     },
+    /// OPTIONS on a known path: what it allows.
+    Options(String),
     WrongMethod(String),
     Missing,
+}
+
+impl Route {
+    /// The Allow header (RFC 9110 §10.2.1): the table's methods, HEAD wherever GET is, and
+    /// OPTIONS everywhere.
+    pub fn allow(&self) -> String {
+        let mut methods: Vec<&str> = self.methods.iter().map(|(m, _)| *m).collect();
+        if methods.contains(&"GET") {
+            methods.push("HEAD");
+        }
+        methods.push("OPTIONS");
+        methods.join(", ")
+    }
 }
 
 impl Router {
@@ -131,12 +146,18 @@ impl Router {
         Router(router)
     }
 
+    /// The route for `method` on `path`. HEAD runs the GET handler (the transport sends no
+    /// body); OPTIONS is answered from the table.
     pub fn find(&self, method: &str, path: &str) -> Found {
         let Ok(matched) = self.0.at(path) else {
             return Found::Missing;
         };
         let route: &'static Route = matched.value;
-        match route.methods.iter().find(|(m, _)| *m == method) {
+        if method == "OPTIONS" {
+            return Found::Options(route.allow());
+        }
+        let wanted = if method == "HEAD" { "GET" } else { method };
+        match route.methods.iter().find(|(m, _)| *m == wanted) {
             Some((_, handler)) => Found::Handler {
                 route,
                 handler: *handler,
@@ -146,14 +167,30 @@ impl Router {
                     .map(|(k, v)| (k.to_owned(), v.to_owned()))
                     .collect(),
             },
-            None => Found::WrongMethod(
-                route
-                    .methods
-                    .iter()
-                    .map(|(m, _)| *m)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
+            None => Found::WrongMethod(route.allow()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_options_and_allow() {
+        let router = Router::new();
+        assert!(matches!(
+            router.find("HEAD", "/health"),
+            Found::Handler { .. }
+        ));
+        match router.find("OPTIONS", "/api/products/{id}") {
+            Found::Options(allow) => assert_eq!(allow, "GET, PUT, DELETE, HEAD, OPTIONS"),
+            _ => panic!("OPTIONS is answered"),
+        }
+        match router.find("PATCH", "/api/stock/batch") {
+            Found::WrongMethod(allow) => assert_eq!(allow, "POST, OPTIONS"),
+            _ => panic!("PATCH is not served"),
+        }
+        assert!(matches!(router.find("GET", "/nowhere"), Found::Missing));
     }
 }

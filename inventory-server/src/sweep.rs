@@ -23,7 +23,7 @@ pub fn start(app: Arc<App>, every: Duration) -> JoinHandle<()> {
                 match app.inv.expire_reservations() {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(released = n, "expired reservations released"),
-                    Err(e) => tracing::error!(message = %e.message, "reservation sweep failed"),
+                    Err(e) => tracing::error!(error = %e.message, "reservation sweep failed"),
                 }
             }
         })

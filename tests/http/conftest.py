@@ -10,6 +10,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -20,12 +21,28 @@ import requests
 BIN = os.environ.get("INVENTORY_SERVER_BIN", "target/release/inventory-server")
 
 
+def unique_keys(pairs):
+    """json.loads hook: a log line whose object repeats a key is not valid for collectors."""
+    keys = [k for k, _ in pairs]
+    dups = sorted({k for k in keys if keys.count(k) > 1})
+    if dups:
+        raise ValueError(f"duplicate keys {dups}")
+    return dict(pairs)
+
+
+def parse_log_line(line):
+    """A JSON log line as a dict; ValueError when it is not JSON or repeats a key."""
+    return json.loads(line, object_pairs_hook=unique_keys)
+
+
 class Server:
-    def __init__(self, tmp_path, *args, env=None, db=None):
+    def __init__(self, tmp_path, *args, env=None, db=None, preexec_fn=None):
         self.db = db or str(tmp_path / "inventory.db")
         self.args = args
         self.logs = queue.Queue()
         self.lines = []
+        # JSON-looking lines that are not valid JSON with unique keys; checked at teardown.
+        self.bad_lines = []
         full_env = dict(os.environ)
         full_env.pop("DATABASE_URL", None)
         full_env.update(env or {})
@@ -40,6 +57,7 @@ class Server:
             env=full_env,
             cwd=str(tmp_path),
             text=True,
+            preexec_fn=preexec_fn,
         )
         threading.Thread(target=self._pump, daemon=True).start()
         try:
@@ -57,8 +75,10 @@ class Server:
     def _pump(self):
         for line in self.proc.stdout:
             try:
-                entry = json.loads(line)
-            except ValueError:
+                entry = parse_log_line(line)
+            except ValueError as e:
+                if line.startswith("{"):
+                    self.bad_lines.append((str(e), line))
                 # --log-format text: `... INFO inventory_server: listening addr=127.0.0.1:1234 ...`
                 entry = {"raw": line}
                 m = re.search(r"\blistening addr=(\S+)", line)
@@ -133,6 +153,8 @@ def start(tmp_path):
     for s in servers:
         if s.proc.poll() is None:
             s.stop()
+    # Every log line of every server a test started is valid JSON with unique keys.
+    assert [bad for s in servers for bad in s.bad_lines] == []
 
 
 @pytest.fixture
@@ -168,3 +190,33 @@ def assert_error(r, status, code, field=None):
         assert body.get("field") == field, body
         assert field.split(".")[-1].split("[")[0] in body["message"], body
     return body
+
+
+def raw_exchange(server, data, timeout=5.0):
+    """Sends raw bytes on a new connection and reads until the server closes it or `timeout`
+    passes. Returns (everything received, whether the server closed the connection)."""
+    s = socket.create_connection((server.host, server.port))
+    s.settimeout(timeout)
+    got = b""
+    closed = False
+    try:
+        s.sendall(data)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            chunk = s.recv(65536)
+            if not chunk:
+                closed = True
+                break
+            got += chunk
+    except socket.timeout:
+        pass
+    except ConnectionResetError:
+        closed = True
+    finally:
+        s.close()
+    return got, closed
+
+
+def statuses(data):
+    """The status codes of every response in a raw byte stream, in order."""
+    return [int(m.group(1)) for m in re.finditer(rb"HTTP/1\.[01] (\d{3}) ", data)]

@@ -122,7 +122,7 @@ def test_streams_end_at_shutdown(start):
 
 def test_raw_sse_framing(server):
     with socket.create_connection((server.host, server.port), timeout=5) as s:
-        s.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        s.sendall(b"GET /api/events HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n")
         data = b""
         while b"retry:" not in data:
             data += s.recv(4096)

@@ -65,11 +65,10 @@ def test_graceful_shutdown_finishes_requests_in_flight(start, tmp_path):
     pid = new_product(server, initial_quantity=10**9)["product"]["id"]
     url = f"{server.url}/api/products/{pid}/stock/reserve"
 
-    # One request is mid-body when the signal arrives: its body is over 1 KiB, so a worker is
-    # reading it.
+    # One request is mid-body when the signal arrives.
     body = ('{"quantity": 1, "reference": "SLOW", "notes": "' + "n" * 3000 + '"}').encode()
     slow = socket.create_connection((server.host, server.port))
-    slow.sendall(b"POST /api/products/%s/stock/reserve HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+    slow.sendall(b"POST /api/products/%s/stock/reserve HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n"
                  % (pid.encode(), len(body)) + body[:100])
     acked = []
     errors = []
@@ -129,19 +128,18 @@ def test_idle_sockets_threads_and_memory_stay_bounded(start):
     idle = []
     for _ in range(300):
         idle.append(socket.create_connection((server.host, server.port)))
-    # Each idle connection holds a tiny_http reader thread for now...
-    deadline = time.monotonic() + 10
-    while server.pid_status("Threads") < baseline + 250 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    time.sleep(0.5)
+    # Idle connections hold no thread...
     peak = server.pid_status("Threads")
-    # ...while other clients are still served promptly...
+    assert peak <= baseline + 8, (baseline, peak)
+    # ...other clients are still served promptly...
     t0 = time.monotonic()
     for _ in range(20):
         assert server.get("/health").status_code == 200
     assert time.monotonic() - t0 < 2
     rss_kib = server.pid_status("VmRSS")
     assert rss_kib < 64 * 1024, rss_kib
-    # ...and the read timeout inherited from the listener closes every one of them.
+    # ...and the idle timeout closes every one of them.
     t0 = time.monotonic()
     for s in idle:
         s.settimeout(10)
@@ -151,14 +149,11 @@ def test_idle_sockets_threads_and_memory_stay_bounded(start):
     for s in idle:
         s.close()
     assert closed_after < 10
-    deadline = time.monotonic() + 20
-    while server.pid_status("Threads") > baseline + 8 and time.monotonic() < deadline:
-        time.sleep(0.2)
     assert server.pid_status("Threads") <= baseline + 8, (baseline, peak, server.pid_status("Threads"))
     print(f"threads: baseline {baseline}, with 300 idle sockets {peak}; RSS {rss_kib} KiB")
 
 
-def test_accepted_sockets_inherit_the_read_timeout(start):
+def test_idle_connections_close_after_the_io_timeout(start):
     server = start("--io-timeout-secs", "1")
     s = socket.create_connection((server.host, server.port))
     s.settimeout(10)
@@ -180,7 +175,7 @@ def test_slow_clients_do_not_stall_others(start):
     slow_head.sendall(b"GET /health HTTP/1.1\r\nHo")
     small = b'{"quantity": 1}'
     slow_small = socket.create_connection((server.host, server.port))
-    slow_small.sendall(b"POST /api/products/%s/stock/add HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n{"
+    slow_small.sendall(b"POST /api/products/%s/stock/add HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n{"
                        % (pid.encode(), len(small)))
     t0 = time.monotonic()
     for _ in range(20):
@@ -189,7 +184,7 @@ def test_slow_clients_do_not_stall_others(start):
     # A trickled large body holds the worker at most about io-timeout, then gets 408.
     big = ('{"quantity": 1, "notes": "' + "n" * 2000 + '"}').encode()
     trickle = socket.create_connection((server.host, server.port))
-    trickle.sendall(b"POST /api/products/%s/stock/add HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+    trickle.sendall(b"POST /api/products/%s/stock/add HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n"
                     % (pid.encode(), len(big)) + big[:10])
     stop = threading.Event()
 
@@ -221,8 +216,8 @@ def test_slow_clients_do_not_stall_others(start):
 
 
 def test_still_accepting_after_a_quiet_spell(start):
-    # SO_RCVTIMEO on the listener also bounds accept(); tiny_http's accept loop must survive
-    # periods with no new connection longer than the timeout.
+    # Wave 1 set SO_RCVTIMEO on the listener, which also bounds accept(): the accept loop must
+    # survive periods with no new connection longer than the timeout.
     server = start("--io-timeout-secs", "1")
     for _ in range(2):
         time.sleep(2.5)  # the quiet spell itself is what is under test

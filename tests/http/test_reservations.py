@@ -137,7 +137,9 @@ def test_etag_and_if_match(server):
                  400, "VALIDATION_ERROR", "If-Match")
     r = server.put(f"/api/products/{pid}", {"name": "any"}, headers={"If-Match": "*"})
     assert r.status_code == 200
-    r = server.delete(f"/api/products/{pid}", headers={"If-Match": 'W/"3"'})
+    # If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches.
+    assert_error(server.delete(f"/api/products/{pid}", headers={"If-Match": 'W/"3"'}), 412, "CONFLICT")
+    r = server.delete(f"/api/products/{pid}", headers={"If-Match": '"3"'})
     assert r.status_code == 200
 
 

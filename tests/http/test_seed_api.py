@@ -168,12 +168,12 @@ def test_404s(server):
 def test_405_with_allow(server):
     r = server.http.patch(server.url + "/api/products")
     assert_error(r, 405, "METHOD_NOT_ALLOWED")
-    assert r.headers["Allow"] == "GET, POST"
+    assert r.headers["Allow"] == "GET, POST, HEAD, OPTIONS"
     r = server.get(f"/api/products/{uuid.uuid4()}/stock/add")
     assert_error(r, 405, "METHOD_NOT_ALLOWED")
-    assert r.headers["Allow"] == "POST"
+    assert r.headers["Allow"] == "POST, OPTIONS"
     r = server.post("/health", {})
-    assert r.status_code == 405 and r.headers["Allow"] == "GET"
+    assert r.status_code == 405 and r.headers["Allow"] == "GET, HEAD, OPTIONS"
 
 
 def test_409s(server):
@@ -245,7 +245,7 @@ def test_health_503_when_database_is_gone(start, tmp_path):
 def test_keep_alive_and_raw_http(server):
     with socket.create_connection((server.host, server.port)) as s:
         for _ in range(3):
-            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
             data = b""
             while b"\r\n\r\n" not in data:
                 data += s.recv(4096)

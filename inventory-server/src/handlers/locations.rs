@@ -13,7 +13,7 @@ pub fn list(app: &App, _req: &mut Req) -> Result<Reply, ApiError> {
 }
 
 pub fn create(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
-    let body: LocationBody = parse_body(&req.body()?)?;
+    let body: LocationBody = parse_body(req.body())?;
     let created = write(app, req, Write::create_location(body.name), false)?;
     Ok(Reply::created(&created.value, "Location created successfully").replayed(created.replayed))
 }

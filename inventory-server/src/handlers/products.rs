@@ -9,7 +9,7 @@ use crate::json::{LevelJson, MovementJson, ProductJson, ProductWithStockJson, Su
 use inventory::{MovementQuery, ProductQuery, Write};
 
 pub fn create(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
-    let body: CreateProductBody = parse_body(&req.body()?)?;
+    let body: CreateProductBody = parse_body(req.body())?;
     let created = write(app, req, Write::create_product(body.into()), false)?;
     let p = &created.value;
     Ok(Reply::created(
@@ -41,10 +41,16 @@ pub fn get(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     .etag(p.product.version))
 }
 
+/// For If-Match lists: the engine takes one expected version, so the list is resolved against
+/// this read and the engine checks that version again inside its transaction.
+fn current_version(app: &App, id: uuid::Uuid) -> Result<i64, ApiError> {
+    Ok(app.inv.get_product(id)?.product.version)
+}
+
 pub fn update(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     let id = product_id(req)?;
-    let expected_version = req.if_match()?;
-    let body: UpdateProductBody = parse_body(&req.body()?)?;
+    let expected_version = req.expected_version(|| current_version(app, id))?;
+    let body: UpdateProductBody = parse_body(req.body())?;
     let update = Write::update_product(id, body.into(), expected_version);
     let updated = write(app, req, update, expected_version.is_some())?;
     let p = &updated.value;
@@ -57,7 +63,7 @@ pub fn update(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
 
 pub fn delete(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     let id = product_id(req)?;
-    let expected_version = req.if_match()?;
+    let expected_version = req.expected_version(|| current_version(app, id))?;
     let delete = Write::delete_product(id, expected_version);
     let deleted = write(app, req, delete, expected_version.is_some())?;
     Ok(Reply::ok(

@@ -30,7 +30,7 @@ struct Transfer<'a> {
 /// One stock operation. The reply is the level after it; for a transfer, both levels.
 pub fn apply(app: &App, req: &mut Req, kind: OpKind) -> Result<Reply, ApiError> {
     let id = product_id(req)?;
-    let op = parse_stock(&req.body()?, kind, id)?;
+    let op = parse_stock(req.body(), kind, id)?;
     if kind == OpKind::Transfer {
         let moved = write(app, req, Write::transfer(op), false)?;
         let (from, to) = &moved.value;
@@ -75,7 +75,7 @@ struct BatchResult<'a> {
 /// All or nothing: on failure the error carries the failing operation's `index`, and names
 /// its field as the request spells it (`operations[1].quantity`).
 pub fn batch(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
-    let ops = parse_batch(&req.body()?)?;
+    let ops = parse_batch(req.body())?;
     let applied = write(app, req, Write::batch(ops), false).map_err(|e| match e.index {
         Some(i) => in_item(e, i),
         None => e,

@@ -1,0 +1,196 @@
+"""Issue 12, connections: slow or idle clients hold no thread and little memory, a burst of new
+connections is served in milliseconds, the connection cap holds, and a failing accept() never
+ends the server."""
+
+import resource
+import selectors
+import socket
+import time
+
+import pytest
+import requests
+
+from conftest import raw_exchange, statuses
+
+
+@pytest.fixture
+def many_fds():
+    """Lets this process (and the servers it starts) hold a few thousand sockets."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, 8192)
+    if want < 2500:
+        pytest.skip(f"RLIMIT_NOFILE hard limit {hard} is below 2500")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    yield
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def slow_sockets(server, n):
+    """n connections that each sent part of a request head and then went quiet."""
+    out = []
+    for _ in range(n):
+        s = socket.create_connection((server.host, server.port))
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: localh")
+        out.append(s)
+    return out
+
+
+def test_a_thousand_slow_sockets_hold_no_threads_and_little_memory(start, many_fds):
+    server = start("--io-timeout-secs", "30")
+    assert server.get("/health").status_code == 200
+    baseline = server.pid_status("Threads")
+    slow = slow_sockets(server, 1000)
+    time.sleep(0.5)
+    threads = server.pid_status("Threads")
+    rss_kib = server.pid_status("VmRSS")
+    # A normal client is served at once while they are all connected.
+    t0 = time.monotonic()
+    for _ in range(20):
+        assert requests.get(server.url + "/health", timeout=5).status_code == 200
+    served_in = time.monotonic() - t0
+    for s in slow:
+        s.close()
+    print(f"threads {baseline} -> {threads}, RSS {rss_kib} KiB, 20 requests in {served_in:.3f}s")
+    assert threads <= baseline + 4, (baseline, threads)
+    assert rss_kib < 128 * 1024, rss_kib
+    assert served_in < 2, served_in
+
+
+def test_service_continues_with_hundreds_of_slow_clients(start, many_fds):
+    # Slow heads, slow bodies (over 1 KiB: wave 1 read those on its workers once its upload
+    # threads ran out) and idle keep-alive connections at once.
+    server = start("--io-timeout-secs", "30", "--workers", "2")
+    slow = slow_sockets(server, 200)
+    for _ in range(200):
+        s = socket.create_connection((server.host, server.port))
+        s.sendall(b"POST /api/locations HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2000\r\n\r\n{")
+        slow.append(s)
+    for _ in range(200):
+        slow.append(socket.create_connection((server.host, server.port)))
+    time.sleep(0.3)
+    session = requests.Session()
+    worst = 0.0
+    for i in range(50):
+        t0 = time.monotonic()
+        r = session.post(server.url + "/api/locations", json={"name": f"L{i}"}, timeout=5)
+        worst = max(worst, time.monotonic() - t0)
+        assert r.status_code == 201, r.text
+    for s in slow:
+        s.close()
+    # Each is one durable commit; wave 1 made them wait for the io timeout (30 s).
+    assert worst < 2, worst
+
+
+def burst(server, n):
+    """Opens n connections at once and sends one request on each; returns how long each waited
+    for its answer (seconds, from the start of the burst) and how many got none."""
+    sel = selectors.DefaultSelector()
+    t0 = time.monotonic()
+    waits = []
+    answered = []  # kept open until the end, as keep-alive clients keep theirs
+    pending = {}
+    for i in range(n):
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex((server.host, server.port))
+        sel.register(s, selectors.EVENT_WRITE, i)
+        pending[i] = (s, b"")
+    deadline = t0 + 30
+    while pending and time.monotonic() < deadline:
+        for key, events in sel.select(timeout=0.5):
+            i = key.data
+            s, got = pending[i]
+            if events & selectors.EVENT_WRITE:
+                s.send(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                sel.modify(s, selectors.EVENT_READ, i)
+                continue
+            chunk = s.recv(65536)
+            got += chunk
+            if b"\r\n\r\n" in got or not chunk:
+                waits.append(time.monotonic() - t0)
+                sel.unregister(s)
+                del pending[i]
+                answered.append(s)
+            else:
+                pending[i] = (s, got)
+    for s in answered + [s for s, _ in pending.values()]:
+        s.close()
+    return waits, len(pending)
+
+
+def test_connection_bursts_wait_milliseconds_not_seconds(start, many_fds):
+    server = start()
+    worst = []
+    for n in (64, 256, 512, 512):
+        times, unanswered = burst(server, n)
+        assert unanswered == 0 and len(times) == n, (n, unanswered)
+        worst.append(max(times))
+    print("worst wait per burst (s):", [round(w, 3) for w in worst])
+    assert max(worst) < 1.0, worst
+
+
+def test_max_connections_caps_open_connections(start):
+    server = start("--max-connections", "4")
+    held = [socket.create_connection((server.host, server.port)) for _ in range(4)]
+    time.sleep(0.2)
+    # The fifth waits in the listen queue...
+    extra = socket.create_connection((server.host, server.port))
+    extra.settimeout(0.5)
+    extra.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    with pytest.raises(socket.timeout):
+        extra.recv(1024)
+    # ...and is served as soon as one of the four closes.
+    held.pop().close()
+    extra.settimeout(5)
+    assert extra.recv(65536).startswith(b"HTTP/1.1 200")
+    for s in held + [extra]:
+        s.close()
+
+
+def test_accept_errors_never_end_the_server(start):
+    def low_fd_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (96, 96))
+
+    server = start("--io-timeout-secs", "30", preexec_fn=low_fd_limit)
+    held = []
+    try:
+        for _ in range(150):
+            held.append(socket.create_connection((server.host, server.port), timeout=2))
+    except OSError:
+        pass
+    entry = server.wait_log(lambda e: e.get("message") == "accept failed; retrying", timeout=10)
+    assert entry["level"] == "ERROR" and entry["accept_errors"] >= 1, entry
+    assert "open files" in entry["error"], entry
+    for s in held:
+        s.close()
+    # Once descriptors are free again the server accepts and answers as before.
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            if requests.get(server.url + "/health", timeout=2).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        assert time.monotonic() < deadline, "the server stopped accepting"
+        time.sleep(0.2)
+    assert server.proc.poll() is None
+    assert server.stop() == 0
+    stopped = server.wait_log(lambda e: e.get("message") == "stopped")
+    assert stopped["accept_errors"] >= entry["accept_errors"]
+
+
+def test_idle_keep_alive_connections_close_after_the_io_timeout(start):
+    server = start("--io-timeout-secs", "1")
+    s = socket.create_connection((server.host, server.port))
+    s.settimeout(10)
+    s.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    first = s.recv(65536)
+    assert statuses(first) == [200]
+    t0 = time.monotonic()
+    rest = s.recv(65536)
+    waited = time.monotonic() - t0
+    assert rest == b"" and 0.5 < waited < 5, (rest, waited)
+    s.close()
+    # A fresh connection is still answered.
+    data, _ = raw_exchange(server, b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    assert statuses(data) == [200]
