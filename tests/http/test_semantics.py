@@ -110,3 +110,20 @@ def test_duplicate_keys_are_400_on_every_route(server):
     assert (inv["quantity"], inv["reserved"]) == (5, 0)
     names = [loc["name"] for loc in requests.get(server.url + "/api/locations", timeout=10).json()["data"]]
     assert "X" not in names and "Y" not in names, names
+
+
+def test_an_update_that_changes_nothing_keeps_the_version(server):
+    """`PUT {}` (or the values the product already has) is a no-op: 200, nothing written, and
+    the ETag does not move, so a client's If-Match stays current."""
+    created = new_product(server, name="Same", price="1.50")
+    pid = created["product"]["id"]
+    url = f"/api/products/{pid}"
+    etag = server.get(url).headers["ETag"]
+    for body in ({}, {"name": "Same"}, {"price": "1.50"}):
+        r = server.put(url, body)
+        assert r.status_code == 200, r.text
+        assert r.headers["ETag"] == etag, body
+        assert r.json()["data"]["version"] == 1
+    # A change of scale is a change: 1.5 is written differently from 1.50.
+    r = server.put(url, {"price": "1.5"}, headers={"If-Match": etag})
+    assert r.status_code == 200 and r.headers["ETag"] != etag
