@@ -60,7 +60,8 @@ pub(crate) struct Db {
     checkpointer: Option<Checkpointer>,
     readers: r2d2::Pool<SqliteConnectionManager>,
     queue: Queue,
-    writer: Mutex<Connection>,
+    /// Shared with the checkpointer, which holds it to copy the last frames of a round.
+    writer: Arc<Mutex<Connection>>,
     identity: Identity,
     pub feed: Feed,
     pub clock: Arc<dyn Clock>,
@@ -133,17 +134,19 @@ impl Db {
             .test_on_check_out(false)
             .build(manager)?;
         let last_seq = Sql(&writer).last_seq()?;
+        let writer = Arc::new(Mutex::new(writer));
         let background = Connection::open_with_flags(path, flags)?;
         configure(&background, options.busy_timeout)?;
-        let checkpointer = Checkpointer::start(background, options.observer.clone())
-            .map_err(|e| Error::storage(format!("cannot start the checkpoint thread: {e}")))?;
+        let checkpointer =
+            Checkpointer::start(background, Arc::clone(&writer), options.observer.clone())
+                .map_err(|e| Error::storage(format!("cannot start the checkpoint thread: {e}")))?;
         Ok(Db {
             checkpointer: Some(checkpointer),
             identity,
             readers,
             queue: Queue::new(options.observer.clone()),
             observer: options.observer,
-            writer: Mutex::new(writer),
+            writer,
             feed: Feed::new(last_seq),
             clock: options.clock,
         })
