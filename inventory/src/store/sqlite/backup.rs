@@ -42,7 +42,8 @@ pub(crate) fn backup(
     let reader = Connection::open_with_flags(
         source,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
+    )
+    .map_err(|e| Error::storage(format!("cannot open {}: {e}", source.display())))?;
     reader.busy_timeout(Duration::from_secs(5))?;
     let copying = AtomicBool::new(true);
     let copied = std::thread::scope(|scope| {
