@@ -242,6 +242,14 @@ fn a_file_backup_copies_without_creating_or_changing_the_source() {
     assert_eq!(copy.get_inventory(id).unwrap().totals.on_hand, 4);
     assert_verified(&copy);
 
+    let e = inventory::backup_file(f.path(), f.path(), &|_, _| {}).unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::ValidationError,
+        "a copy onto its own source is refused"
+    );
+    assert_verified(&f.inv);
+
     let missing = f.dir.path().join("missing.db");
     let e = inventory::backup_file(&missing, f.dir.path().join("x.db"), &|_, _| {}).unwrap_err();
     assert_eq!(e.code, ErrorCode::StorageError);
