@@ -1,7 +1,7 @@
 //! Command-line flags and their environment variables. Every setting has a default, so
 //! `cargo run --release -p inventory-server` serves `inventory.db` on 127.0.0.1:8080 as is.
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -35,8 +35,7 @@ impl From<DurabilityArg> for inventory::Durability {
 }
 
 /// The inventory HTTP server: the seed's REST API over an embedded SQLite inventory engine.
-#[derive(Debug, Clone, Parser)]
-#[command(name = "inventory-server", version, about)]
+#[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Address to listen on (port 0 picks a free port; the bound address is logged).
     #[arg(long, env = "INVENTORY_ADDR", default_value = "127.0.0.1:8080")]
@@ -122,7 +121,7 @@ impl Config {
 }
 
 /// `sqlite:PATH`, `sqlite://PATH` or `sqlite:///ABSOLUTE`, with any `?query` dropped.
-fn sqlite_path(url: &str) -> Option<&str> {
+pub(crate) fn sqlite_path(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("sqlite:")?;
     let rest = rest.strip_prefix("//").unwrap_or(rest);
     let path = rest.split('?').next().unwrap_or(rest);

@@ -3,6 +3,7 @@
 //! Routes map to engine calls and engine values to JSON; every business rule is the engine's.
 
 mod app;
+mod cli;
 mod config;
 mod dispatch;
 mod errors;
@@ -19,7 +20,6 @@ mod sse;
 mod sweep;
 
 use app::{App, Slots};
-use clap::Parser;
 use config::Config;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -27,7 +27,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 fn main() -> ExitCode {
-    let config = Config::parse();
+    cli::main(serve)
+}
+
+fn serve(config: Config) -> ExitCode {
     logging::init(config.log_format);
     match run(&config) {
         Ok(()) => ExitCode::SUCCESS,
