@@ -346,7 +346,8 @@ mod tests {
         p.initial_quantity = 5;
         p.reorder_point = Some(2);
         let id = inv.create_product(p).unwrap().product.id;
-        inv.transfer_stock(StockOp::transfer(id, "Warehouse A", "Shop", 2).reference("T-1"))
+        inv.with_actor("clerk-7")
+            .transfer_stock(StockOp::transfer(id, "Warehouse A", "Shop", 2).reference("T-1"))
             .unwrap();
         (dir, inv)
     }
@@ -426,7 +427,7 @@ mod tests {
         assert_eq!(
             lines[2],
             format!(
-                "2,{},{},{},Warehouse A,TRANSFER_OUT,2,3,0,T-1,,{},,{}",
+                "2,{},{},{},Warehouse A,TRANSFER_OUT,2,3,0,T-1,,{},clerk-7,{}",
                 out.id,
                 out.inventory_id,
                 out.product_id,
