@@ -196,25 +196,23 @@ impl Inventory {
     /// Applies a typed write with per-call options: an idempotency key, an actor, locations.
     /// Returns its typed result and whether it was replayed.
     pub fn write<T>(&self, write: Write<T>, call: &Call) -> Result<Applied<T>> {
-        if let Some(refused) = write.refused.clone() {
-            return Err(refused);
-        }
+        let (command, typed) = write.into_parts()?;
         let mut call = call.clone();
         if call.actor.is_none() {
             call.actor.clone_from(&self.actor);
         }
         let key_change = matches!(
-            write.command,
+            command,
             Command::CreateKey { .. } | Command::RevokeKey { .. }
         );
-        let applied = self.store().submit(write.command.clone(), call);
+        let applied = self.store().submit(command, call);
         if key_change {
             self.shared.keys.invalidate();
         }
         let applied = applied?;
         let replayed = applied.replayed;
         Ok(Applied {
-            value: write.pick(applied.value)?,
+            value: typed.value(applied.value)?,
             replayed,
         })
     }
