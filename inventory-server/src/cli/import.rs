@@ -296,6 +296,13 @@ mod tests {
     }
 
     #[test]
+    fn required_columns_are_columns() {
+        for columns in [&PRODUCT_COLUMNS, &COUNT_COLUMNS] {
+            assert!(columns.required.iter().all(|r| columns.names.contains(r)));
+        }
+    }
+
+    #[test]
     fn csv_columns_in_any_order_absent_and_empty_cells() {
         let found = products(
             "price,SKU,name,reorder_point,description\n\

@@ -23,6 +23,15 @@ impl Columns {
     fn expected(&self) -> String {
         self.names.join(", ")
     }
+
+    /// The required columns, with their indexes.
+    fn required(&self) -> impl Iterator<Item = (usize, &'static str)> + '_ {
+        self.names
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, name)| self.required.contains(name))
+    }
 }
 
 /// One cell of a row.
@@ -196,8 +205,8 @@ fn read_csv<T>(
                 }
                 fills.push(columns.index(&name));
             }
-            for required in columns.required {
-                if !seen[columns.index(required).unwrap_or_default()] {
+            for (i, required) in columns.required() {
+                if !seen[i] {
                     found.problem(RowError::new(
                         line,
                         Some(required),
@@ -327,12 +336,9 @@ fn json_cells(
             _ => return Err((Some(key), "must be a string or a number".to_owned())),
         });
     }
-    for required in columns.required {
-        if values[columns.index(required).unwrap_or_default()].is_none() {
-            return Err((
-                Some((*required).to_owned()),
-                "the key is required".to_owned(),
-            ));
+    for (i, required) in columns.required() {
+        if values[i].is_none() {
+            return Err((Some(required.to_owned()), "the key is required".to_owned()));
         }
     }
     Ok(())
