@@ -79,9 +79,7 @@ pub fn main(serve: impl FnOnce(Config) -> ExitCode) -> ExitCode {
     match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            if !failure.message.is_empty() {
-                eprintln!("error: {}", failure.message);
-            }
+            eprintln!("error: {}", failure.message);
             ExitCode::from(failure.status)
         }
     }
@@ -91,7 +89,7 @@ pub fn main(serve: impl FnOnce(Config) -> ExitCode) -> ExitCode {
 #[derive(Debug)]
 pub struct Failure {
     status: u8,
-    /// Printed after `error: `; empty when the command has printed its own report.
+    /// Printed after `error: `, after any report of the command's own (an import's bad rows).
     message: String,
 }
 
@@ -111,12 +109,6 @@ impl Failure {
             status: 2,
             message: message.into(),
         }
-    }
-}
-
-impl From<inventory::Error> for Failure {
-    fn from(e: inventory::Error) -> Self {
-        Failure::failed(e.to_string())
     }
 }
 
@@ -144,29 +136,37 @@ fn is_postgres_url(target: &Path) -> bool {
 }
 
 impl Database {
-    fn target(&self) -> Target {
+    fn target(&self) -> Result<Target, Failure> {
         self.target_from(std::env::var("DATABASE_URL").ok())
     }
 
-    fn target_from(&self, database_url: Option<String>) -> Target {
+    fn target_from(&self, database_url: Option<String>) -> Result<Target, Failure> {
         let named = match (&self.db, database_url) {
             (Some(db), _) => db.clone(),
             (None, Some(url)) => match crate::config::sqlite_path(&url) {
                 Some(path) => PathBuf::from(path),
-                None => PathBuf::from(url),
+                None if is_postgres_url(Path::new(&url)) => PathBuf::from(url),
+                // Unlike `serve`, which falls back to inventory.db, an operator command never
+                // guesses which database to back up, restore or import into.
+                None => {
+                    return Err(Failure::cannot_run(
+                        "DATABASE_URL is neither a sqlite: nor a postgres:// URL: name the \
+                         database with --db",
+                    ));
+                }
             },
             (None, None) => PathBuf::from("inventory.db"),
         };
-        if is_postgres_url(&named) {
+        Ok(if is_postgres_url(&named) {
             Target::Postgres(named)
         } else {
             Target::File(named)
-        }
+        })
     }
 
     /// The SQLite file, for the commands that work on a file and nothing else.
     pub fn file(&self, command: &str) -> Result<PathBuf, Failure> {
-        match self.target() {
+        match self.target()? {
             Target::File(path) => Ok(path),
             Target::Postgres(_) => Err(Failure::cannot_run(format!(
                 "{command} works on a SQLite file, and the database given is a PostgreSQL URL: \
@@ -178,7 +178,7 @@ impl Database {
     /// Opens the database through the engine, whatever its store. `existing`: a SQLite file
     /// must already be there (an export of a mistyped path would otherwise create it).
     pub fn open(&self, existing: bool) -> Result<Inventory, Failure> {
-        let (target, shown) = match self.target() {
+        let (target, shown) = match self.target()? {
             Target::File(path) => {
                 if existing && !path.exists() {
                     return Err(Failure::failed(format!(
@@ -236,25 +236,28 @@ mod tests {
     #[test]
     fn the_database_is_found_as_serve_finds_it() {
         let file = |p: &str| Target::File(PathBuf::from(p));
-        assert_eq!(db(Some("a.db")).target_from(None), file("a.db"));
-        assert_eq!(
-            db(Some("a.db")).target_from(Some("sqlite:b.db".into())),
-            file("a.db")
-        );
-        assert_eq!(
-            db(None).target_from(Some("sqlite:///tmp/b.db".into())),
-            file("/tmp/b.db")
-        );
-        assert_eq!(db(None).target_from(None), file("inventory.db"));
+        let target =
+            |given, url: Option<&str>| db(given).target_from(url.map(String::from)).unwrap();
+        assert_eq!(target(Some("a.db"), None), file("a.db"));
+        assert_eq!(target(Some("a.db"), Some("sqlite:b.db")), file("a.db"));
+        assert_eq!(target(None, Some("sqlite:///tmp/b.db")), file("/tmp/b.db"));
+        assert_eq!(target(None, None), file("inventory.db"));
         let url = "postgres://u:secret@h/db";
         assert_eq!(
-            db(None).target_from(Some(url.into())),
+            target(None, Some(url)),
             Target::Postgres(PathBuf::from(url))
         );
         assert_eq!(
-            db(Some("postgresql://h/db")).target_from(None),
+            target(Some("postgresql://h/db"), None),
             Target::Postgres(PathBuf::from("postgresql://h/db"))
         );
+        // Another kind of URL is refused, not taken for a file name or replaced by inventory.db.
+        let e = db(None)
+            .target_from(Some("mysql://u:secret@h/db".into()))
+            .unwrap_err();
+        assert_eq!(e.status, 2);
+        assert!(!e.message.contains("secret"), "{}", e.message);
+        assert_eq!(target(Some("x.db"), Some("mysql://h/db")), file("x.db"));
     }
 
     #[test]
