@@ -131,30 +131,44 @@ def test_stdout_carries_only_data_and_a_terminal_gets_progress(tmp_path, start):
     assert piped.stderr == ""
     assert "\r" not in piped.stdout and "\x1b" not in piped.stdout
     # With stderr on a terminal (a pty) the bar is drawn there, and the data is unchanged.
-    main, side = pty.openpty()
+    command = [BIN, "export", "movements", "--db", server.db]
     out = tmp_path / "out.csv"
     with open(out, "w") as stdout:
-        proc = subprocess.Popen(
-            [BIN, "export", "movements", "--db", server.db],
-            stdout=stdout,
-            stderr=side,
-            stdin=subprocess.DEVNULL,
-            env=clean_env(TERM="xterm"),
-        )
-        os.close(side)
-        drawn = b""
-        while True:
-            try:
-                chunk = os.read(main, 4096)
-            except OSError:  # the pty closes with the process
-                break
-            if not chunk:
-                break
-            drawn += chunk
-        assert proc.wait(60) == 0
-    os.close(main)
+        drawn = read_pty(command, stdout)
     assert out.read_text() == piped.stdout
     assert b"movements" in drawn and b"=" in drawn, drawn
+    # The same with --out.
+    drawn = read_pty(command + ["--out", tmp_path / "out2.csv"], subprocess.DEVNULL)
+    assert (tmp_path / "out2.csv").read_text() == piped.stdout
+    assert b"movements" in drawn and b"=" in drawn, drawn
+    # Records written to the terminal itself get no bar drawn over them.
+    assert read_pty(command, None).replace(b"\r\n", b"\n") == piped.stdout.encode()
+
+
+def read_pty(command, stdout):
+    """Runs `command` with stderr on a new pty, and stdout there too if `stdout` is None;
+    returns what was written to the pty."""
+    main, side = pty.openpty()
+    proc = subprocess.Popen(
+        command,
+        stdout=side if stdout is None else stdout,
+        stderr=side,
+        stdin=subprocess.DEVNULL,
+        env=clean_env(TERM="xterm"),
+    )
+    os.close(side)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the pty closes with the process
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    assert proc.wait(60) == 0
+    os.close(main)
+    return drawn
 
 
 def test_a_million_movements_export_in_constant_memory(tmp_path, db):

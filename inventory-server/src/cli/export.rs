@@ -4,9 +4,10 @@
 //! export imports as it is; movements carry every field of the engine's ledger entry.
 
 use super::{Database, Failure, Format, progress};
+use indicatif::ProgressBar;
 use inventory::{MAX_CHANGES_PAGE, MAX_PAGE, Price, Product, StockLevel};
 use serde::Serialize;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -185,12 +186,14 @@ pub fn run(what: &What) -> Result<(), Failure> {
     };
     let format = Format::pick(args.format, args.out.as_deref());
     let inv = args.db.open(true)?;
+    // Records written to a terminal share it with stderr: a bar redrawn there would overwrite them.
+    let show = args.out.is_some() || !std::io::stdout().is_terminal();
     let written = match &args.out {
         Some(path) => to_file(path, format, what, &inv),
         None => Sink::new(std::io::stdout().lock(), format, header(what))
             .map_err(Stop::Write)
             .and_then(|mut sink| {
-                write_records(what, &inv, &mut sink)?;
+                write_records(what, &inv, &mut sink, show)?;
                 sink.finish()?.flush()?;
                 Ok(())
             }),
@@ -214,17 +217,26 @@ fn header(what: &What) -> &'static [&'static str] {
     }
 }
 
-/// Writes every record, showing their progress on a terminal (the finished bar stays as the
-/// summary).
+/// Writes every record, showing their progress on a terminal if `show` (the finished bar stays
+/// as the summary).
 fn write_records<W: Write>(
     what: &What,
     inv: &inventory::Inventory,
     sink: &mut Sink<W>,
+    show: bool,
 ) -> Result<(), Stop> {
     match what {
-        What::Products(_) => products(inv, sink),
-        What::Levels(_) => levels(inv, sink),
-        What::Movements(m) => movements(inv, sink, m.after),
+        What::Products(_) => products(
+            inv,
+            sink,
+            progress::shown(progress::count("products".into()), show),
+        ),
+        What::Levels(_) => levels(
+            inv,
+            sink,
+            progress::shown(progress::count("levels".into()), show),
+        ),
+        What::Movements(m) => movements(inv, sink, m.after, show),
     }
 }
 
@@ -248,7 +260,7 @@ fn to_file(
     ));
     let done = (|| {
         let mut sink = Sink::new(std::fs::File::create(&tmp)?, format, header(what))?;
-        write_records(what, inv, &mut sink)?;
+        write_records(what, inv, &mut sink, true)?;
         sink.finish()?.sync_all()?;
         std::fs::rename(&tmp, path)?;
         Ok(())
@@ -259,8 +271,11 @@ fn to_file(
     done
 }
 
-fn products<W: Write>(inv: &inventory::Inventory, sink: &mut Sink<W>) -> Result<(), Stop> {
-    let bar = progress::count("products".into());
+fn products<W: Write>(
+    inv: &inventory::Inventory,
+    sink: &mut Sink<W>,
+    bar: ProgressBar,
+) -> Result<(), Stop> {
     let mut after = None;
     loop {
         let page = inv.products_after(after, Some(MAX_PAGE))?;
@@ -275,8 +290,11 @@ fn products<W: Write>(inv: &inventory::Inventory, sink: &mut Sink<W>) -> Result<
     Ok(())
 }
 
-fn levels<W: Write>(inv: &inventory::Inventory, sink: &mut Sink<W>) -> Result<(), Stop> {
-    let bar = progress::count("levels".into());
+fn levels<W: Write>(
+    inv: &inventory::Inventory,
+    sink: &mut Sink<W>,
+    bar: ProgressBar,
+) -> Result<(), Stop> {
     let mut after = None;
     loop {
         let page = inv.products_after(after, Some(MAX_PAGE))?;
@@ -297,14 +315,13 @@ fn movements<W: Write>(
     inv: &inventory::Inventory,
     sink: &mut Sink<W>,
     after: i64,
+    show: bool,
 ) -> Result<(), Stop> {
     // The latest sequence number when the export starts: sequence numbers are dense, so the
     // difference is about how many movements there are to write.
     let latest = inv.wait_for_changes(after, Duration::ZERO);
-    let bar = progress::rows(
-        latest.saturating_sub(after).max(0) as u64,
-        "movements".into(),
-    );
+    let total = latest.saturating_sub(after).max(0) as u64;
+    let bar = progress::shown(progress::rows(total, "movements".into()), show);
     let mut cursor = after;
     let mut written = 0;
     loop {
@@ -389,10 +406,11 @@ mod tests {
             },
         )
         .unwrap();
+        let hidden = ProgressBar::hidden;
         let n = match what {
-            "products" => products(inv, &mut sink),
-            "levels" => levels(inv, &mut sink),
-            _ => movements(inv, &mut sink, 0),
+            "products" => products(inv, &mut sink, hidden()),
+            "levels" => levels(inv, &mut sink, hidden()),
+            _ => movements(inv, &mut sink, 0, false),
         };
         assert!(n.is_ok());
         String::from_utf8(sink.finish().unwrap()).unwrap()

@@ -40,6 +40,14 @@ pub fn wait(message: String) -> ProgressBar {
     bar
 }
 
+/// The bar, or a hidden one when `show` is false.
+pub fn shown(bar: ProgressBar, show: bool) -> ProgressBar {
+    if !show {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
