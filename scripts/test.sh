@@ -34,6 +34,7 @@ suite "format" cargo fmt --all -- --check
 suite "clippy" cargo clippy --workspace --all-targets -- -D warnings
 suite "cargo test" cargo test --workspace
 suite "HTTP server" tests/http/run.sh
+suite "Operator commands" tests/cli/run.sh
 suite "Dashboard in a browser" tests/browser/run.sh
 suite "Python package" inventory-py/run-tests.sh
 suite "C library" tests/c/run.sh

@@ -1,7 +1,7 @@
 //! Command-line flags and their environment variables. Every setting has a default, so
 //! `cargo run --release -p inventory-server` serves `inventory.db` on 127.0.0.1:8080 as is.
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -41,8 +41,7 @@ impl From<DurabilityArg> for inventory::Durability {
 }
 
 /// The inventory HTTP server: the seed's REST API over an embedded SQLite inventory engine.
-#[derive(Debug, Clone, Parser)]
-#[command(name = "inventory-server", version, about)]
+#[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Address to listen on (port 0 picks a free port; the bound address is logged).
     #[arg(long, env = "INVENTORY_ADDR", default_value = "127.0.0.1:8080")]
@@ -169,7 +168,7 @@ impl Config {
 }
 
 /// `sqlite:PATH`, `sqlite://PATH` or `sqlite:///ABSOLUTE`, with any `?query` dropped.
-fn sqlite_path(url: &str) -> Option<&str> {
+pub(crate) fn sqlite_path(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("sqlite:")?;
     let rest = rest.strip_prefix("//").unwrap_or(rest);
     let path = rest.split('?').next().unwrap_or(rest);
@@ -196,10 +195,9 @@ mod tests {
     /// `--help` or in the README's table fails here.
     #[test]
     fn help_and_readme_list_every_flag() {
-        use clap::CommandFactory;
-        let help = super::Config::command().render_long_help().to_string();
+        let help = crate::cli::serve_command().render_long_help().to_string();
         let readme = include_str!("../README.md");
-        let command = super::Config::command();
+        let command = crate::cli::serve_command();
         let args: Vec<_> = command
             .get_arguments()
             .filter(|a| !["help", "version"].contains(&a.get_id().as_str()))

@@ -6,6 +6,7 @@
 
 mod app;
 mod browser;
+mod cli;
 mod config;
 mod dispatch;
 mod errors;
@@ -24,7 +25,6 @@ mod transport;
 
 use app::{App, Slots};
 use browser::Policy;
-use clap::Parser;
 use config::Config;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -33,7 +33,10 @@ use std::time::{Duration, Instant};
 use transport::Limits;
 
 fn main() -> ExitCode {
-    let config = Config::parse();
+    cli::main(serve)
+}
+
+fn serve(config: Config) -> ExitCode {
     logging::init(config.log_format);
     match run(&config) {
         Ok(()) => ExitCode::SUCCESS,

@@ -108,6 +108,17 @@ pub fn verify_file(path: impl AsRef<Path>) -> Result<VerifyReport> {
     })
 }
 
+/// A consistent, verified copy of the SQLite database at `source` (which a server may be writing
+/// to) at `target`, as [`Inventory::backup_with_progress`] makes it, but without opening
+/// `source` for writing: nothing is created, migrated or changed there.
+pub fn backup_file(
+    source: impl AsRef<Path>,
+    target: impl AsRef<Path>,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<BackupReport> {
+    store::sqlite::backup_file(source.as_ref(), target.as_ref(), progress)
+}
+
 /// Replaces the SQLite database at `target` with a verified copy of `source`, atomically.
 /// Refused (CONFLICT) while another process has `target` open, unless `force`.
 pub fn restore(
@@ -185,25 +196,23 @@ impl Inventory {
     /// Applies a typed write with per-call options: an idempotency key, an actor, locations.
     /// Returns its typed result and whether it was replayed.
     pub fn write<T>(&self, write: Write<T>, call: &Call) -> Result<Applied<T>> {
-        if let Some(refused) = write.refused.clone() {
-            return Err(refused);
-        }
+        let (command, typed) = write.into_parts()?;
         let mut call = call.clone();
         if call.actor.is_none() {
             call.actor.clone_from(&self.actor);
         }
         let key_change = matches!(
-            write.command,
+            command,
             Command::CreateKey { .. } | Command::RevokeKey { .. }
         );
-        let applied = self.store().submit(write.command.clone(), call);
+        let applied = self.store().submit(command, call);
         if key_change {
             self.shared.keys.invalidate();
         }
         let applied = applied?;
         let replayed = applied.replayed;
         Ok(Applied {
-            value: write.pick(applied.value)?,
+            value: typed.value(applied.value)?,
             replayed,
         })
     }
@@ -346,6 +355,18 @@ impl Inventory {
         } else {
             self.store().read(|tx| reads::list_products(tx, query))
         }
+    }
+
+    /// Up to `limit` live products (1 to [`MAX_PAGE`], default [`DEFAULT_PAGE`]) with their
+    /// stock, in id (creation) order after the product `after` (from the first, for `None`):
+    /// pass the last id of a page to get the next. Each page is one read; a whole walk is not
+    /// one snapshot of a database that is being written to.
+    pub fn products_after(
+        &self,
+        after: Option<Uuid>,
+        limit: Option<i64>,
+    ) -> Result<Vec<ProductWithStock>> {
+        self.read_fresh(None, |tx| reads::products_after(tx, after, limit))
     }
 
     /// The product's stock: totals over all locations, plus one level per location.

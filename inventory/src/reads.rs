@@ -101,6 +101,24 @@ pub(crate) fn stock_level(tx: &mut dyn ReadTx, id: Uuid, location: &str) -> Resu
         .ok_or_else(|| Error::not_found(format!("stock of product {id} at location {location:?}")))
 }
 
+/// A keyset page of the whole catalogue with stock: the products after `after`, each with its
+/// levels, read in one transaction. Unlike an offset page it costs the same however deep it is.
+pub(crate) fn products_after(
+    tx: &mut dyn ReadTx,
+    after: Option<Uuid>,
+    limit: Option<i64>,
+) -> Result<Vec<ProductWithStock>> {
+    let limit = validate::page_limit(limit, DEFAULT_PAGE, MAX_PAGE)?;
+    let products = tx.products_after(after, limit)?;
+    products
+        .into_iter()
+        .map(|product| {
+            let inventory = summary_of(tx, &product)?;
+            Ok(ProductWithStock { product, inventory })
+        })
+        .collect()
+}
+
 pub(crate) fn list_products(tx: &mut dyn ReadTx, query: &ProductQuery) -> Result<Vec<Product>> {
     let q = query
         .q

@@ -96,9 +96,22 @@ impl<T> Write<T> {
         &self.command
     }
 
-    /// The typed value of the command's outcome.
-    pub(crate) fn pick(&self, outcome: Outcome) -> Result<T> {
-        (self.pick)(outcome).map_err(|other| {
+    /// The command to apply, and what types its outcome; or the reason to refuse it unapplied.
+    /// The command is moved, not copied: an import's rows are held once.
+    pub(crate) fn into_parts(self) -> Result<(Command, Typed<T>)> {
+        match self.refused {
+            Some(refused) => Err(refused),
+            None => Ok((self.command, Typed(self.pick))),
+        }
+    }
+}
+
+/// Turns a write's outcome into its typed value.
+pub(crate) struct Typed<T>(fn(Outcome) -> Result<T, Outcome>);
+
+impl<T> Typed<T> {
+    pub(crate) fn value(&self, outcome: Outcome) -> Result<T> {
+        (self.0)(outcome).map_err(|other| {
             Error::storage(format!("internal error: unexpected outcome {other:?}"))
         })
     }

@@ -221,6 +221,46 @@ fn a_backup_of_a_busy_file_holds_every_acknowledged_write() {
     assert!(copy.verify().unwrap().ok);
 }
 
+/// What `inventory-server backup` uses: a copy made without opening the source for writing,
+/// so a missing source is refused rather than created, and a file that is not an inventory
+/// database leaves no copy behind.
+#[test]
+fn a_file_backup_copies_without_creating_or_changing_the_source() {
+    let f = fixture();
+    let id = product(&f.inv, "BF-1", 4);
+    let target = f.dir.path().join("copy.db");
+    let seen = Mutex::new(Vec::new());
+    let report = inventory::backup_file(f.path(), &target, &|written, total| {
+        seen.lock().unwrap().push((written, total));
+    })
+    .unwrap();
+    assert_eq!(
+        seen.lock().unwrap().last(),
+        Some(&(report.bytes, report.bytes))
+    );
+    let copy = Inventory::open(&target).unwrap();
+    assert_eq!(copy.get_inventory(id).unwrap().totals.on_hand, 4);
+    assert_verified(&copy);
+
+    let e = inventory::backup_file(f.path(), f.path(), &|_, _| {}).unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::ValidationError,
+        "a copy onto its own source is refused"
+    );
+    assert_verified(&f.inv);
+
+    let missing = f.dir.path().join("missing.db");
+    let e = inventory::backup_file(&missing, f.dir.path().join("x.db"), &|_, _| {}).unwrap_err();
+    assert_eq!(e.code, ErrorCode::StorageError);
+    assert!(e.message.contains("missing.db"), "{}", e.message);
+    assert!(!missing.exists(), "the source is not created");
+    let junk = f.dir.path().join("junk.db");
+    std::fs::write(&junk, b"not a database at all, not even close").unwrap();
+    assert!(inventory::backup_file(&junk, f.dir.path().join("y.db"), &|_, _| {}).is_err());
+    assert!(!f.dir.path().join("y.db").exists());
+}
+
 #[test]
 fn a_restore_is_refused_while_another_process_holds_the_file() {
     if let Some(path) = child_arg() {

@@ -328,6 +328,49 @@ fn listing_pages_in_creation_order_with_limits() {
     }
 }
 
+/// The keyset walk an export makes: every live product once, in creation order, each with all
+/// of its levels, however the pages fall; archived products are left out.
+#[test]
+fn keyset_pages_walk_the_catalogue_with_stock() {
+    let f = fixture();
+    let ids: Vec<Uuid> = (0..23)
+        .map(|i| product(&f.inv, &format!("K{i:02}"), i))
+        .collect();
+    f.inv
+        .transfer_stock(StockOp::transfer(ids[4], "Warehouse A", "Shop", 2))
+        .unwrap();
+    f.inv.delete_product(ids[7], None).unwrap();
+    let mut walked = Vec::new();
+    let mut after = None;
+    loop {
+        let page = f.inv.products_after(after, Some(5)).unwrap();
+        assert!(page.len() <= 5);
+        let Some(last) = page.last() else { break };
+        after = Some(last.product.id);
+        walked.extend(page);
+    }
+    let live: Vec<Uuid> = ids.iter().copied().filter(|id| *id != ids[7]).collect();
+    assert_eq!(
+        walked.iter().map(|p| p.product.id).collect::<Vec<_>>(),
+        live
+    );
+    let moved = walked.iter().find(|p| p.product.id == ids[4]).unwrap();
+    let levels: Vec<_> = moved
+        .inventory
+        .locations
+        .iter()
+        .map(|l| (l.location.as_str(), l.on_hand))
+        .collect();
+    assert_eq!(levels, [("Shop", 2), ("Warehouse A", 2)]);
+    assert_eq!(moved, &f.inv.get_product(ids[4]).unwrap());
+    assert_eq!(f.inv.products_after(None, None).unwrap().len(), 10);
+    let e = f.inv.products_after(None, Some(101)).unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::ValidationError, Some("limit"))
+    );
+}
+
 #[test]
 fn prices_are_exact_and_keep_their_scale() {
     let f = fixture();

@@ -16,6 +16,8 @@ pub(crate) trait ReadTx {
     fn levels(&mut self, product: Uuid) -> Result<Vec<StockLevel>>;
     /// A page of live products in id (creation) order.
     fn list_products(&mut self, filter: &ProductFilter) -> Result<Vec<Product>>;
+    /// Up to `limit` live products with an id above `after` (all, for `None`), in id order.
+    fn products_after(&mut self, after: Option<Uuid>, limit: i64) -> Result<Vec<Product>>;
     /// A page of a product's movements, newest first.
     fn movements(&mut self, product: Uuid, filter: &HistoryFilter) -> Result<Vec<Movement>>;
     /// Movements of every product with `seq` above `after`, oldest first.

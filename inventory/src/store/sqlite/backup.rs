@@ -36,13 +36,22 @@ pub(crate) fn backup(
     target: &Path,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<BackupReport> {
+    if let (Ok(from), Ok(to)) = (std::fs::canonicalize(source), std::fs::canonicalize(target)) {
+        if from == to {
+            return Err(Error::validation(
+                "to",
+                format!("{} is the database itself", target.display()),
+            ));
+        }
+    }
     let tmp = temporary_name(target)?;
     let _ = std::fs::remove_file(&tmp);
     let total = std::fs::metadata(source).map_or(0, |m| m.len());
     let reader = Connection::open_with_flags(
         source,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
+    )
+    .map_err(|e| Error::storage(format!("cannot open {}: {e}", source.display())))?;
     reader.busy_timeout(Duration::from_secs(5))?;
     let copying = AtomicBool::new(true);
     let copied = std::thread::scope(|scope| {

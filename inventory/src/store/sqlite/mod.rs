@@ -11,7 +11,7 @@ mod verify;
 mod write;
 
 pub use backup::BackupReport;
-pub(crate) use backup::{holders, restore};
+pub(crate) use backup::{backup as backup_file, holders, restore};
 
 /// The problems `verify()` finds in the file at `path`, read without opening it for writing.
 pub(crate) fn verify_file(path: &Path) -> Result<Vec<String>> {

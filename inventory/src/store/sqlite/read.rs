@@ -279,6 +279,17 @@ impl ReadTx for Sql<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn products_after(&mut self, after: Option<Uuid>, limit: i64) -> Result<Vec<Product>> {
+        // The empty string sorts before every id: the first page starts at the beginning.
+        let after = after.map(|id| id.to_string()).unwrap_or_default();
+        let mut stmt = self.0.prepare_cached(&format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products p JOIN locations l ON l.id = p.location_id
+             WHERE p.id > ?1 AND p.archived_at IS NULL ORDER BY p.id LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![after, limit], product_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn movements(&mut self, id: Uuid, filter: &HistoryFilter) -> Result<Vec<Movement>> {
         let mut stmt = self.0.prepare_cached(&history_sql())?;
         let rows = stmt.query_map(

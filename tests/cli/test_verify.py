@@ -1,0 +1,48 @@
+"""`verify`: exit 0 on a clean file, 1 when it finds problems, 2 when the file cannot be opened."""
+
+import sqlite3
+
+from conftest import cli, new_product, write
+
+
+def make(tmp_path, db):
+    cli("import", "products", write(tmp_path / "p.csv", "sku,name,price,initial_quantity\nV-1,One,1,5\nV-2,Two,2,0\n"), "--db", db, check=0)
+
+
+def test_a_clean_file_exits_0(tmp_path, db):
+    make(tmp_path, db)
+    proc = cli("verify", "--db", db, check=0)
+    assert proc.stdout == f"{db}: ok\n" and proc.stderr == ""
+
+
+def test_a_live_file_verifies_while_its_server_writes(tmp_path, start):
+    server = start()
+    new_product(server, initial_quantity=3)
+    cli("verify", "--db", server.db, check=0)
+
+
+def test_a_damaged_file_exits_1_and_names_the_problems(tmp_path, db):
+    make(tmp_path, db)
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE stock_levels SET on_hand = on_hand + 1")
+    conn.commit()
+    conn.close()
+    proc = cli("verify", "--db", db, check=1)
+    problems = proc.stdout.splitlines()
+    assert len(problems) >= 2, proc.stdout
+    assert all(p.startswith("level differs from the sum of its movements: ") for p in problems[:2]), problems
+    assert proc.stderr.strip() == f"error: {db}: {len(problems)} problems found"
+
+
+def test_a_file_that_cannot_be_opened_exits_2(tmp_path):
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"junk " * 1000)
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    for path in [junk, tmp_path / "missing.db", other, tmp_path]:
+        proc = cli("verify", "--db", path, check=2)
+        assert proc.stderr.startswith(f"error: cannot verify {path}: STORAGE_ERROR: "), proc.stderr
+        assert proc.stdout == ""
+    assert not (tmp_path / "missing.db").exists(), "verify creates nothing"
