@@ -362,5 +362,5 @@ fn prices_are_exact_and_keep_their_scale() {
         .iter()
         .map(|p| p.price.value())
         .sum();
-    assert_eq!(sum.to_string(), "1012345680421.5899");
+    assert_eq!(sum.to_string(), "112345680421.5899");
 }
