@@ -69,7 +69,7 @@ pub use reads::{
 };
 pub use rules::IDEMPOTENCY_TTL_HOURS;
 pub use store::sqlite::latest_version as schema_version;
-pub use store::{Durability, Options};
+pub use store::{Durability, Options, redacted};
 pub use validate::{
     MAX_ACTOR, MAX_BATCH, MAX_DESCRIPTION, MAX_EXPIRY_SECONDS, MAX_IDEMPOTENCY_KEY, MAX_KEY_NAME,
     MAX_LOCATION, MAX_NAME, MAX_NOTES, MAX_QUANTITY, MAX_REFERENCE, MAX_SKU,
