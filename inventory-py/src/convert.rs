@@ -81,15 +81,13 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Money {
         } else if value.is_instance_of::<PyString>() {
             Price::parse(&value.extract::<PyBackedStr>()?)
         } else if value.is_instance_of::<PyInt>() && !value.is_instance_of::<PyBool>() {
-            let whole = value
-                .extract::<i64>()
-                .map_err(|_| {
-                    invalid(
-                        py,
-                        "price",
-                        format!("price must be below {}", inventory::PRICE_LIMIT),
-                    )
-                })?;
+            let whole = value.extract::<i64>().map_err(|_| {
+                invalid(
+                    py,
+                    "price",
+                    format!("price must be below {}", inventory::PRICE_LIMIT),
+                )
+            })?;
             Price::new(Decimal::from(whole))
         } else {
             let hint = if value.is_instance_of::<PyFloat>() {
