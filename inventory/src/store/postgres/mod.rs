@@ -89,6 +89,42 @@ pub(crate) struct PendingMovement {
     actor: Option<String>,
 }
 
+/// Whether the command running in a shared transaction has its savepoint yet. A savepoint is
+/// taken just before a command's first write, so a command that only reads (or fails before
+/// writing, as a refused reserve does) costs no round trip for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Savepoint {
+    /// The command is alone in its transaction: a failure rolls the transaction back.
+    NotNeeded,
+    /// None yet for this command.
+    Wanted,
+    /// Taken: the command's writes can be rolled back alone.
+    Open,
+}
+
+/// What a writing transaction knows of the rows of the products it holds locked: no other
+/// transaction can change them until it commits, and every change it makes goes through the
+/// methods that keep these up to date, so a product touched by many commands of a group is
+/// looked up once. Cleared when a savepoint rolls back.
+#[derive(Default)]
+pub(crate) struct Known {
+    targets: HashMap<Uuid, KnownTarget>,
+    levels: HashMap<(Uuid, i64), crate::store::rows::StoredLevel>,
+    holds: HashMap<(Uuid, i64, String), Option<crate::store::rows::StoredHold>>,
+}
+
+/// A product's stock target, with the earliest expiry among its reservations: `due` is
+/// derived from it at each command's "now" (a released reservation may leave it too early, which
+/// only costs a look that finds nothing due).
+#[derive(Clone)]
+struct KnownTarget {
+    ordinal: i64,
+    home: String,
+    home_id: i64,
+    keeps_totals: bool,
+    earliest_expiry: Option<DateTime<Utc>>,
+}
+
 /// Statements on one connection, inside whatever transaction it is in, and what a writing
 /// transaction keeps until it commits.
 pub(crate) struct Pg<'c> {
@@ -101,8 +137,14 @@ pub(crate) struct Pg<'c> {
     /// Those of them locked inside the current command's savepoint, which releases them if it
     /// rolls back.
     locked_late: Vec<Uuid>,
+    known: Known,
+    savepoint: Savepoint,
+    /// A savepoint of an earlier command is still open: the next one releases it first.
+    unreleased: bool,
     /// A statement failed in a way that running the whole transaction again fixes (a deadlock).
     retry: bool,
+    /// A statement failed outside any savepoint: the transaction can only roll back.
+    aborted: bool,
 }
 
 type Params<'a> = [&'a (dyn ToSql + Sync)];
@@ -115,11 +157,34 @@ impl<'c> Pg<'c> {
             movements: Vec::new(),
             locked: HashSet::new(),
             locked_late: Vec::new(),
+            known: Known::default(),
+            savepoint: Savepoint::NotNeeded,
+            unreleased: false,
             retry: false,
+            aborted: false,
         }
     }
 
+    /// Called before every statement that changes a row: takes the command's savepoint if it
+    /// wants one and has none yet.
+    fn writing(&mut self) -> Result<()> {
+        if self.savepoint == Savepoint::Wanted {
+            let sql = if self.unreleased {
+                "RELEASE command; SAVEPOINT command"
+            } else {
+                "SAVEPOINT command"
+            };
+            self.batch(sql)?;
+            self.savepoint = Savepoint::Open;
+            self.unreleased = false;
+        }
+        Ok(())
+    }
+
     fn fail(&mut self, e: postgres::Error) -> Error {
+        if self.savepoint != Savepoint::Open {
+            self.aborted = true;
+        }
         if matches!(
             e.code(),
             Some(&SqlState::T_R_DEADLOCK_DETECTED | &SqlState::T_R_SERIALIZATION_FAILURE)
@@ -578,25 +643,31 @@ impl Db {
             return Ok((vec![result], seq));
         }
         let mut results = Vec::with_capacity(group.len());
-        for (i, q) in group.iter().enumerate() {
-            let begin = if i == 0 {
-                "SAVEPOINT command"
-            } else {
-                "RELEASE command; SAVEPOINT command"
-            };
-            pg.batch(begin).map_err(|e| whole(&pg, e))?;
+        for q in group {
+            pg.savepoint = Savepoint::Wanted;
             let mark = pg.movements.len();
             let now = super::command_time(self.clock.as_ref());
             let result = rules::execute(&mut pg, &q.command, &q.call, now);
             if pg.retry {
                 return Err((result.err().unwrap_or_else(busy), true));
             }
+            if pg.aborted {
+                // A statement failed before the command had a savepoint (a read, or the
+                // savepoint itself): the transaction is lost, and every command with it.
+                return Err((result.err().unwrap_or_else(busy), false));
+            }
             if result.is_err() {
-                pg.batch("ROLLBACK TO command").map_err(|e| whole(&pg, e))?;
                 pg.movements.truncate(mark);
-                for id in std::mem::take(&mut pg.locked_late) {
-                    pg.locked.remove(&id);
+                if pg.savepoint == Savepoint::Open {
+                    pg.batch("ROLLBACK TO command").map_err(|e| whole(&pg, e))?;
+                    for id in std::mem::take(&mut pg.locked_late) {
+                        pg.locked.remove(&id);
+                    }
+                    pg.known = Known::default();
                 }
+            }
+            if pg.savepoint == Savepoint::Open {
+                pg.unreleased = true;
             }
             pg.locked_late.clear();
             results.push(result);

@@ -2,7 +2,7 @@
 //! the group's locks are taken (see the module docs of `postgres`).
 
 use super::read::{LIVE_KEY_SQL, key_row};
-use super::{PendingMovement, Pg};
+use super::{KnownTarget, PendingMovement, Pg};
 use crate::error::Result;
 use crate::model::ApiKey;
 use crate::store::rows::*;
@@ -10,28 +10,85 @@ use crate::store::tx::WriteTx;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+fn stored(level: &Level) -> StoredLevel {
+    StoredLevel {
+        id: level.id,
+        on_hand: level.on_hand,
+        reserved: level.reserved,
+        created_at: level.created_at,
+        updated_at: level.updated_at,
+    }
+}
+
+fn held(hold: &HoldRow) -> StoredHold {
+    StoredHold {
+        quantity: hold.quantity,
+        expires_at: hold.expires_at,
+    }
+}
+
+impl Pg<'_> {
+    /// Remembers a level of a product this transaction holds locked.
+    fn know_level(&mut self, product: Uuid, location_id: i64, level: &StoredLevel) {
+        if self.locked.contains(&product) {
+            self.known
+                .levels
+                .insert((product, location_id), level.clone());
+        }
+    }
+
+    /// Remembers a reservation (or its absence) of a product this transaction holds locked; a
+    /// new expiry may be the product's earliest.
+    fn know_hold(&mut self, key: &HoldKey, hold: Option<StoredHold>) {
+        if !self.locked.contains(&key.product) {
+            return;
+        }
+        let expires = hold.as_ref().and_then(|h| h.expires_at);
+        if let (Some(e), Some(target)) = (expires, self.known.targets.get_mut(&key.product)) {
+            target.earliest_expiry = Some(target.earliest_expiry.map_or(e, |t| t.min(e)));
+        }
+        self.known.holds.insert(
+            (key.product, key.location_id, key.reference.to_owned()),
+            hold,
+        );
+    }
+}
+
 impl WriteTx for Pg<'_> {
     fn stock_target(&mut self, id: Uuid, now: &Stamp) -> Result<Option<StockTarget>> {
         // Every stock operation reaches its product through here first: the product's row lock
         // is what makes its check and change one step for every other process.
         self.lock_product(id)?;
-        let Some(r) = self.query_opt(
-            "SELECT p.ordinal, l.name, l.id, p.reorder_point IS NOT NULL,
-                    EXISTS (SELECT 1 FROM reservations r
-                            WHERE r.product_id = p.id AND r.expires_at <= $2)
-             FROM products p JOIN locations l ON l.id = p.location_id
-             WHERE p.id = $1 AND p.archived_at IS NULL",
-            &[&id, &now.at],
-        )?
-        else {
-            return Ok(None);
+        let known = match self.known.targets.get(&id) {
+            Some(known) => known.clone(),
+            None => {
+                let Some(r) = self.query_opt(
+                    "SELECT p.ordinal, l.name, l.id, p.reorder_point IS NOT NULL,
+                            (SELECT min(r.expires_at) FROM reservations r WHERE r.product_id = p.id)
+                     FROM products p JOIN locations l ON l.id = p.location_id
+                     WHERE p.id = $1 AND p.archived_at IS NULL",
+                    &[&id],
+                )?
+                else {
+                    return Ok(None);
+                };
+                let known = KnownTarget {
+                    ordinal: self.get(&r, 0)?,
+                    home: self.get(&r, 1)?,
+                    home_id: self.get(&r, 2)?,
+                    keeps_totals: self.get(&r, 3)?,
+                    earliest_expiry: self.get(&r, 4)?,
+                };
+                self.known.targets.insert(id, known.clone());
+                known
+            }
         };
         Ok(Some(StockTarget {
-            ordinal: self.get(&r, 0)?,
-            home: self.get(&r, 1)?,
-            home_id: self.get(&r, 2)?,
-            keeps_totals: self.get(&r, 3)?,
-            due: self.get(&r, 4)?,
+            ordinal: known.ordinal,
+            home: known.home,
+            home_id: known.home_id,
+            keeps_totals: known.keeps_totals,
+            due: known.earliest_expiry.is_some_and(|e| e <= now.at),
         }))
     }
 
@@ -45,6 +102,7 @@ impl WriteTx for Pg<'_> {
     }
 
     fn insert_product(&mut self, row: &NewProductRow) -> Result<i64> {
+        self.writing()?;
         let r = self.query_one(
             "INSERT INTO products (id, name, description, sku, price, location_id, reorder_point, version,
                                    on_hand_total, reserved_total, created_at, updated_at)
@@ -66,6 +124,8 @@ impl WriteTx for Pg<'_> {
     }
 
     fn update_product(&mut self, id: Uuid, row: &ProductUpdate) -> Result<()> {
+        self.writing()?;
+        self.known.targets.remove(&id); // whether it keeps totals may change
         self.execute(
             "UPDATE products SET name = $2, description = $3, price = $4, reorder_point = $5,
                     version = version + 1, updated_at = $6,
@@ -87,6 +147,8 @@ impl WriteTx for Pg<'_> {
     }
 
     fn archive_product(&mut self, id: Uuid, now: &Stamp) -> Result<()> {
+        self.writing()?;
+        self.known.targets.remove(&id);
         self.execute(
             "UPDATE products SET archived_at = $2, updated_at = $2, version = version + 1 WHERE id = $1",
             &[&id, &now.at],
@@ -102,6 +164,7 @@ impl WriteTx for Pg<'_> {
     }
 
     fn insert_location(&mut self, name: &str, now: &Stamp) -> Result<i64> {
+        self.writing()?;
         // Another process may create the same location at the same moment: the insert then
         // waits for it and, once it has committed, takes its row.
         if let Some(r) = self.query_opt(
@@ -116,6 +179,9 @@ impl WriteTx for Pg<'_> {
     }
 
     fn load_level(&mut self, product: Uuid, location_id: i64) -> Result<Option<StoredLevel>> {
+        if let Some(level) = self.known.levels.get(&(product, location_id)) {
+            return Ok(Some(level.clone()));
+        }
         let Some(r) = self.query_opt(
             "SELECT id, on_hand, reserved, created_at, updated_at FROM stock_levels
              WHERE product_id = $1 AND location_id = $2",
@@ -124,16 +190,19 @@ impl WriteTx for Pg<'_> {
         else {
             return Ok(None);
         };
-        Ok(Some(StoredLevel {
+        let level = StoredLevel {
             id: self.get(&r, 0)?,
             on_hand: self.get(&r, 1)?,
             reserved: self.get(&r, 2)?,
             created_at: self.get(&r, 3)?,
             updated_at: self.get(&r, 4)?,
-        }))
+        };
+        self.know_level(product, location_id, &level);
+        Ok(Some(level))
     }
 
     fn insert_level(&mut self, level: &Level) -> Result<()> {
+        self.writing()?;
         self.execute(
             "INSERT INTO stock_levels (id, product_id, location_id, on_hand, reserved, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -147,10 +216,12 @@ impl WriteTx for Pg<'_> {
                 &level.updated_at,
             ],
         )?;
+        self.know_level(level.product_id, level.location_id, &stored(level));
         Ok(())
     }
 
     fn update_level(&mut self, level: &Level) -> Result<()> {
+        self.writing()?;
         self.execute(
             "UPDATE stock_levels SET on_hand = $1, reserved = $2, updated_at = $3
              WHERE product_id = $4 AND location_id = $5",
@@ -162,10 +233,12 @@ impl WriteTx for Pg<'_> {
                 &level.location_id,
             ],
         )?;
+        self.know_level(level.product_id, level.location_id, &stored(level));
         Ok(())
     }
 
     fn add_to_totals(&mut self, product: Uuid, on_hand: i64, reserved: i64) -> Result<()> {
+        self.writing()?;
         self.execute(
             "UPDATE products SET on_hand_total = on_hand_total + $1, reserved_total = reserved_total + $2
              WHERE id = $3 AND reorder_point IS NOT NULL",
@@ -175,29 +248,37 @@ impl WriteTx for Pg<'_> {
     }
 
     fn load_hold(&mut self, key: &HoldKey) -> Result<Option<StoredHold>> {
-        let Some(r) = self.query_opt(
+        let cache_key = (key.product, key.location_id, key.reference.to_owned());
+        if let Some(hold) = self.known.holds.get(&cache_key) {
+            return Ok(hold.clone());
+        }
+        let hold = match self.query_opt(
             "SELECT quantity, expires_at FROM reservations
              WHERE product_id = $1 AND location_id = $2 AND reference = $3",
             &[&key.product, &key.location_id, &key.reference],
-        )?
-        else {
-            return Ok(None);
+        )? {
+            Some(r) => Some(StoredHold {
+                quantity: self.get(&r, 0)?,
+                expires_at: self.get(&r, 1)?,
+            }),
+            None => None,
         };
-        Ok(Some(StoredHold {
-            quantity: self.get(&r, 0)?,
-            expires_at: self.get(&r, 1)?,
-        }))
+        self.know_hold(key, hold.clone());
+        Ok(hold)
     }
 
     fn delete_hold(&mut self, key: &HoldKey) -> Result<()> {
+        self.writing()?;
         self.execute(
             "DELETE FROM reservations WHERE product_id = $1 AND location_id = $2 AND reference = $3",
             &[&key.product, &key.location_id, &key.reference],
         )?;
+        self.know_hold(key, None);
         Ok(())
     }
 
     fn update_hold(&mut self, key: &HoldKey, hold: &HoldRow) -> Result<()> {
+        self.writing()?;
         self.execute(
             "UPDATE reservations SET quantity = $4, expires_at = $5, updated_at = $6
              WHERE product_id = $1 AND location_id = $2 AND reference = $3",
@@ -210,10 +291,12 @@ impl WriteTx for Pg<'_> {
                 &hold.updated_at,
             ],
         )?;
+        self.know_hold(key, Some(held(hold)));
         Ok(())
     }
 
     fn insert_hold(&mut self, key: &HoldKey, id: Uuid, hold: &HoldRow) -> Result<()> {
+        self.writing()?;
         self.execute(
             "INSERT INTO reservations (id, product_id, location_id, reference, quantity, expires_at, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
@@ -227,6 +310,7 @@ impl WriteTx for Pg<'_> {
                 &hold.updated_at,
             ],
         )?;
+        self.know_hold(key, Some(held(hold)));
         Ok(())
     }
 
@@ -252,8 +336,13 @@ impl WriteTx for Pg<'_> {
             // Only a product whose row this transaction holds may be released here; one that
             // fell due after the group took its locks is the next sweep's.
             if self.locked.contains(&d.product) {
+                // Its earliest expiry is about to change.
+                self.known.targets.remove(&d.product);
                 due.push(d);
             }
+        }
+        if let Some(p) = product {
+            self.known.targets.remove(&p);
         }
         Ok(due)
     }
@@ -296,6 +385,7 @@ impl WriteTx for Pg<'_> {
         outcome: &str,
         now: &Stamp,
     ) -> Result<()> {
+        self.writing()?;
         self.execute(
             "INSERT INTO idempotency_keys (key, request, outcome, created_at) VALUES ($1, $2, $3, $4)",
             &[&key, &request, &outcome, &now.at],
@@ -304,6 +394,7 @@ impl WriteTx for Pg<'_> {
     }
 
     fn forget_requests(&mut self, before: DateTime<Utc>) -> Result<()> {
+        self.writing()?;
         self.execute(
             "DELETE FROM idempotency_keys WHERE created_at < $1",
             &[&before],
@@ -312,6 +403,7 @@ impl WriteTx for Pg<'_> {
     }
 
     fn insert_key(&mut self, row: &NewKeyRow) -> Result<()> {
+        self.writing()?;
         let locations = row.locations.map(serde_json::to_string).transpose()?;
         self.execute(
             "INSERT INTO api_keys (id, name, scope, locations, secret_sha256, created_at)
@@ -333,6 +425,7 @@ impl WriteTx for Pg<'_> {
     }
 
     fn revoke_key(&mut self, name: &str, now: &Stamp) -> Result<()> {
+        self.writing()?;
         self.execute(
             "UPDATE api_keys SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",
             &[&name, &now.at],
