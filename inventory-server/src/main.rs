@@ -47,8 +47,10 @@ fn run(config: &Config) -> Result<(), String> {
         durability: config.durability.into(),
         ..inventory::Options::default()
     };
+    // A PostgreSQL URL may hold a password: it is never logged.
+    let shown = inventory::redacted(&db);
     let inv = inventory::Inventory::open_with(&db, options)
-        .map_err(|e| format!("cannot open {}: {}", db.display(), e.message))?;
+        .map_err(|e| format!("cannot open {shown}: {}", e.message))?;
 
     let listener = pool::listen(&config.addr, config.io_timeout())
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
@@ -74,7 +76,7 @@ fn run(config: &Config) -> Result<(), String> {
     );
     tracing::info!(
         addr = %listener.addr,
-        db = %db.display(),
+        db = %shown,
         workers = workers.len(),
         durability = ?config.durability,
         "listening"
