@@ -177,7 +177,7 @@ impl Store {
     }
 
     /// Runs `f` in one read transaction, so every statement in it sees the same snapshot.
-    pub fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> Result<T>) -> Result<T> {
+    pub fn read<T>(&self, f: impl Fn(&mut dyn ReadTx) -> Result<T>) -> Result<T> {
         match self {
             Store::Sqlite(db) => db.read(f),
             #[cfg(feature = "postgres")]

@@ -542,18 +542,20 @@ impl Db {
 
     /// Runs `f` in one REPEATABLE READ, READ ONLY transaction: every statement in it sees the
     /// same snapshot.
-    pub fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> Result<T>) -> Result<T> {
-        let mut conn = self.readers.get()?;
-        let Reader { client, cache } = &mut *conn;
-        client
-            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .map_err(describe_error)?;
-        let result = f(&mut Pg::new(client, cache));
-        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        let ended = client.batch_execute(end).map_err(describe_error);
-        let value = result?;
-        ended?;
-        Ok(value)
+    pub fn read<T>(&self, f: impl Fn(&mut dyn ReadTx) -> Result<T>) -> Result<T> {
+        // A pooled connection the server has closed (a restart, a failover) fails at its first
+        // use and leaves the pool; a read is safe to run again on another, as many times as the
+        // pool may hold lost ones.
+        let mut tries = self.readers.max_size() + 1;
+        loop {
+            let mut conn = self.readers.get()?;
+            let result = read_in(&mut conn, &f);
+            tries -= 1;
+            if result.is_err() && conn.client.is_closed() && tries > 0 {
+                continue;
+            }
+            return result;
+        }
     }
 
     pub fn submit(&self, command: Command, call: Call) -> Result<Applied<Outcome>> {
@@ -622,8 +624,10 @@ impl Db {
     ) -> std::result::Result<(Vec<Result<Applied<Outcome>>>, Option<i64>), (Error, bool)> {
         let mut pg = Pg::new(client, cache);
         let whole = |pg: &Pg, e: Error| (e, pg.retry);
+        // A connection found closed here has applied nothing of this group: open another and
+        // run the group on it.
         pg.batch("BEGIN ISOLATION LEVEL READ COMMITTED")
-            .map_err(|e| whole(&pg, e))?;
+            .map_err(|e| (e, pg.retry || pg.client.is_closed()))?;
         let start = super::command_time(self.clock.as_ref());
         pg.lock_group(group, start).map_err(|e| whole(&pg, e))?;
         if let [only] = group {
@@ -701,6 +705,20 @@ impl Drop for Db {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
     }
+}
+
+/// One read transaction on a pooled connection.
+fn read_in<T>(conn: &mut Reader, f: &impl Fn(&mut dyn ReadTx) -> Result<T>) -> Result<T> {
+    let Reader { client, cache } = conn;
+    client
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .map_err(describe_error)?;
+    let result = f(&mut Pg::new(client, cache));
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    let ended = client.batch_execute(end).map_err(describe_error);
+    let value = result?;
+    ended?;
+    Ok(value)
 }
 
 fn busy() -> Error {
