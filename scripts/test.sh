@@ -36,6 +36,7 @@ suite "cargo test" cargo test --workspace
 suite "HTTP server" tests/http/run.sh
 suite "Python package" inventory-py/run-tests.sh
 suite "C library" tests/c/run.sh
+suite "PostgreSQL" tests/pg/run.sh
 
 echo
 if ((failed > 0)); then
