@@ -1,9 +1,10 @@
 #![warn(missing_docs)]
 //! # inventory
 //!
-//! An embeddable inventory engine on SQLite: products, stock levels per location, and an
-//! audit ledger of every movement. It never oversells (every write is one IMMEDIATE
-//! transaction that checks and changes stock together), money is exact (`rust_decimal`),
+//! An embeddable inventory engine on SQLite (or, with the cargo feature `postgres`, on a
+//! PostgreSQL database that many processes share): products, stock levels per location, and an
+//! audit ledger of every movement. It never oversells (every write is one transaction that
+//! checks and changes stock together), money is exact (`rust_decimal`),
 //! every write is safe to retry (idempotency keys) and to race (compare-and-set), and
 //! [`Inventory::verify`] proves every cached balance against the ledger.
 //!
@@ -116,7 +117,9 @@ impl std::fmt::Debug for Inventory {
 impl Inventory {
     /// Opens (creating if missing) and migrates the database at `path`, with default options.
     /// A file that is not an inventory database, or one from a newer version, is refused
-    /// with a STORAGE_ERROR and left untouched.
+    /// with a STORAGE_ERROR and left untouched. A `postgres://` or `postgresql://` URL opens
+    /// that PostgreSQL database instead (with the cargo feature `postgres`; without it, a
+    /// STORAGE_ERROR), creating the engine's tables in it if it has none.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         Self::open_with(path, Options::default())
     }
@@ -420,7 +423,8 @@ impl Inventory {
         self.store().read(|tx| tx.last_seq().map(drop))
     }
 
-    /// Copies the WAL into the main database file and truncates it.
+    /// Copies the WAL into the main database file and truncates it. On PostgreSQL, which
+    /// manages its own WAL, it does nothing.
     pub fn checkpoint(&self) -> Result<()> {
         self.store().checkpoint()
     }

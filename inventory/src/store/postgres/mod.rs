@@ -145,6 +145,8 @@ pub(crate) struct Pg<'c> {
     retry: bool,
     /// A statement failed outside any savepoint: the transaction can only roll back.
     aborted: bool,
+    /// The server ended the connection (a restart, a failover, an administrator).
+    lost: bool,
 }
 
 type Params<'a> = [&'a (dyn ToSql + Sync)];
@@ -162,6 +164,7 @@ impl<'c> Pg<'c> {
             unreleased: false,
             retry: false,
             aborted: false,
+            lost: false,
         }
     }
 
@@ -184,6 +187,18 @@ impl<'c> Pg<'c> {
     fn fail(&mut self, e: postgres::Error) -> Error {
         if self.savepoint != Savepoint::Open {
             self.aborted = true;
+        }
+        if e.is_closed()
+            || matches!(
+                e.code(),
+                Some(
+                    &SqlState::ADMIN_SHUTDOWN
+                        | &SqlState::CRASH_SHUTDOWN
+                        | &SqlState::CANNOT_CONNECT_NOW
+                )
+            )
+        {
+            self.lost = true;
         }
         if matches!(
             e.code(),
@@ -438,6 +453,8 @@ struct Readers(PostgresConnectionManager<NoTls>);
 struct Reader {
     client: Client,
     cache: Cache,
+    /// The server ended this connection: the pool drops it.
+    lost: bool,
 }
 
 impl r2d2::ManageConnection for Readers {
@@ -448,6 +465,7 @@ impl r2d2::ManageConnection for Readers {
         Ok(Reader {
             client: self.0.connect()?,
             cache: Cache::default(),
+            lost: false,
         })
     }
 
@@ -456,7 +474,7 @@ impl r2d2::ManageConnection for Readers {
     }
 
     fn has_broken(&self, conn: &mut Reader) -> bool {
-        conn.client.is_closed()
+        conn.lost || conn.client.is_closed()
     }
 }
 
@@ -551,7 +569,7 @@ impl Db {
             let mut conn = self.readers.get()?;
             let result = read_in(&mut conn, &f);
             tries -= 1;
-            if result.is_err() && conn.client.is_closed() && tries > 0 {
+            if result.is_err() && conn.lost && tries > 0 {
                 continue;
             }
             return result;
@@ -583,15 +601,19 @@ impl Db {
             let client = client.as_mut().expect("connected above");
             match self.apply_group(client, cache, group) {
                 Ok(done) => break Ok(done),
-                Err((e, retry)) => {
-                    // Ends the transaction, whatever state it was left in.
-                    let _ = client.batch_execute("ROLLBACK");
+                Err(Failure { error, retry, lost }) => {
+                    if lost {
+                        writer.client = None; // opened again at the top of the loop
+                    } else {
+                        // Ends the transaction, whatever state it was left in.
+                        let _ = client.batch_execute("ROLLBACK");
+                    }
                     if retry && attempt < ATTEMPTS {
                         attempt += 1;
                         std::thread::sleep(Duration::from_millis(u64::from(attempt) * 2));
                         continue;
                     }
-                    break Err(e);
+                    break Err(error);
                 }
             }
         };
@@ -621,13 +643,21 @@ impl Db {
         client: &mut Client,
         cache: &mut Cache,
         group: &[Arc<Queued>],
-    ) -> std::result::Result<(Vec<Result<Applied<Outcome>>>, Option<i64>), (Error, bool)> {
+    ) -> std::result::Result<(Vec<Result<Applied<Outcome>>>, Option<i64>), Failure> {
         let mut pg = Pg::new(client, cache);
-        let whole = |pg: &Pg, e: Error| (e, pg.retry);
+        let whole = |pg: &Pg, e: Error| Failure {
+            error: e,
+            retry: pg.retry,
+            lost: pg.lost,
+        };
         // A connection found closed here has applied nothing of this group: open another and
         // run the group on it.
         pg.batch("BEGIN ISOLATION LEVEL READ COMMITTED")
-            .map_err(|e| (e, pg.retry || pg.client.is_closed()))?;
+            .map_err(|e| Failure {
+                error: e,
+                retry: pg.retry || pg.lost,
+                lost: pg.lost,
+            })?;
         let start = super::command_time(self.clock.as_ref());
         pg.lock_group(group, start).map_err(|e| whole(&pg, e))?;
         if let [only] = group {
@@ -636,7 +666,11 @@ impl Db {
             let now = super::command_time(self.clock.as_ref());
             let result = rules::execute(&mut pg, &only.command, &only.call, now);
             if pg.retry {
-                return Err((result.err().unwrap_or_else(busy), true));
+                return Err(Failure {
+                    error: result.err().unwrap_or_else(busy),
+                    retry: true,
+                    lost: pg.lost,
+                });
             }
             if result.is_err() {
                 pg.batch("ROLLBACK").map_err(|e| whole(&pg, e))?;
@@ -653,12 +687,20 @@ impl Db {
             let now = super::command_time(self.clock.as_ref());
             let result = rules::execute(&mut pg, &q.command, &q.call, now);
             if pg.retry {
-                return Err((result.err().unwrap_or_else(busy), true));
+                return Err(Failure {
+                    error: result.err().unwrap_or_else(busy),
+                    retry: true,
+                    lost: pg.lost,
+                });
             }
             if pg.aborted {
                 // A statement failed before the command had a savepoint (a read, or the
                 // savepoint itself): the transaction is lost, and every command with it.
-                return Err((result.err().unwrap_or_else(busy), false));
+                return Err(Failure {
+                    error: result.err().unwrap_or_else(busy),
+                    retry: false,
+                    lost: pg.lost,
+                });
             }
             if result.is_err() {
                 pg.movements.truncate(mark);
@@ -709,16 +751,30 @@ impl Drop for Db {
 
 /// One read transaction on a pooled connection.
 fn read_in<T>(conn: &mut Reader, f: &impl Fn(&mut dyn ReadTx) -> Result<T>) -> Result<T> {
-    let Reader { client, cache } = conn;
-    client
-        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        .map_err(describe_error)?;
-    let result = f(&mut Pg::new(client, cache));
+    let Reader {
+        client,
+        cache,
+        lost,
+    } = conn;
+    let mut pg = Pg::new(client, cache);
+    let result = pg
+        .batch("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .and_then(|()| f(&mut pg));
     let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-    let ended = client.batch_execute(end).map_err(describe_error);
+    let ended = pg.batch(end);
+    *lost = pg.lost;
     let value = result?;
     ended?;
     Ok(value)
+}
+
+/// Why a group failed as a whole.
+struct Failure {
+    error: Error,
+    /// Running the group again may succeed (a deadlock; a connection lost before it began).
+    retry: bool,
+    /// The writer's connection is gone.
+    lost: bool,
 }
 
 fn busy() -> Error {
