@@ -34,6 +34,7 @@
 //! sees one snapshot; pooled connections never wait for the writer.
 
 mod read;
+mod rows;
 mod schema;
 mod verify;
 mod write;
@@ -53,6 +54,7 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{FromSql, ToSql};
 use postgres::{Client, NoTls, Row, Statement};
 use r2d2_postgres::PostgresConnectionManager;
+use rows::{Deferred, Known, Undo};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -102,29 +104,6 @@ enum Savepoint {
     Open,
 }
 
-/// What a writing transaction knows of the rows of the products it holds locked: no other
-/// transaction can change them until it commits, and every change it makes goes through the
-/// methods that keep these up to date, so a product touched by many commands of a group is
-/// looked up once. Cleared when a savepoint rolls back.
-#[derive(Default)]
-pub(crate) struct Known {
-    targets: HashMap<Uuid, KnownTarget>,
-    levels: HashMap<(Uuid, i64), crate::store::rows::StoredLevel>,
-    holds: HashMap<(Uuid, i64, String), Option<crate::store::rows::StoredHold>>,
-}
-
-/// A product's stock target, with the earliest expiry among its reservations: `due` is
-/// derived from it at each command's "now" (a released reservation may leave it too early, which
-/// only costs a look that finds nothing due).
-#[derive(Clone)]
-struct KnownTarget {
-    ordinal: i64,
-    home: String,
-    home_id: i64,
-    keeps_totals: bool,
-    earliest_expiry: Option<DateTime<Utc>>,
-}
-
 /// Statements on one connection, inside whatever transaction it is in, and what a writing
 /// transaction keeps until it commits.
 pub(crate) struct Pg<'c> {
@@ -138,6 +117,10 @@ pub(crate) struct Pg<'c> {
     /// rolls back.
     locked_late: Vec<Uuid>,
     known: Known,
+    /// Changes to the rows of locked products, written at the end of the group.
+    deferred: Deferred,
+    /// How to take back what the running command kept in `known` and `deferred`.
+    undo: Vec<Undo>,
     savepoint: Savepoint,
     /// A savepoint of an earlier command is still open: the next one releases it first.
     unreleased: bool,
@@ -160,6 +143,8 @@ impl<'c> Pg<'c> {
             locked: HashSet::new(),
             locked_late: Vec::new(),
             known: Known::default(),
+            deferred: Deferred::default(),
+            undo: Vec::new(),
             savepoint: Savepoint::NotNeeded,
             unreleased: false,
             retry: false,
@@ -676,6 +661,7 @@ impl Db {
                 pg.batch("ROLLBACK").map_err(|e| whole(&pg, e))?;
                 return Ok((vec![result], None));
             }
+            pg.flush_deferred().map_err(|e| whole(&pg, e))?;
             let seq = pg.publish().map_err(|e| whole(&pg, e))?;
             pg.batch("COMMIT").map_err(|e| whole(&pg, e))?;
             return Ok((vec![result], seq));
@@ -683,6 +669,11 @@ impl Db {
         let mut results = Vec::with_capacity(group.len());
         for q in group {
             pg.savepoint = Savepoint::Wanted;
+            if !matches!(q.command, Command::Stock(_) | Command::Batch(_)) {
+                // Its SQL may read levels and reservations that earlier commands changed: write
+                // those out first, before this command's savepoint (they are not its to undo).
+                pg.flush_deferred().map_err(|e| whole(&pg, e))?;
+            }
             let mark = pg.movements.len();
             let now = super::command_time(self.clock.as_ref());
             let result = rules::execute(&mut pg, &q.command, &q.call, now);
@@ -704,13 +695,18 @@ impl Db {
             }
             if result.is_err() {
                 pg.movements.truncate(mark);
+                pg.undo_command();
                 if pg.savepoint == Savepoint::Open {
                     pg.batch("ROLLBACK TO command").map_err(|e| whole(&pg, e))?;
                     for id in std::mem::take(&mut pg.locked_late) {
                         pg.locked.remove(&id);
+                        pg.forget_product(id);
                     }
-                    pg.known = Known::default();
+                    // A location it created is gone again.
+                    pg.known.ids.clear();
                 }
+            } else {
+                pg.keep_command();
             }
             if pg.savepoint == Savepoint::Open {
                 pg.unreleased = true;
@@ -719,6 +715,7 @@ impl Db {
             results.push(result);
         }
         // COMMIT also commits the last savepoint: no RELEASE needed.
+        pg.flush_deferred().map_err(|e| whole(&pg, e))?;
         let seq = pg.publish().map_err(|e| whole(&pg, e))?;
         pg.batch("COMMIT").map_err(|e| whole(&pg, e))?;
         Ok((results, seq))

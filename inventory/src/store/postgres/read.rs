@@ -169,25 +169,35 @@ impl ReadTx for Pg<'_> {
     }
 
     fn levels(&mut self, product_id: Uuid) -> Result<Vec<StockLevel>> {
-        self.rows(
-            "SELECT s.id, l.name, s.on_hand, s.reserved, s.created_at, s.updated_at, s.product_id
+        let rows = self.query(
+            "SELECT s.id, l.name, s.on_hand, s.reserved, s.created_at, s.updated_at, s.location_id
              FROM stock_levels s JOIN locations l ON l.id = s.location_id
              WHERE s.product_id = $1 ORDER BY l.name COLLATE \"C\"",
             &[&product_id],
-            |pg, r| {
-                let (on_hand, reserved): (i64, i64) = (pg.get(r, 2)?, pg.get(r, 3)?);
-                Ok(StockLevel {
-                    id: pg.get(r, 0)?,
-                    product_id: pg.get(r, 6)?,
-                    location: pg.get(r, 1)?,
-                    on_hand,
-                    reserved,
-                    available: on_hand - reserved,
-                    created_at: pg.get(r, 4)?,
-                    updated_at: pg.get(r, 5)?,
-                })
-            },
-        )
+        )?;
+        rows.iter()
+            .map(|r| {
+                let mut level = StockLevel {
+                    id: self.get(r, 0)?,
+                    product_id,
+                    location: self.get(r, 1)?,
+                    on_hand: self.get(r, 2)?,
+                    reserved: self.get(r, 3)?,
+                    available: 0,
+                    created_at: self.get(r, 4)?,
+                    updated_at: self.get(r, 5)?,
+                };
+                // In a writing transaction, a level changed earlier in the group is as it is now.
+                let location_id: i64 = self.get(r, 6)?;
+                if let Some(kept) = self.deferred.levels.get(&(product_id, location_id)) {
+                    level.on_hand = kept.on_hand;
+                    level.reserved = kept.reserved;
+                    level.updated_at = kept.updated_at;
+                }
+                level.available = level.on_hand - level.reserved;
+                Ok(level)
+            })
+            .collect()
     }
 
     fn list_products(&mut self, filter: &ProductFilter) -> Result<Vec<Product>> {

@@ -2,57 +2,14 @@
 //! the group's locks are taken (see the module docs of `postgres`).
 
 use super::read::{LIVE_KEY_SQL, key_row};
-use super::{KnownTarget, PendingMovement, Pg};
+use super::rows::{HoldState, KnownTarget};
+use super::{PendingMovement, Pg};
 use crate::error::Result;
 use crate::model::ApiKey;
 use crate::store::rows::*;
 use crate::store::tx::WriteTx;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
-
-fn stored(level: &Level) -> StoredLevel {
-    StoredLevel {
-        id: level.id,
-        on_hand: level.on_hand,
-        reserved: level.reserved,
-        created_at: level.created_at,
-        updated_at: level.updated_at,
-    }
-}
-
-fn held(hold: &HoldRow) -> StoredHold {
-    StoredHold {
-        quantity: hold.quantity,
-        expires_at: hold.expires_at,
-    }
-}
-
-impl Pg<'_> {
-    /// Remembers a level of a product this transaction holds locked.
-    fn know_level(&mut self, product: Uuid, location_id: i64, level: &StoredLevel) {
-        if self.locked.contains(&product) {
-            self.known
-                .levels
-                .insert((product, location_id), level.clone());
-        }
-    }
-
-    /// Remembers a reservation (or its absence) of a product this transaction holds locked; a
-    /// new expiry may be the product's earliest.
-    fn know_hold(&mut self, key: &HoldKey, hold: Option<StoredHold>) {
-        if !self.locked.contains(&key.product) {
-            return;
-        }
-        let expires = hold.as_ref().and_then(|h| h.expires_at);
-        if let (Some(e), Some(target)) = (expires, self.known.targets.get_mut(&key.product)) {
-            target.earliest_expiry = Some(target.earliest_expiry.map_or(e, |t| t.min(e)));
-        }
-        self.known.holds.insert(
-            (key.product, key.location_id, key.reference.to_owned()),
-            hold,
-        );
-    }
-}
 
 impl WriteTx for Pg<'_> {
     fn stock_target(&mut self, id: Uuid, now: &Stamp) -> Result<Option<StockTarget>> {
@@ -72,13 +29,23 @@ impl WriteTx for Pg<'_> {
                 else {
                     return Ok(None);
                 };
+                // Reservations this group changed count as they are now.
+                let changed = self
+                    .deferred
+                    .holds
+                    .iter()
+                    .filter(|(key, _)| key.0 == id)
+                    .filter_map(|(_, w)| w.state.as_ref()?.row.expires_at)
+                    .min();
+                let stored: Option<chrono::DateTime<chrono::Utc>> = self.get(&r, 4)?;
                 let known = KnownTarget {
                     ordinal: self.get(&r, 0)?,
                     home: self.get(&r, 1)?,
                     home_id: self.get(&r, 2)?,
                     keeps_totals: self.get(&r, 3)?,
-                    earliest_expiry: self.get(&r, 4)?,
+                    earliest_expiry: stored.into_iter().chain(changed).min(),
                 };
+                self.known.names.insert(known.home_id, known.home.clone());
                 self.known.targets.insert(id, known.clone());
                 known
             }
@@ -157,8 +124,17 @@ impl WriteTx for Pg<'_> {
     }
 
     fn location_id(&mut self, name: &str) -> Result<Option<i64>> {
+        // Locations are never renamed or deleted: an id found once holds for the transaction.
+        if let Some(id) = self.known.ids.get(name) {
+            return Ok(Some(*id));
+        }
         match self.query_opt("SELECT id FROM locations WHERE name = $1", &[&name])? {
-            Some(r) => Ok(Some(self.get(&r, 0)?)),
+            Some(r) => {
+                let id: i64 = self.get(&r, 0)?;
+                self.known.ids.insert(name.to_owned(), id);
+                self.known.names.insert(id, name.to_owned());
+                Ok(Some(id))
+            }
             None => Ok(None),
         }
     }
@@ -172,10 +148,14 @@ impl WriteTx for Pg<'_> {
              ON CONFLICT (name) DO NOTHING RETURNING id",
             &[&name, &now.at],
         )? {
-            return self.get(&r, 0);
+            let id: i64 = self.get(&r, 0)?;
+            self.known.names.insert(id, name.to_owned());
+            return Ok(id);
         }
         let r = self.query_one("SELECT id FROM locations WHERE name = $1", &[&name])?;
-        self.get(&r, 0)
+        let id: i64 = self.get(&r, 0)?;
+        self.known.names.insert(id, name.to_owned());
+        Ok(id)
     }
 
     fn load_level(&mut self, product: Uuid, location_id: i64) -> Result<Option<StoredLevel>> {
@@ -197,7 +177,7 @@ impl WriteTx for Pg<'_> {
             created_at: self.get(&r, 3)?,
             updated_at: self.get(&r, 4)?,
         };
-        self.know_level(product, location_id, &level);
+        self.loaded_level(product, location_id, &level);
         Ok(Some(level))
     }
 
@@ -216,11 +196,21 @@ impl WriteTx for Pg<'_> {
                 &level.updated_at,
             ],
         )?;
-        self.know_level(level.product_id, level.location_id, &stored(level));
+        let stored = StoredLevel {
+            id: level.id,
+            on_hand: level.on_hand,
+            reserved: level.reserved,
+            created_at: level.created_at,
+            updated_at: level.updated_at,
+        };
+        self.know_level(level.product_id, level.location_id, &stored);
         Ok(())
     }
 
     fn update_level(&mut self, level: &Level) -> Result<()> {
+        if self.defer_level(level) {
+            return Ok(());
+        }
         self.writing()?;
         self.execute(
             "UPDATE stock_levels SET on_hand = $1, reserved = $2, updated_at = $3
@@ -233,7 +223,6 @@ impl WriteTx for Pg<'_> {
                 &level.location_id,
             ],
         )?;
-        self.know_level(level.product_id, level.location_id, &stored(level));
         Ok(())
     }
 
@@ -263,21 +252,30 @@ impl WriteTx for Pg<'_> {
             }),
             None => None,
         };
-        self.know_hold(key, hold.clone());
+        self.loaded_hold(key, hold.clone());
         Ok(hold)
     }
 
     fn delete_hold(&mut self, key: &HoldKey) -> Result<()> {
+        if self.defer_hold(key, None) {
+            return Ok(());
+        }
         self.writing()?;
         self.execute(
             "DELETE FROM reservations WHERE product_id = $1 AND location_id = $2 AND reference = $3",
             &[&key.product, &key.location_id, &key.reference],
         )?;
-        self.know_hold(key, None);
         Ok(())
     }
 
     fn update_hold(&mut self, key: &HoldKey, hold: &HoldRow) -> Result<()> {
+        let state = HoldState {
+            fresh: None,
+            row: hold.clone(),
+        };
+        if self.defer_hold(key, Some(state)) {
+            return Ok(());
+        }
         self.writing()?;
         self.execute(
             "UPDATE reservations SET quantity = $4, expires_at = $5, updated_at = $6
@@ -291,11 +289,17 @@ impl WriteTx for Pg<'_> {
                 &hold.updated_at,
             ],
         )?;
-        self.know_hold(key, Some(held(hold)));
         Ok(())
     }
 
     fn insert_hold(&mut self, key: &HoldKey, id: Uuid, hold: &HoldRow) -> Result<()> {
+        let state = HoldState {
+            fresh: Some((id, hold.updated_at)),
+            row: hold.clone(),
+        };
+        if self.defer_hold(key, Some(state)) {
+            return Ok(());
+        }
         self.writing()?;
         self.execute(
             "INSERT INTO reservations (id, product_id, location_id, reference, quantity, expires_at, created_at, updated_at)
@@ -310,7 +314,6 @@ impl WriteTx for Pg<'_> {
                 &hold.updated_at,
             ],
         )?;
-        self.know_hold(key, Some(held(hold)));
         Ok(())
     }
 
@@ -333,13 +336,53 @@ impl WriteTx for Pg<'_> {
                 reference: self.get(r, 4)?,
                 quantity: self.get(r, 5)?,
             };
+            self.known.names.insert(d.location_id, d.location.clone());
             // Only a product whose row this transaction holds may be released here; one that
-            // fell due after the group took its locks is the next sweep's.
-            if self.locked.contains(&d.product) {
-                // Its earliest expiry is about to change.
-                self.known.targets.remove(&d.product);
+            // fell due after the group took its locks is the next sweep's. A reservation this
+            // group has changed is taken as it is now, below.
+            let id = (d.product, d.location_id, d.reference.clone());
+            if self.locked.contains(&d.product) && !self.deferred.holds.contains_key(&id) {
                 due.push(d);
             }
+        }
+        let changed: Vec<((Uuid, i64, String), i64)> = self
+            .deferred
+            .holds
+            .iter()
+            .filter_map(|(id, w)| {
+                let s = w.state.as_ref()?;
+                let expired = s.row.expires_at.is_some_and(|e| e <= now.at);
+                (expired && product.is_none_or(|p| p == id.0)).then(|| (id.clone(), s.row.quantity))
+            })
+            .collect();
+        for ((p, location_id, reference), quantity) in changed {
+            let ordinal = match self.known.targets.get(&p) {
+                Some(t) => t.ordinal,
+                None => {
+                    let r = self.query_one("SELECT ordinal FROM products WHERE id = $1", &[&p])?;
+                    self.get(&r, 0)?
+                }
+            };
+            let location = match self.known.names.get(&location_id) {
+                Some(name) => name.clone(),
+                None => {
+                    let r = self
+                        .query_one("SELECT name FROM locations WHERE id = $1", &[&location_id])?;
+                    self.get(&r, 0)?
+                }
+            };
+            due.push(Due {
+                product: p,
+                ordinal,
+                location_id,
+                location,
+                reference,
+                quantity,
+            });
+        }
+        // The earliest expiry of these products is about to change.
+        for d in &due {
+            self.known.targets.remove(&d.product);
         }
         if let Some(p) = product {
             self.known.targets.remove(&p);
