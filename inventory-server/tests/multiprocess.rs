@@ -30,7 +30,14 @@ impl Drop for Server {
 
 fn start(db: &str) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_inventory-server"))
-        .args(["--addr", "127.0.0.1:0", "--workers", "8", "--sweep-interval-secs", "1"])
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--workers",
+            "8",
+            "--sweep-interval-secs",
+            "1",
+        ])
         .args(["--db", db])
         .stdout(Stdio::piped())
         .spawn()
@@ -89,7 +96,13 @@ fn create(addr: &str, sku: &str, quantity: i64) -> String {
 
 /// The product's reserved total, as a server reads it.
 fn reserved_of(addr: &str, id: &str) -> i64 {
-    let r = call(addr, "GET", &format!("/api/products/{id}/inventory"), "", "");
+    let r = call(
+        addr,
+        "GET",
+        &format!("/api/products/{id}/inventory"),
+        "",
+        "",
+    );
     assert_eq!(r.status, 200, "{:?}", r.body);
     r.body["data"]["reserved"].as_i64().unwrap()
 }
@@ -154,7 +167,11 @@ fn four_servers_on_one_database_never_oversell_never_apply_a_key_twice_and_keep_
             }
         }
     });
-    assert_eq!(reserved.load(Ordering::SeqCst), 300, "exactly the stock, never more");
+    assert_eq!(
+        reserved.load(Ordering::SeqCst),
+        300,
+        "exactly the stock, never more"
+    );
 
     // One key sent to two servers at the same moment: applied once, both answers the first.
     let keyed = create(first, "KEYED", 1000);
@@ -208,7 +225,11 @@ fn four_servers_on_one_database_never_oversell_never_apply_a_key_twice_and_keep_
             }
         }
     });
-    assert_eq!(batches.load(Ordering::SeqCst), 60, "until A ran out, and not one more");
+    assert_eq!(
+        batches.load(Ordering::SeqCst),
+        60,
+        "until A ran out, and not one more"
+    );
 
     // Reservations that expire while all four servers sweep every second.
     let carts = create(first, "CARTS", 100);
@@ -231,7 +252,11 @@ fn four_servers_on_one_database_never_oversell_never_apply_a_key_twice_and_keep_
     // Every server reads what the others wrote.
     for server in &servers {
         assert_eq!(reserved_of(&server.addr, &hot), 300);
-        assert_eq!(reserved_of(&server.addr, &keyed), 50, "25 keys x 2, each once");
+        assert_eq!(
+            reserved_of(&server.addr, &keyed),
+            50,
+            "25 keys x 2, each once"
+        );
         assert_eq!(reserved_of(&server.addr, &carts), 0);
     }
 
