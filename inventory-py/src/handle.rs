@@ -62,7 +62,7 @@ impl Inventory {
                     py,
                     inventory::Error::storage(format!(
                         "the inventory at {} is closed",
-                        self.path.display()
+                        inventory::redacted(&self.path)
                     )),
                 )
             })
