@@ -14,9 +14,11 @@
 //! outcome. Because every group takes its locks in the same order, two groups never wait on each
 //! other in a cycle; a deadlock or serialization failure (which a lock taken later than the start
 //! could still cause: a unique index wait) rolls the group back and runs it again, a bounded
-//! number of times. Each command runs in its own SAVEPOINT (a failing one rolls back alone); a
-//! command alone in its group needs none. A lock held past `Options::busy_timeout`
-//! (`lock_timeout`) is BUSY, as SQLite's busy timeout is.
+//! number of times. Each command that writes runs in its own SAVEPOINT, taken just before its
+//! first statement that writes (a failing one rolls back alone); a command alone in its group
+//! needs none. The rows of locked products are read once per group, and changes to their levels
+//! and reservations are written at the end of the group (`rows.rs`). A lock held past
+//! `Options::busy_timeout` (`lock_timeout`) is BUSY, as SQLite's busy timeout is.
 //!
 //! **The change feed.** A sequence is not commit-ordered, so `seq` is not taken from one: a
 //! group's movements wait in the transaction (`Pg::movements`; a rolled-back savepoint drops its
