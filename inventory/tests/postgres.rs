@@ -1,7 +1,7 @@
 //! What only a shared database has: several engine handles on one PostgreSQL database, each with
 //! its own connections and its own group commit, as several processes would be. They race for the
-//! same units, keys and locations, sweep the same reservations, and page the change feed while
-//! eight writers commit. Needs a server: `scripts/with-postgres.sh` sets INVENTORY_TEST_PG (the
+//! same units, keys, versions and SKUs, sweep the same reservations, and page the change feed
+//! while eight writers commit. Needs a server: `scripts/with-postgres.sh` sets INVENTORY_TEST_PG (the
 //! tests are ignored otherwise; `tests/pg/run.sh` runs them).
 #![cfg(feature = "postgres")]
 mod common;
@@ -501,4 +501,50 @@ fn a_command_failing_after_its_changes_takes_them_all_back_and_only_them() {
     );
     assert_eq!(inv.changes(0, Some(1000)).unwrap().movements.len(), 1 + 240);
     assert_verified(inv);
+}
+
+/// Compare-and-set holds across handles: of many racing writes that expect the same version or
+/// the same available quantity, exactly one applies and the others are CONFLICT.
+#[test]
+#[ignore = "needs PostgreSQL: INVENTORY_TEST_PG (scripts/with-postgres.sh)"]
+fn compare_and_set_holds_across_handles() {
+    let (_store, invs, _) = handles(4);
+    let id = product(&invs[0], "CAS", 100);
+    for round in 0..5 {
+        let version = invs[0].get_product(id).unwrap().product.version;
+        let available = invs[0].get_inventory(id).unwrap().totals.available;
+        let (renamed, removed) = (AtomicI64::new(0), AtomicI64::new(0));
+        race(&invs, 8, |t, inv| {
+            let changes = inventory::ProductChanges {
+                name: Some(format!("Renamed {round}-{t}")),
+                ..Default::default()
+            };
+            match inv.update_product(id, changes, Some(version)) {
+                Ok(_) => {
+                    renamed.fetch_add(1, Ordering::SeqCst);
+                }
+                Err(e) => assert_eq!(e.code, ErrorCode::Conflict, "{e}"),
+            }
+            let op = StockOp::remove(id, 1).expect(inventory::Expect::Available(available));
+            match inv.remove_stock(op) {
+                Ok(_) => {
+                    removed.fetch_add(1, Ordering::SeqCst);
+                }
+                Err(e) => assert_eq!(e.code, ErrorCode::Conflict, "{e}"),
+            }
+        });
+        assert_eq!(
+            renamed.load(Ordering::SeqCst),
+            1,
+            "round {round}: one update"
+        );
+        assert_eq!(
+            removed.load(Ordering::SeqCst),
+            1,
+            "round {round}: one remove"
+        );
+    }
+    let p = invs[3].get_product(id).unwrap();
+    assert_eq!((p.product.version, p.inventory.totals.on_hand), (6, 95));
+    assert_verified(&invs[1]);
 }
