@@ -31,7 +31,6 @@ fi
 DIR="$(mktemp -d /tmp/inventory-pg.XXXXXX)"
 chmod 755 "$DIR"
 [ "${#RUN_AS[@]}" = 0 ] || chown postgres "$DIR"
-PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 
 stop() {
     "${RUN_AS[@]}" "$BIN/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null 2>&1 || true
@@ -42,10 +41,19 @@ trap stop EXIT
 "${RUN_AS[@]}" "$BIN/initdb" -D "$DIR/data" -U postgres --auth=trust -E UTF8 >"$DIR/initdb.log" 2>&1 ||
     { cat "$DIR/initdb.log" >&2; exit 1; }
 # Default durability (fsync, synchronous_commit=on). Room for several servers, each with a writer,
-# a change listener and its pooled readers, and for the test threads' own databases.
-"${RUN_AS[@]}" "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
-    -o "-p $PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$DIR -c max_connections=400 ${PG_SETTINGS:-}" \
-    start >/dev/null || { cat "$DIR/server.log" >&2; exit 1; }
+# a change listener and its pooled readers, and for the test threads' own databases. A random
+# port that is taken makes the start fail: another is tried.
+started=""
+for _ in $(seq 1 20); do
+    PORT=$((20000 + RANDOM % 40000))
+    if "${RUN_AS[@]}" "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
+        -o "-p $PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$DIR -c max_connections=400 ${PG_SETTINGS:-}" \
+        start >/dev/null; then
+        started=1
+        break
+    fi
+done
+[ -n "$started" ] || { cat "$DIR/server.log" >&2; exit 1; }
 
 export INVENTORY_TEST_PG="postgres://postgres@127.0.0.1:$PORT/postgres"
 echo "PostgreSQL $("$BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT ($DIR)"
