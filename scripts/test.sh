@@ -38,6 +38,7 @@ suite "Operator commands" tests/cli/run.sh
 suite "Dashboard in a browser" tests/browser/run.sh
 suite "Python package" inventory-py/run-tests.sh
 suite "C library" tests/c/run.sh
+suite "PostgreSQL" tests/pg/run.sh
 
 echo
 if ((failed > 0)); then

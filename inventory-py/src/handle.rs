@@ -74,7 +74,7 @@ impl Inventory {
                     py,
                     inventory::Error::storage(format!(
                         "the inventory at {} is closed",
-                        self.path.display()
+                        inventory::redacted(&self.path)
                     )),
                 )
             })

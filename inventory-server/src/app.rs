@@ -13,6 +13,10 @@ pub struct App {
     pub streams: Arc<Slots>,
     /// What web pages may do: CORS, the Origin and Host guards.
     pub browser: Policy,
+    /// Whether reads are answered on the connection's own (runtime) thread: only from a local
+    /// file, whose reads take microseconds; a PostgreSQL read is a network round trip, and its
+    /// client may not block inside the runtime.
+    pub inline_reads: bool,
 }
 
 impl App {

@@ -47,8 +47,9 @@ pub struct Config {
     #[arg(long, env = "INVENTORY_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: String,
 
-    /// SQLite database file, created if missing. Falls back to DATABASE_URL=sqlite:PATH,
-    /// then to inventory.db in the working directory.
+    /// SQLite database file, created if missing, or a PostgreSQL URL (postgres://... or
+    /// postgresql://...) shared with other servers. Falls back to DATABASE_URL (sqlite:PATH or
+    /// a PostgreSQL URL), then to inventory.db in the working directory.
     #[arg(long, env = "INVENTORY_DB")]
     pub db: Option<PathBuf>,
 
@@ -123,20 +124,26 @@ pub struct Config {
 }
 
 impl Config {
-    /// The database path: `--db`/INVENTORY_DB, else a `sqlite:` DATABASE_URL (the seed's
-    /// variable), else `inventory.db`. A DATABASE_URL for another database is ignored, with
-    /// the reason returned so that it can be logged.
+    /// The database: `--db`/INVENTORY_DB, else DATABASE_URL (the seed's variable) when it is a
+    /// `sqlite:` or PostgreSQL URL, else `inventory.db`. A DATABASE_URL for another database is
+    /// ignored, with the reason returned so that it can be logged.
     pub fn db_path(&self) -> (PathBuf, Option<String>) {
         if let Some(db) = &self.db {
             return (db.clone(), None);
         }
         if let Ok(url) = std::env::var("DATABASE_URL") {
+            if is_postgres_url(&url) {
+                return (PathBuf::from(url), None);
+            }
             match sqlite_path(&url) {
                 Some(path) => return (PathBuf::from(path), None),
                 None => {
                     return (
                         PathBuf::from("inventory.db"),
-                        Some("DATABASE_URL is not a sqlite: URL; using inventory.db".into()),
+                        Some(
+                            "DATABASE_URL is neither a sqlite: nor a postgres:// URL; using inventory.db"
+                                .into(),
+                        ),
                     );
                 }
             }
@@ -167,6 +174,11 @@ impl Config {
     }
 }
 
+/// A URL the engine opens as a PostgreSQL database.
+fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 /// `sqlite:PATH`, `sqlite://PATH` or `sqlite:///ABSOLUTE`, with any `?query` dropped.
 pub(crate) fn sqlite_path(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("sqlite:")?;
@@ -177,7 +189,7 @@ pub(crate) fn sqlite_path(url: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
-    use super::sqlite_path;
+    use super::{is_postgres_url, sqlite_path};
 
     #[test]
     fn database_url_forms() {
@@ -189,6 +201,9 @@ mod tests {
         );
         assert_eq!(sqlite_path("postgres://u@h/db"), None);
         assert_eq!(sqlite_path("sqlite:"), None);
+        assert!(is_postgres_url("postgres://u@h/db"));
+        assert!(is_postgres_url("postgresql://u@h/db"));
+        assert!(!is_postgres_url("mysql://u@h/db"));
     }
 
     /// The flags come from the parser, so a flag added to `Config` without its line in

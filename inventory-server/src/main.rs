@@ -56,8 +56,10 @@ fn run(config: &Config) -> Result<(), String> {
         durability: config.durability.into(),
         ..inventory::Options::default()
     };
+    // A PostgreSQL URL may hold a password: it is never logged.
+    let shown = inventory::redacted(&db);
     let inv = inventory::Inventory::open_with(&db, options)
-        .map_err(|e| format!("cannot open {}: {}", db.display(), e.message))?;
+        .map_err(|e| format!("cannot open {shown}: {}", e.message))?;
 
     let listener = transport::listen(&config.addr)
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
@@ -65,6 +67,7 @@ fn run(config: &Config) -> Result<(), String> {
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
     let app = Arc::new(App {
+        inline_reads: inv.store_kind() == inventory::StoreKind::Sqlite,
         inv,
         shutting_down: Arc::new(AtomicBool::new(false)),
         streams: Slots::new(config.max_streams),
@@ -106,7 +109,7 @@ fn run(config: &Config) -> Result<(), String> {
     );
     tracing::info!(
         addr = %addr,
-        db = %db.display(),
+        db = %shown,
         workers,
         max_connections = limits.max_connections,
         durability = ?config.durability,

@@ -255,12 +255,13 @@ async fn respond(
         headers,
         body,
     };
-    // Reads are answered on this thread: a WAL read never waits for the writer and takes
-    // microseconds, and handing it to another thread cost more than the read itself (two
-    // thread wake-ups; docs/perf/server.md). Writes wait for their commit's fsync, so they go
-    // to the blocking pool (at most `--workers` threads), where many can wait at once and
-    // share one commit.
-    let reply = if matches!(incoming.method.as_str(), "GET" | "HEAD" | "OPTIONS") {
+    // Reads of a SQLite file are answered on this thread: a WAL read never waits for the writer
+    // and takes microseconds, and handing it to another thread cost more than the read itself
+    // (two thread wake-ups; docs/perf/server.md). Writes wait for their commit's fsync, and
+    // PostgreSQL reads for the network, so they go to the blocking pool (at most `--workers`
+    // threads), where many can wait at once (and writes share one commit).
+    let read = matches!(incoming.method.as_str(), "GET" | "HEAD" | "OPTIONS");
+    let reply = if read && shared.app.inline_reads {
         dispatch::handle(&shared.app, &shared.router, incoming)
     } else {
         let shared = Arc::clone(&shared);

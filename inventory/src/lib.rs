@@ -1,9 +1,10 @@
 #![warn(missing_docs)]
 //! # inventory
 //!
-//! An embeddable inventory engine on SQLite: products, stock levels per location, and an
-//! audit ledger of every movement. It never oversells (every write is one IMMEDIATE
-//! transaction that checks and changes stock together), money is exact (`rust_decimal`),
+//! An embeddable inventory engine on SQLite (or, with the cargo feature `postgres`, on a
+//! PostgreSQL database that many processes share): products, stock levels per location, and an
+//! audit ledger of every movement. It never oversells (every write is one transaction that
+//! checks and changes stock together), money is exact (`rust_decimal`),
 //! every write is safe to retry (idempotency keys) and to race (compare-and-set), and
 //! [`Inventory::verify`] proves every cached balance against the ledger.
 //!
@@ -75,7 +76,7 @@ pub use reads::{
 pub use rules::IDEMPOTENCY_TTL_HOURS;
 pub use store::sqlite::BackupReport;
 pub use store::sqlite::latest_version as schema_version;
-pub use store::{Durability, Options};
+pub use store::{Durability, Options, StoreKind, redacted};
 pub use validate::{
     MAX_ACTOR, MAX_BATCH, MAX_DESCRIPTION, MAX_EXPIRY_SECONDS, MAX_IDEMPOTENCY_KEY, MAX_KEY_NAME,
     MAX_LOCATION, MAX_NAME, MAX_NOTES, MAX_QUANTITY, MAX_REFERENCE, MAX_SKU,
@@ -159,7 +160,9 @@ impl std::fmt::Debug for Inventory {
 impl Inventory {
     /// Opens (creating if missing) and migrates the database at `path`, with default options.
     /// A file that is not an inventory database, or one from a newer version, is refused
-    /// with a STORAGE_ERROR and left untouched.
+    /// with a STORAGE_ERROR and left untouched. A `postgres://` or `postgresql://` URL opens
+    /// that PostgreSQL database instead (with the cargo feature `postgres`; without it, a
+    /// STORAGE_ERROR), creating the engine's tables in it if it has none.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         Self::open_with(path, Options::default())
     }
@@ -540,9 +543,15 @@ impl Inventory {
             .value)
     }
 
-    /// Copies the WAL into the main database file and truncates it.
+    /// Copies the WAL into the main database file and truncates it. On PostgreSQL, which
+    /// manages its own WAL, it does nothing.
     pub fn checkpoint(&self) -> Result<()> {
         self.store().checkpoint()
+    }
+
+    /// Which store the handle is open on.
+    pub fn store_kind(&self) -> StoreKind {
+        self.store().kind()
     }
 
     /// The engine's clock: what "now" means for expiry.

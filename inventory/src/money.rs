@@ -111,6 +111,38 @@ impl FromSql for Price {
     }
 }
 
+/// PostgreSQL keeps prices as NUMERIC, which stores the scale it is given.
+#[cfg(feature = "postgres")]
+mod numeric {
+    use super::Price;
+    use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
+    use rust_decimal::Decimal;
+
+    type BoxError = Box<dyn std::error::Error + Sync + Send>;
+
+    impl ToSql for Price {
+        fn to_sql(&self, ty: &Type, out: &mut bytes::BytesMut) -> Result<IsNull, BoxError> {
+            self.0.to_sql(ty, out)
+        }
+
+        fn accepts(ty: &Type) -> bool {
+            <Decimal as ToSql>::accepts(ty)
+        }
+
+        to_sql_checked!();
+    }
+
+    impl<'a> FromSql<'a> for Price {
+        fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+            Decimal::from_sql(ty, raw).map(Price)
+        }
+
+        fn accepts(ty: &Type) -> bool {
+            <Decimal as FromSql>::accepts(ty)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

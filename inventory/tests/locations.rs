@@ -366,12 +366,12 @@ fn low_stock_and_prefix_search_keep_pagination_and_order() {
 /// match; both ways must give the same pages.
 #[test]
 fn dense_and_sparse_prefix_searches_page_alike() {
-    let dir = tempfile::tempdir().unwrap();
+    let store = Target::new();
     let options = inventory::Options {
         durability: inventory::Durability::Normal,
         ..Default::default()
     };
-    let inv = inventory::Inventory::open_with(dir.path().join("dense.db"), options).unwrap();
+    let inv = store.open(options);
     let mut dense = Vec::new();
     let mut sparse = Vec::new();
     for i in 0..1100 {

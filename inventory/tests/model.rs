@@ -4,9 +4,11 @@
 //! reservations with expiry (on an injected clock), commits, batches, idempotent replays, and
 //! compare-and-set guards (`expected_available` / `expected_quantity`) on every kind.
 
+mod common;
+
 use inventory::{
-    Clock, Command, ErrorCode, Expect, Expiry, Inventory, ManualClock, NewProduct, Options,
-    Outcome, Price, StockOp, Uuid,
+    Clock, Command, ErrorCode, Expect, Expiry, ManualClock, NewProduct, Options, Outcome, Price,
+    StockOp, Uuid,
 };
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -405,7 +407,7 @@ fn levels(out: &[inventory::StockLevel]) -> Levels {
 }
 
 fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
-    let dir = tempfile::tempdir().unwrap();
+    let store = common::Target::new();
     let clock = Arc::new(ManualClock::fixed());
     let start = clock.now();
     let options = Options {
@@ -413,7 +415,7 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
         durability: inventory::Durability::Normal,
         ..Options::default()
     };
-    let inv = Inventory::open_with(dir.path().join("model.db"), options).unwrap();
+    let inv = store.open(options);
     let mut model = Model::default();
     let ids: Vec<Uuid> = (0..PRODUCTS)
         .map(|i| {

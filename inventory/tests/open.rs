@@ -1,3 +1,6 @@
+//! Opening SQLite files: creation in WAL mode, and files that are not (or not yet) an inventory
+//! database. These are SQLite's own and run on SQLite whatever INVENTORY_TEST_PG says; the
+//! PostgreSQL counterparts are in tests/postgres.rs.
 mod common;
 
 use inventory::{ErrorCode, Inventory};

@@ -3,7 +3,9 @@
 //! creating one file at once, another process holding the write lock past the busy timeout).
 //!
 //! Tests that need a second process run this same test binary again with `INVENTORY_CHILD`
-//! set, which makes the named test play the child's part instead.
+//! set, which makes the named test play the child's part instead. Tests of files (backups,
+//! restores, a vanished file, concurrent creation, the busy timeout) run on SQLite whatever
+//! store the suite runs against; the rest run on both.
 
 mod common;
 
@@ -182,7 +184,7 @@ fn count_imports_adjust_with_their_reference_and_skip_what_matches() {
 /// began is in the copy, and the copy verifies.
 #[test]
 fn a_backup_of_a_busy_file_holds_every_acknowledged_write() {
-    let f = fixture();
+    let f = sqlite_fixture();
     let id = product(&f.inv, "BK-1", 0);
     let acknowledged = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -200,12 +202,12 @@ fn a_backup_of_a_busy_file_holds_every_acknowledged_write() {
         .collect();
     std::thread::sleep(Duration::from_millis(300));
     let before = acknowledged.load(Ordering::SeqCst) as i64;
-    let target = f.dir.path().join("copy.db");
+    let target = f.store.dir.path().join("copy.db");
     let report = f.inv.backup_to(&target).unwrap();
     stop.store(true, Ordering::Relaxed);
     writers.into_iter().for_each(|w| w.join().unwrap());
     assert!(report.bytes > 0);
-    let leftovers: Vec<_> = std::fs::read_dir(f.dir.path())
+    let leftovers: Vec<_> = std::fs::read_dir(f.store.dir.path())
         .unwrap()
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
@@ -226,9 +228,9 @@ fn a_backup_of_a_busy_file_holds_every_acknowledged_write() {
 /// database leaves no copy behind.
 #[test]
 fn a_file_backup_copies_without_creating_or_changing_the_source() {
-    let f = fixture();
+    let f = sqlite_fixture();
     let id = product(&f.inv, "BF-1", 4);
-    let target = f.dir.path().join("copy.db");
+    let target = f.store.dir.path().join("copy.db");
     let seen = Mutex::new(Vec::new());
     let report = inventory::backup_file(f.path(), &target, &|written, total| {
         seen.lock().unwrap().push((written, total));
@@ -250,15 +252,16 @@ fn a_file_backup_copies_without_creating_or_changing_the_source() {
     );
     assert_verified(&f.inv);
 
-    let missing = f.dir.path().join("missing.db");
-    let e = inventory::backup_file(&missing, f.dir.path().join("x.db"), &|_, _| {}).unwrap_err();
+    let missing = f.store.dir.path().join("missing.db");
+    let e =
+        inventory::backup_file(&missing, f.store.dir.path().join("x.db"), &|_, _| {}).unwrap_err();
     assert_eq!(e.code, ErrorCode::StorageError);
     assert!(e.message.contains("missing.db"), "{}", e.message);
     assert!(!missing.exists(), "the source is not created");
-    let junk = f.dir.path().join("junk.db");
+    let junk = f.store.dir.path().join("junk.db");
     std::fs::write(&junk, b"not a database at all, not even close").unwrap();
-    assert!(inventory::backup_file(&junk, f.dir.path().join("y.db"), &|_, _| {}).is_err());
-    assert!(!f.dir.path().join("y.db").exists());
+    assert!(inventory::backup_file(&junk, f.store.dir.path().join("y.db"), &|_, _| {}).is_err());
+    assert!(!f.store.dir.path().join("y.db").exists());
 }
 
 #[test]
@@ -333,7 +336,7 @@ fn wait_for_line(child: &mut Child, want: &str) {
 
 #[test]
 fn verify_file_reports_clean_damaged_and_unreadable_files() {
-    let f = fixture();
+    let f = sqlite_fixture();
     product(&f.inv, "V-1", 3);
     f.inv.checkpoint().unwrap();
     assert!(inventory::verify_file(f.path()).unwrap().ok);
@@ -343,7 +346,7 @@ fn verify_file_reports_clean_damaged_and_unreadable_files() {
     drop(conn);
     let report = inventory::verify_file(f.path()).unwrap();
     assert!(!report.ok && !report.problems.is_empty());
-    let junk = f.dir.path().join("junk.db");
+    let junk = f.store.dir.path().join("junk.db");
     std::fs::write(&junk, b"junk junk junk junk junk junk junk junk junk junk").unwrap();
     assert_eq!(
         inventory::verify_file(&junk).unwrap_err().code,
@@ -356,7 +359,7 @@ fn verify_file_reports_clean_damaged_and_unreadable_files() {
 #[test]
 fn writes_are_refused_once_the_file_is_deleted_or_replaced() {
     for replace in [false, true] {
-        let f = fixture();
+        let f = sqlite_fixture();
         let id = product(&f.inv, "F-1", 3);
         f.inv.ready().unwrap();
         std::fs::remove_file(f.path()).unwrap();

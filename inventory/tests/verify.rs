@@ -4,7 +4,7 @@ mod common;
 use common::*;
 use inventory::{ProductChanges, StockOp};
 
-/// The problems `verify()` reports after `damage` is done to a healthy file behind the engine.
+/// The problems `verify()` reports after `damage` is done to a healthy store behind the engine.
 fn problems_after(damage: &str) -> Vec<String> {
     let f = fixture();
     let id = product(&f.inv, "V1", 10);
@@ -19,10 +19,7 @@ fn problems_after(damage: &str) -> Vec<String> {
     product(&f.inv, "V2", 5);
     let report = f.inv.verify().unwrap();
     assert!(report.ok, "healthy before: {:?}", report.problems);
-    rusqlite::Connection::open(f.path())
-        .unwrap()
-        .execute_batch(damage)
-        .unwrap();
+    f.store.execute_sql(damage);
     f.inv.verify().unwrap().problems
 }
 

@@ -3,6 +3,10 @@
 The binary is $INVENTORY_SERVER_BIN (run.sh builds the release binary and sets it). The server
 is told to listen on port 0 and the bound address is read from its "listening" log line, so
 tests never race for a port.
+
+The database is a SQLite file in the test's tmp_path, or, when $INVENTORY_TEST_PG holds a
+PostgreSQL URL (scripts/with-postgres.sh sets it), a fresh PostgreSQL database made for the test
+(every server a test starts shares it, as they would share the file) and dropped after it.
 """
 
 import json
@@ -14,11 +18,32 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 
 import pytest
 import requests
 
 BIN = os.environ.get("INVENTORY_SERVER_BIN", "target/release/inventory-server")
+PG = os.environ.get("INVENTORY_TEST_PG") or None
+
+_databases = {}  # tmp_path -> (URL, name) of its PostgreSQL database
+
+
+def default_db(tmp_path):
+    """The test's database: a file in tmp_path, or its own PostgreSQL database."""
+    if not PG:
+        return str(tmp_path / "inventory.db")
+    if tmp_path not in _databases:
+        name = "http_" + uuid.uuid4().hex
+        subprocess.run(["psql", PG, "-qc", f"CREATE DATABASE {name}"], check=True)
+        _databases[tmp_path] = (PG.rsplit("/", 1)[0] + "/" + name, name)
+    return _databases[tmp_path][0]
+
+
+def drop_db(tmp_path):
+    if tmp_path in _databases:
+        _, name = _databases.pop(tmp_path)
+        subprocess.run(["psql", PG, "-qc", f"DROP DATABASE {name} WITH (FORCE)"], check=True)
 
 
 def unique_keys(pairs):
@@ -37,7 +62,7 @@ def parse_log_line(line):
 
 class Server:
     def __init__(self, tmp_path, *args, env=None, db=None, preexec_fn=None):
-        self.db = db or str(tmp_path / "inventory.db")
+        self.db = db or default_db(tmp_path)
         self.args = args
         self.logs = queue.Queue()
         self.lines = []
@@ -153,6 +178,7 @@ def start(tmp_path):
     for s in servers:
         if s.proc.poll() is None:
             s.stop()
+    drop_db(tmp_path)
     # Every log line of every server a test started is valid JSON with unique keys.
     assert [bad for s in servers for bad in s.bad_lines] == []
 

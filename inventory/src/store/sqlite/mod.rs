@@ -204,7 +204,12 @@ impl Db {
         if let [only] = group {
             // Alone in its transaction, a command needs no savepoint: on failure the whole
             // transaction rolls back (when `tx` drops).
-            let result = rules::execute(&mut sql, &only.command, &only.call, self.command_time());
+            let result = rules::execute(
+                &mut sql,
+                &only.command,
+                &only.call,
+                super::command_time(self.clock.as_ref()),
+            );
             let mut seq = None;
             if result.is_ok() && !only.call.dry_run {
                 seq = Some(sql.last_seq()?);
@@ -214,7 +219,7 @@ impl Db {
         }
         let mut results = Vec::with_capacity(group.len());
         for q in group {
-            let now = self.command_time();
+            let now = super::command_time(self.clock.as_ref());
             let run = |sql: &str| tx.prepare_cached(sql).and_then(|mut s| s.execute([]));
             run("SAVEPOINT command")?;
             let result = rules::execute(&mut sql, &q.command, &q.call, now);
@@ -274,12 +279,6 @@ impl Db {
     ) -> Result<BackupReport> {
         self.identity.check()?;
         backup::backup(self.identity.path(), target, progress)
-    }
-
-    /// "Now" for a command, at the microsecond precision timestamps are stored with, so a
-    /// result returned by a write equals the same record read back.
-    fn command_time(&self) -> chrono::DateTime<chrono::Utc> {
-        chrono::SubsecRound::trunc_subsecs(self.clock.now(), 6)
     }
 
     /// Copies the WAL into the main file and truncates it.

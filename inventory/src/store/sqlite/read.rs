@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::model::{
     ApiKey, Location, Movement, MovementKind, Product, Reservation, Scope, StockLevel,
 };
+use crate::store::prefix_end;
 use crate::store::rows::{HistoryFilter, ProductFilter, Stamp};
 use crate::store::tx::ReadTx;
 use rusqlite::types::Value;
@@ -34,19 +35,6 @@ fn product_row(r: &Row) -> rusqlite::Result<Product> {
         created_at: from_text(&r.get::<_, String>(8)?)?,
         updated_at: from_text(&r.get::<_, String>(9)?)?,
     })
-}
-
-/// The smallest string greater than every string that starts with `prefix`, if any.
-fn prefix_end(prefix: &str) -> Option<String> {
-    let mut chars: Vec<char> = prefix.chars().collect();
-    while let Some(last) = chars.pop() {
-        let next = (last as u32 + 1..=char::MAX as u32).find_map(char::from_u32);
-        if let Some(next) = next {
-            chars.push(next);
-            return Some(chars.into_iter().collect());
-        }
-    }
-    None
 }
 
 /// A prefix match on one indexed column: `column >= prefix AND column < prefix_end(prefix)`.
@@ -444,13 +432,5 @@ mod tests {
                 && !plan.contains("TEMP B-TREE"),
             "{plan}"
         );
-    }
-
-    #[test]
-    fn prefix_end_is_the_next_string() {
-        assert_eq!(prefix_end("LAP").as_deref(), Some("LAQ"));
-        assert_eq!(prefix_end("a\u{10FFFF}").as_deref(), Some("b"));
-        assert_eq!(prefix_end("\u{10FFFF}"), None);
-        assert_eq!(prefix_end("\u{D7FF}").as_deref(), Some("\u{E000}"));
     }
 }

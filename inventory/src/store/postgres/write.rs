@@ -1,0 +1,488 @@
+//! The statements of the write path. Everything here runs inside the writer's transaction, after
+//! the group's locks are taken (see the module docs of `postgres`).
+
+use super::read::{LIVE_KEY_SQL, key_row};
+use super::rows::{HoldState, KnownTarget};
+use super::{PendingMovement, Pg};
+use crate::error::Result;
+use crate::model::ApiKey;
+use crate::store::rows::*;
+use crate::store::tx::WriteTx;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+impl WriteTx for Pg<'_> {
+    fn stock_target(&mut self, id: Uuid, now: &Stamp) -> Result<Option<StockTarget>> {
+        // Every stock operation reaches its product through here first: the product's row lock
+        // is what makes its check and change one step for every other process.
+        self.lock_product(id)?;
+        let known = match self.known.targets.get(&id) {
+            Some(known) => known.clone(),
+            None => {
+                let Some(r) = self.query_opt(
+                    "SELECT p.ordinal, l.name, l.id, p.reorder_point IS NOT NULL,
+                            (SELECT min(r.expires_at) FROM reservations r WHERE r.product_id = p.id)
+                     FROM products p JOIN locations l ON l.id = p.location_id
+                     WHERE p.id = $1 AND p.archived_at IS NULL",
+                    &[&id],
+                )?
+                else {
+                    return Ok(None);
+                };
+                // Reservations this group changed count as they are now.
+                let changed = self
+                    .deferred
+                    .holds
+                    .iter()
+                    .filter(|(key, _)| key.0 == id)
+                    .filter_map(|(_, w)| w.state.as_ref()?.row.expires_at)
+                    .min();
+                let stored: Option<chrono::DateTime<chrono::Utc>> = self.get(&r, 4)?;
+                let known = KnownTarget {
+                    ordinal: self.get(&r, 0)?,
+                    home: self.get(&r, 1)?,
+                    home_id: self.get(&r, 2)?,
+                    keeps_totals: self.get(&r, 3)?,
+                    earliest_expiry: stored.into_iter().chain(changed).min(),
+                };
+                self.known.names.insert(known.home_id, known.home.clone());
+                self.known.targets.insert(id, known.clone());
+                known
+            }
+        };
+        Ok(Some(StockTarget {
+            ordinal: known.ordinal,
+            home: known.home,
+            home_id: known.home_id,
+            keeps_totals: known.keeps_totals,
+            due: known.earliest_expiry.is_some_and(|e| e <= now.at),
+        }))
+    }
+
+    fn sku_taken(&mut self, sku: &str) -> Result<bool> {
+        Ok(self
+            .query_opt(
+                "SELECT 1 FROM products WHERE sku COLLATE \"C\" = $1 AND archived_at IS NULL",
+                &[&sku],
+            )?
+            .is_some())
+    }
+
+    fn product_id_by_sku(&mut self, sku: &str) -> Result<Option<Uuid>> {
+        match self.query_opt(
+            "SELECT id FROM products WHERE sku COLLATE \"C\" = $1 AND archived_at IS NULL",
+            &[&sku],
+        )? {
+            Some(row) => self.get(&row, 0).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn insert_product(&mut self, row: &NewProductRow) -> Result<i64> {
+        self.writing()?;
+        let r = self.query_one(
+            "INSERT INTO products (id, name, description, sku, price, location_id, reorder_point, version,
+                                   on_hand_total, reserved_total, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 0, 0, $8, $8)
+             RETURNING ordinal",
+            &[
+                &row.id,
+                &row.name,
+                &row.description,
+                &row.sku,
+                &row.price,
+                &row.location_id,
+                &row.reorder_point,
+                &row.at.at,
+            ],
+        )?;
+        self.locked.insert(row.id);
+        self.get(&r, 0)
+    }
+
+    fn update_product(&mut self, id: Uuid, row: &ProductUpdate) -> Result<()> {
+        self.writing()?;
+        self.known.targets.remove(&id); // whether it keeps totals may change
+        self.execute(
+            "UPDATE products SET name = $2, description = $3, price = $4, reorder_point = $5,
+                    version = version + 1, updated_at = $6,
+                    on_hand_total = CASE WHEN $5::bigint IS NULL THEN 0 ELSE
+                        (SELECT coalesce(sum(on_hand), 0) FROM stock_levels WHERE product_id = $1) END,
+                    reserved_total = CASE WHEN $5::bigint IS NULL THEN 0 ELSE
+                        (SELECT coalesce(sum(reserved), 0) FROM stock_levels WHERE product_id = $1) END
+             WHERE id = $1",
+            &[
+                &id,
+                &row.name,
+                &row.description,
+                &row.price,
+                &row.reorder_point,
+                &row.at.at,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn archive_product(&mut self, id: Uuid, now: &Stamp) -> Result<()> {
+        self.writing()?;
+        self.known.targets.remove(&id);
+        self.execute(
+            "UPDATE products SET archived_at = $2, updated_at = $2, version = version + 1 WHERE id = $1",
+            &[&id, &now.at],
+        )?;
+        Ok(())
+    }
+
+    fn location_id(&mut self, name: &str) -> Result<Option<i64>> {
+        // Locations are never renamed or deleted: an id found once holds for the transaction.
+        if let Some(id) = self.known.ids.get(name) {
+            return Ok(Some(*id));
+        }
+        match self.query_opt("SELECT id FROM locations WHERE name = $1", &[&name])? {
+            Some(r) => {
+                let id: i64 = self.get(&r, 0)?;
+                self.known.ids.insert(name.to_owned(), id);
+                self.known.names.insert(id, name.to_owned());
+                Ok(Some(id))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn insert_location(&mut self, name: &str, now: &Stamp) -> Result<i64> {
+        self.writing()?;
+        // Another process may create the same location at the same moment: the insert then
+        // waits for it and, once it has committed, takes its row.
+        if let Some(r) = self.query_opt(
+            "INSERT INTO locations (name, created_at) VALUES ($1, $2)
+             ON CONFLICT (name) DO NOTHING RETURNING id",
+            &[&name, &now.at],
+        )? {
+            let id: i64 = self.get(&r, 0)?;
+            self.known.names.insert(id, name.to_owned());
+            return Ok(id);
+        }
+        let r = self.query_one("SELECT id FROM locations WHERE name = $1", &[&name])?;
+        let id: i64 = self.get(&r, 0)?;
+        self.known.names.insert(id, name.to_owned());
+        Ok(id)
+    }
+
+    fn load_level(&mut self, product: Uuid, location_id: i64) -> Result<Option<StoredLevel>> {
+        if let Some(level) = self.known.levels.get(&(product, location_id)) {
+            return Ok(Some(level.clone()));
+        }
+        let Some(r) = self.query_opt(
+            "SELECT id, on_hand, reserved, created_at, updated_at FROM stock_levels
+             WHERE product_id = $1 AND location_id = $2",
+            &[&product, &location_id],
+        )?
+        else {
+            return Ok(None);
+        };
+        let level = StoredLevel {
+            id: self.get(&r, 0)?,
+            on_hand: self.get(&r, 1)?,
+            reserved: self.get(&r, 2)?,
+            created_at: self.get(&r, 3)?,
+            updated_at: self.get(&r, 4)?,
+        };
+        self.loaded_level(product, location_id, &level);
+        Ok(Some(level))
+    }
+
+    fn insert_level(&mut self, level: &Level) -> Result<()> {
+        self.writing()?;
+        self.execute(
+            "INSERT INTO stock_levels (id, product_id, location_id, on_hand, reserved, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &level.id,
+                &level.product_id,
+                &level.location_id,
+                &level.on_hand,
+                &level.reserved,
+                &level.created_at,
+                &level.updated_at,
+            ],
+        )?;
+        let stored = StoredLevel {
+            id: level.id,
+            on_hand: level.on_hand,
+            reserved: level.reserved,
+            created_at: level.created_at,
+            updated_at: level.updated_at,
+        };
+        self.know_level(level.product_id, level.location_id, &stored);
+        Ok(())
+    }
+
+    fn update_level(&mut self, level: &Level) -> Result<()> {
+        if self.defer_level(level) {
+            return Ok(());
+        }
+        self.writing()?;
+        self.execute(
+            "UPDATE stock_levels SET on_hand = $1, reserved = $2, updated_at = $3
+             WHERE product_id = $4 AND location_id = $5",
+            &[
+                &level.on_hand,
+                &level.reserved,
+                &level.updated_at,
+                &level.product_id,
+                &level.location_id,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn add_to_totals(&mut self, product: Uuid, on_hand: i64, reserved: i64) -> Result<()> {
+        self.writing()?;
+        self.execute(
+            "UPDATE products SET on_hand_total = on_hand_total + $1, reserved_total = reserved_total + $2
+             WHERE id = $3 AND reorder_point IS NOT NULL",
+            &[&on_hand, &reserved, &product],
+        )?;
+        Ok(())
+    }
+
+    fn load_hold(&mut self, key: &HoldKey) -> Result<Option<StoredHold>> {
+        let cache_key = (key.product, key.location_id, key.reference.to_owned());
+        if let Some(hold) = self.known.holds.get(&cache_key) {
+            return Ok(hold.clone());
+        }
+        let hold = match self.query_opt(
+            "SELECT quantity, expires_at FROM reservations
+             WHERE product_id = $1 AND location_id = $2 AND reference = $3",
+            &[&key.product, &key.location_id, &key.reference],
+        )? {
+            Some(r) => Some(StoredHold {
+                quantity: self.get(&r, 0)?,
+                expires_at: self.get(&r, 1)?,
+            }),
+            None => None,
+        };
+        self.loaded_hold(key, hold.clone());
+        Ok(hold)
+    }
+
+    fn delete_hold(&mut self, key: &HoldKey) -> Result<()> {
+        if self.defer_hold(key, None) {
+            return Ok(());
+        }
+        self.writing()?;
+        self.execute(
+            "DELETE FROM reservations WHERE product_id = $1 AND location_id = $2 AND reference = $3",
+            &[&key.product, &key.location_id, &key.reference],
+        )?;
+        Ok(())
+    }
+
+    fn update_hold(&mut self, key: &HoldKey, hold: &HoldRow) -> Result<()> {
+        let state = HoldState {
+            fresh: None,
+            row: hold.clone(),
+        };
+        if self.defer_hold(key, Some(state)) {
+            return Ok(());
+        }
+        self.writing()?;
+        self.execute(
+            "UPDATE reservations SET quantity = $4, expires_at = $5, updated_at = $6
+             WHERE product_id = $1 AND location_id = $2 AND reference = $3",
+            &[
+                &key.product,
+                &key.location_id,
+                &key.reference,
+                &hold.quantity,
+                &hold.expires_at,
+                &hold.updated_at,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn insert_hold(&mut self, key: &HoldKey, id: Uuid, hold: &HoldRow) -> Result<()> {
+        let state = HoldState {
+            fresh: Some((id, hold.updated_at)),
+            row: hold.clone(),
+        };
+        if self.defer_hold(key, Some(state)) {
+            return Ok(());
+        }
+        self.writing()?;
+        self.execute(
+            "INSERT INTO reservations (id, product_id, location_id, reference, quantity, expires_at, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+            &[
+                &id,
+                &key.product,
+                &key.location_id,
+                &key.reference,
+                &hold.quantity,
+                &hold.expires_at,
+                &hold.updated_at,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn due(&mut self, product: Option<Uuid>, now: &Stamp) -> Result<Vec<Due>> {
+        let rows = self.query(
+            "SELECT r.product_id, p.ordinal, r.location_id, l.name, r.reference, r.quantity
+             FROM reservations r JOIN products p ON p.id = r.product_id
+             JOIN locations l ON l.id = r.location_id
+             WHERE r.expires_at IS NOT NULL AND r.expires_at <= $2
+               AND ($1::uuid IS NULL OR r.product_id = $1)",
+            &[&product, &now.at],
+        )?;
+        let mut due = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let d = Due {
+                product: self.get(r, 0)?,
+                ordinal: self.get(r, 1)?,
+                location_id: self.get(r, 2)?,
+                location: self.get(r, 3)?,
+                reference: self.get(r, 4)?,
+                quantity: self.get(r, 5)?,
+            };
+            self.known.names.insert(d.location_id, d.location.clone());
+            // Only a product whose row this transaction holds may be released here; one that
+            // fell due after the group took its locks is the next sweep's. A reservation this
+            // group has changed is taken as it is now, below.
+            let id = (d.product, d.location_id, d.reference.clone());
+            if self.locked.contains(&d.product) && !self.deferred.holds.contains_key(&id) {
+                due.push(d);
+            }
+        }
+        let changed: Vec<((Uuid, i64, String), i64)> = self
+            .deferred
+            .holds
+            .iter()
+            .filter_map(|(id, w)| {
+                let s = w.state.as_ref()?;
+                let expired = s.row.expires_at.is_some_and(|e| e <= now.at);
+                (expired && product.is_none_or(|p| p == id.0)).then(|| (id.clone(), s.row.quantity))
+            })
+            .collect();
+        for ((p, location_id, reference), quantity) in changed {
+            let ordinal = match self.known.targets.get(&p) {
+                Some(t) => t.ordinal,
+                None => {
+                    let r = self.query_one("SELECT ordinal FROM products WHERE id = $1", &[&p])?;
+                    self.get(&r, 0)?
+                }
+            };
+            let location = match self.known.names.get(&location_id) {
+                Some(name) => name.clone(),
+                None => {
+                    let r = self
+                        .query_one("SELECT name FROM locations WHERE id = $1", &[&location_id])?;
+                    self.get(&r, 0)?
+                }
+            };
+            due.push(Due {
+                product: p,
+                ordinal,
+                location_id,
+                location,
+                reference,
+                quantity,
+            });
+        }
+        // The earliest expiry of these products is about to change.
+        for d in &due {
+            self.known.targets.remove(&d.product);
+        }
+        if let Some(p) = product {
+            self.known.targets.remove(&p);
+        }
+        Ok(due)
+    }
+
+    fn append(&mut self, m: &NewMovement) -> Result<()> {
+        self.movements.push(PendingMovement {
+            id: m.id,
+            product_id: m.level.product_id,
+            location_id: m.level.location_id,
+            kind: m.kind.as_str(),
+            quantity: m.quantity,
+            on_hand_delta: m.on_hand_delta,
+            reserved_delta: m.reserved_delta,
+            on_hand_after: m.level.on_hand,
+            reserved_after: m.level.reserved,
+            reference: m.reference.map(str::to_owned),
+            notes: m.notes.map(str::to_owned),
+            transfer_id: m.transfer_id,
+            created_at: m.at.at,
+            product_ordinal: m.level.product_ordinal,
+            actor: m.actor.map(str::to_owned),
+        });
+        Ok(())
+    }
+
+    fn find_request(&mut self, key: &str) -> Result<Option<(String, String)>> {
+        match self.query_opt(
+            "SELECT request, outcome FROM idempotency_keys WHERE key = $1",
+            &[&key],
+        )? {
+            Some(r) => Ok(Some((self.get(&r, 0)?, self.get(&r, 1)?))),
+            None => Ok(None),
+        }
+    }
+
+    fn store_request(
+        &mut self,
+        key: &str,
+        request: &str,
+        outcome: &str,
+        now: &Stamp,
+    ) -> Result<()> {
+        self.writing()?;
+        self.execute(
+            "INSERT INTO idempotency_keys (key, request, outcome, created_at) VALUES ($1, $2, $3, $4)",
+            &[&key, &request, &outcome, &now.at],
+        )?;
+        Ok(())
+    }
+
+    fn forget_requests(&mut self, before: DateTime<Utc>) -> Result<()> {
+        self.writing()?;
+        self.execute(
+            "DELETE FROM idempotency_keys WHERE created_at < $1",
+            &[&before],
+        )?;
+        Ok(())
+    }
+
+    fn insert_key(&mut self, row: &NewKeyRow) -> Result<()> {
+        self.writing()?;
+        let locations = row.locations.map(serde_json::to_string).transpose()?;
+        self.execute(
+            "INSERT INTO api_keys (id, name, scope, locations, secret_sha256, created_at)
+             VALUES ($1, $2, $3, $4::text::jsonb, $5, $6)",
+            &[
+                &row.id,
+                &row.name,
+                &row.scope.as_str(),
+                &locations,
+                &row.secret_sha256,
+                &row.at.at,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn live_key(&mut self, name: &str) -> Result<Option<ApiKey>> {
+        self.row(LIVE_KEY_SQL, &[&name], key_row)
+    }
+
+    fn revoke_key(&mut self, name: &str, now: &Stamp) -> Result<()> {
+        self.writing()?;
+        self.execute(
+            "UPDATE api_keys SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",
+            &[&name, &now.at],
+        )?;
+        Ok(())
+    }
+}
