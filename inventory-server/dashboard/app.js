@@ -95,6 +95,9 @@ function showOk(form, text) {
 function bindForm(form, send, done) {
   let key = null;
   const answered = new Set();
+  // Keys the server answered as a repeat: the two answers of a double submission may arrive in
+  // either order, and whichever comes last must still say the repeat was not applied.
+  const repeated = new Set();
   form.addEventListener("input", () => {
     key = null;
   });
@@ -107,10 +110,10 @@ function bindForm(form, send, done) {
     try {
       const result = await send(mine);
       clearErrors(form);
-      const repeat = result.replayed;
-      const note = !repeat
+      if (result.replayed) repeated.add(mine);
+      const note = !repeated.has(mine)
         ? ""
-        : answered.has(mine)
+        : answered.has(mine) || !result.replayed
           ? " A repeated submission was recognised and not applied again; edit the form to apply it again."
           : " This was a repeat of a submission already applied: nothing changed.";
       answered.add(mine);
