@@ -194,10 +194,15 @@ typedef enum InvOpKind {
    * A physical count: set on_hand at `location` to `quantity`.
    */
   INV_OP_COUNT = 6,
+  /**
+   * Give the open reservation named by `reference` a new expiry, changing nothing else.
+   */
+  INV_OP_RENEW = 7,
 } InvOpKind;
 
 /**
- * How `InvStockOp.expires_*` is read (`InvStockOp.expires_kind`). Only a reserve may expire.
+ * How `InvStockOp.expires_*` is read (`InvStockOp.expires_kind`). Only a reserve and a renewal
+ * take an expiry.
  */
 typedef enum InvExpiresKind {
   INV_EXPIRES_NEVER = 0,
@@ -510,7 +515,7 @@ typedef struct InvStockOp {
   const char *product_id;
   /**
    * Where the operation acts; NULL: the product's own location. Carries: location (add,
-   * remove, reserve, unreserve, commit, count); from_location (transfer).
+   * remove, reserve, unreserve, commit, count, renew); from_location (transfer).
    */
   const char *location;
   /**
@@ -528,17 +533,23 @@ typedef struct InvStockOp {
    */
   int64_t quantity;
   /**
-   * Names the reservation of reserve, unreserve and commit. Carries: reference (add, remove,
-   * reserve, unreserve, commit, transfer, count).
+   * Names the reservation of reserve, unreserve, commit and renew. Carries: reference (add,
+   * remove, reserve, unreserve, commit, transfer, count, renew).
    */
   const char *reference;
+  /**
+   * The reservation a commit takes from, when its movements carry `reference` instead (a
+   * till's sale committed from its allotment); NULL: the one `reference` names. Carries:
+   * reservation (commit).
+   */
+  const char *reservation;
   /**
    * Carries: notes (add, remove, reserve, unreserve, commit, transfer, count).
    */
   const char *notes;
   /**
    * An `InvExpiresKind`, read with `expires_value` or `expires_at`. Carries:
-   * expires_in_seconds (reserve); expires_at (reserve).
+   * expires_in_seconds (reserve, renew); expires_at (reserve, renew).
    */
   int32_t expires_kind;
   /**
@@ -1015,6 +1026,7 @@ enum InvStatus inv_unreserve_stock(const struct InvHandle *handle,
  * - `quantity` [quantity]: optional; left out: the whole reservation.
  * - `location` [location]: optional; left out: the product's own location.
  * - `reference` [reference]: optional; left out: the unreferenced reservation.
+ * - `reservation` [reservation]: optional; left out: the reservation named by reference.
  * - `notes` [notes]: optional; left out: none.
  * - `release_remainder` [release_remainder]: optional; left out: false.
  * - `expected_available` [expect_kind INV_EXPECT_AVAILABLE with expected]: optional; left out: no
@@ -1027,6 +1039,26 @@ enum InvStatus inv_commit_reservation(const struct InvHandle *handle,
                                       const struct InvStockOp *op,
                                       const char *idempotency_key,
                                       struct InvLevel *out);
+
+/**
+ * Gives the open reservation `op->reference` names (`INV_OP_RENEW`; NULL: the unreferenced
+ * one) a new expiry, changing nothing else and writing no movement: a lease renewed.
+ * `INV_ERR_INSUFFICIENT_RESERVED` if no such reservation is open. As `inv_add_stock`
+ * otherwise.
+ *
+ * Fields, as the engine's table states them (`InvStockOp` members in brackets):
+ * - `location` [location]: optional; left out: the product's own location.
+ * - `reference` [reference]: optional; left out: the unreferenced reservation.
+ * - `expires_in_seconds` [expires_kind INV_EXPIRES_IN_SECONDS with expires_value]: optional;
+ *   left out: required without expires_at.
+ * - `expires_at` [expires_kind INV_EXPIRES_AT_UNIX with expires_value, or INV_EXPIRES_AT_RFC3339
+ *   with expires_at]: optional; left out: required without expires_in_seconds.
+ * - `expires_in_seconds` or `expires_at`, not both.
+ */
+enum InvStatus inv_renew_reservation(const struct InvHandle *handle,
+                                     const struct InvStockOp *op,
+                                     const char *idempotency_key,
+                                     struct InvLevel *out);
 
 /**
  * Records a physical count (`INV_OP_COUNT`): on_hand at `op->location` becomes

@@ -537,6 +537,7 @@ pub unsafe extern "C" fn inv_unreserve_stock(
 /// - `quantity` [quantity]: optional; left out: the whole reservation.
 /// - `location` [location]: optional; left out: the product's own location.
 /// - `reference` [reference]: optional; left out: the unreferenced reservation.
+/// - `reservation` [reservation]: optional; left out: the reservation named by reference.
 /// - `notes` [notes]: optional; left out: none.
 /// - `release_remainder` [release_remainder]: optional; left out: false.
 /// - `expected_available` [expect_kind INV_EXPECT_AVAILABLE with expected]: optional; left out: no
@@ -552,6 +553,29 @@ pub unsafe extern "C" fn inv_commit_reservation(
     out: *mut InvLevel,
 ) -> InvStatus {
     unsafe { one_level(handle, OpKind::Commit, op, idempotency_key, out) }
+}
+
+/// Gives the open reservation `op->reference` names (`INV_OP_RENEW`; NULL: the unreferenced
+/// one) a new expiry, changing nothing else and writing no movement: a lease renewed.
+/// `INV_ERR_INSUFFICIENT_RESERVED` if no such reservation is open. As `inv_add_stock`
+/// otherwise.
+///
+/// Fields, as the engine's table states them (`InvStockOp` members in brackets):
+/// - `location` [location]: optional; left out: the product's own location.
+/// - `reference` [reference]: optional; left out: the unreferenced reservation.
+/// - `expires_in_seconds` [expires_kind INV_EXPIRES_IN_SECONDS with expires_value]: optional;
+///   left out: required without expires_at.
+/// - `expires_at` [expires_kind INV_EXPIRES_AT_UNIX with expires_value, or INV_EXPIRES_AT_RFC3339
+///   with expires_at]: optional; left out: required without expires_in_seconds.
+/// - `expires_in_seconds` or `expires_at`, not both.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn inv_renew_reservation(
+    handle: *const InvHandle,
+    op: *const InvStockOp,
+    idempotency_key: *const c_char,
+    out: *mut InvLevel,
+) -> InvStatus {
+    unsafe { one_level(handle, OpKind::Renew, op, idempotency_key, out) }
 }
 
 /// Records a physical count (`INV_OP_COUNT`): on_hand at `op->location` becomes

@@ -41,9 +41,11 @@ pub enum InvOpKind {
     INV_OP_TRANSFER = 5,
     /// A physical count: set on_hand at `location` to `quantity`.
     INV_OP_COUNT = 6,
+    /// Give the open reservation named by `reference` a new expiry, changing nothing else.
+    INV_OP_RENEW = 7,
 }
 
-const OP_KINDS: [(InvOpKind, OpKind); 7] = [
+const OP_KINDS: [(InvOpKind, OpKind); 8] = [
     (InvOpKind::INV_OP_ADD, OpKind::Add),
     (InvOpKind::INV_OP_REMOVE, OpKind::Remove),
     (InvOpKind::INV_OP_RESERVE, OpKind::Reserve),
@@ -51,9 +53,11 @@ const OP_KINDS: [(InvOpKind, OpKind); 7] = [
     (InvOpKind::INV_OP_COMMIT, OpKind::Commit),
     (InvOpKind::INV_OP_TRANSFER, OpKind::Transfer),
     (InvOpKind::INV_OP_COUNT, OpKind::Count),
+    (InvOpKind::INV_OP_RENEW, OpKind::Renew),
 ];
 
-/// How `InvStockOp.expires_*` is read (`InvStockOp.expires_kind`). Only a reserve may expire.
+/// How `InvStockOp.expires_*` is read (`InvStockOp.expires_kind`). Only a reserve and a renewal
+/// take an expiry.
 #[repr(C)]
 #[allow(non_camel_case_types)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,7 +254,7 @@ pub struct InvStockOp {
     /// Required: the product's id as text.
     pub product_id: *const c_char,
     /// Where the operation acts; NULL: the product's own location. Carries: location (add,
-    /// remove, reserve, unreserve, commit, count); from_location (transfer).
+    /// remove, reserve, unreserve, commit, count, renew); from_location (transfer).
     pub location: *const c_char,
     /// Carries: to_location (transfer).
     pub to_location: *const c_char,
@@ -260,13 +264,17 @@ pub struct InvStockOp {
     /// With `has_quantity`. Carries: quantity (add, remove, reserve, unreserve, commit,
     /// transfer); counted (count).
     pub quantity: i64,
-    /// Names the reservation of reserve, unreserve and commit. Carries: reference (add, remove,
-    /// reserve, unreserve, commit, transfer, count).
+    /// Names the reservation of reserve, unreserve, commit and renew. Carries: reference (add,
+    /// remove, reserve, unreserve, commit, transfer, count, renew).
     pub reference: *const c_char,
+    /// The reservation a commit takes from, when its movements carry `reference` instead (a
+    /// till's sale committed from its allotment); NULL: the one `reference` names. Carries:
+    /// reservation (commit).
+    pub reservation: *const c_char,
     /// Carries: notes (add, remove, reserve, unreserve, commit, transfer, count).
     pub notes: *const c_char,
     /// An `InvExpiresKind`, read with `expires_value` or `expires_at`. Carries:
-    /// expires_in_seconds (reserve); expires_at (reserve).
+    /// expires_in_seconds (reserve, renew); expires_at (reserve, renew).
     pub expires_kind: i32,
     /// Seconds (`INV_EXPIRES_IN_SECONDS`) or Unix seconds (`INV_EXPIRES_AT_UNIX`).
     pub expires_value: i64,
@@ -292,6 +300,7 @@ impl InvStockOp {
             has_quantity: true,
             quantity,
             reference: std::ptr::null(),
+            reservation: std::ptr::null(),
             notes: std::ptr::null(),
             expires_kind: InvExpiresKind::INV_EXPIRES_NEVER as i32,
             expires_value: 0,
@@ -365,6 +374,7 @@ impl InvStockOp {
                 to_location: opt_str(self.to_location, "to_location")?,
                 quantity: self.has_quantity.then_some(self.quantity),
                 reference: opt_str(self.reference, "reference")?,
+                reservation: opt_str(self.reservation, "reservation")?,
                 notes: opt_str(self.notes, "notes")?,
                 expires,
                 release_remainder: self.release_remainder,

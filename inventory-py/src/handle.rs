@@ -257,6 +257,7 @@ impl Inventory {
             location,
             initial_quantity: initial_quantity.0,
             reorder_point: convert::opt(reorder_point),
+            id: None,
         };
         let created = self.write(py, Write::create_product(new), call(idempotency_key, actor))?;
         Ok(Product(created.product))
@@ -514,9 +515,11 @@ impl Inventory {
 
     /// Fulfils the reservation held for `reference` (default: the unreferenced reservation):
     /// on_hand and reserved both drop by `quantity` (default: the whole reservation).
-    /// `release_remainder=True` releases what a partial commit leaves.
+    /// `release_remainder=True` releases what a partial commit leaves. With `reservation`,
+    /// takes from the reservation of that name while the movements carry `reference` (a
+    /// till's sale committed from its allotment).
     #[pyo3(signature = (id, reference = None, *, quantity = None, location = None,
-        release_remainder = false, notes = None, expected_available = None,
+        reservation = None, release_remainder = false, notes = None, expected_available = None,
         expected_quantity = None, idempotency_key = None, actor = None))]
     #[allow(clippy::too_many_arguments)]
     fn commit_reservation(
@@ -526,6 +529,7 @@ impl Inventory {
         reference: Option<String>,
         quantity: Option<Int>,
         location: Option<String>,
+        reservation: Option<String>,
         release_remainder: bool,
         notes: Option<String>,
         expected_available: Option<Int>,
@@ -537,12 +541,37 @@ impl Inventory {
             reference,
             quantity,
             location,
+            reservation,
             release_remainder,
             notes,
             expected_available,
             expected_quantity
         ];
         self.level(py, OpKind::Commit, id, fields, call(idempotency_key, actor))
+    }
+
+    /// Gives the open reservation held for `reference` (default: the unreferenced one) a new
+    /// expiry, `expires_in_seconds` from now or at an aware `expires_at`, changing nothing else
+    /// and writing no movement: a lease renewed. InsufficientReservedError if none is open.
+    #[pyo3(signature = (id, reference = None, *, location = None, expires_in_seconds = None,
+        expires_at = None, idempotency_key = None, actor = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn renew_reservation(
+        &self,
+        py: Python<'_>,
+        id: &str,
+        reference: Option<String>,
+        location: Option<String>,
+        expires_in_seconds: Option<Int>,
+        expires_at: Option<&Bound<'_, PyAny>>,
+        idempotency_key: Option<String>,
+        actor: Option<String>,
+    ) -> PyResult<StockLevel> {
+        let expires_at = expires_at
+            .map(|t| convert::instant(t, "expires_at"))
+            .transpose()?;
+        let fields = fields![location, reference, expires_in_seconds, expires_at];
+        self.level(py, OpKind::Renew, id, fields, call(idempotency_key, actor))
     }
 
     /// Moves `quantity` from `from_location` (default: the product's own location) to

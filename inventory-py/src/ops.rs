@@ -150,6 +150,7 @@ pub(crate) fn build(
             Field::Location | Field::FromLocation => op.location = Some(value.text(field)?),
             Field::ToLocation => op.to_location = Some(value.text(field)?),
             Field::Reference => op.reference = Some(value.text(field)?),
+            Field::Reservation => op.reservation = Some(value.text(field)?),
             Field::Notes => op.notes = Some(value.text(field)?),
             Field::ExpiresInSeconds => op.expires = Some(Expiry::In(value.int(field)?)),
             Field::ExpiresAt => op.expires = Some(Expiry::At(value.instant(field)?)),

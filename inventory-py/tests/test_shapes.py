@@ -19,6 +19,7 @@ METHODS = {
     "commit": "commit_reservation",
     "transfer": "transfer_stock",
     "count": "count_stock",
+    "renew": "renew_reservation",
 }
 # What a stock method takes besides its fields: the product, and the call's options.
 CALL = {"self", "id", "idempotency_key", "actor"}
@@ -31,6 +32,7 @@ SAMPLES = {
     "from_location": "Warehouse A",
     "to_location": "Store 1",
     "reference": "R-1",
+    "reservation": "R-1",
     "notes": "n",
     "expires_in_seconds": 60,
     "expires_at": datetime.now(timezone.utc) + timedelta(hours=1),

@@ -131,6 +131,9 @@ impl From<CreateProductBody> for NewProduct {
             location: b.location,
             initial_quantity: b.initial_quantity.unwrap_or(0),
             reorder_point: b.reorder_point,
+            // Ids are the engine's to hand out over HTTP; choosing one is for mirrors (a till's
+            // own file), which create products through the engine.
+            id: None,
         }
     }
 }
@@ -197,6 +200,7 @@ fn stock_op(
         to_location: None,
         quantity: None,
         reference: None,
+        reservation: None,
         notes: None,
         expires: None,
         release_remainder: false,
@@ -262,6 +266,7 @@ impl FieldValue {
             (Field::Location | Field::FromLocation, Text(s)) => op.location = Some(s),
             (Field::ToLocation, Text(s)) => op.to_location = Some(s),
             (Field::Reference, Text(s)) => op.reference = Some(s),
+            (Field::Reservation, Text(s)) => op.reservation = Some(s),
             (Field::Notes, Text(s)) => op.notes = Some(s),
             (Field::ExpiresInSeconds, Integer(n)) => op.expires = Some(Expiry::In(n)),
             (Field::ExpiresAt, Instant(at)) => op.expires = Some(Expiry::At(at)),

@@ -4,7 +4,10 @@
 
 use crate::errors::ApiError;
 use chrono::{DateTime, SecondsFormat, Utc};
-use inventory::{ChangePage, Movement, Price, Product, ProductWithStock, StockLevel, StockSummary};
+use inventory::{
+    CatalogueEntry, CataloguePage, ChangePage, Movement, Price, Product, ProductWithStock,
+    StockLevel, StockSummary,
+};
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 use uuid::Uuid;
@@ -212,6 +215,41 @@ impl<'a> From<&'a ChangePage> for ChangePageJson<'a> {
     fn from(p: &'a ChangePage) -> Self {
         ChangePageJson {
             movements: p.movements.iter().map(MovementJson::from).collect(),
+            next_after: p.next_after,
+        }
+    }
+}
+
+/// A product of the catalogue feed: its fields, when it was archived (null while live) and the
+/// revision at which it last changed.
+#[derive(Serialize)]
+pub struct CatalogueEntryJson<'a> {
+    #[serde(flatten)]
+    pub product: ProductJson<'a>,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub revision: i64,
+}
+
+impl<'a> From<&'a CatalogueEntry> for CatalogueEntryJson<'a> {
+    fn from(e: &'a CatalogueEntry) -> Self {
+        CatalogueEntryJson {
+            product: (&e.product).into(),
+            archived_at: e.archived_at,
+            revision: e.revision,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct CataloguePageJson<'a> {
+    pub products: Vec<CatalogueEntryJson<'a>>,
+    pub next_after: i64,
+}
+
+impl<'a> From<&'a CataloguePage> for CataloguePageJson<'a> {
+    fn from(p: &'a CataloguePage) -> Self {
+        CataloguePageJson {
+            products: p.products.iter().map(CatalogueEntryJson::from).collect(),
             next_after: p.next_after,
         }
     }

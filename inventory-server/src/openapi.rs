@@ -134,6 +134,7 @@ fn kind_summary(kind: OpKind) -> &'static str {
         OpKind::Commit => "Fulfil a reservation: on hand and reserved both drop",
         OpKind::Transfer => "Move stock between two locations atomically",
         OpKind::Count => "Set on hand at a location to a physical count",
+        OpKind::Renew => "Give an open reservation a new expiry (a lease renewed), nothing else",
     }
 }
 
@@ -351,6 +352,32 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
                 "A page of the change feed.",
             ),
         ),
+        ("CatalogueEntry", {
+            let mut properties = json!({
+                "id": uuid, "name": string, "description": string, "sku": string,
+                "price": price_number(),
+                "location": { "type": "string", "description": "the product's own location" },
+                "reorder_point": nullable("integer", Some("int64")),
+                "version": { "type": "integer", "format": "int64" },
+                "created_at": ts, "updated_at": ts
+            });
+            properties["archived_at"] = json!({ "type": "string", "format": "date-time", "nullable": true, "description": "when it was archived; null while it is live" });
+            properties["revision"] = json!({ "type": "integer", "format": "int64", "description": "the catalogue revision of its last change" });
+            object(
+                properties,
+                "A product as it is now, archived or not, with the revision of its last change.",
+            )
+        }),
+        (
+            "CataloguePage",
+            object(
+                json!({
+                    "products": { "type": "array", "items": r("CatalogueEntry") },
+                    "next_after": { "type": "integer", "format": "int64", "description": "pass as `after` for the next page" }
+                }),
+                "A page of the catalogue feed, in revision (commit) order.",
+            ),
+        ),
         (
             "Transfer",
             object(
@@ -448,6 +475,7 @@ fn envelopes() -> Vec<(&'static str, Value)> {
         ("LocationListResponse", list("Location")),
         ("LocationResponse", r("Location")),
         ("EventPageResponse", r("EventPage")),
+        ("CataloguePageResponse", r("CataloguePage")),
     ]
 }
 
@@ -864,6 +892,31 @@ fn operations() -> Vec<(String, Op)> {
             )
         },
     );
+    add(
+        "/api/catalogue",
+        Op {
+            params: vec![
+                query(
+                    "after",
+                    int64(0, 0),
+                    "catalogue revision to start after (0: the whole catalogue)",
+                ),
+                query(
+                    "limit",
+                    json!({ "type": "integer", "minimum": 1, "maximum": inventory::MAX_CHANGES_PAGE, "default": inventory::DEFAULT_CHANGES_PAGE }),
+                    "page size",
+                ),
+            ],
+            data: "CataloguePageResponse",
+            errors: &[400],
+            ..Op::new(
+                "get",
+                "get_catalogue",
+                "products",
+                "the catalogue feed: products created, updated or archived after a revision, archived ones included, each once as it is now, in commit order (what a till mirrors)",
+            )
+        },
+    );
     ops
 }
 
@@ -943,12 +996,13 @@ mod tests {
     use super::*;
     use crate::errors::ApiError;
     use crate::json::{
-        ChangePageJson, LevelJson, MovementJson, ProductJson, ProductWithStockJson, SummaryJson,
+        CatalogueEntryJson, CataloguePageJson, ChangePageJson, LevelJson, MovementJson,
+        ProductJson, ProductWithStockJson, SummaryJson,
     };
     use crate::routes::ROUTES;
     use inventory::{
-        ChangePage, Location, Movement, Price, Product, ProductWithStock, Reservation, StockLevel,
-        StockSummary, Utc, Uuid,
+        CatalogueEntry, CataloguePage, ChangePage, Location, Movement, Price, Product,
+        ProductWithStock, Reservation, StockLevel, StockSummary, Utc, Uuid,
     };
     use std::collections::BTreeSet;
 
@@ -1298,6 +1352,24 @@ mod tests {
         );
         assert_object(schemas, "Location", v(to_value(&location)));
         assert_object(schemas, "Reservation", v(to_value(&reservation)));
+        let catalogue = CataloguePage {
+            products: vec![CatalogueEntry {
+                product: product.clone(),
+                archived_at: Some(Utc::now()),
+                revision: 4,
+            }],
+            next_after: 4,
+        };
+        assert_object(
+            schemas,
+            "CatalogueEntry",
+            v(to_value(CatalogueEntryJson::from(&catalogue.products[0]))),
+        );
+        assert_object(
+            schemas,
+            "CataloguePage",
+            v(to_value(CataloguePageJson::from(&catalogue))),
+        );
         let error = ApiError {
             field: Some("quantity".into()),
             index: Some(0),

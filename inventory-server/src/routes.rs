@@ -4,7 +4,7 @@
 
 use crate::app::App;
 use crate::errors::ApiError;
-use crate::handlers::{dashboard, events, locations, products, stock, system};
+use crate::handlers::{catalogue, dashboard, events, locations, products, stock, system};
 use crate::http::{Reply, Req};
 
 pub type Handler = fn(&App, &mut Req) -> Result<Reply, ApiError>;
@@ -79,6 +79,10 @@ pub const ROUTES: &[Route] = &[
         methods: &[("POST", stock::count)],
     },
     Route {
+        path: "/api/products/{id}/stock/renew",
+        methods: &[("POST", stock::renew)],
+    },
+    Route {
         path: "/api/stock/batch",
         methods: &[("POST", stock::batch)],
     },
@@ -93,6 +97,10 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: EVENTS_PATH,
         methods: &[("GET", events::page)],
+    },
+    Route {
+        path: "/api/catalogue",
+        methods: &[("GET", catalogue::page)],
     },
 ];
 

@@ -128,6 +128,7 @@ impl Command {
                 OpKind::Commit => "stock.commit",
                 OpKind::Transfer => "stock.transfer",
                 OpKind::Count => "stock.count",
+                OpKind::Renew => "stock.renew",
             },
             Command::Batch(_) => "batch",
             Command::Sweep => "sweep",
@@ -156,6 +157,11 @@ pub struct NewProduct {
     pub initial_quantity: i64,
     /// Available total at or below which the product is listed as low on stock.
     pub reorder_point: Option<i64>,
+    /// The product's id; `None`: a new UUID v7. For a database that mirrors another's
+    /// catalogue (a till keeps central's ids), so that both name a product alike. An id any
+    /// product has ever had (archived ones included) is CONFLICT, field `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Uuid>,
 }
 
 impl NewProduct {
@@ -169,6 +175,7 @@ impl NewProduct {
             location: None,
             initial_quantity: 0,
             reorder_point: None,
+            id: None,
         }
     }
 }
@@ -206,11 +213,14 @@ pub enum OpKind {
     Transfer,
     /// A physical count: sets on_hand at `location` to `quantity`.
     Count,
+    /// Gives an open reservation a new expiry, changing nothing else (no movement): a lease
+    /// renewed without its quantity changing.
+    Renew,
 }
 
 impl OpKind {
     /// Every kind, in the order surfaces list them.
-    pub const ALL: [OpKind; 7] = [
+    pub const ALL: [OpKind; 8] = [
         OpKind::Add,
         OpKind::Remove,
         OpKind::Reserve,
@@ -218,6 +228,7 @@ impl OpKind {
         OpKind::Commit,
         OpKind::Transfer,
         OpKind::Count,
+        OpKind::Renew,
     ];
 
     /// The lowercase name used in HTTP batch items and elsewhere ("add", "transfer", ...).
@@ -230,6 +241,7 @@ impl OpKind {
             OpKind::Commit => "commit",
             OpKind::Transfer => "transfer",
             OpKind::Count => "count",
+            OpKind::Renew => "renew",
         }
     }
 
@@ -273,8 +285,15 @@ pub struct StockOp {
     pub to_location: Option<String>,
     /// Units to move (`quantity`); a count's counted on-hand (`counted`).
     pub quantity: Option<i64>,
-    /// Free reference (an order, a purchase order); names the reservation for reserve, unreserve and commit.
+    /// Free reference (an order, a purchase order); names the reservation for reserve,
+    /// unreserve, commit and renew.
     pub reference: Option<String>,
+    /// Commit only: the reservation to take from (`reservation`), when the movement is to carry
+    /// another reference; `None`: the one named by `reference`. Left out of the serialized
+    /// command when absent, so that requests stored under idempotency keys before it existed
+    /// still match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reservation: Option<String>,
     /// Free notes, stored in the ledger.
     pub notes: Option<String>,
     /// Reserve only: when the reservation lapses.
@@ -295,6 +314,7 @@ impl StockOp {
             to_location: None,
             quantity: Some(quantity),
             reference: None,
+            reservation: None,
             notes: None,
             expires: None,
             release_remainder: false,
@@ -343,6 +363,15 @@ impl StockOp {
     pub fn count(product_id: Uuid, location: impl Into<String>, counted: i64) -> Self {
         StockOp::new(OpKind::Count, product_id, counted).at(location)
     }
+    /// Gives the reservation held for `reference` a new expiry.
+    pub fn renew(product_id: Uuid, reference: impl Into<String>, expiry: Expiry) -> Self {
+        StockOp {
+            quantity: None,
+            ..StockOp::new(OpKind::Renew, product_id, 0)
+        }
+        .reference(reference)
+        .expires(expiry)
+    }
 
     /// Acts at `location` instead of the product's own location.
     pub fn at(mut self, location: impl Into<String>) -> Self {
@@ -352,6 +381,12 @@ impl StockOp {
     /// Sets the reference.
     pub fn reference(mut self, reference: impl Into<String>) -> Self {
         self.reference = Some(reference.into());
+        self
+    }
+    /// Commit only: takes from the reservation held for `reservation`, while the movement
+    /// carries the operation's own reference.
+    pub fn from_reservation(mut self, reservation: impl Into<String>) -> Self {
+        self.reservation = Some(reservation.into());
         self
     }
     /// Sets the notes.

@@ -65,8 +65,9 @@ pub use command::{
 };
 pub use error::{Error, ErrorCode, Result};
 pub use model::{
-    ApiKey, ChangePage, CreatedKey, ImportSummary, Location, Movement, MovementKind, Product,
-    ProductWithStock, Reservation, Scope, StockLevel, StockSummary, VerifyReport,
+    ApiKey, CatalogueEntry, CataloguePage, ChangePage, CreatedKey, ImportSummary, Location,
+    Movement, MovementKind, Product, ProductWithStock, Reservation, Scope, StockLevel,
+    StockSummary, VerifyReport,
 };
 pub use money::{MAX_PRICE_SCALE, PRICE_LIMIT, Price};
 pub use observe::{CommandEnd, Observer, Stats};
@@ -390,6 +391,15 @@ impl Inventory {
     /// Movements of every product with a sequence number above `after`, oldest first.
     pub fn changes(&self, after: i64, limit: Option<i64>) -> Result<ChangePage> {
         self.store().read(|tx| reads::changes(tx, after, limit))
+    }
+
+    /// Products created, updated or archived after catalogue revision `after` (0: the whole
+    /// catalogue), archived ones included, oldest change first, each once as it is now; up to
+    /// `limit` (1 to [`MAX_CHANGES_PAGE`], default [`DEFAULT_CHANGES_PAGE`]). Revisions are
+    /// handed out in commit order, so a reader that passes `next_after` back never misses a
+    /// change: what a mirror of the catalogue (a till) pulls.
+    pub fn catalogue_changes(&self, after: i64, limit: Option<i64>) -> Result<CataloguePage> {
+        self.store().read(|tx| reads::catalogue(tx, after, limit))
     }
 
     /// Blocks until a movement with a sequence number above `after` has committed, or

@@ -235,6 +235,28 @@ pub struct ChangePage {
     pub next_after: i64,
 }
 
+/// A product as the catalogue feed gives it: its latest state, archived or not, and the
+/// revision at which it last changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogueEntry {
+    /// The product's fields as they are now.
+    pub product: Product,
+    /// When it was archived; `None` while it is live.
+    pub archived_at: Option<DateTime<Utc>>,
+    /// A number from one counter of the whole database, given to a product each time it is
+    /// created, updated or archived: in commit order, never reused.
+    pub revision: i64,
+}
+
+/// A page of the catalogue feed and the cursor to ask for the next one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CataloguePage {
+    /// Products changed after the cursor, in revision order; each appears once, as it is now.
+    pub products: Vec<CatalogueEntry>,
+    /// Pass as `after` to continue; equal to the request's `after` when nothing was new.
+    pub next_after: i64,
+}
+
 /// What an import did, row by row.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportSummary {

@@ -2,7 +2,9 @@
 //! the values derived from what a store finds (a product's totals over its levels).
 
 use crate::error::{Error, Result};
-use crate::model::{ChangePage, Movement, Product, ProductWithStock, StockLevel, StockSummary};
+use crate::model::{
+    CataloguePage, ChangePage, Movement, Product, ProductWithStock, StockLevel, StockSummary,
+};
 use crate::store::rows::{HistoryFilter, ProductFilter};
 use crate::store::tx::ReadTx;
 use crate::validate::{self, MAX_NAME};
@@ -158,6 +160,24 @@ pub(crate) fn changes(tx: &mut dyn ReadTx, after: i64, limit: Option<i64>) -> Re
     let next_after = movements.last().map_or(after, |m| m.seq);
     Ok(ChangePage {
         movements,
+        next_after,
+    })
+}
+
+/// The catalogue feed: products changed after revision `after`, pages as the change feed's.
+pub(crate) fn catalogue(
+    tx: &mut dyn ReadTx,
+    after: i64,
+    limit: Option<i64>,
+) -> Result<CataloguePage> {
+    let limit = validate::page_limit(limit, DEFAULT_CHANGES_PAGE, MAX_CHANGES_PAGE)?;
+    if after < 0 {
+        return Err(Error::validation("after", "after must not be negative"));
+    }
+    let products = tx.catalogue(after, limit)?;
+    let next_after = products.last().map_or(after, |p| p.revision);
+    Ok(CataloguePage {
+        products,
         next_after,
     })
 }

@@ -20,8 +20,10 @@ pub enum Field {
     FromLocation,
     /// A transfer's destination.
     ToLocation,
-    /// Free reference; names the reservation of reserve, unreserve and commit.
+    /// Free reference; names the reservation of reserve, unreserve, commit and renew.
     Reference,
+    /// The reservation a commit takes from, when its movement carries another reference.
+    Reservation,
     /// Free notes, stored in the ledger.
     Notes,
     /// A reservation's lifetime in seconds.
@@ -61,13 +63,14 @@ pub enum FieldType {
 
 impl Field {
     /// Every field, in the order surfaces list them.
-    pub const ALL: [Field; 12] = [
+    pub const ALL: [Field; 13] = [
         Field::Quantity,
         Field::Counted,
         Field::Location,
         Field::FromLocation,
         Field::ToLocation,
         Field::Reference,
+        Field::Reservation,
         Field::Notes,
         Field::ExpiresInSeconds,
         Field::ExpiresAt,
@@ -85,6 +88,7 @@ impl Field {
             Field::FromLocation => "from_location",
             Field::ToLocation => "to_location",
             Field::Reference => "reference",
+            Field::Reservation => "reservation",
             Field::Notes => "notes",
             Field::ExpiresInSeconds => "expires_in_seconds",
             Field::ExpiresAt => "expires_at",
@@ -117,7 +121,7 @@ impl Field {
                 }
             }
             Field::Location | Field::FromLocation | Field::ToLocation => location,
-            Field::Reference => FieldType::Text {
+            Field::Reference | Field::Reservation => FieldType::Text {
                 max: MAX_REFERENCE,
                 non_empty: false,
             },
@@ -143,6 +147,10 @@ impl Field {
             Field::FromLocation => "Where the transfer takes stock from.",
             Field::ToLocation => "Where the transfer puts stock; must differ from the source.",
             Field::Reference => "Free reference (an order, a purchase order).",
+            Field::Reservation => {
+                "The reservation to commit from, when the movement carries another reference \
+                 (a till's sale, committed from the till's allotment)."
+            }
             Field::Notes => "Free notes, stored in the ledger.",
             Field::ExpiresInSeconds => "The reservation lapses this many seconds after it applies.",
             Field::ExpiresAt => {
@@ -187,7 +195,7 @@ const NONE: Presence = Presence::Optional("none");
 const UNGUARDED: Presence = Presence::Optional("no compare-and-set");
 const GUARDS: (Field, Field) = (Field::ExpectedAvailable, Field::ExpectedQuantity);
 
-const SHAPES: [Shape; 7] = [
+const SHAPES: [Shape; 8] = [
     Shape {
         kind: OpKind::Add,
         fields: &[
@@ -263,6 +271,10 @@ const SHAPES: [Shape; 7] = [
                 Field::Reference,
                 Presence::Optional("the unreferenced reservation"),
             ),
+            (
+                Field::Reservation,
+                Presence::Optional("the reservation named by reference"),
+            ),
             (Field::Notes, NONE),
             (Field::ReleaseRemainder, Presence::Optional("false")),
             (Field::ExpectedAvailable, UNGUARDED),
@@ -297,6 +309,26 @@ const SHAPES: [Shape; 7] = [
         ],
         exclusive: &[GUARDS],
         one_of: &[],
+    },
+    Shape {
+        kind: OpKind::Renew,
+        fields: &[
+            (Field::Location, HOME),
+            (
+                Field::Reference,
+                Presence::Optional("the unreferenced reservation"),
+            ),
+            (
+                Field::ExpiresInSeconds,
+                Presence::Optional("required without expires_at"),
+            ),
+            (
+                Field::ExpiresAt,
+                Presence::Optional("required without expires_in_seconds"),
+            ),
+        ],
+        exclusive: &[(Field::ExpiresInSeconds, Field::ExpiresAt)],
+        one_of: &[(Field::ExpiresInSeconds, Field::ExpiresAt)],
     },
 ];
 
@@ -356,6 +388,9 @@ fn given(op: &StockOp) -> Vec<Field> {
     }
     if op.reference.is_some() {
         fields.push(Field::Reference);
+    }
+    if op.reservation.is_some() {
+        fields.push(Field::Reservation);
     }
     if op.notes.is_some() {
         fields.push(Field::Notes);

@@ -55,7 +55,7 @@ DEFAULT_CHANGES_PAGE: int
 MAX_CHANGES_PAGE: int
 MAX_BATCH: int
 
-_Op = Literal["add", "remove", "reserve", "unreserve", "commit", "transfer", "count"]
+_Op = Literal["add", "remove", "reserve", "unreserve", "commit", "transfer", "count", "renew"]
 STOCK_OPS: Tuple[_Op, ...]
 
 def stock_fields(op: str) -> Tuple[str, ...]: ...
@@ -74,6 +74,7 @@ class _BatchOp(TypedDict, total=False):
     from_location: Optional[str]
     to_location: Optional[str]
     reference: Optional[str]
+    reservation: Optional[str]
     notes: Optional[str]
     expires_in_seconds: Optional[int]
     expires_at: Optional[datetime]
@@ -394,10 +395,22 @@ class Inventory:
         *,
         quantity: Optional[int] = None,
         location: Optional[str] = None,
+        reservation: Optional[str] = None,
         release_remainder: bool = False,
         notes: Optional[str] = None,
         expected_available: Optional[int] = None,
         expected_quantity: Optional[int] = None,
+        idempotency_key: Optional[str] = None,
+        actor: Optional[str] = None,
+    ) -> StockLevel: ...
+    def renew_reservation(
+        self,
+        id: str,
+        reference: Optional[str] = None,
+        *,
+        location: Optional[str] = None,
+        expires_in_seconds: Optional[int] = None,
+        expires_at: Optional[datetime] = None,
         idempotency_key: Optional[str] = None,
         actor: Optional[str] = None,
     ) -> StockLevel: ...

@@ -1,5 +1,6 @@
 //! Route handlers: each turns a request into one engine call and the engine's answer into JSON.
 
+pub mod catalogue;
 pub mod dashboard;
 pub mod events;
 pub mod locations;

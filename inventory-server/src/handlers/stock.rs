@@ -18,6 +18,7 @@ fn message(kind: OpKind) -> &'static str {
         OpKind::Commit => "Reservation committed successfully",
         OpKind::Transfer => "Stock transferred successfully",
         OpKind::Count => "Stock counted successfully",
+        OpKind::Renew => "Reservation renewed successfully",
     }
 }
 
@@ -64,6 +65,9 @@ pub fn transfer(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
 }
 pub fn count(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     apply(app, req, OpKind::Count)
+}
+pub fn renew(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
+    apply(app, req, OpKind::Renew)
 }
 
 #[derive(Serialize)]

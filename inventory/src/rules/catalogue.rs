@@ -42,8 +42,17 @@ pub(crate) fn add_product(ctx: &mut Ctx, new: &NewProduct) -> Result<Uuid> {
         )
         .on_field("sku"));
     }
+    let id = match new.id {
+        None => Uuid::now_v7(),
+        Some(id) if id.is_nil() => {
+            return Err(Error::validation("id", "id must not be the nil UUID"));
+        }
+        Some(id) if ctx.tx.product_ever_existed(id)? => {
+            return Err(Error::conflict(format!("a product with id {id} exists")).on_field("id"));
+        }
+        Some(id) => id,
+    };
     let location_id = ctx.location(&location, true)?;
-    let id = Uuid::now_v7();
     let ordinal = ctx.tx.insert_product(&NewProductRow {
         id,
         name: &name,

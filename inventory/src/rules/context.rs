@@ -226,6 +226,20 @@ impl<'t> Ctx<'t> {
         Ok(())
     }
 
+    /// Gives the open reservation held for `reference` a new expiry.
+    pub fn renew(
+        &mut self,
+        level: &Level,
+        reference: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        let at = self.now.at;
+        self.pending
+            .hold(self.tx, level, reference)?
+            .renew(expires_at, at);
+        Ok(())
+    }
+
     /// Takes `quantity` off the reservation held for `reference`.
     pub fn release(&mut self, level: &Level, reference: &str, quantity: i64) -> Result<()> {
         let at = level.updated_at;

@@ -34,6 +34,7 @@ fn product(ctx: &mut Ctx, row: &ProductImport, summary: &mut ImportSummary) -> R
                 location: row.location.clone(),
                 initial_quantity: row.initial_quantity.unwrap_or(0),
                 reorder_point: row.reorder_point.flatten(),
+                id: None,
             };
             catalogue::add_product(ctx, &new)?;
             summary.created += 1;

@@ -150,6 +150,13 @@ impl Hold {
         self.updated_at = at;
     }
 
+    /// Replaces the expiry of an open reservation.
+    pub fn renew(&mut self, expires_at: DateTime<Utc>, at: DateTime<Utc>) {
+        self.expires_at = Some(expires_at);
+        self.touched = true;
+        self.updated_at = at;
+    }
+
     /// Takes from the reservation (the caller has checked it holds enough), closing it at zero.
     pub fn take(&mut self, quantity: i64, at: DateTime<Utc>) {
         self.quantity -= quantity;

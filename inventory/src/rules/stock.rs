@@ -14,6 +14,7 @@ use uuid::Uuid;
 pub(crate) fn apply(ctx: &mut Ctx, op: &StockOp) -> Result<Vec<StockLevel>> {
     shape::check(op)?;
     validate::optional("reference", &op.reference, MAX_REFERENCE)?;
+    validate::optional("reservation", &op.reservation, MAX_REFERENCE)?;
     validate::optional("notes", &op.notes, MAX_NOTES)?;
     let product = ctx.product(op.product_id)?;
     let location_field = shape::shape(op.kind).location_field().name();
@@ -49,6 +50,7 @@ pub(crate) fn apply(ctx: &mut Ctx, op: &StockOp) -> Result<Vec<StockLevel>> {
         }
         OpKind::Unreserve | OpKind::Commit => release(ctx, &mut level, op, &memo)?,
         OpKind::Count => count(ctx, &mut level, op, &memo)?,
+        OpKind::Renew => renew(ctx, &level, op)?,
         OpKind::Transfer => return transfer(ctx, &product, level, op, memo),
     }
     Ok(vec![level.view()])
@@ -95,9 +97,10 @@ fn ensure_available(level: &Level, wanted: i64) -> Result<()> {
 }
 
 /// Unreserve and commit: both take from the reservation named by the reference (or from
-/// unreferenced reserved quantity); a commit also takes the units off hand.
+/// unreferenced reserved quantity); a commit also takes the units off hand. A commit that names
+/// its `reservation` takes from that one, and its movements carry the reference.
 fn release(ctx: &mut Ctx, level: &mut Level, op: &StockOp, memo: &Memo) -> Result<()> {
-    let reference = op.reference.as_deref();
+    let reference = op.reservation.as_deref().or(op.reference.as_deref());
     let held_for = reference.unwrap_or("");
     let held = ctx.held(level, held_for)?;
     let whose = || match reference {
@@ -135,6 +138,29 @@ fn release(ctx: &mut Ctx, level: &mut Level, op: &StockOp, memo: &Memo) -> Resul
         ctx.release(level, held_for, held - q)?;
     }
     Ok(())
+}
+
+/// A new expiry for an open reservation. Nothing moves, so nothing enters the ledger: the
+/// reservation's row records it, as a repeat reserve's new expiry does.
+fn renew(ctx: &mut Ctx, level: &Level, op: &StockOp) -> Result<()> {
+    let held_for = op.reference.as_deref().unwrap_or("");
+    let expires_at = expiry::resolve(op.expires, ctx.now.at)?.ok_or_else(|| {
+        Error::validation(
+            Field::ExpiresInSeconds.name(),
+            "expires_in_seconds is required without a expires_at",
+        )
+    })?;
+    if ctx.held(level, held_for)? == 0 {
+        let whose = match held_for {
+            "" => "unreferenced".to_owned(),
+            r => format!("reference {r:?}"),
+        };
+        return Err(Error::new(
+            ErrorCode::InsufficientReserved,
+            format!("no open reservation for {whose} at {}", level.location),
+        ));
+    }
+    ctx.renew(level, held_for, expires_at)
 }
 
 /// A physical count sets on hand to what was counted, recording the difference.

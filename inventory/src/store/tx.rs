@@ -4,7 +4,7 @@
 
 use super::rows::*;
 use crate::error::Result;
-use crate::model::{ApiKey, Location, Movement, Product, Reservation, StockLevel};
+use crate::model::{ApiKey, CatalogueEntry, Location, Movement, Product, Reservation, StockLevel};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -18,6 +18,9 @@ pub(crate) trait ReadTx {
     fn list_products(&mut self, filter: &ProductFilter) -> Result<Vec<Product>>;
     /// Up to `limit` live products with an id above `after` (all, for `None`), in id order.
     fn products_after(&mut self, after: Option<Uuid>, limit: i64) -> Result<Vec<Product>>;
+    /// Up to `limit` products, archived ones included, whose catalogue revision is above
+    /// `after`, in revision (commit) order.
+    fn catalogue(&mut self, after: i64, limit: i64) -> Result<Vec<CatalogueEntry>>;
     /// A page of a product's movements, newest first.
     fn movements(&mut self, product: Uuid, filter: &HistoryFilter) -> Result<Vec<Movement>>;
     /// Movements of every product with `seq` above `after`, oldest first.
@@ -46,6 +49,8 @@ pub(crate) trait ReadTx {
 pub(crate) trait WriteTx: ReadTx {
     /// What a stock operation needs of a live product, in one look-up.
     fn stock_target(&mut self, id: Uuid, now: &Stamp) -> Result<Option<StockTarget>>;
+    /// Whether any product, live or archived, has this id.
+    fn product_ever_existed(&mut self, id: Uuid) -> Result<bool>;
     /// Whether a live product holds `sku`.
     fn sku_taken(&mut self, sku: &str) -> Result<bool>;
     /// The live product that holds `sku`.

@@ -114,6 +114,8 @@ pub(crate) struct Pg<'c> {
     cache: &'c mut Cache,
     /// This transaction's movements, numbered at commit.
     movements: Vec<PendingMovement>,
+    /// Products this transaction created, updated or archived, given revisions at commit.
+    revised: Vec<Uuid>,
     /// Products whose rows this transaction has locked.
     locked: HashSet<Uuid>,
     /// Those of them locked inside the current command's savepoint, which releases them if it
@@ -143,6 +145,7 @@ impl<'c> Pg<'c> {
             client,
             cache,
             movements: Vec::new(),
+            revised: Vec::new(),
             locked: HashSet::new(),
             locked_late: Vec::new(),
             known: Known::default(),
@@ -294,9 +297,42 @@ impl<'c> Pg<'c> {
         Ok(())
     }
 
+    /// Gives every product this transaction changed its catalogue revision from the counter,
+    /// in the order they were changed, and then numbers the movements (`publish_movements`):
+    /// both counters' rows stay locked until COMMIT, so revisions and sequence numbers are in
+    /// commit order. Always in this order (catalogue, then feed), so two groups never wait on
+    /// each other's counter.
+    fn publish(&mut self) -> Result<Option<i64>> {
+        self.publish_revisions()?;
+        self.publish_movements()
+    }
+
+    fn publish_revisions(&mut self) -> Result<()> {
+        let mut ids = std::mem::take(&mut self.revised);
+        if ids.is_empty() {
+            return Ok(());
+        }
+        // A product changed twice in one transaction gets one revision, for its last change.
+        let mut seen = HashSet::new();
+        ids.reverse();
+        ids.retain(|id| seen.insert(*id));
+        ids.reverse();
+        let n = ids.len() as i64;
+        self.execute(
+            "WITH counter AS (
+                 UPDATE catalogue_counter SET last = last + $1 RETURNING last
+             )
+             UPDATE products p SET revision = counter.last - $1 + r.n
+             FROM counter, unnest($2::uuid[]) WITH ORDINALITY AS r(id, n)
+             WHERE p.id = r.id",
+            &[&n, &ids],
+        )?;
+        Ok(())
+    }
+
     /// Numbers the transaction's movements from the counter and inserts them, announcing the
     /// latest number; returns it. The counter's row stays locked until COMMIT.
-    fn publish(&mut self) -> Result<Option<i64>> {
+    fn publish_movements(&mut self) -> Result<Option<i64>> {
         if self.movements.is_empty() {
             return Ok(None);
         }
@@ -680,6 +716,7 @@ impl Db {
                 pg.flush_deferred().map_err(|e| whole(&pg, e))?;
             }
             let mark = pg.movements.len();
+            let revised = pg.revised.len();
             let now = super::command_time(self.clock.as_ref());
             let result = rules::execute(&mut pg, &q.command, &q.call, now);
             if pg.retry {
@@ -701,6 +738,7 @@ impl Db {
             // A dry run is undone like a failure, and keeps its result.
             if result.is_err() || q.call.dry_run {
                 pg.movements.truncate(mark);
+                pg.revised.truncate(revised);
                 pg.undo_command();
                 if pg.savepoint == Savepoint::Open {
                     pg.batch("ROLLBACK TO command").map_err(|e| whole(&pg, e))?;

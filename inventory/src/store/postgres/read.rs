@@ -4,7 +4,8 @@
 use super::Pg;
 use crate::error::{Error, Result};
 use crate::model::{
-    ApiKey, Location, Movement, MovementKind, Product, Reservation, Scope, StockLevel,
+    ApiKey, CatalogueEntry, Location, Movement, MovementKind, Product, Reservation, Scope,
+    StockLevel,
 };
 use crate::money::Price;
 use crate::store::prefix_end;
@@ -327,6 +328,24 @@ impl ReadTx for Pg<'_> {
             ),
             &[&after, &limit],
             product_row,
+        )
+    }
+
+    fn catalogue(&mut self, after: i64, limit: i64) -> Result<Vec<CatalogueEntry>> {
+        self.rows(
+            &format!(
+                "SELECT {PRODUCT_COLUMNS}, p.archived_at, p.revision
+                 FROM products p JOIN locations l ON l.id = p.location_id
+                 WHERE p.revision > $1 ORDER BY p.revision LIMIT $2"
+            ),
+            &[&after, &limit],
+            |pg, r| {
+                Ok(CatalogueEntry {
+                    product: product_row(pg, r)?,
+                    archived_at: pg.get(r, 10)?,
+                    revision: pg.get(r, 11)?,
+                })
+            },
         )
     }
 

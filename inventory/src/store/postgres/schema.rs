@@ -1,9 +1,9 @@
 //! The PostgreSQL schema and its migrations: the tables, indexes and CHECK constraints of the
-//! SQLite schema at its version 6 (the CHECKs restate the invariants the engine enforces in code,
+//! SQLite schema (version 1 here is SQLite's 6, version 2 SQLite's 7; the CHECKs restate the invariants the engine enforces in code,
 //! so that a bug in the write path fails loudly instead of corrupting stock), with exact types:
 //! prices NUMERIC (which keeps the scale it is given: 1500.00 stays 1500.00), times timestamptz
 //! (microseconds, as the engine truncates them), ids uuid. Two things are PostgreSQL's own: the
-//! change-feed counter that hands out `seq` at commit (see the module docs of `postgres`), and
+//! change-feed and catalogue counters that hand out `seq` and revisions at commit (see the module docs of `postgres`), and
 //! text that is ordered or prefix-searched is compared with `COLLATE "C"` (bytes, as SQLite
 //! does), whatever the database's collation.
 //!
@@ -153,7 +153,25 @@ CREATE TABLE api_keys (
 CREATE UNIQUE INDEX api_keys_live_name ON api_keys (name) WHERE revoked_at IS NULL;
 "#;
 
-const MIGRATIONS: [&str; 1] = [V1];
+/// SQLite's version 7: each product's catalogue revision, for mirrors that pull what changed.
+/// As `seq`, it is handed out at the end of each writing transaction from a one-row counter whose
+/// lock is held to COMMIT, so revisions are in commit order; until then a new product's is NULL
+/// (never visible outside its transaction; `verify()` reports one that is).
+const V2: &str = r#"
+ALTER TABLE products ADD COLUMN revision bigint;
+UPDATE products SET revision = r.n
+    FROM (SELECT id, row_number() OVER (ORDER BY updated_at, id) AS n FROM products) r
+    WHERE r.id = products.id;
+CREATE UNIQUE INDEX products_revision ON products (revision);
+
+CREATE TABLE catalogue_counter (
+    only_row  boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    last      bigint NOT NULL CHECK (last >= 0)
+);
+INSERT INTO catalogue_counter (last) SELECT coalesce(max(revision), 0) FROM products;
+"#;
+
+const MIGRATIONS: [&str; 2] = [V1, V2];
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {
@@ -162,7 +180,7 @@ pub fn latest_version() -> usize {
 
 /// The tables an inventory database holds: finding one of them without `inventory_schema`
 /// means the database belongs to something else.
-const OUR_TABLES: [&str; 8] = [
+const OUR_TABLES: [&str; 9] = [
     "locations",
     "products",
     "stock_levels",
@@ -171,6 +189,7 @@ const OUR_TABLES: [&str; 8] = [
     "idempotency_keys",
     "api_keys",
     "feed_counter",
+    "catalogue_counter",
 ];
 
 /// Refuses databases this build must not touch, then applies the migrations the database

@@ -89,11 +89,19 @@ const CHECKS: &[(&str, &str)] = &[
          LIMIT $1",
     ),
     (
+        "product without a catalogue revision",
+        "SELECT 'product ' || id FROM products WHERE revision IS NULL OR revision <= 0
+         UNION ALL
+         SELECT 'counter ' || c.last || ', last revision ' || m.top
+         FROM catalogue_counter c, (SELECT max(revision) AS top FROM products) m WHERE m.top > c.last
+         LIMIT $1",
+    ),
+    (
         "constraint not in force",
         "SELECT conrelid::regclass || ' ' || conname FROM pg_constraint
          WHERE NOT convalidated AND conrelid IN (SELECT to_regclass(t) FROM unnest(ARRAY['locations',
                'products', 'stock_levels', 'movements', 'reservations', 'idempotency_keys', 'api_keys',
-               'feed_counter']) t)
+               'feed_counter', 'catalogue_counter']) t)
          LIMIT $1",
     ),
 ];
@@ -102,7 +110,8 @@ const CHECKS: &[(&str, &str)] = &[
 /// reported (PostgreSQL then no longer enforces the invariant it stated).
 const CONSTRAINTS: &str = "SELECT t.name || ': ' || coalesce(c.n, 0) || ' CHECK and foreign-key constraints, ' || t.n || ' expected'
      FROM (VALUES ('locations', 1), ('products', 8), ('stock_levels', 4), ('movements', 6),
-                  ('reservations', 3), ('idempotency_keys', 0), ('api_keys', 4), ('feed_counter', 2)) t(name, n)
+                  ('reservations', 3), ('idempotency_keys', 0), ('api_keys', 4), ('feed_counter', 2),
+                  ('catalogue_counter', 2)) t(name, n)
      LEFT JOIN (SELECT conrelid, count(*) AS n FROM pg_constraint WHERE contype IN ('c', 'f')
                 GROUP BY conrelid) c ON c.conrelid = to_regclass(t.name)
      WHERE coalesce(c.n, 0) <> t.n";

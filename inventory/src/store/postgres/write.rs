@@ -97,6 +97,7 @@ impl WriteTx for Pg<'_> {
             ],
         )?;
         self.locked.insert(row.id);
+        self.revised.push(row.id);
         self.get(&r, 0)
     }
 
@@ -120,6 +121,7 @@ impl WriteTx for Pg<'_> {
                 &row.at.at,
             ],
         )?;
+        self.revised.push(id);
         Ok(())
     }
 
@@ -130,7 +132,14 @@ impl WriteTx for Pg<'_> {
             "UPDATE products SET archived_at = $2, updated_at = $2, version = version + 1 WHERE id = $1",
             &[&id, &now.at],
         )?;
+        self.revised.push(id);
         Ok(())
+    }
+
+    fn product_ever_existed(&mut self, id: Uuid) -> Result<bool> {
+        Ok(self
+            .query_opt("SELECT 1 FROM products WHERE id = $1", &[&id])?
+            .is_some())
     }
 
     fn location_id(&mut self, name: &str) -> Result<Option<i64>> {

@@ -5,7 +5,8 @@ use super::Sql;
 use crate::clock::from_text;
 use crate::error::Result;
 use crate::model::{
-    ApiKey, Location, Movement, MovementKind, Product, Reservation, Scope, StockLevel,
+    ApiKey, CatalogueEntry, Location, Movement, MovementKind, Product, Reservation, Scope,
+    StockLevel,
 };
 use crate::store::prefix_end;
 use crate::store::rows::{HistoryFilter, ProductFilter, Stamp};
@@ -275,6 +276,26 @@ impl ReadTx for Sql<'_> {
              WHERE p.id > ?1 AND p.archived_at IS NULL ORDER BY p.id LIMIT ?2"
         ))?;
         let rows = stmt.query_map(params![after, limit], product_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn catalogue(&mut self, after: i64, limit: i64) -> Result<Vec<CatalogueEntry>> {
+        let mut stmt = self.0.prepare_cached(&format!(
+            "SELECT {PRODUCT_COLUMNS}, p.archived_at, p.revision
+             FROM products p JOIN locations l ON l.id = p.location_id
+             WHERE p.revision > ?1 ORDER BY p.revision LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![after, limit], |r| {
+            Ok(CatalogueEntry {
+                product: product_row(r)?,
+                archived_at: r
+                    .get::<_, Option<String>>(10)?
+                    .as_deref()
+                    .map(from_text)
+                    .transpose()?,
+                revision: r.get(11)?,
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -191,7 +191,20 @@ CREATE TABLE api_keys (
 CREATE UNIQUE INDEX api_keys_live_name ON api_keys(name) WHERE revoked_at IS NULL;
 "#;
 
-const MIGRATIONS: [&str; 6] = [V1, V2, V3, V4, V5, V6];
+/// Each product's catalogue revision: a number from one counter of the file (the largest so far,
+/// plus one) given to a product whenever it is created, updated or archived, so that a mirror
+/// of the catalogue (a till) can pull what changed after the last revision it saw. One writer
+/// applies commands in order, so revisions are in commit order. Existing products get theirs in
+/// order of their last change.
+const V7: &str = r#"
+ALTER TABLE products ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+UPDATE products SET revision = r.n
+    FROM (SELECT id, row_number() OVER (ORDER BY updated_at, id) AS n FROM products) r
+    WHERE r.id = products.id;
+CREATE UNIQUE INDEX products_revision ON products(revision);
+"#;
+
+const MIGRATIONS: [&str; 7] = [V1, V2, V3, V4, V5, V6, V7];
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {
@@ -356,6 +369,21 @@ mod tests {
             "1.50"
         );
         assert_eq!(inv.list_reservations(id).unwrap().len(), 1);
+        // Version 7 gave the old product its catalogue revision; the next change takes the next.
+        let catalogue = inv.catalogue_changes(0, None).unwrap();
+        assert_eq!(
+            catalogue
+                .products
+                .iter()
+                .map(|e| (e.product.id, e.revision))
+                .collect::<Vec<_>>(),
+            vec![(id, 1)]
+        );
+        let mut new = crate::NewProduct::new("New", "NEW1", crate::Price::parse("1").unwrap());
+        new.location = Some("A".into());
+        let new = inv.create_product(new).unwrap().product.id;
+        let next = inv.catalogue_changes(1, None).unwrap();
+        assert_eq!((next.products[0].product.id, next.next_after), (new, 2));
         assert!(inv.verify().unwrap().ok);
     }
 

@@ -74,6 +74,10 @@ const CHECKS: &[(&str, &str)] = &[
          LIMIT ?1",
     ),
     (
+        "product without a catalogue revision",
+        "SELECT 'product ' || id FROM products WHERE revision <= 0 LIMIT ?1",
+    ),
+    (
         "reservations without a stock level",
         "SELECT 'reservation ' || r.id FROM reservations r
          WHERE NOT EXISTS (SELECT 1 FROM stock_levels s WHERE s.product_id = r.product_id AND s.location_id = r.location_id)

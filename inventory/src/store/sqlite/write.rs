@@ -33,6 +33,13 @@ impl WriteTx for Sql<'_> {
             .optional()?)
     }
 
+    fn product_ever_existed(&mut self, id: Uuid) -> Result<bool> {
+        let mut stmt = self
+            .0
+            .prepare_cached("SELECT 1 FROM products WHERE id = ?1")?;
+        Ok(stmt.exists([id.to_string()])?)
+    }
+
     fn sku_taken(&mut self, sku: &str) -> Result<bool> {
         let mut stmt = self
             .0
@@ -51,9 +58,10 @@ impl WriteTx for Sql<'_> {
     fn insert_product(&mut self, row: &NewProductRow) -> Result<i64> {
         let mut stmt = self.0.prepare_cached(
             "INSERT INTO products (id, name, description, sku, price, location_id, reorder_point, version,
-                                   on_hand_total, reserved_total, created_at, updated_at, ordinal)
+                                   on_hand_total, reserved_total, created_at, updated_at, ordinal, revision)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, 0, 0, ?8, ?8,
-                     (SELECT coalesce(max(ordinal), 0) + 1 FROM products))
+                     (SELECT coalesce(max(ordinal), 0) + 1 FROM products),
+                     (SELECT coalesce(max(revision), 0) + 1 FROM products))
              RETURNING ordinal",
         )?;
         Ok(stmt.query_row(
@@ -75,6 +83,7 @@ impl WriteTx for Sql<'_> {
         let mut stmt = self.0.prepare_cached(
             "UPDATE products SET name = ?2, description = ?3, price = ?4, reorder_point = ?5,
                     version = version + 1, updated_at = ?6,
+                    revision = (SELECT max(revision) + 1 FROM products),
                     on_hand_total = CASE WHEN ?5 IS NULL THEN 0 ELSE
                         (SELECT coalesce(sum(on_hand), 0) FROM stock_levels WHERE product_id = ?1) END,
                     reserved_total = CASE WHEN ?5 IS NULL THEN 0 ELSE
@@ -94,7 +103,9 @@ impl WriteTx for Sql<'_> {
 
     fn archive_product(&mut self, id: Uuid, now: &Stamp) -> Result<()> {
         let mut stmt = self.0.prepare_cached(
-            "UPDATE products SET archived_at = ?2, updated_at = ?2, version = version + 1 WHERE id = ?1",
+            "UPDATE products SET archived_at = ?2, updated_at = ?2, version = version + 1,
+                    revision = (SELECT max(revision) + 1 FROM products)
+             WHERE id = ?1",
         )?;
         stmt.execute(params![id.to_string(), now.text])?;
         Ok(())

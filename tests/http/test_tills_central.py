@@ -1,0 +1,102 @@
+"""What central offers the tills over HTTP: a commit that takes from a till's allotment while its
+movement carries the sale's reference, a lease renewed without its quantity changing, and the
+catalogue feed a till mirrors from a cursor."""
+
+from conftest import assert_error, new_product
+
+
+def test_a_sale_is_committed_from_the_allotment_under_its_own_reference(server):
+    pid = new_product(server, initial_quantity=10, location="Shop 1")["product"]["id"]
+    r = server.post(
+        f"/api/products/{pid}/stock/reserve",
+        {"quantity": 5, "reference": "till:T1", "location": "Shop 1", "expires_in_seconds": 600},
+    )
+    assert r.status_code == 200, r.text
+    body = {"quantity": 2, "reference": "sale:1", "reservation": "till:T1", "location": "Shop 1"}
+    r = server.post(f"/api/products/{pid}/stock/commit", body, headers={"Idempotency-Key": "sale:1"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["data"]["on_hand"], r.json()["data"]["reserved"]) == (8, 3)
+    again = server.post(f"/api/products/{pid}/stock/commit", body, headers={"Idempotency-Key": "sale:1"})
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    held = server.get("/api/reservations?reference=till:T1").json()["data"]
+    assert [(h["product_id"], h["quantity"]) for h in held] == [(pid, 3)]
+    last = server.get(f"/api/products/{pid}/transactions?limit=1").json()["data"][0]
+    assert (last["type"], last["quantity"], last["reference"]) == ("COMMIT", 2, "sale:1")
+    # More than the allotment holds is refused, and so is the field on another operation.
+    r = server.post(
+        f"/api/products/{pid}/stock/commit",
+        {"quantity": 4, "reference": "sale:2", "reservation": "till:T1", "location": "Shop 1"},
+    )
+    assert_error(r, 409, "INSUFFICIENT_RESERVED")
+    r = server.post(
+        f"/api/products/{pid}/stock/unreserve",
+        {"quantity": 1, "reference": "till:T1", "reservation": "till:T1", "location": "Shop 1"},
+    )
+    assert_error(r, 400, "VALIDATION_ERROR", "reservation")
+
+
+def test_renew_moves_a_lease_and_writes_no_movement(server):
+    pid = new_product(server, initial_quantity=10)["product"]["id"]
+    server.post(
+        f"/api/products/{pid}/stock/reserve",
+        {"quantity": 4, "reference": "till:T1", "expires_in_seconds": 60},
+    )
+    before = server.get(f"/api/products/{pid}/transactions").json()["data"]
+    old = server.get("/api/reservations?reference=till:T1").json()["data"][0]["expires_at"]
+    r = server.post(
+        f"/api/products/{pid}/stock/renew", {"reference": "till:T1", "expires_in_seconds": 3600}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["message"] == "Reservation renewed successfully"
+    assert (r.json()["data"]["on_hand"], r.json()["data"]["reserved"]) == (10, 4)
+    held = server.get("/api/reservations?reference=till:T1").json()["data"][0]
+    assert held["quantity"] == 4 and held["expires_at"] > old
+    assert server.get(f"/api/products/{pid}/transactions").json()["data"] == before
+    assert_error(
+        server.post(f"/api/products/{pid}/stock/renew", {"reference": "till:T9", "expires_in_seconds": 60}),
+        409,
+        "INSUFFICIENT_RESERVED",
+    )
+    assert_error(
+        server.post(f"/api/products/{pid}/stock/renew", {"reference": "till:T1"}),
+        400,
+        "VALIDATION_ERROR",
+        "expires_in_seconds",
+    )
+    assert_error(
+        server.post(f"/api/products/{pid}/stock/renew", {"reference": "till:T1", "quantity": 1, "expires_in_seconds": 5}),
+        400,
+        "VALIDATION_ERROR",
+        "quantity",
+    )
+    # In a batch, beside the reserve that tops an allotment up.
+    r = server.post(
+        "/api/stock/batch",
+        {"operations": [
+            {"op": "reserve", "product_id": pid, "quantity": 1, "reference": "till:T2", "expires_in_seconds": 60},
+            {"op": "renew", "product_id": pid, "reference": "till:T1", "expires_in_seconds": 7200},
+        ]},
+    )
+    assert r.status_code == 200, r.text
+
+
+def test_the_catalogue_feed_pages_every_change_once_archived_included(server):
+    assert server.get("/api/catalogue").json()["data"] == {"products": [], "next_after": 0}
+    a = new_product(server)["product"]
+    b = new_product(server)["product"]
+    page = server.get("/api/catalogue?limit=1").json()["data"]
+    assert [p["id"] for p in page["products"]] == [a["id"]]
+    cursor = page["next_after"]
+    page = server.get(f"/api/catalogue?after={cursor}").json()["data"]
+    assert [p["id"] for p in page["products"]] == [b["id"]]
+    assert page["products"][0]["archived_at"] is None
+    cursor = page["next_after"]
+    assert server.put(f"/api/products/{a['id']}", {"price": "12.50"}).status_code == 200
+    assert server.delete(f"/api/products/{b['id']}").status_code == 200
+    page = server.get(f"/api/catalogue?after={cursor}").json()["data"]
+    got = [(p["id"], p["price"], p["archived_at"] is not None) for p in page["products"]]
+    assert got == [(a["id"], 12.5, False), (b["id"], 9.99, True)]
+    assert all(p["revision"] > cursor for p in page["products"])
+    assert server.get(f"/api/catalogue?after={page['next_after']}").json()["data"]["products"] == []
+    assert_error(server.get("/api/catalogue?after=-1"), 400, "VALIDATION_ERROR", "after")
+    assert_error(server.get("/api/catalogue?limit=0"), 400, "VALIDATION_ERROR", "limit")
