@@ -4,7 +4,7 @@
 
 use crate::app::App;
 use crate::errors::ApiError;
-use crate::handlers::{dashboard, events, locations, products, stock, system};
+use crate::handlers::{dashboard, events, keys, locations, products, stock, system};
 use crate::http::{Reply, Req};
 
 pub type Handler = fn(&App, &mut Req) -> Result<Reply, ApiError>;
@@ -93,6 +93,14 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: EVENTS_PATH,
         methods: &[("GET", events::page)],
+    },
+    Route {
+        path: "/api/keys",
+        methods: &[("GET", keys::list), ("POST", keys::create)],
+    },
+    Route {
+        path: "/api/keys/{name}",
+        methods: &[("DELETE", keys::revoke)],
     },
 ];
 

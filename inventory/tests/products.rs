@@ -425,7 +425,12 @@ fn a_location_limited_call_stocks_new_products_only_where_it_may() {
         (e.code, e.field.as_deref()),
         (ErrorCode::Forbidden, Some("location"))
     );
-    assert!(f.inv.list_products(&ProductQuery::default()).unwrap().is_empty());
+    assert!(
+        f.inv
+            .list_products(&ProductQuery::default())
+            .unwrap()
+            .is_empty()
+    );
     let created = f
         .inv
         .write(Write::create_product(new_product("EMPTY", 0)), &limited)
