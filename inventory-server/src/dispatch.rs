@@ -109,7 +109,7 @@ pub fn handle(app: &Arc<App>, router: &Router, incoming: Incoming) -> Reply {
                     Err(refused) => return Ok(refused),
                 };
                 if method == "GET" && route.path == EVENTS_PATH && wants_event_stream(&headers) {
-                    return sse::subscribe(app, &headers, &query, &rid, started, caller);
+                    return sse::subscribe(app, &headers, &query, &rid, started, key);
                 }
                 let mut req = Req {
                     params,

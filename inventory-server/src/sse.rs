@@ -10,7 +10,7 @@
 //! from the engine's cached key list).
 
 use crate::app::App;
-use crate::auth::{Caller, Secret};
+use crate::auth::Secret;
 use crate::dispatch::access_log;
 use crate::errors::ApiError;
 use crate::http::{self, Body, Headers, Reply, StreamSender};
@@ -52,7 +52,7 @@ pub fn subscribe(
     query: &str,
     rid: &str,
     started: Instant,
-    caller: &Caller,
+    key: Option<&inventory::ApiKey>,
 ) -> Result<Reply, ApiError> {
     let after = start_after(headers, query)?;
     let slot = app.streams.try_hold().ok_or_else(|| {
@@ -66,10 +66,7 @@ pub fn subscribe(
     // The slot goes with the thread's closure, so it is released however the stream ends,
     // even if the thread cannot be started.
     let (app, rid) = (Arc::clone(app), rid.to_owned());
-    let key = match caller {
-        Caller::Key(key, secret) => Some((key.name.clone(), secret.clone())),
-        _ => None,
-    };
+    let key = key.and_then(|key| Some((key.name.clone(), Secret::of(headers)?)));
     std::thread::Builder::new()
         .name("sse".into())
         .spawn(move || {

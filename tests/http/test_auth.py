@@ -276,6 +276,11 @@ def test_movements_name_the_key_that_made_them(start):
         assert streamed == ["ops", "clerk-7", "clerk-7"]
     finally:
         stream.close()
+    # And in the operator's export of the ledger.
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "INVENTORY_DB")}
+    exported = subprocess.run([BIN, "export", "movements", "--db", server.db, "--format", "jsonl"],
+                              capture_output=True, text=True, env=env, check=True, timeout=60)
+    assert [json.loads(l)["actor"] for l in exported.stdout.splitlines()] == ["ops", "clerk-7", "clerk-7"]
 
 
 def test_with_auth_off_the_header_is_not_read_and_nobody_is_named(start):
