@@ -1,6 +1,8 @@
 //! What every handler shares: the engine handle and the server's own state and policy.
 
+use crate::auth::Gate;
 use crate::browser::Policy;
+use crate::ratelimit::Limiter;
 use inventory::Inventory;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -17,6 +19,10 @@ pub struct App {
     /// file, whose reads take microseconds; a PostgreSQL read is a network round trip, and its
     /// client may not block inside the runtime.
     pub inline_reads: bool,
+    /// Whether requests need an API key.
+    pub auth: Gate,
+    /// `--rate-limit`, if given.
+    pub limiter: Option<Limiter>,
 }
 
 impl App {

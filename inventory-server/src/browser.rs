@@ -16,7 +16,8 @@ use crate::http::Headers;
 /// Request headers a cross-origin script may send (answered in preflights).
 const ALLOW_HEADERS: &str = "Content-Type, Idempotency-Key, If-Match, If-None-Match, Authorization, X-Request-ID, Last-Event-ID";
 /// Response headers a cross-origin script may read.
-const EXPOSE_HEADERS: &str = "ETag, Idempotent-Replayed, X-Request-ID";
+const EXPOSE_HEADERS: &str =
+    "ETag, Idempotent-Replayed, X-Request-ID, Retry-After, WWW-Authenticate";
 /// How long a browser may cache a preflight answer, in seconds.
 const MAX_AGE: &str = "600";
 

@@ -23,6 +23,17 @@ pub enum LogFormat {
     Text,
 }
 
+/// Whether requests need an API key (`Authorization: Bearer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthArg {
+    /// Required unless the server listens on loopback only.
+    Auto,
+    /// Every route but /health and the dashboard's files needs a key.
+    Required,
+    /// No key is asked for, and the Authorization header is not read.
+    Off,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DurabilityArg {
     /// Sync the WAL at every commit: an acknowledged write survives power loss.
@@ -117,6 +128,17 @@ pub struct Config {
     /// Seconds between sweeps that release expired reservations.
     #[arg(long, env = "INVENTORY_SWEEP_INTERVAL", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub sweep_interval_secs: u64,
+
+    /// Whether requests need an API key (`Authorization: Bearer <secret>`; keys are made with
+    /// `inventory-server keys create`). `auto`: required unless the server listens on loopback
+    /// only.
+    #[arg(long, env = "INVENTORY_AUTH", value_enum, default_value = "auto")]
+    pub auth: AuthArg,
+
+    /// Requests per second each API key may make, with bursts up to twice that; clients
+    /// without a key are limited per address. Beyond it: 429 with Retry-After. Off by default.
+    #[arg(long, env = "INVENTORY_RATE_LIMIT", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub rate_limit: Option<u32>,
 
     /// Longest wait, in seconds, for requests in flight when shutting down.
     #[arg(long, env = "INVENTORY_SHUTDOWN_GRACE", default_value_t = 10)]

@@ -1,8 +1,10 @@
-//! One request from arrival to reply, on a pool thread: request id, the browser guards,
-//! routing (HEAD and OPTIONS included), the handler (a panic becomes a 500, never a dead
-//! thread), conditional GET, the envelope, CORS headers and one access-log line.
+//! One request from arrival to reply, on a pool thread: request id, the browser guards, the
+//! caller's key and rate limit, routing (HEAD and OPTIONS included), the route's scope, the
+//! handler (a panic becomes a 500, never a dead thread), conditional GET, the envelope, CORS
+//! headers and one access-log line.
 
 use crate::app::App;
+use crate::auth::Caller;
 use crate::errors::ApiError;
 use crate::http::{Body, Headers, Incoming, Reply, Req, none_match};
 use crate::input::Query;
@@ -69,14 +71,22 @@ pub fn handle(app: &Arc<App>, router: &Router, incoming: Incoming) -> Reply {
         path,
         query,
         headers,
+        peer,
         body,
     } = incoming;
     let rid = request_id(&headers);
     let mut preflight = None;
+    let caller = app.auth.identify(&app.inv, &headers);
     let outcome = (|| {
         let body = body?;
         check_interpreted(&headers)?;
         app.browser.check_host(&headers)?;
+        let caller = caller.as_ref().map_err(ApiError::clone)?;
+        if let Some(limiter) = &app.limiter {
+            if let Err(refused) = limiter.admit(caller.key_name(), peer) {
+                return Ok(refused);
+            }
+        }
         if method == "OPTIONS" && path == "*" {
             return Ok(Reply::empty(204).with_header("Allow", ALL_METHODS));
         }
@@ -94,14 +104,19 @@ pub fn handle(app: &Arc<App>, router: &Router, incoming: Incoming) -> Reply {
                 params,
             } => {
                 app.browser.check_origin(&method, &headers)?;
+                let key = match app.auth.admit(caller, &method, route.path) {
+                    Ok(key) => key,
+                    Err(refused) => return Ok(refused),
+                };
                 if method == "GET" && route.path == EVENTS_PATH && wants_event_stream(&headers) {
-                    return sse::subscribe(app, &headers, &query, &rid, started);
+                    return sse::subscribe(app, &headers, &query, &rid, started, key);
                 }
                 let mut req = Req {
                     params,
                     query: Query::parse(&query)?,
                     headers: &headers,
                     body: &body,
+                    key,
                 };
                 let reply = catch_unwind(AssertUnwindSafe(|| handler(app, &mut req)))
                     .unwrap_or_else(|_| {
@@ -127,7 +142,8 @@ pub fn handle(app: &Arc<App>, router: &Router, incoming: Incoming) -> Reply {
     reply.headers.push(("X-Request-ID".into(), rid.clone()));
     // A stream logs its line when it ends.
     if !matches!(reply.body, Body::Stream(_)) {
-        access_log(&rid, &method, &path, reply.status, started);
+        let key = caller.as_ref().ok().and_then(Caller::key_name);
+        access_log(&rid, &method, &path, reply.status, started, key);
     }
     reply
 }
@@ -156,7 +172,15 @@ pub fn error_reply(e: &ApiError) -> Reply {
     }
 }
 
-pub fn access_log(rid: &str, method: &str, path: &str, status: u16, started: Instant) {
+/// `key`: the name of the API key the request was made with, never its secret.
+pub fn access_log(
+    rid: &str,
+    method: &str,
+    path: &str,
+    status: u16,
+    started: Instant,
+    key: Option<&str>,
+) {
     tracing::info!(
         target: "access",
         request_id = %rid,
@@ -164,5 +188,6 @@ pub fn access_log(rid: &str, method: &str, path: &str, status: u16, started: Ins
         path,
         status,
         duration_us = started.elapsed().as_micros() as u64,
+        key,
     );
 }

@@ -5,10 +5,11 @@ use inventory::ErrorCode;
 
 /// The envelope's `error` codes of failures the server meets before or around the engine,
 /// beside the engine's own (`ErrorCode::ALL`).
-pub const SERVER_CODES: [&str; 5] = [
+pub const SERVER_CODES: [&str; 6] = [
     "METHOD_NOT_ALLOWED",
     "PAYLOAD_TOO_LARGE",
     "REQUEST_TIMEOUT",
+    "RATE_LIMITED",
     "SERVICE_UNAVAILABLE",
     "INTERNAL_ERROR",
 ];

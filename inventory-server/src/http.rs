@@ -38,6 +38,8 @@ pub struct Incoming {
     /// The raw query string, without the `?`.
     pub query: String,
     pub headers: Headers,
+    /// The client's address (for the rate limit of clients without a key).
+    pub peer: std::net::IpAddr,
     /// The body, read in full within `--max-body-bytes` and `--io-timeout-secs`, or why the
     /// request could not be read (framing, size, time): then it is answered with that error
     /// and the connection is closed.
@@ -49,6 +51,8 @@ pub struct Req<'a> {
     pub query: Query,
     pub headers: &'a Headers,
     pub body: &'a [u8],
+    /// The API key the request is made with (none when keys are not required).
+    pub key: Option<&'a inventory::ApiKey>,
 }
 
 /// One entity tag of an If-Match or If-None-Match list.
@@ -165,6 +169,15 @@ impl Req<'_> {
 
     pub fn idempotency_key(&self) -> Option<&str> {
         self.header("Idempotency-Key")
+    }
+
+    /// A write's call: the key's (its name is the actor, its locations bound it), under the
+    /// request's Idempotency-Key.
+    pub fn call(&self) -> inventory::Call {
+        self.key
+            .map(inventory::Call::by)
+            .unwrap_or_default()
+            .idempotency_key(self.idempotency_key())
     }
 }
 
@@ -302,6 +315,7 @@ mod tests {
             query: Query::parse("").unwrap(),
             headers: &headers,
             body: &[],
+            key: None,
         };
         req.expected_version(|| Ok(current))
     }
@@ -331,6 +345,7 @@ mod tests {
             query: Query::parse("").unwrap(),
             headers: &headers,
             body: &[],
+            key: None,
         };
         assert_eq!(req.expected_version(|| panic!("read")).unwrap(), None);
     }

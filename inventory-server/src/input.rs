@@ -169,6 +169,16 @@ pub struct LocationBody {
     pub name: String,
 }
 
+/// POST /api/keys. `locations` left out or null: the key may move stock anywhere.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyBody {
+    pub name: String,
+    pub scope: inventory::Scope,
+    #[serde(default)]
+    pub locations: Option<Vec<String>>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BatchBody {
@@ -376,24 +386,35 @@ impl Query {
 
 /// Percent-decoding, with `+` as a space (form encoding, as browsers and curl send).
 fn decode(s: &str) -> Result<String, ApiError> {
-    let bad = || ApiError::validation("query", "query string is not valid percent-encoded UTF-8");
+    percent_decode(s, true).ok_or_else(|| {
+        ApiError::validation("query", "query string is not valid percent-encoded UTF-8")
+    })
+}
+
+/// A path parameter (`/api/keys/{name}`), percent-decoded; `+` is itself in a path.
+pub fn path_param(raw: &str, name: &str) -> Result<String, ApiError> {
+    percent_decode(raw, false).ok_or_else(|| {
+        ApiError::validation(name, format!("{name} is not valid percent-encoded UTF-8"))
+    })
+}
+
+fn percent_decode(s: &str, plus_is_space: bool) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'+' => out.push(b' '),
+            b'+' if plus_is_space => out.push(b' '),
             b'%' => {
-                let hex = bytes.get(i + 1..i + 3).ok_or_else(bad)?;
-                let hex = std::str::from_utf8(hex).map_err(|_| bad())?;
-                out.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
+                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
                 i += 2;
             }
             b => out.push(b),
         }
         i += 1;
     }
-    String::from_utf8(out).map_err(|_| bad())
+    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@
 use crate::errors::ApiError;
 use chrono::{DateTime, SecondsFormat, Utc};
 use inventory::{
-    CatalogueEntry, CataloguePage, ChangePage, Movement, Price, Product, ProductWithStock,
-    StockLevel, StockSummary,
+    ApiKey, CatalogueEntry, CataloguePage, ChangePage, CreatedKey, Movement, Price, Product,
+    ProductWithStock, StockLevel, StockSummary,
 };
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
@@ -271,5 +271,22 @@ mod tests {
         })
         .unwrap();
         assert_eq!(text, r#"{"price":1500.00}"#);
+    }
+}
+
+/// A key just created: its fields and, this once, its secret.
+#[derive(Serialize)]
+pub struct CreatedKeyJson<'a> {
+    #[serde(flatten)]
+    pub key: &'a ApiKey,
+    pub secret: &'a str,
+}
+
+impl<'a> From<&'a CreatedKey> for CreatedKeyJson<'a> {
+    fn from(c: &'a CreatedKey) -> Self {
+        CreatedKeyJson {
+            key: &c.key,
+            secret: &c.secret,
+        }
     }
 }

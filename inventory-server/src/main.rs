@@ -5,6 +5,7 @@
 //! engine's.
 
 mod app;
+mod auth;
 mod browser;
 mod cli;
 mod config;
@@ -16,6 +17,7 @@ mod input;
 mod json;
 mod logging;
 mod openapi;
+mod ratelimit;
 mod routes;
 mod shutdown;
 mod sse;
@@ -25,7 +27,7 @@ mod transport;
 
 use app::{App, Slots};
 use browser::Policy;
-use config::Config;
+use config::{AuthArg, Config};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -47,6 +49,39 @@ fn serve(config: Config) -> ExitCode {
     }
 }
 
+/// Whether requests need a key: `--auth`, where `auto` is required unless the listener is on
+/// loopback only. Warns when a server anyone may reach asks for no key, and when one that asks
+/// for keys has none to accept.
+fn auth_required(
+    config: &Config,
+    addr: &std::net::SocketAddr,
+    inv: &inventory::Inventory,
+) -> Result<bool, String> {
+    let loopback = addr.ip().is_loopback();
+    let required = match config.auth {
+        AuthArg::Required => true,
+        AuthArg::Off => false,
+        AuthArg::Auto => !loopback,
+    };
+    if !required && !loopback {
+        tracing::warn!(
+            addr = %addr,
+            "authentication is off on an address other hosts may reach: anyone who can connect can read and change stock"
+        );
+    }
+    if required {
+        let keys = inv
+            .list_keys()
+            .map_err(|e| format!("cannot read the API keys: {}", e.message))?;
+        if keys.iter().all(|k| k.revoked_at.is_some()) {
+            tracing::warn!(
+                "API keys are required and none exists yet: make one with `inventory-server keys create --name NAME --scope admin`"
+            );
+        }
+    }
+    Ok(required)
+}
+
 fn run(config: &Config) -> Result<(), String> {
     let (db, warning) = config.db_path();
     if let Some(warning) = warning {
@@ -66,6 +101,7 @@ fn run(config: &Config) -> Result<(), String> {
     let addr = listener
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
+    let auth = auth_required(config, &addr, &inv)?;
     let app = Arc::new(App {
         inline_reads: inv.store_kind() == inventory::StoreKind::Sqlite,
         inv,
@@ -76,6 +112,8 @@ fn run(config: &Config) -> Result<(), String> {
             addr.ip().is_loopback(),
             &config.allowed_hosts,
         ),
+        auth: auth::Gate::new(auth),
+        limiter: config.rate_limit.map(ratelimit::Limiter::new),
     });
     let limits = Limits {
         max_connections: config.max_connections as usize,
@@ -113,6 +151,8 @@ fn run(config: &Config) -> Result<(), String> {
         workers,
         max_connections = limits.max_connections,
         durability = ?config.durability,
+        auth = if auth { "required" } else { "off" },
+        rate_limit = config.rate_limit,
         "listening"
     );
 

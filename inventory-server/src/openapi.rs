@@ -7,6 +7,7 @@
 //! routes' descriptions, the response objects of `json.rs`) is written here, and the tests below
 //! hold it to the router, to the table and to what `json.rs` really writes.
 
+use crate::auth::{Access, needed};
 use crate::errors::SERVER_CODES;
 use crate::input::ITEM_KEYS;
 use inventory::shape::{self, Field, FieldType, Presence, Shape};
@@ -442,6 +443,55 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
             }),
         ),
         (
+            "Scope",
+            json!({
+                "type": "string",
+                "enum": inventory::Scope::ALL.map(inventory::Scope::as_str),
+                "description": "What a key may do; each scope includes the ones before it."
+            }),
+        ),
+        (
+            "ApiKey",
+            object(
+                json!({
+                    "name": string, "scope": r("Scope"),
+                    "locations": { "type": "array", "items": string, "nullable": true,
+                                   "description": "the only locations it may move stock at; null: any" },
+                    "created_at": ts,
+                    "revoked_at": nullable("string", Some("date-time"))
+                }),
+                "An API key, never its secret.",
+            ),
+        ),
+        (
+            "CreatedApiKey",
+            object(
+                json!({
+                    "name": string, "scope": r("Scope"),
+                    "locations": { "type": "array", "items": string, "nullable": true },
+                    "created_at": ts,
+                    "revoked_at": nullable("string", Some("date-time")),
+                    "secret": { "type": "string", "description": "the bearer secret: shown this once, stored only as its SHA-256" }
+                }),
+                "A key just created, with its secret.",
+            ),
+        ),
+        (
+            "NewApiKey",
+            json!({
+                "type": "object", "additionalProperties": false, "required": ["name", "scope"],
+                "properties": {
+                    "name": text(inventory::MAX_KEY_NAME, true),
+                    "scope": r("Scope"),
+                    "locations": {
+                        "type": "array", "minItems": 1, "nullable": true,
+                        "items": text(inventory::MAX_LOCATION, true),
+                        "description": "the only locations the key may move stock at; left out or null: any"
+                    }
+                }
+            }),
+        ),
+        (
             "NewLocation",
             json!({
                 "type": "object", "additionalProperties": false, "required": ["name"],
@@ -476,6 +526,9 @@ fn envelopes() -> Vec<(&'static str, Value)> {
         ("LocationResponse", r("Location")),
         ("EventPageResponse", r("EventPage")),
         ("CataloguePageResponse", r("CataloguePage")),
+        ("ApiKeyListResponse", list("ApiKey")),
+        ("ApiKeyResponse", r("ApiKey")),
+        ("CreatedApiKeyResponse", r("CreatedApiKey")),
     ]
 }
 
@@ -505,12 +558,23 @@ struct Op {
     /// Client errors it can give, beside those every operation can.
     errors: &'static [u16],
     etag: bool,
+    /// Takes an Idempotency-Key (every write but key management's).
+    idempotent: bool,
 }
 
 fn error_text(code: u16) -> &'static str {
     match code {
         400 => {
             "malformed JSON, a wrong type, a failed validation or an unknown field; `field` names it"
+        }
+        401 => {
+            "no API key, or one that is unknown or revoked, where keys are required (`WWW-Authenticate: Bearer`)"
+        }
+        403 => {
+            "the key's scope does not allow this route, or its locations this stock operation (`field` names the location); or a browser's write from another origin"
+        }
+        429 => {
+            "over `--rate-limit` requests per second for this key (or address); `Retry-After` says when to retry"
         }
         404 => "unknown product, level or route",
         405 => "a method the path does not serve; `Allow` lists those it does",
@@ -527,11 +591,39 @@ fn error_text(code: u16) -> &'static str {
 }
 
 fn error_response(code: u16) -> Value {
+    let mut headers = json!({ "X-Request-ID": { "$ref": "#/components/headers/RequestId" } });
+    match code {
+        401 => {
+            headers["WWW-Authenticate"] = json!({ "$ref": "#/components/headers/WwwAuthenticate" })
+        }
+        429 => headers["Retry-After"] = json!({ "$ref": "#/components/headers/RetryAfter" }),
+        _ => {}
+    }
     json!({
         "description": error_text(code),
-        "headers": { "X-Request-ID": { "$ref": "#/components/headers/RequestId" } },
+        "headers": headers,
         "content": { "application/json": { "schema": r("Error") } }
     })
+}
+
+/// What an operation needs of its caller, from the server's own scope table (`auth::needed`):
+/// `security` (none for an open route), `x-required-scope`, and the answers it adds (401 and
+/// 403 where a key is needed; 429 everywhere, since every request counts against a limit).
+fn access(method: &str, path: &str, op: &mut Value) {
+    let mut codes = vec![429];
+    match needed(&method.to_ascii_uppercase(), path) {
+        Access::Open => op["security"] = json!([]),
+        Access::Needs(scope) => {
+            op["x-required-scope"] = scope.as_str().into();
+            codes.extend([401, 403]);
+        }
+    }
+    let responses = op["responses"]
+        .as_object_mut()
+        .expect("responses is an object");
+    for code in codes {
+        responses.insert(code.to_string(), error_response(code));
+    }
 }
 
 impl Op {
@@ -547,20 +639,17 @@ impl Op {
             data: "",
             errors: &[],
             etag: false,
+            idempotent: method != "get",
         }
-    }
-
-    fn writes(&self) -> bool {
-        self.method != "get"
     }
 
     fn to_json(&self) -> Value {
         let mut params = self.params.clone();
-        if self.writes() {
+        if self.idempotent {
             params.push(json!({ "$ref": "#/components/parameters/IdempotencyKey" }));
         }
         let mut headers = json!({ "X-Request-ID": { "$ref": "#/components/headers/RequestId" } });
-        if self.writes() {
+        if self.idempotent {
             headers["Idempotent-Replayed"] =
                 json!({ "$ref": "#/components/headers/IdempotentReplayed" });
         }
@@ -917,6 +1006,51 @@ fn operations() -> Vec<(String, Op)> {
             )
         },
     );
+    add(
+        "/api/keys",
+        Op {
+            data: "ApiKeyListResponse",
+            ..Op::new(
+                "get",
+                "list_keys",
+                "keys",
+                "every API key, revoked ones included, never a secret",
+            )
+        },
+    );
+    add(
+        "/api/keys",
+        Op {
+            body: Some("NewApiKey".into()),
+            status: 201,
+            data: "CreatedApiKeyResponse",
+            errors: &[409],
+            idempotent: false,
+            ..Op::new(
+                "post",
+                "create_key",
+                "keys",
+                "create an API key; its secret is in this answer and nowhere else (no Idempotency-Key: a repeat is 409)",
+            )
+        },
+    );
+    add(
+        "/api/keys/{name}",
+        Op {
+            params: vec![json!({ "name": "name", "in": "path", "required": true,
+                                 "description": "the key's name, percent-encoded",
+                                 "schema": { "type": "string", "minLength": 1 } })],
+            data: "ApiKeyResponse",
+            errors: &[400, 404],
+            idempotent: false,
+            ..Op::new(
+                "delete",
+                "revoke_key",
+                "keys",
+                "revoke a key: refused from then on (by other servers on the database within a second); no Idempotency-Key (a repeat is 404)",
+            )
+        },
+    );
     ops
 }
 
@@ -924,6 +1058,7 @@ pub fn document() -> Value {
     let mut paths = Map::new();
     for (path, op) in operations() {
         let mut json = op.to_json();
+        access(op.method, &path, &mut json);
         if path == crate::routes::EVENTS_PATH {
             json["responses"]["200"]["content"]["text/event-stream"] = json!({ "schema": {
                 "type": "string",
@@ -933,18 +1068,17 @@ pub fn document() -> Value {
         let entry = paths.entry(path).or_insert_with(|| json!({}));
         entry[op.method] = json;
     }
-    paths.insert(
-        "/openapi.json".into(),
-        json!({ "get": {
-            "operationId": "get_openapi",
-            "tags": ["system"],
-            "summary": "this document",
-            "responses": {
-                "200": { "description": "OpenAPI 3 document", "content": { "application/json": { "schema": r("OpenApiDocument") } } },
-                "405": error_response(405)
-            }
-        } }),
-    );
+    let mut openapi = json!({
+        "operationId": "get_openapi",
+        "tags": ["system"],
+        "summary": "this document",
+        "responses": {
+            "200": { "description": "OpenAPI 3 document", "content": { "application/json": { "schema": r("OpenApiDocument") } } },
+            "405": error_response(405)
+        }
+    });
+    access("get", "/openapi.json", &mut openapi);
+    paths.insert("/openapi.json".into(), json!({ "get": openapi }));
     let mut schemas = Map::new();
     response_schemas(&mut schemas);
     stock_schemas(&mut schemas);
@@ -961,7 +1095,7 @@ pub fn document() -> Value {
         "info": {
             "title": "inventory-server",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": format!("Products, stock per location and an audit ledger. Every response uses the envelope {{data, message, timestamp}} or {{error, message, code, timestamp}}. Every POST, PUT and DELETE takes an Idempotency-Key header: a repeat with the same key and request returns the first status and body with `Idempotent-Replayed: true`; the same key with a different request is 409 CONFLICT. Keys are kept {ttl} hours.")
+            "description": format!("Products, stock per location and an audit ledger. Every response uses the envelope {{data, message, timestamp}} or {{error, message, code, timestamp}}. Every POST, PUT and DELETE takes an Idempotency-Key header: a repeat with the same key and request returns the first status and body with `Idempotent-Replayed: true`; the same key with a different request is 409 CONFLICT. Idempotency keys are kept {ttl} hours (key management takes none). Unless the server runs with authentication off (the default on a loopback-only address), every route but /health needs an API key sent as `Authorization: Bearer <secret>`, whose scope (read, write or admin, each including the one before) covers the route's `x-required-scope`; a key limited to locations may move stock only there. With `--rate-limit`, a key (or an address without one) over its requests per second gets 429 with Retry-After.")
         },
         "tags": [
             { "name": "products", "description": "the catalogue and each product's stock and ledger" },
@@ -969,15 +1103,23 @@ pub fn document() -> Value {
             { "name": "reservations", "description": "open reservations" },
             { "name": "locations", "description": "places that hold stock" },
             { "name": "events", "description": "the change feed" },
+            { "name": "keys", "description": "API keys (admin scope)" },
             { "name": "system", "description": "health and this document" }
         ],
         "paths": paths,
+        "security": [{ "bearer": [] }],
         "components": {
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer",
+                    "description": "an API key's secret (`inventory-server keys create`, or POST /api/keys)" }
+            },
             "schemas": schemas,
             "headers": {
                 "RequestId": { "description": "the request's X-Request-ID, or one the server made", "schema": { "type": "string" } },
                 "IdempotentReplayed": { "description": "present (`true`) when an Idempotency-Key replayed the first response and nothing was applied", "schema": { "type": "string", "enum": ["true"] } },
-                "ETag": { "description": "the product version, quoted", "schema": { "type": "string" } }
+                "ETag": { "description": "the product version, quoted", "schema": { "type": "string" } },
+                "WwwAuthenticate": { "description": "`Bearer`, with `error=\"invalid_token\"` for a key that was refused", "schema": { "type": "string" } },
+                "RetryAfter": { "description": "seconds until a request would be allowed", "schema": { "type": "integer", "minimum": 1 } }
             },
             "parameters": {
                 "IdempotencyKey": { "name": "Idempotency-Key", "in": "header", "required": false,
@@ -1089,11 +1231,63 @@ mod tests {
                     .find(|(s, _)| s.starts_with('2'))
                     .unwrap()
                     .1;
-                assert!(ok["headers"]["Idempotent-Replayed"].is_object(), "{id}");
+                // Every write takes an Idempotency-Key, but key management (whose replay could
+                // not show a secret again).
+                let keyed = !path.starts_with("/api/keys");
+                assert_eq!(
+                    ok["headers"]["Idempotent-Replayed"].is_object(),
+                    keyed,
+                    "{id}"
+                );
+                let takes_key = op["parameters"].as_array().is_some_and(|p| {
+                    p.iter()
+                        .any(|p| p["$ref"] == "#/components/parameters/IdempotencyKey")
+                });
+                assert_eq!(takes_key, keyed, "{id}");
             }
         }
         let events = &doc["paths"][crate::routes::EVENTS_PATH]["get"]["responses"]["200"];
         assert!(events["content"]["text/event-stream"].is_object());
+    }
+
+    /// Each operation's security is the server's scope table, and its answers say what a
+    /// refusal looks like.
+    #[test]
+    fn security_is_the_scope_table() {
+        let doc = document();
+        assert_eq!(doc["security"], json!([{ "bearer": [] }]));
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+        let mut scopes = BTreeSet::new();
+        for (path, method, op) in operations_of(&doc) {
+            let id = op["operationId"].as_str().unwrap();
+            let statuses = keys(&op["responses"]);
+            assert!(statuses.contains("429"), "{id}");
+            assert!(
+                op["responses"]["429"]["headers"]["Retry-After"].is_object(),
+                "{id}"
+            );
+            match needed(&method, &path) {
+                Access::Open => {
+                    assert_eq!(op["security"], json!([]), "{id}");
+                    assert!(!statuses.contains("401"), "{id}");
+                }
+                Access::Needs(scope) => {
+                    assert!(op["security"].is_null(), "{id}: the document's default");
+                    assert_eq!(op["x-required-scope"], scope.as_str(), "{id}");
+                    assert!(statuses.contains("401") && statuses.contains("403"), "{id}");
+                    assert!(
+                        op["responses"]["401"]["headers"]["WWW-Authenticate"].is_object(),
+                        "{id}"
+                    );
+                    scopes.insert(scope.as_str());
+                }
+            }
+        }
+        assert_eq!(scopes.len(), inventory::Scope::ALL.len(), "{scopes:?}");
+        assert_eq!(doc["paths"]["/health"]["get"]["security"], json!([]));
     }
 
     /// What a field's documented schema must say, from its type in the engine's table.
@@ -1351,6 +1545,29 @@ mod tests {
             v(to_value(ChangePageJson::from(&page))),
         );
         assert_object(schemas, "Location", v(to_value(&location)));
+        let created = inventory::CreatedKey {
+            key: inventory::ApiKey {
+                name: "till-1".into(),
+                scope: inventory::Scope::Write,
+                locations: Some(vec!["Shop".into()]),
+                created_at: Utc::now(),
+                revoked_at: None,
+            },
+            secret: "inv_x".into(),
+        };
+        assert_object(schemas, "ApiKey", v(to_value(&created.key)));
+        assert_object(
+            schemas,
+            "CreatedApiKey",
+            v(to_value(crate::json::CreatedKeyJson::from(&created))),
+        );
+        let scope = v(to_value(inventory::Scope::Admin));
+        assert!(
+            schemas["Scope"]["enum"]
+                .as_array()
+                .unwrap()
+                .contains(&scope)
+        );
         assert_object(schemas, "Reservation", v(to_value(&reservation)));
         let catalogue = CataloguePage {
             products: vec![CatalogueEntry {

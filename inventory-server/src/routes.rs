@@ -4,7 +4,7 @@
 
 use crate::app::App;
 use crate::errors::ApiError;
-use crate::handlers::{catalogue, dashboard, events, locations, products, stock, system};
+use crate::handlers::{catalogue, dashboard, events, keys, locations, products, stock, system};
 use crate::http::{Reply, Req};
 
 pub type Handler = fn(&App, &mut Req) -> Result<Reply, ApiError>;
@@ -101,6 +101,14 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/api/catalogue",
         methods: &[("GET", catalogue::page)],
+    },
+    Route {
+        path: "/api/keys",
+        methods: &[("GET", keys::list), ("POST", keys::create)],
+    },
+    Route {
+        path: "/api/keys/{name}",
+        methods: &[("DELETE", keys::revoke)],
     },
 ];
 

@@ -6,9 +6,11 @@
 //! sequence number, then waits on the engine for new commits. A comment line every few
 //! seconds keeps proxies from timing the connection out, and a departed client is noticed
 //! within a poll interval (the transport drops the body). Streams end when the server shuts
-//! down.
+//! down, and when the key they were opened with is revoked (it is checked again at every poll,
+//! from the engine's cached key list).
 
 use crate::app::App;
+use crate::auth::Secret;
 use crate::dispatch::access_log;
 use crate::errors::ApiError;
 use crate::http::{self, Body, Headers, Reply, StreamSender};
@@ -50,6 +52,7 @@ pub fn subscribe(
     query: &str,
     rid: &str,
     started: Instant,
+    key: Option<&inventory::ApiKey>,
 ) -> Result<Reply, ApiError> {
     let after = start_after(headers, query)?;
     let slot = app.streams.try_hold().ok_or_else(|| {
@@ -63,11 +66,14 @@ pub fn subscribe(
     // The slot goes with the thread's closure, so it is released however the stream ends,
     // even if the thread cannot be started.
     let (app, rid) = (Arc::clone(app), rid.to_owned());
+    let key = key.and_then(|key| Some((key.name.clone(), Secret::of(headers)?)));
     std::thread::Builder::new()
         .name("sse".into())
         .spawn(move || {
-            stream(&app, &tx, &rid, after);
-            access_log(&rid, "GET", crate::routes::EVENTS_PATH, 200, started);
+            let secret = key.as_ref().map(|(_, secret)| secret);
+            stream(&app, &tx, &rid, after, secret);
+            let name = key.as_ref().map(|(name, _)| name.as_str());
+            access_log(&rid, "GET", crate::routes::EVENTS_PATH, 200, started, name);
             drop(slot);
         })
         .map_err(|e| {
@@ -85,12 +91,13 @@ pub fn subscribe(
     })
 }
 
-fn stream(app: &App, out: &StreamSender, rid: &str, mut after: i64) {
+fn stream(app: &App, out: &StreamSender, rid: &str, mut after: i64, key: Option<&Secret>) {
     if !out.send(b"retry: 1000\n\n".to_vec()) {
         return;
     }
     let mut last_write = Instant::now();
-    while !app.stopping() {
+    let live = || key.is_none_or(|secret| app.inv.authenticate(secret.expose()).is_ok());
+    while !app.stopping() && live() {
         let page = match app.inv.changes(after, Some(PAGE)) {
             Ok(page) => page,
             Err(e) => {

@@ -35,7 +35,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use socket2::{Domain, Socket, Type};
 use std::convert::Infallible;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -118,11 +118,11 @@ pub async fn serve(
             _ = stop.changed() => break,
             permit = Arc::clone(&slots).acquire_owned() => permit.expect("the semaphore is never closed"),
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             biased;
             _ = stop.changed() => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     accept_errors += 1;
                     tracing::error!(error = %e, accept_errors, "accept failed; retrying");
@@ -134,7 +134,7 @@ pub async fn serve(
         let watcher = graceful.watcher();
         let shared = Arc::clone(&shared);
         tokio::spawn(async move {
-            connection(stream, shared, watcher).await;
+            connection(stream, peer.ip(), shared, watcher).await;
             drop(permit);
         });
     }
@@ -150,6 +150,7 @@ pub async fn serve(
 
 async fn connection(
     stream: TcpStream,
+    peer: IpAddr,
     shared: Arc<Shared>,
     watcher: hyper_util::server::graceful::Watcher,
 ) {
@@ -165,7 +166,7 @@ async fn connection(
     let io = TokioIo::new(Box::pin(io));
     let service = {
         let shared = Arc::clone(&shared);
-        service_fn(move |request| respond(Arc::clone(&shared), request))
+        service_fn(move |request| respond(Arc::clone(&shared), request, peer))
     };
     let conn = shared.builder.serve_connection(io, service);
     // A failed connection (a parse error hyper already answered, a reset, a timeout) concerns
@@ -227,7 +228,7 @@ async fn refuse_http2(mut stream: TcpStream) {
     })
     .await;
     let rid = uuid::Uuid::now_v7().to_string();
-    dispatch::access_log(&rid, "PRI", "*", 505, started);
+    dispatch::access_log(&rid, "PRI", "*", 505, started, None);
 }
 
 type ResponseBody = Either<Full<Bytes>, Streamed>;
@@ -235,6 +236,7 @@ type ResponseBody = Either<Full<Bytes>, Streamed>;
 async fn respond(
     shared: Arc<Shared>,
     request: Request<hyper::body::Incoming>,
+    peer: IpAddr,
 ) -> Result<Response<ResponseBody>, Infallible> {
     let (parts, body) = request.into_parts();
     let head_only = parts.method == hyper::Method::HEAD;
@@ -253,6 +255,7 @@ async fn respond(
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().unwrap_or("").to_owned(),
         headers,
+        peer,
         body,
     };
     // Reads of a SQLite file are answered on this thread: a WAL read never waits for the writer

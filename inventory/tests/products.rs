@@ -3,7 +3,7 @@ mod common;
 use common::*;
 use inventory::{
     ErrorCode, MovementKind, MovementQuery, NewProduct, Price, ProductChanges, ProductQuery,
-    StockOp, Uuid,
+    StockOp, Uuid, Write,
 };
 
 #[test]
@@ -406,4 +406,41 @@ fn prices_are_exact_and_keep_their_scale() {
         .map(|p| p.price.value())
         .sum();
     assert_eq!(sum.to_string(), "112345680421.5899");
+}
+
+/// Initial stock is stock moved in: a call limited to other locations may create a product
+/// without stock there, but not with it.
+#[test]
+fn a_location_limited_call_stocks_new_products_only_where_it_may() {
+    let f = fixture();
+    let limited = inventory::Call {
+        locations: Some(vec!["Shop".into()]),
+        ..inventory::Call::default()
+    };
+    let e = f
+        .inv
+        .write(Write::create_product(new_product("ELSEWHERE", 5)), &limited)
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::Forbidden, Some("location"))
+    );
+    assert!(
+        f.inv
+            .list_products(&ProductQuery::default())
+            .unwrap()
+            .is_empty()
+    );
+    let created = f
+        .inv
+        .write(Write::create_product(new_product("EMPTY", 0)), &limited)
+        .unwrap();
+    assert_eq!(created.value.inventory.totals.on_hand, 0);
+    let mut in_shop = new_product("SHOP", 5);
+    in_shop.location = Some("Shop".into());
+    let created = f
+        .inv
+        .write(Write::create_product(in_shop), &limited)
+        .unwrap();
+    assert_eq!(created.value.inventory.totals.on_hand, 5);
 }

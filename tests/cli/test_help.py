@@ -9,7 +9,7 @@ import requests
 
 from conftest import BIN, cli, clean_env
 
-COMMANDS = ["serve", "backup", "restore", "verify", "import", "export"]
+COMMANDS = ["serve", "backup", "restore", "verify", "import", "export", "keys"]
 
 
 def test_help_lists_every_command():
@@ -23,7 +23,7 @@ def test_help_lists_every_command():
 @pytest.mark.parametrize(
     "command, flags",
     [
-        (["serve"], ["--addr", "--db", "--durability", "--workers"]),
+        (["serve"], ["--addr", "--db", "--durability", "--workers", "--auth", "--rate-limit"]),
         (["backup"], ["--db", "--to", "Exit status"]),
         (["restore"], ["--from", "--db", "--force", "Exit status"]),
         (["verify"], ["--db", "Exit status: 0 when clean, 1 when problems are found, 2 when"]),
@@ -34,6 +34,10 @@ def test_help_lists_every_command():
         (["export", "products"], ["--format", "--out", "--db"]),
         (["export", "levels"], ["--format", "--out", "--db"]),
         (["export", "movements"], ["--format", "--out", "--after", "--db", "actor"]),
+        (["keys"], ["create", "list", "revoke", "Exit status"]),
+        (["keys", "create"], ["--name", "--scope", "--location", "--db", "read, write, admin", "print its secret, and nothing else"]),
+        (["keys", "list"], ["--format", "--db"]),
+        (["keys", "revoke"], ["<NAME>", "--db"]),
     ],
 )
 def test_each_command_has_its_own_help(command, flags):

@@ -61,7 +61,7 @@ def parse_log_line(line):
 
 
 class Server:
-    def __init__(self, tmp_path, *args, env=None, db=None, preexec_fn=None):
+    def __init__(self, tmp_path, *args, env=None, db=None, preexec_fn=None, addr="127.0.0.1:0"):
         self.db = db or default_db(tmp_path)
         self.args = args
         self.logs = queue.Queue()
@@ -71,7 +71,7 @@ class Server:
         full_env = dict(os.environ)
         full_env.pop("DATABASE_URL", None)
         full_env.update(env or {})
-        cmd = [BIN, "--addr", "127.0.0.1:0"]
+        cmd = [BIN, "--addr", addr]
         if "--db" not in args and "INVENTORY_DB" not in (env or {}):
             cmd += ["--db", self.db]
         cmd += list(args)
@@ -92,9 +92,12 @@ class Server:
             self.proc.wait()
             raise
         self.addr = listening["addr"]
-        self.url = f"http://{self.addr}"
         self.host, port = self.addr.rsplit(":", 1)
         self.port = int(port)
+        # A server on every interface is reached over loopback: tests talk to no other address.
+        if self.host == "0.0.0.0":
+            self.host = "127.0.0.1"
+        self.url = f"http://{self.host}:{self.port}"
         self.http = requests.Session()
 
     def _pump(self):

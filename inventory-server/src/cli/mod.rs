@@ -1,6 +1,6 @@
 //! The operator's command line: `serve` (the default) and the commands beside it, which back up,
-//! restore and verify a SQLite file and move products, levels and movements in and out as CSV or
-//! JSON Lines. Each command translates files and flags into engine calls; every rule (what an
+//! restore and verify a SQLite file, move products, levels and movements in and out as CSV or
+//! JSON Lines, and manage API keys. Each command translates files and flags into engine calls; every rule (what an
 //! import may change, what a backup must hold) is the engine's.
 //!
 //! Results go to stdout (an export's data, or a one-line summary); errors, and the progress bars
@@ -9,6 +9,7 @@
 mod backup;
 mod export;
 mod import;
+mod keys;
 mod progress;
 mod restore;
 mod rows;
@@ -65,6 +66,10 @@ enum Command {
     /// Write products, stock levels or movements as CSV or JSON Lines, in constant memory.
     #[command(subcommand, after_help = EXPORT_HELP)]
     Export(export::What),
+    /// Create, list and revoke API keys, even while a server uses the database (it sees the
+    /// change within a second).
+    #[command(subcommand, after_help = "Exit status: 0 done, 1 failed or refused.")]
+    Keys(keys::What),
 }
 
 const EXPORT_HELP: &str = "Each page of records is read in its own transaction, so an export of \
@@ -85,6 +90,7 @@ pub fn main(serve: impl FnOnce(Config) -> ExitCode) -> ExitCode {
         Some(Command::Verify(args)) => verify::run(&args),
         Some(Command::Import(what)) => import::run(&what),
         Some(Command::Export(what)) => export::run(&what),
+        Some(Command::Keys(what)) => keys::run(&what),
     };
     match done {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,6 +3,7 @@
 pub mod catalogue;
 pub mod dashboard;
 pub mod events;
+pub mod keys;
 pub mod locations;
 pub mod products;
 pub mod stock;
@@ -11,7 +12,7 @@ pub mod system;
 use crate::app::App;
 use crate::errors::ApiError;
 use crate::http::Req;
-use inventory::{Applied, Call, Write};
+use inventory::{Applied, Write};
 use uuid::Uuid;
 
 /// The `{id}` path parameter. A malformed id names no product, so it is a 404 like an unknown one.
@@ -20,7 +21,7 @@ fn product_id(req: &Req) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::not_found(format!("product {raw} not found")))
 }
 
-/// Applies a typed write under the request's Idempotency-Key, if any. `conditional`: the
+/// Applies a typed write with the request's key and Idempotency-Key, if any. `conditional`: the
 /// request carried If-Match, so a version conflict is a failed precondition (412).
 fn write<T>(
     app: &App,
@@ -28,8 +29,7 @@ fn write<T>(
     write: Write<T>,
     conditional: bool,
 ) -> Result<Applied<T>, ApiError> {
-    let call = Call::default().idempotency_key(req.idempotency_key());
     app.inv
-        .write(write, &call)
+        .write(write, &req.call())
         .map_err(|e| ApiError::from_engine(e, conditional))
 }

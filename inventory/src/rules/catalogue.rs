@@ -34,6 +34,10 @@ pub(crate) fn add_product(ctx: &mut Ctx, new: &NewProduct) -> Result<Uuid> {
         MAX_LOCATION,
     )?;
     let initial = validate::non_negative_quantity("initial_quantity", new.initial_quantity)?;
+    // Initial stock is stock moved in, at the product's own location.
+    if initial > 0 {
+        ctx.may_stock_at(&location, "location")?;
+    }
     let reorder_point = reorder_point(new.reorder_point)?;
     if ctx.tx.sku_taken(&sku)? {
         return Err(Error::new(

@@ -85,7 +85,7 @@ impl<'t> Ctx<'t> {
     pub fn may_stock_at(&self, location: &str, field: &str) -> Result<()> {
         match self.allowed {
             Some(allowed) if !allowed.iter().any(|l| l == location) => Err(Error::forbidden(
-                format!("this key may not move stock at location {location:?}"),
+                format!("{field}: this key may not move stock at location {location:?}"),
             )
             .on_field(field)),
             _ => Ok(()),

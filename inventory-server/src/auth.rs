@@ -1,0 +1,230 @@
+//! Who is calling, and whether they may: the `Authorization: Bearer` secret, checked by the
+//! engine (`Inventory::authenticate`: a cached, constant-time lookup), and the scope each route
+//! needs.
+//!
+//! The scope table is generic, so that a route added later is covered without a line here:
+//! a read (GET, HEAD) needs `read`, anything else `write`. Only the exceptions are listed:
+//! `/health` and the dashboard's page and files are open (the page asks for a key itself when
+//! the API answers 401), and key management needs `admin`. OPTIONS is open: a browser's
+//! preflight never carries credentials (Fetch standard, CORS-preflight fetch), and its answer
+//! only lists methods.
+//!
+//! A secret is never written anywhere: not in a log line (the access log names the key), not
+//! in an error message, not in a `Debug` form (`Secret` redacts itself).
+
+use crate::errors::ApiError;
+use crate::http::{Headers, Reply};
+use crate::routes::PAGES;
+use inventory::{ApiKey, ErrorCode, Inventory, Scope};
+
+/// Routes anyone may call, beside the dashboard's (`routes::PAGES`).
+const OPEN: &[&str] = &["/health"];
+/// Routes that need an `admin` key, whatever the method.
+const ADMIN: &[&str] = &["/api/keys", "/api/keys/{name}"];
+
+/// What a route needs of its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Open,
+    Needs(Scope),
+}
+
+/// What `method` on the route whose pattern is `path` needs.
+pub fn needed(method: &str, path: &str) -> Access {
+    if method == "OPTIONS" || OPEN.contains(&path) || PAGES.iter().any(|p| p.path == path) {
+        return Access::Open;
+    }
+    if ADMIN.contains(&path) {
+        return Access::Needs(Scope::Admin);
+    }
+    match method {
+        "GET" | "HEAD" => Access::Needs(Scope::Read),
+        _ => Access::Needs(Scope::Write),
+    }
+}
+
+/// A bearer secret, kept to check it again later (a long-lived event stream) and never shown.
+pub struct Secret(String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl Secret {
+    /// The request's bearer secret, if it has one.
+    pub fn of(headers: &Headers) -> Option<Secret> {
+        bearer(headers.raw("Authorization")?).map(|s| Secret(s.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The caller of one request, as its Authorization header says.
+#[derive(Debug)]
+pub enum Caller {
+    /// No Authorization header, or authentication is off.
+    Anonymous,
+    Key(ApiKey),
+    /// A credential that is not a live key: why (never the credential itself).
+    Refused(&'static str),
+}
+
+impl Caller {
+    /// The key's name, for the access log and the rate limiter.
+    pub fn key_name(&self) -> Option<&str> {
+        match self {
+            Caller::Key(key) => Some(&key.name),
+            _ => None,
+        }
+    }
+}
+
+/// `Bearer <token>`: the scheme is case-insensitive (RFC 9110 §11.1); anything else is no
+/// bearer token.
+fn bearer(value: &[u8]) -> Option<&str> {
+    let value = std::str::from_utf8(value).ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim_start();
+    (scheme.eq_ignore_ascii_case("Bearer") && !token.is_empty() && !token.contains(' '))
+        .then_some(token)
+}
+
+/// Whether requests need a key, resolved from `--auth` and the listening address.
+pub struct Gate {
+    required: bool,
+}
+
+impl Gate {
+    pub fn new(required: bool) -> Gate {
+        Gate { required }
+    }
+
+    /// Reads the Authorization header (only when keys are required). A failure is the store's
+    /// (reloading the key list), never the credential's.
+    pub fn identify(&self, inv: &Inventory, headers: &Headers) -> Result<Caller, ApiError> {
+        if !self.required {
+            return Ok(Caller::Anonymous);
+        }
+        let Some(raw) = headers.raw("Authorization") else {
+            return Ok(Caller::Anonymous);
+        };
+        let Some(secret) = bearer(raw) else {
+            return Ok(Caller::Refused(
+                "the Authorization header must be `Bearer <key>`",
+            ));
+        };
+        match inv.authenticate(secret) {
+            Ok(key) => Ok(Caller::Key(key)),
+            Err(e) if e.code == ErrorCode::Unauthorized => Ok(Caller::Refused(
+                "the API key is unknown or has been revoked",
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether `caller` may call `method` on the route `path`: the key the call is made with
+    /// (none for an open route or when keys are not required), or the 401 or 403 answer.
+    pub fn admit<'c>(
+        &self,
+        caller: &'c Caller,
+        method: &str,
+        path: &str,
+    ) -> Result<Option<&'c ApiKey>, Reply> {
+        let Access::Needs(scope) = needed(method, path) else {
+            return Ok(None);
+        };
+        if !self.required {
+            return Ok(None);
+        }
+        match caller {
+            Caller::Anonymous => Err(unauthorized(
+                "this server requires an API key: send `Authorization: Bearer <key>`",
+                "Bearer",
+            )),
+            Caller::Refused(why) => Err(unauthorized(why, "Bearer error=\"invalid_token\"")),
+            Caller::Key(key) if key.scope.allows(scope) => Ok(Some(key)),
+            Caller::Key(key) => {
+                let e = ApiError::from(inventory::Error::new(
+                    ErrorCode::Forbidden,
+                    format!(
+                        "the key {:?} has scope {}; {method} {path} needs {}",
+                        key.name,
+                        key.scope.as_str(),
+                        scope.as_str()
+                    ),
+                ));
+                Err(crate::dispatch::error_reply(&e)
+                    .with_header("WWW-Authenticate", "Bearer error=\"insufficient_scope\""))
+            }
+        }
+    }
+}
+
+fn unauthorized(message: &str, challenge: &'static str) -> Reply {
+    let e = ApiError::from(inventory::Error::new(ErrorCode::Unauthorized, message));
+    crate::dispatch::error_reply(&e).with_header("WWW-Authenticate", challenge)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routes::ROUTES;
+
+    #[test]
+    fn bearer_tokens() {
+        assert_eq!(bearer(b"Bearer inv_abc"), Some("inv_abc"));
+        assert_eq!(bearer(b"bearer  inv_abc "), Some("inv_abc"));
+        assert_eq!(bearer(b"Basic dXNlcjpwYXNz"), None);
+        assert_eq!(bearer(b"Bearer"), None);
+        assert_eq!(bearer(b"Bearer "), None);
+        assert_eq!(bearer(b"Bearer a b"), None);
+        assert_eq!(bearer(b"Bearer \xff"), None);
+    }
+
+    #[test]
+    fn the_scope_table() {
+        let read = Access::Needs(Scope::Read);
+        let write = Access::Needs(Scope::Write);
+        let admin = Access::Needs(Scope::Admin);
+        assert_eq!(needed("GET", "/health"), Access::Open);
+        assert_eq!(needed("HEAD", "/health"), Access::Open);
+        assert_eq!(needed("GET", "/"), Access::Open);
+        assert_eq!(needed("GET", "/dashboard/{file}"), Access::Open);
+        assert_eq!(needed("OPTIONS", "/api/products"), Access::Open);
+        assert_eq!(needed("GET", "/openapi.json"), read);
+        assert_eq!(needed("GET", "/api/products/{id}"), read);
+        assert_eq!(needed("HEAD", "/api/events"), read);
+        assert_eq!(needed("PUT", "/api/products/{id}"), write);
+        assert_eq!(needed("DELETE", "/api/products/{id}"), write);
+        assert_eq!(needed("POST", "/api/stock/batch"), write);
+        assert_eq!(needed("POST", "/api/locations"), write);
+        assert_eq!(needed("GET", "/api/keys"), admin);
+        assert_eq!(needed("POST", "/api/keys"), admin);
+        assert_eq!(needed("DELETE", "/api/keys/{name}"), admin);
+        // A route added later follows its method.
+        assert_eq!(needed("GET", "/metrics"), read);
+        assert_eq!(needed("POST", "/api/tills"), write);
+    }
+
+    /// Every exception names a route that exists (a renamed route would otherwise fall back
+    /// to the generic rule without a word).
+    #[test]
+    fn every_exception_is_a_route() {
+        for path in OPEN.iter().chain(ADMIN) {
+            assert!(ROUTES.iter().any(|r| r.path == *path), "{path}");
+        }
+    }
+
+    #[test]
+    fn secrets_do_not_debug() {
+        let mut headers = Headers::default();
+        headers.push("Authorization", b"Bearer inv_0123456789");
+        let secret = Secret::of(&headers).unwrap();
+        assert_eq!(secret.expose(), "inv_0123456789");
+        assert!(!format!("{secret:?}").contains("0123456789"));
+    }
+}
