@@ -334,8 +334,36 @@ fn processes_opening_a_new_database_at_once_migrate_it_once() {
         .query_one("SELECT version FROM inventory_schema", &[])
         .unwrap()
         .get(0);
-    assert_eq!(version, 1);
+    assert_eq!(version, 2, "both migrations ran, once");
     assert_verified(&opened[3]);
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: INVENTORY_TEST_PG (scripts/with-postgres.sh)"]
+fn a_version_one_database_gets_catalogue_revisions() {
+    let store = Target::new();
+    assert!(store.is_postgres(), "{NEEDS}");
+    let inv = store.open(Options::default());
+    let a = product(&inv, "V1A", 1);
+    let b = product(&inv, "V1B", 0);
+    drop(inv);
+    // Back to version 1 as an older build left it: no revisions, no catalogue counter.
+    store.execute_sql(
+        "DROP TABLE catalogue_counter; ALTER TABLE products DROP COLUMN revision;
+         UPDATE inventory_schema SET version = 1",
+    );
+    let inv = store.open(Options::default());
+    let page = inv.catalogue_changes(0, None).unwrap();
+    let got: Vec<(Uuid, i64)> = page
+        .products
+        .iter()
+        .map(|e| (e.product.id, e.revision))
+        .collect();
+    assert_eq!(got, vec![(a, 1), (b, 2)]);
+    let c = product(&inv, "V1C", 0);
+    let next = inv.catalogue_changes(2, None).unwrap();
+    assert_eq!((next.products[0].product.id, next.next_after), (c, 3));
+    assert_verified(&inv);
 }
 
 #[test]
