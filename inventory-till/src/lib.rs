@@ -50,7 +50,9 @@ use inventory::{
     Call, DateTime, Error, ErrorCode, Inventory, MovementQuery, Result, StockOp, Utc, Uuid, Write,
 };
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
 /// Longest till id.
 pub const MAX_TILL_ID: usize = 64;
@@ -79,6 +81,10 @@ pub(crate) struct Inner {
     pub options: TillOptions,
     /// One sync (or resolution) at a time.
     syncing: Mutex<()>,
+    /// The last sync's report, whoever ran it.
+    last: Mutex<Option<SyncReport>>,
+    /// Dropped with the till: wakes the background sync, which then ends.
+    _stop: Option<Sender<()>>,
 }
 
 impl Inner {
@@ -184,21 +190,43 @@ impl Till {
         }
         let path = path.as_ref();
         let location = location.trim().to_owned();
+        if options.sync_interval.is_some_and(|i| i.is_zero()) {
+            return Err(Error::validation(
+                "sync_interval",
+                "sync_interval must be longer than zero",
+            ));
+        }
         let state = state::State::open(&state_path(path), till_id, &location)?;
         let local = Inventory::open(path)?;
-        Ok(Till {
-            inner: Arc::new(Inner {
-                local,
-                state,
-                central: Central::new(central_url, key, options.timeout),
-                reservation: format!("till:{till_id}"),
-                prefix: outbox::prefix(till_id),
-                till_id: till_id.to_owned(),
-                location,
-                options,
-                syncing: Mutex::new(()),
-            }),
-        })
+        let (stop, stopped) = match options.sync_interval {
+            Some(_) => {
+                let (tx, rx) = channel();
+                (Some(tx), Some(rx))
+            }
+            None => (None, None),
+        };
+        let interval = options.sync_interval;
+        let inner = Arc::new(Inner {
+            local,
+            state,
+            central: Central::new(central_url, key, options.timeout),
+            reservation: format!("till:{till_id}"),
+            prefix: outbox::prefix(till_id),
+            till_id: till_id.to_owned(),
+            location,
+            options,
+            syncing: Mutex::new(()),
+            last: Mutex::new(None),
+            _stop: stop,
+        });
+        if let (Some(every), Some(stopped)) = (interval, stopped) {
+            let weak = Arc::downgrade(&inner);
+            std::thread::Builder::new()
+                .name(format!("till {till_id} sync"))
+                .spawn(move || background(weak, every, stopped))
+                .map_err(|e| Error::storage(format!("cannot start the sync thread: {e}")))?;
+        }
+        Ok(Till { inner })
     }
 
     /// The till's id.
@@ -297,20 +325,17 @@ impl Till {
     /// goes on from there. Errors are the till's own files failing. One sync runs at a time;
     /// sales go on meanwhile.
     pub fn sync(&self) -> Result<SyncReport> {
-        let inner = &self.inner;
-        let _one = inner.syncing.lock().unwrap_or_else(|p| p.into_inner());
-        let mut report = SyncReport::default();
-        match sync::run(inner, &mut report) {
-            Ok(()) => report.complete = true,
-            Err(sync::Stop::Central(f)) => {
-                report.error = Some(SyncError {
-                    code: f.code().to_owned(),
-                    message: f.message(),
-                })
-            }
-            Err(sync::Stop::Local(e)) => return Err(e),
-        }
-        Ok(report)
+        sync_now(&self.inner)
+    }
+
+    /// The report of the last sync that ran, called or in the background ([`TillOptions`]'s
+    /// `sync_interval`); `None` before the first since the till was opened.
+    pub fn last_report(&self) -> Option<SyncReport> {
+        self.inner
+            .last
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Sales not yet acknowledged by central, oldest first: those waiting to be pushed and
@@ -412,6 +437,38 @@ impl Till {
     /// Central's clock at the end of the last complete sync, if any.
     pub fn last_sync(&self) -> Result<Option<DateTime<Utc>>> {
         self.inner.state.synced_at()
+    }
+}
+
+fn sync_now(inner: &Inner) -> Result<SyncReport> {
+    let _one = inner.syncing.lock().unwrap_or_else(|p| p.into_inner());
+    let mut report = SyncReport::default();
+    match sync::run(inner, &mut report) {
+        Ok(()) => report.complete = true,
+        Err(sync::Stop::Central(f)) => {
+            report.error = Some(SyncError {
+                code: f.code().to_owned(),
+                message: f.message(),
+            })
+        }
+        Err(sync::Stop::Local(e)) => return Err(e),
+    }
+    *inner.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(report.clone());
+    Ok(report)
+}
+
+/// The background sync: one every `every`, until the till is dropped. It holds the till only
+/// while it syncs, so dropping the last handle ends it at its next wake-up (at once when it
+/// sleeps, after its sync when it is syncing). A failure of the till's own files is reported
+/// by the next called sync or sale; the loop tries again at its next turn.
+fn background(till: Weak<Inner>, every: Duration, stopped: Receiver<()>) {
+    loop {
+        match stopped.recv_timeout(every) {
+            Err(RecvTimeoutError::Timeout) => {}
+            _ => return,
+        }
+        let Some(inner) = till.upgrade() else { return };
+        let _ = sync_now(&inner);
     }
 }
 

@@ -18,6 +18,12 @@ pub struct TillOptions {
     /// central's ledger. Default one hour less than central's
     /// [`IDEMPOTENCY_TTL_HOURS`](inventory::IDEMPOTENCY_TTL_HOURS); measured on central's clock.
     pub key_window: Duration,
+    /// Sync in the background this often (`None`, the default: only when
+    /// [`Till::sync`](crate::Till::sync) is called). A background sync takes no lock a sale
+    /// needs: selling goes on while it waits on central. Its outcome is read as a called
+    /// sync's would be: [`Till::last_report`](crate::Till::last_report), `pending()`,
+    /// `conflicts()`.
+    pub sync_interval: Option<Duration>,
 }
 
 impl Default for TillOptions {
@@ -26,6 +32,7 @@ impl Default for TillOptions {
             lease: Duration::from_secs(7 * 24 * 3600),
             timeout: Duration::from_secs(30),
             key_window: Duration::from_secs((inventory::IDEMPOTENCY_TTL_HOURS as u64 - 1) * 3600),
+            sync_interval: None,
         }
     }
 }

@@ -757,3 +757,59 @@ fn the_catalogue_is_mirrored_under_centrals_ids_with_exact_prices() {
     let quiet = till.sync().unwrap();
     assert_eq!(quiet.catalogue, Default::default());
 }
+
+#[test]
+fn a_background_sync_waiting_on_central_never_blocks_a_sale() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("central.db");
+    let (ids, keys) = central_file(&db, SHOP, &[("A", 50)], &["till-T1"]);
+    let a = ids[0];
+    let central = Central::start(&db);
+    let proxy = Proxy::start(Arc::new(AtomicUsize::new(central.port as usize)));
+    let every = TillOptions {
+        sync_interval: Some(Duration::from_millis(200)),
+        ..options()
+    };
+    let path = dir.path().join("t1.db");
+    let till = Till::open_with(&path, &proxy.url(), &keys["till-T1"], "T1", SHOP, every).unwrap();
+    assert!(till.last_report().is_none());
+    till.set_target(a, 10).unwrap();
+    let until = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !done() {
+            assert!(std::time::Instant::now() < deadline, "{what}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    until("a background sync took the allotment", &|| {
+        till.allotments().unwrap()[0].remaining == 10
+    });
+    assert!(till.last_report().unwrap().complete);
+
+    // The next background sync waits on an answer central sent and the link holds back.
+    proxy.hold_after(0);
+    until("a background sync is waiting", &|| {
+        proxy.held.load(Ordering::SeqCst) > 0
+    });
+    let started = std::time::Instant::now();
+    let sale = till.sell(a, 3).unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the sale waited {:?}",
+        started.elapsed()
+    );
+    assert_eq!(till.pending().unwrap().len(), 1);
+    proxy.set(Mode::Pass);
+    until("a background sync pushed the sale", &|| {
+        till.pending().unwrap().is_empty()
+    });
+    assert_agrees(&till, &central.url());
+    let commits = commits(&central.open(), &ids);
+    assert_eq!(commits[&sale.reference].len(), 1);
+
+    // Dropping the till ends its background sync and frees its files.
+    drop(till);
+    until("the files are free again", &|| {
+        Till::open(&path, &proxy.url(), "k", "T1", SHOP).is_ok()
+    });
+}

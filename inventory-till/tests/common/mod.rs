@@ -270,6 +270,9 @@ pub enum Mode {
     /// Forwards requests, waits for central's answer, then closes the till's connection
     /// without it: central acted, the till never hears.
     Swallow,
+    /// Forwards requests, waits for central's answer, then keeps the till's connection open
+    /// without answering until the mode changes: the till waits mid-sync (to be killed there).
+    Hold,
 }
 
 /// A TCP proxy between a till and central that understands just enough HTTP/1.1 (heads and
@@ -277,9 +280,12 @@ pub enum Mode {
 pub struct Proxy {
     pub port: u16,
     mode: Arc<Mutex<Mode>>,
-    /// Answers still to forward before the mode switches to `Swallow` (`usize::MAX`: never).
+    /// Answers still to forward before the mode switches to `then` (`usize::MAX`: never).
     pass_budget: Arc<AtomicUsize>,
+    then: Arc<Mutex<Mode>>,
     pub exchanges: Arc<AtomicUsize>,
+    /// Answers held back (`Mode::Hold`) so far.
+    pub held: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
 }
 
@@ -291,27 +297,33 @@ impl Proxy {
         let pass_budget = Arc::new(AtomicUsize::new(usize::MAX));
         let exchanges = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
-        let (m, b, e, s) = (
-            mode.clone(),
-            pass_budget.clone(),
-            exchanges.clone(),
-            stop.clone(),
-        );
+        let link = Link {
+            mode: mode.clone(),
+            budget: pass_budget.clone(),
+            then: Arc::new(Mutex::new(Mode::Swallow)),
+            exchanges: exchanges.clone(),
+            held: Arc::new(AtomicUsize::new(0)),
+            upstream: upstream_port,
+        };
+        let (then, held) = (link.then.clone(), link.held.clone());
+        let s = stop.clone();
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 if s.load(Ordering::SeqCst) {
                     return;
                 }
                 let Ok(client) = client else { continue };
-                let (m, b, e, up) = (m.clone(), b.clone(), e.clone(), upstream_port.clone());
-                std::thread::spawn(move || relay(client, &up, &m, &b, &e));
+                let link = link.clone();
+                std::thread::spawn(move || relay(client, &link));
             }
         });
         Proxy {
             port,
             mode,
             pass_budget,
+            then,
             exchanges,
+            held,
             stop,
         }
     }
@@ -327,6 +339,14 @@ impl Proxy {
 
     /// Forwards `n` more answers, then swallows every later one.
     pub fn swallow_after(&self, n: usize) {
+        *self.then.lock().unwrap() = Mode::Swallow;
+        *self.mode.lock().unwrap() = Mode::Pass;
+        self.pass_budget.store(n, Ordering::SeqCst);
+    }
+
+    /// Forwards `n` more answers, then holds every later one back until `set`.
+    pub fn hold_after(&self, n: usize) {
+        *self.then.lock().unwrap() = Mode::Hold;
         *self.mode.lock().unwrap() = Mode::Pass;
         self.pass_budget.store(n, Ordering::SeqCst);
     }
@@ -363,18 +383,24 @@ fn read_message(stream: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
     Some(message)
 }
 
-fn relay(
-    client: TcpStream,
-    upstream_port: &AtomicUsize,
-    mode: &Mutex<Mode>,
-    budget: &AtomicUsize,
-    exchanges: &AtomicUsize,
-) {
-    if *mode.lock().unwrap() == Mode::Refuse {
+/// What each relayed connection shares with the proxy.
+#[derive(Clone)]
+struct Link {
+    mode: Arc<Mutex<Mode>>,
+    budget: Arc<AtomicUsize>,
+    then: Arc<Mutex<Mode>>,
+    exchanges: Arc<AtomicUsize>,
+    held: Arc<AtomicUsize>,
+    upstream: Arc<AtomicUsize>,
+}
+
+fn relay(client: TcpStream, link: &Link) {
+    let mode = || *link.mode.lock().unwrap();
+    if mode() == Mode::Refuse {
         let _ = client.shutdown(Shutdown::Both);
         return;
     }
-    let port = upstream_port.load(Ordering::SeqCst) as u16;
+    let port = link.upstream.load(Ordering::SeqCst) as u16;
     let Ok(upstream) = TcpStream::connect(("127.0.0.1", port)) else {
         let _ = client.shutdown(Shutdown::Both);
         return;
@@ -383,7 +409,7 @@ fn relay(
     let mut from_upstream = BufReader::new(upstream.try_clone().unwrap());
     let (mut to_client, mut to_upstream) = (client, upstream);
     while let Some(request) = read_message(&mut from_client) {
-        if *mode.lock().unwrap() == Mode::Refuse {
+        if mode() == Mode::Refuse {
             break;
         }
         if to_upstream.write_all(&request).is_err() {
@@ -392,15 +418,25 @@ fn relay(
         let Some(answer) = read_message(&mut from_upstream) else {
             break;
         };
-        exchanges.fetch_add(1, Ordering::SeqCst);
-        let forward = *mode.lock().unwrap() == Mode::Pass
-            && budget
+        link.exchanges.fetch_add(1, Ordering::SeqCst);
+        let forward = mode() == Mode::Pass
+            && link
+                .budget
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| {
                     (b > 0).then(|| if b == usize::MAX { b } else { b - 1 })
                 })
                 .is_ok();
         if !forward {
-            *mode.lock().unwrap() = Mode::Swallow;
+            if mode() == Mode::Pass {
+                let then = *link.then.lock().unwrap();
+                *link.mode.lock().unwrap() = then;
+            }
+            if mode() == Mode::Hold {
+                link.held.fetch_add(1, Ordering::SeqCst);
+                while mode() == Mode::Hold {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
             break;
         }
         if to_client.write_all(&answer).is_err() {
