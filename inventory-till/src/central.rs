@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -87,6 +88,8 @@ pub(crate) struct Central {
     base: String,
     bearer: String,
     agent: ureq::Agent,
+    /// Set as the till closes: no request is sent from then on.
+    closing: AtomicBool,
 }
 
 /// Percent-encodes a query value (everything but RFC 3986's unreserved characters).
@@ -104,17 +107,37 @@ fn encode(value: &str) -> String {
 
 impl Central {
     pub fn new(base: &str, key: &str, timeout: Duration) -> Central {
+        // Each phase of a request is bounded, but not the name lookup: with a deadline on it
+        // ureq runs every lookup on a thread of its own, left running when it times out. A
+        // lookup is bounded by the system resolver's own timeouts instead.
+        let phase = Some(timeout);
         let config = ureq::Agent::config_builder()
             // Error envelopes are answers to read, not transport failures.
             .http_status_as_error(false)
-            .timeout_global(Some(timeout))
             .timeout_connect(Some(timeout.min(Duration::from_secs(10))))
+            .timeout_send_request(phase)
+            .timeout_send_body(phase)
+            .timeout_recv_response(phase)
+            .timeout_recv_body(phase)
             .build();
         Central {
             base: base.trim_end_matches('/').to_owned(),
             bearer: format!("Bearer {key}"),
             agent: config.into(),
+            closing: AtomicBool::new(false),
         }
+    }
+
+    /// Refuses every later request (as unreachable): a sync under way stops at its next one.
+    pub fn close(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+    }
+
+    fn open(&self) -> Result<(), Failure> {
+        if self.closing.load(Ordering::SeqCst) {
+            return Err(Failure::Unreachable("the till is closing".to_owned()));
+        }
+        Ok(())
     }
 
     fn read(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
@@ -161,6 +184,7 @@ impl Central {
     }
 
     pub fn get(&self, path: &str) -> Answer {
+        self.open()?;
         let url = format!("{}{path}", self.base);
         Self::read(
             self.agent
@@ -171,6 +195,7 @@ impl Central {
     }
 
     pub fn post(&self, path: &str, body: &Value, key: Option<&str>) -> Answer {
+        self.open()?;
         let url = format!("{}{path}", self.base);
         let mut request = self
             .agent

@@ -41,8 +41,8 @@ mod state;
 mod sync;
 
 pub use model::{
-    Allotment, AllotmentChange, CatalogueChanges, Conflict, Resolution, Sale, SaleOptions,
-    SyncError, SyncReport, TillOptions,
+    Allotment, AllotmentChange, CatalogueChanges, Conflict, DEFAULT_LEASE, Resolution, Sale,
+    SaleOptions, SyncError, SyncReport, TillOptions,
 };
 
 use central::{Central, Failure};
@@ -51,7 +51,8 @@ use inventory::{
 };
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// Longest till id.
@@ -66,6 +67,27 @@ pub const MAX_REASON: usize = 2048;
 #[derive(Clone)]
 pub struct Till {
     inner: Arc<Inner>,
+    /// Shared by the clones; the last one dropped stops the background sync and waits for it.
+    _background: Option<Arc<Background>>,
+}
+
+/// The background sync's thread, stopped and joined when dropped: closing a till closes its
+/// files before the drop returns, whatever the background sync was doing.
+struct Background {
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+    inner: Arc<Inner>,
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        // A sync under way stops at its next request to central.
+        self.inner.central.close();
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 pub(crate) struct Inner {
@@ -83,8 +105,6 @@ pub(crate) struct Inner {
     syncing: Mutex<()>,
     /// The last sync's report, whoever ran it.
     last: Mutex<Option<SyncReport>>,
-    /// Dropped with the till: wakes the background sync, which then ends.
-    _stop: Option<Sender<()>>,
 }
 
 impl Inner {
@@ -198,13 +218,6 @@ impl Till {
         }
         let state = state::State::open(&state_path(path), till_id, &location)?;
         let local = Inventory::open(path)?;
-        let (stop, stopped) = match options.sync_interval {
-            Some(_) => {
-                let (tx, rx) = channel();
-                (Some(tx), Some(rx))
-            }
-            None => (None, None),
-        };
         let interval = options.sync_interval;
         let inner = Arc::new(Inner {
             local,
@@ -217,16 +230,27 @@ impl Till {
             options,
             syncing: Mutex::new(()),
             last: Mutex::new(None),
-            _stop: stop,
         });
-        if let (Some(every), Some(stopped)) = (interval, stopped) {
-            let weak = Arc::downgrade(&inner);
-            std::thread::Builder::new()
-                .name(format!("till {till_id} sync"))
-                .spawn(move || background(weak, every, stopped))
-                .map_err(|e| Error::storage(format!("cannot start the sync thread: {e}")))?;
-        }
-        Ok(Till { inner })
+        let background = match interval {
+            None => None,
+            Some(every) => {
+                let (stop, stopped) = channel();
+                let till = inner.clone();
+                let thread = std::thread::Builder::new()
+                    .name(format!("till {till_id} sync"))
+                    .spawn(move || background(&till, every, stopped))
+                    .map_err(|e| Error::storage(format!("cannot start the sync thread: {e}")))?;
+                Some(Arc::new(Background {
+                    stop: Some(stop),
+                    thread: Some(thread),
+                    inner: inner.clone(),
+                }))
+            }
+        };
+        Ok(Till {
+            inner,
+            _background: background,
+        })
     }
 
     /// The till's id.
@@ -457,18 +481,16 @@ fn sync_now(inner: &Inner) -> Result<SyncReport> {
     Ok(report)
 }
 
-/// The background sync: one every `every`, until the till is dropped. It holds the till only
-/// while it syncs, so dropping the last handle ends it at its next wake-up (at once when it
-/// sleeps, after its sync when it is syncing). A failure of the till's own files is reported
-/// by the next called sync or sale; the loop tries again at its next turn.
-fn background(till: Weak<Inner>, every: Duration, stopped: Receiver<()>) {
+/// The background sync: one every `every`, until the last handle on the till is dropped
+/// ([`Background`]). A failure of the till's own files is reported by the next called sync or
+/// sale; the loop tries again at its next turn.
+fn background(till: &Inner, every: Duration, stopped: Receiver<()>) {
     loop {
         match stopped.recv_timeout(every) {
             Err(RecvTimeoutError::Timeout) => {}
             _ => return,
         }
-        let Some(inner) = till.upgrade() else { return };
-        let _ = sync_now(&inner);
+        let _ = sync_now(till);
     }
 }
 

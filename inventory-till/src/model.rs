@@ -5,13 +5,20 @@ use chrono::{DateTime, Utc};
 use std::time::Duration;
 use uuid::Uuid;
 
+/// How long central holds a till's allotment without hearing from it, unless
+/// [`TillOptions::lease`] says otherwise: a week, so that a till offline over a long weekend
+/// still sells what it holds.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// How a till behaves. `Default` is what [`Till::open`](crate::Till::open) uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TillOptions {
     /// How long central holds the till's allotment without hearing from it: the expiry given
     /// to its reservations, renewed at every sync. Default 7 days; 1 second to 366 days.
     pub lease: Duration,
-    /// How long one request to central may take, connecting included. Default 30 seconds.
+    /// How long each phase of a request to central may take (connecting, at most 10 s;
+    /// sending; waiting for the answer; reading it). Default 30 seconds. Looking central's
+    /// name up is bounded by the system resolver's own timeouts.
     pub timeout: Duration,
     /// How long after sending a sale the till trusts central's idempotency key to still be
     /// there: a sale sent, unanswered, and sent again later than this is first looked up in
@@ -29,7 +36,7 @@ pub struct TillOptions {
 impl Default for TillOptions {
     fn default() -> Self {
         TillOptions {
-            lease: Duration::from_secs(7 * 24 * 3600),
+            lease: DEFAULT_LEASE,
             timeout: Duration::from_secs(30),
             key_window: Duration::from_secs((inventory::IDEMPOTENCY_TTL_HOURS as u64 - 1) * 3600),
             sync_interval: None,

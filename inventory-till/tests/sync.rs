@@ -768,6 +768,7 @@ fn a_background_sync_waiting_on_central_never_blocks_a_sale() {
     let proxy = Proxy::start(Arc::new(AtomicUsize::new(central.port as usize)));
     let every = TillOptions {
         sync_interval: Some(Duration::from_millis(200)),
+        timeout: Duration::from_secs(3),
         ..options()
     };
     let path = dir.path().join("t1.db");
@@ -807,9 +808,21 @@ fn a_background_sync_waiting_on_central_never_blocks_a_sale() {
     let commits = commits(&central.open(), &ids);
     assert_eq!(commits[&sale.reference].len(), 1);
 
-    // Dropping the till ends its background sync and frees its files.
-    drop(till);
-    until("the files are free again", &|| {
-        Till::open(&path, &proxy.url(), "k", "T1", SHOP).is_ok()
+    // Dropping the till ends its background sync, even one waiting on central, and closes
+    // its files before the drop returns.
+    proxy.hold_after(0);
+    let held = proxy.held.load(Ordering::SeqCst);
+    until("a background sync is waiting again", &|| {
+        proxy.held.load(Ordering::SeqCst) > held
     });
+    let closing = std::time::Instant::now();
+    drop(till);
+    // It waits out the request under way (bounded by the timeout), and sends no other.
+    assert!(
+        closing.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        closing.elapsed()
+    );
+    Till::open(&path, &proxy.url(), "k", "T1", SHOP).unwrap();
+    proxy.set(Mode::Pass);
 }
