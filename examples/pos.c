@@ -2,6 +2,14 @@
  * on the shelf, sell one (reserve it for the order, then commit the reservation), print the
  * stock and who moved it.
  *
+ * Offline mode (`till`): the same till selling from an allotment held at a central
+ * inventory-server, which keeps selling while central is down (docs/TILLS.md). Its files are
+ * till.db and till.db.till in the current directory; KEY is a write key limited to
+ * "Front store".
+ *   ./pos till URL KEY sync                 # push sales, mirror the catalogue, rebalance
+ *   ./pos till URL KEY target SKU N         # ask central to hold N of SKU for this till
+ *   ./pos till URL KEY sell SKU N           # a local sale: works with central down
+ *
  *   make -C inventory-c install PREFIX=$HOME/.local
  *   export PKG_CONFIG_PATH=$HOME/.local/lib/pkgconfig LD_LIBRARY_PATH=$HOME/.local/lib
  *   cc examples/pos.c $(pkg-config --cflags --libs inventory) -o pos
@@ -14,6 +22,7 @@
 #include <inventory.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Prints the failure and returns 1 when `status` is not INV_OK. */
@@ -81,7 +90,97 @@ static int print_last_movement(InvHandle *h, const char *id) {
     return 0;
 }
 
+/* The id of the product with this SKU in the till's mirrored catalogue. */
+static int till_product(InvTill *t, const char *sku, char id[INV_UUID_LEN]) {
+    InvHandle *local;
+    if (failed(inv_till_inventory(t, &local), "till inventory")) return 1;
+    InvProductQuery query = {0};
+    query.q = sku;
+    InvProductList found;
+    int missing = 1;
+    if (!failed(inv_list_products(local, &query, &found), "find product")) {
+        for (size_t i = 0; i < found.len; i++) {
+            if (strcmp(found.items[i].sku, sku) == 0) {
+                memcpy(id, found.items[i].id, INV_UUID_LEN);
+                missing = 0;
+            }
+        }
+        inv_product_list_free(&found);
+        if (missing) fprintf(stderr, "%s is not in the till's catalogue: sync first\n", sku);
+    }
+    inv_close(local);
+    return missing;
+}
+
+/* What the till may sell of each product it holds an allotment of, and what waits for
+ * central. */
+static int print_till(InvTill *t) {
+    InvAllotmentList allotments;
+    if (failed(inv_till_allotments(t, &allotments), "allotments")) return 1;
+    for (size_t i = 0; i < allotments.len; i++) {
+        const InvAllotment *a = &allotments.items[i];
+        printf("allotment %s: %lld to sell, target %lld, central holds %lld\n", a->product_id,
+               (long long)a->remaining, (long long)a->target, (long long)a->held);
+    }
+    inv_allotment_list_free(&allotments);
+    InvSaleList pending;
+    if (failed(inv_till_pending(t, &pending), "pending")) return 1;
+    printf("outbox: %zu sale(s) waiting for central\n", pending.len);
+    inv_sale_list_free(&pending);
+    return 0;
+}
+
+static int till_sync(InvTill *t) {
+    InvSyncReport report;
+    if (failed(inv_till_sync(t, &report), "sync")) return 1;
+    if (report.complete)
+        printf("synced: %llu sale(s) pushed, %zu conflict(s), %llu product(s) mirrored\n",
+               (unsigned long long)report.pushed, report.conflicts.len,
+               (unsigned long long)report.catalogue_created);
+    else
+        printf("central not reached (%s): the sales stay in the outbox\n", report.error_code);
+    inv_sync_report_free(&report);
+    return print_till(t);
+}
+
+/* `pos till URL KEY COMMAND...`: the offline-capable till. */
+static int till_mode(int argc, char **argv) {
+    if (argc < 5) {
+        fprintf(stderr, "usage: pos till URL KEY sync | target SKU N | sell SKU N\n");
+        return 2;
+    }
+    InvTill *t;
+    if (failed(inv_till_open("till.db", argv[2], argv[3], "till-1", "Front store", &t),
+               "open till"))
+        return 1;
+    const char *command = argv[4];
+    char id[INV_UUID_LEN];
+    int bad = 0;
+    if (strcmp(command, "sync") == 0) {
+        bad = till_sync(t);
+    } else if (argc == 7 && strcmp(command, "target") == 0) {
+        bad = till_product(t, argv[5], id) ||
+              failed(inv_till_set_target(t, id, atoll(argv[6])), "target");
+        if (!bad) printf("target %s: %s (the next sync reserves it)\n", argv[5], argv[6]);
+    } else if (argc == 7 && strcmp(command, "sell") == 0) {
+        InvSale sale;
+        bad = till_product(t, argv[5], id) ||
+              failed(inv_till_sell(t, id, atoll(argv[6]), NULL, &sale), "sell");
+        if (!bad) {
+            printf("sold %lld x %s (%s)\n", (long long)sale.quantity, argv[5], sale.reference);
+            inv_sale_free(&sale);
+            bad = print_till(t);
+        }
+    } else {
+        fprintf(stderr, "unknown till command %s\n", command);
+        bad = 2;
+    }
+    inv_till_close(t);
+    return bad;
+}
+
 int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "till") == 0) return till_mode(argc, argv);
     const char *path = argc > 1 ? argv[1] : "pos.db";
     InvOptions options = {0};
     options.actor = "till-1"; /* recorded on every movement this till makes */

@@ -95,6 +95,11 @@
 #define INV_MAX_PRICE_SCALE 4
 
 /**
+ * A till's lease when `InvTillOptions.lease_seconds` is 0: 7 days.
+ */
+#define INV_TILL_DEFAULT_LEASE_SECONDS 604800
+
+/**
  * What every fallible function returns. `INV_OK` is zero; every other value is a failure whose
  * details are available from `inv_last_error_message()`, `inv_last_error_field()` and
  * `inv_last_error_index()` on the same thread.
@@ -260,6 +265,27 @@ typedef enum InvDurability {
 } InvDurability;
 
 /**
+ * What an operator decides about a sale in conflict (`inv_till_resolve`), and what a conflict
+ * records (`InvConflict.resolution`).
+ */
+typedef enum InvResolution {
+  /**
+   * No decision yet (only in `InvConflict.resolution`).
+   */
+  INV_RESOLUTION_NONE = 0,
+  /**
+   * The units did leave the shop: central takes them off its stock at the till's location
+   * as a count adjustment (an ADJUST of minus the quantity) carrying the sale's reference.
+   */
+  INV_RESOLUTION_APPLY = 1,
+  /**
+   * The sale did not happen: central records a count that changes nothing (an ADJUST of 0)
+   * carrying the sale's reference and the reason.
+   */
+  INV_RESOLUTION_DISCARD = 2,
+} InvResolution;
+
+/**
  * An open inventory database, and the actor its writes record. Opaque: create with `inv_open`,
  * `inv_open_with` or `inv_with_actor`, release with `inv_close`.
  *
@@ -269,6 +295,18 @@ typedef enum InvDurability {
  * progress or follow it.
  */
 typedef struct InvHandle InvHandle;
+
+/**
+ * A till: its own database file (its catalogue, its stock, which is what remains of each
+ * allotment, and its ledger, which is its outbox), its state file beside it, and its link to
+ * central. Opaque: open with `inv_till_open` or `inv_till_open_with`, release with
+ * `inv_till_close`.
+ *
+ * Thread-safety: a till may be used from any number of threads at once; a sync (called, or in
+ * the background) never blocks a sale. Only `inv_till_close` needs exclusive use. One process
+ * at a time may have a till's files open.
+ */
+typedef struct InvTill InvTill;
 
 /**
  * Options for `inv_open_with`. A zeroed struct means the defaults.
@@ -745,6 +783,230 @@ typedef struct InvApiKey {
   size_t locations_len;
   int64_t created_at_us;
 } InvApiKey;
+
+/**
+ * Options for `inv_till_open_with`. A zeroed struct means the defaults.
+ */
+typedef struct InvTillOptions {
+  /**
+   * How long central holds the till's allotment without hearing from it (the lease, renewed
+   * at every sync), in seconds; 0 means `INV_TILL_DEFAULT_LEASE_SECONDS`.
+   */
+  int64_t lease_seconds;
+  /**
+   * How long one request to central may take, in milliseconds; 0 means the default (30 s).
+   */
+  int64_t timeout_ms;
+  /**
+   * Sync in the background this often, in milliseconds; 0 means never (only
+   * `inv_till_sync`).
+   */
+  int64_t sync_interval_ms;
+} InvTillOptions;
+
+/**
+ * What `inv_till_sell` takes besides the product and quantity. A zeroed struct (or NULL)
+ * means none of them. Strings are borrowed for the call only.
+ */
+typedef struct InvSaleOptions {
+  /**
+   * The point of sale's own id for the sale (a receipt line), or NULL for a new one: selling
+   * again with the same id returns the first sale and sells nothing more.
+   */
+  const char *sale_id;
+  /**
+   * Free notes, kept in the till's ledger and in central's; NULL for none.
+   */
+  const char *notes;
+  /**
+   * Who sold it (a cashier), recorded on the till's own movement; NULL for none.
+   */
+  const char *actor;
+} InvSaleOptions;
+
+/**
+ * One sale made at the till. Release with `inv_sale_free`.
+ */
+typedef struct InvSale {
+  /**
+   * `sale:<till id>:<sale id>`: its movement's reference at the till and its COMMIT's at
+   * central. Owned by the struct, like `notes` and `actor`.
+   */
+  char *reference;
+  char product_id[INV_UUID_LEN];
+  int64_t quantity;
+  /**
+   * On the till's clock.
+   */
+  int64_t sold_at_us;
+  /**
+   * Its movement's sequence number in the till's ledger.
+   */
+  int64_t seq;
+  /**
+   * NULL when absent.
+   */
+  char *notes;
+  /**
+   * NULL when absent.
+   */
+  char *actor;
+  /**
+   * It did not fit at central and waits for an operator (see `inv_till_conflicts`).
+   */
+  bool conflict;
+} InvSale;
+
+/**
+ * A sale central refused: it stays in the outbox until an operator resolves it.
+ */
+typedef struct InvConflict {
+  /**
+   * The sale (its `conflict` is true).
+   */
+  struct InvSale sale;
+  /**
+   * Central's error code for its refusal (INSUFFICIENT_STOCK when the lease had lapsed and
+   * the units were gone, NOT_FOUND when the product was archived). Owned by the struct,
+   * like every string here.
+   */
+  char *code;
+  char *message;
+  /**
+   * When central refused it, on central's clock.
+   */
+  int64_t found_at_us;
+  /**
+   * An `InvResolution`: the decision taken and not yet applied at central, or
+   * `INV_RESOLUTION_NONE`.
+   */
+  int32_t resolution;
+  /**
+   * The decision's reason; NULL when none.
+   */
+  char *reason;
+  /**
+   * Why central refused the last decision (it was then cleared); NULL when it did not.
+   */
+  char *resolution_error;
+} InvConflict;
+
+/**
+ * An array of conflicts, oldest first. Release with `inv_conflict_list_free`.
+ */
+typedef struct InvConflictList {
+  struct InvConflict *items;
+  size_t len;
+} InvConflictList;
+
+/**
+ * How a sync changed what the till may sell of one product.
+ */
+typedef struct InvAllotmentChange {
+  char product_id[INV_UUID_LEN];
+  /**
+   * The till's stock before the sync's rebalance, and after it.
+   */
+  int64_t before;
+  int64_t after;
+  /**
+   * What central holds for the till now.
+   */
+  int64_t held;
+} InvAllotmentChange;
+
+/**
+ * What one sync did. Release with `inv_sync_report_free`.
+ */
+typedef struct InvSyncReport {
+  /**
+   * Every step ran to its end. When false, `error_code` says why it stopped; running the
+   * sync again continues safely.
+   */
+  bool complete;
+  /**
+   * Central's error code (UNAUTHORIZED, FORBIDDEN, BUSY, ...) or UNREACHABLE when central
+   * did not answer; NULL for a complete sync. Owned by the struct, like `error_message`.
+   */
+  char *error_code;
+  char *error_message;
+  /**
+   * Sales central acknowledged in this sync: they left the outbox.
+   */
+  uint64_t pushed;
+  /**
+   * Of those, sales central had already applied (an answer lost earlier): never twice.
+   */
+  uint64_t already_applied;
+  /**
+   * Of those, sales whose lease had lapsed but whose units central still had available.
+   */
+  uint64_t refitted;
+  /**
+   * Operators' resolutions central applied in this sync.
+   */
+  uint64_t resolved;
+  /**
+   * Sales found in conflict in this sync.
+   */
+  struct InvConflictList conflicts;
+  /**
+   * Products whose local stock or central holding changed.
+   */
+  struct InvAllotmentChange *allotments;
+  size_t allotments_len;
+  /**
+   * Catalogue changes mirrored from central.
+   */
+  uint64_t catalogue_created;
+  uint64_t catalogue_updated;
+  uint64_t catalogue_archived;
+} InvSyncReport;
+
+/**
+ * An array of sales, oldest first. Release with `inv_sale_list_free`.
+ */
+typedef struct InvSaleList {
+  struct InvSale *items;
+  size_t len;
+} InvSaleList;
+
+/**
+ * The till's allotment of one product.
+ */
+typedef struct InvAllotment {
+  char product_id[INV_UUID_LEN];
+  /**
+   * What the till asks central to hold for it (`inv_till_set_target`).
+   */
+  int64_t target;
+  /**
+   * What central held for the till at the last sync (its reservation there).
+   */
+  int64_t held;
+  /**
+   * What the till may still sell: its own stock of the product, now.
+   */
+  int64_t remaining;
+  /**
+   * Units sold and not yet acknowledged by central (sales in conflict excluded).
+   */
+  int64_t pending;
+  bool has_lease;
+  /**
+   * When central releases the allotment unless a sync renews it, on central's clock;
+   * 0 when `has_lease` is false.
+   */
+  int64_t lease_expires_at_us;
+} InvAllotment;
+
+/**
+ * An array of allotments, by product id. Release with `inv_allotment_list_free`.
+ */
+typedef struct InvAllotmentList {
+  struct InvAllotment *items;
+  size_t len;
+} InvAllotmentList;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1309,6 +1571,149 @@ void inv_api_key_free(struct InvApiKey *key);
  * Releases the problems a verify report holds.
  */
 void inv_verify_report_free(struct InvVerifyReport *report);
+
+/**
+ * Opens (creating if missing) the till's database at `path` and its state file beside it
+ * (`<path>.till`), for till `till_id` (1 to 64 letters, digits, '-', '_' or '.') selling at
+ * `location`, syncing with the inventory server at `central_url` ("http://host:port") with
+ * the API key `key` (a `write` key limited to `location`). Nothing is sent until the first
+ * sync. Default options: a 7-day lease, no background sync. Files of another till id or
+ * location give `INV_ERR_VALIDATION_ERROR` (field "till_id"); files another process has open
+ * give `INV_ERR_BUSY`.
+ *
+ * On success `*out` receives a new till, owned by the caller, to be released with
+ * `inv_till_close`; on failure `*out` is set to NULL. Strings are borrowed for the call only.
+ */
+enum InvStatus inv_till_open(const char *path,
+                             const char *central_url,
+                             const char *key,
+                             const char *till_id,
+                             const char *location,
+                             struct InvTill **out);
+
+/**
+ * As `inv_till_open`, with options. `options` may be NULL (the defaults); it is borrowed for
+ * the call only.
+ */
+enum InvStatus inv_till_open_with(const char *path,
+                                  const char *central_url,
+                                  const char *key,
+                                  const char *till_id,
+                                  const char *location,
+                                  const struct InvTillOptions *options,
+                                  struct InvTill **out);
+
+/**
+ * Closes the till: its background sync (if any) ends and its files close, so that another
+ * process may open them. NULL is ignored. No other call on the till may be in progress (on
+ * any thread) or follow. A sync running in the background at that moment finishes its
+ * current request first (at most the request timeout).
+ */
+void inv_till_close(struct InvTill *till);
+
+/**
+ * Sells `quantity` of `product_id` from the till's allotment: one durable local write, made
+ * whether central is reachable or not, and the sale's entry in the outbox.
+ * `INV_ERR_INSUFFICIENT_STOCK` when less than `quantity` remains of the allotment,
+ * `INV_ERR_NOT_FOUND` for a product the till does not know (or that central archived).
+ * `options` may be NULL. On success `*out` holds the sale (release with `inv_sale_free`); on
+ * failure it is zeroed. Thread-safe.
+ */
+enum InvStatus inv_till_sell(const struct InvTill *till,
+                             const char *product_id,
+                             int64_t quantity,
+                             const struct InvSaleOptions *options,
+                             struct InvSale *out);
+
+/**
+ * Syncs with central: pushes every sale in the outbox (each applied at central exactly once,
+ * however often a sync is interrupted), applies operators' resolutions, mirrors central's
+ * catalogue and moves each allotment towards its target, renewing the lease. Central being
+ * unreachable is not a failure: `INV_OK` with `out->complete` false and `out->error_code`
+ * saying why; the next sync goes on from there. A failure status means the till's own files
+ * failed. Sales on other threads go on meanwhile. On success `*out` holds the report
+ * (release with `inv_sync_report_free`); on failure it is zeroed.
+ */
+enum InvStatus inv_till_sync(const struct InvTill *till, struct InvSyncReport *out);
+
+/**
+ * The sales central has not acknowledged yet, oldest first: those waiting to be pushed and
+ * those in conflict (`conflict` true). On success `*out` holds them (release with
+ * `inv_sale_list_free`); on failure it is zeroed. Thread-safe.
+ */
+enum InvStatus inv_till_pending(const struct InvTill *till, struct InvSaleList *out);
+
+/**
+ * Sets how much of `product_id` the till asks central to hold for it (0 to stop holding any;
+ * at most the engine's largest quantity, else `INV_ERR_VALIDATION_ERROR`, field "target"). The next sync reserves up to it, as far as central has stock
+ * available, or releases the surplus. Thread-safe.
+ */
+enum InvStatus inv_till_set_target(const struct InvTill *till,
+                                   const char *product_id,
+                                   int64_t target);
+
+/**
+ * Every product the till has a target for or holds an allotment of, by product id. On
+ * success `*out` holds them (release with `inv_allotment_list_free`); on failure it is
+ * zeroed. Thread-safe.
+ */
+enum InvStatus inv_till_allotments(const struct InvTill *till, struct InvAllotmentList *out);
+
+/**
+ * The sales in conflict, oldest first, with what central said and any decision taken. On
+ * success `*out` holds them (release with `inv_conflict_list_free`); on failure it is zeroed.
+ * Thread-safe.
+ */
+enum InvStatus inv_till_conflicts(const struct InvTill *till, struct InvConflictList *out);
+
+/**
+ * An operator's decision (`INV_RESOLUTION_APPLY` or `INV_RESOLUTION_DISCARD`) on the sale in
+ * conflict whose reference this is, with a `reason` (required) that central's ledger keeps:
+ * recorded at once, then applied at central as a count at the till's location carrying the
+ * sale's reference. `*applied` is true when central applied it (the sale leaves the outbox),
+ * false when central could not be reached (the next sync applies it). Central refusing it
+ * (fewer units on hand than the sale, the product archived) is a failure, and clears the
+ * decision; `INV_ERR_NOT_FOUND` for a reference not in conflict. Thread-safe.
+ */
+enum InvStatus inv_till_resolve(const struct InvTill *till,
+                                const char *reference,
+                                int32_t resolution,
+                                const char *reason,
+                                bool *applied);
+
+/**
+ * A handle on the till's own database, to read its catalogue (products mirrored from central
+ * under central's ids), its stock and its ledger with the usual functions. Write to it only
+ * through the till: its ledger is the till's outbox. On success `*out` receives a new handle,
+ * owned by the caller, to be released with `inv_close` (before or after `inv_till_close`);
+ * on failure it is set to NULL. Thread-safe.
+ */
+enum InvStatus inv_till_inventory(const struct InvTill *till, struct InvHandle **out);
+
+/**
+ * Releases what a sale owns.
+ */
+void inv_sale_free(struct InvSale *sale);
+
+/**
+ * Releases a sale list and every sale in it.
+ */
+void inv_sale_list_free(struct InvSaleList *list);
+
+/**
+ * Releases an allotment list.
+ */
+void inv_allotment_list_free(struct InvAllotmentList *list);
+
+/**
+ * Releases a conflict list and every conflict in it.
+ */
+void inv_conflict_list_free(struct InvConflictList *list);
+
+/**
+ * Releases what a sync report owns (its conflicts and allotment changes).
+ */
+void inv_sync_report_free(struct InvSyncReport *report);
 
 #ifdef __cplusplus
 }  // extern "C"

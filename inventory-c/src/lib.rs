@@ -14,10 +14,12 @@
 
 mod boundary;
 mod limits;
+mod till;
 mod types;
 
 pub use boundary::{INV_MAX_STRING_BYTES, INV_UUID_LEN, InvStatus};
 pub use limits::*;
+pub use till::*;
 pub use types::*;
 
 use boundary::{Failure, Result, guard, non_null, opt_str, req_str, req_uuid};

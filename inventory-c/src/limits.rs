@@ -15,8 +15,11 @@ pub const INV_MAX_BATCH: usize = 1000;
 pub const INV_IDEMPOTENCY_TTL_HOURS: i64 = 24;
 /// Most decimal places a price may carry.
 pub const INV_MAX_PRICE_SCALE: u32 = 4;
+/// A till's lease when `InvTillOptions.lease_seconds` is 0: 7 days.
+pub const INV_TILL_DEFAULT_LEASE_SECONDS: u64 = 604_800;
 
 const _: () = {
+    assert!(INV_TILL_DEFAULT_LEASE_SECONDS == inventory_till::DEFAULT_LEASE.as_secs());
     assert!(INV_DEFAULT_PAGE == inventory::DEFAULT_PAGE);
     assert!(INV_MAX_PAGE == inventory::MAX_PAGE);
     assert!(INV_DEFAULT_CHANGES_PAGE == inventory::DEFAULT_CHANGES_PAGE);
