@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Python package's test suite, run the way a user installs it: a fresh virtualenv,
 # `pip install ./inventory-py` (an isolated PEP 517 build that fetches maturin itself), then
-# mypy's stubtest against the compiled module and pytest. Needs a Rust toolchain (cargo).
+# mypy's stubtest against the compiled module and pytest (the till's tests against the release
+# inventory-server binary, built here). Needs a Rust toolchain (cargo).
 #
 #   inventory-py/run-tests.sh [PYTEST ARGS...]
 #
@@ -34,6 +35,11 @@ pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
 echo "== pip install ./inventory-py (isolated build)"
 (cd "$root" && "${pip[@]}" install ./inventory-py)
 "${pip[@]}" install "pytest>=8,<10" "mypy>=1.10,<3"
+
+# The till's tests (test_till.py) run against the real server binary.
+echo "== cargo build --release -p inventory-server"
+(cd "$root" && cargo build --release -p inventory-server)
+export INVENTORY_SERVER_BIN="${CARGO_TARGET_DIR:-$root/target}/release/inventory-server"
 
 # Run from the tests folder so `import inventory` finds the installed package, not the source.
 cd "$here/tests"

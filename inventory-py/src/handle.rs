@@ -64,6 +64,14 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// An object on an engine handle opened elsewhere (a till's own database).
+    pub(crate) fn from_engine(engine: inventory::Inventory, path: PathBuf) -> Inventory {
+        Inventory {
+            engine: RwLock::new(Some(engine)),
+            path,
+        }
+    }
+
     pub(crate) fn engine(&self, py: Python<'_>) -> PyResult<inventory::Inventory> {
         self.engine
             .read()

@@ -12,6 +12,7 @@ mod feed;
 mod handle;
 mod model;
 mod ops;
+mod till;
 
 use pyo3::prelude::*;
 
@@ -21,6 +22,7 @@ fn _inventory(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<feed::ChangeFeed>()?;
     m.add_class::<clock::ManualClock>()?;
     model::register(m)?;
+    till::register(m)?;
     errors::register(m)?;
     m.add_function(wrap_pyfunction!(ops::stock_fields, m)?)?;
     m.add_function(wrap_pyfunction!(ops::required_stock_fields, m)?)?;

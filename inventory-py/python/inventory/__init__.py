@@ -12,7 +12,8 @@ SQLite file, used in-process from Python.
 Every database call releases the GIL, and one ``Inventory`` may be shared by many threads.
 Errors are ``InventoryError`` subclasses chosen by the engine's error code (``.code``).
 ``stock_fields(op)`` is the engine's table of what each stock operation takes: the keywords of
-its method and the keys of its ``batch`` items.
+its method and the keys of its ``batch`` items. ``Till`` is a till that keeps selling offline
+from an allotment held at a central inventory server (docs/TILLS.md).
 """
 
 from ._inventory import (
@@ -24,10 +25,14 @@ from ._inventory import (
     MAX_CHANGES_PAGE,
     MAX_PAGE,
     STOCK_OPS,
+    TILL_DEFAULT_LEASE_SECONDS,
+    Allotment,
+    AllotmentChange,
     ApiKey,
     BusyError,
     ChangeFeed,
     ChangePage,
+    Conflict,
     ConflictError,
     CreatedKey,
     DuplicateSkuError,
@@ -43,9 +48,12 @@ from ._inventory import (
     Product,
     ProductWithStock,
     Reservation,
+    Sale,
     StockLevel,
     StockSummary,
     StorageError,
+    SyncReport,
+    Till,
     UnauthorizedError,
     ValidationError,
     VerifyReport,
@@ -64,10 +72,14 @@ __all__ = [
     "MAX_CHANGES_PAGE",
     "MAX_PAGE",
     "STOCK_OPS",
+    "TILL_DEFAULT_LEASE_SECONDS",
+    "Allotment",
+    "AllotmentChange",
     "ApiKey",
     "BusyError",
     "ChangeFeed",
     "ChangePage",
+    "Conflict",
     "ConflictError",
     "CreatedKey",
     "DuplicateSkuError",
@@ -83,9 +95,12 @@ __all__ = [
     "Product",
     "ProductWithStock",
     "Reservation",
+    "Sale",
     "StockLevel",
     "StockSummary",
     "StorageError",
+    "SyncReport",
+    "Till",
     "UnauthorizedError",
     "ValidationError",
     "VerifyReport",

@@ -1,0 +1,213 @@
+"""inventory.Till against the real inventory-server binary (keys required) on real files: a
+sale made while central is unreachable and pushed once afterwards, the allotments, a lapsed
+lease's conflict and its resolution, the GIL released while a sync waits on central."""
+
+import os
+import re
+import socket
+import subprocess
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+
+import inventory
+from conftest import ROOT
+
+SHOP = "Shop"
+DOWN = "http://127.0.0.1:1"  # nothing listens there
+
+
+def server_bin():
+    path = os.environ.get("INVENTORY_SERVER_BIN", str(ROOT / "target" / "release" / "inventory-server"))
+    if not os.path.exists(path):
+        pytest.fail(f"{path} is missing: cargo build --release -p inventory-server")
+    return path
+
+
+class Central:
+    """The server binary on its own file, with keys required."""
+
+    def __init__(self, db):
+        self.db = db
+        self.process = subprocess.Popen(
+            [server_bin(), "--addr", "127.0.0.1:0", "--db", str(db), "--auth", "required",
+             "--sweep-interval-secs", "1"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        for line in self.process.stdout:
+            match = re.search(r'"message":"listening","addr":"([^"]+)"', line)
+            if match:
+                self.url = "http://" + match.group(1)
+                break
+        else:
+            raise RuntimeError("central did not start")
+        threading.Thread(target=self.process.stdout.read, daemon=True).start()
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+@pytest.fixture
+def central(tmp_path):
+    db = tmp_path / "central.db"
+    with inventory.Inventory(db) as inv:
+        a = inv.create_product(name="Mug", sku="MUG", price=Decimal("4.50"), location=SHOP,
+                               initial_quantity=40).id
+        b = inv.create_product(name="Tea", sku="TEA", price=Decimal("3.00"), location=SHOP,
+                               initial_quantity=3).id
+        key = inv.create_key("till-p1", "write", [SHOP]).secret
+    c = Central(db)
+    c.products = (a, b)
+    c.key = key
+    yield c
+    c.stop()
+
+
+def commits(db, product):
+    with inventory.Inventory(db) as inv:
+        return [m for m in inv.list_transactions(product, limit=100) if m.type == "COMMIT"]
+
+
+def test_a_sale_made_with_central_unreachable_is_pushed_once(tmp_path, central):
+    a, _ = central.products
+    path = tmp_path / "till.db"
+    with inventory.Till(path, central.url, central.key, "P1", SHOP) as till:
+        assert (till.till_id, till.location) == ("P1", SHOP)
+        till.set_target(a, 10)
+        report = till.sync()
+        assert report.complete and report.error_code is None
+        assert report.catalogue_created == 2
+        assert [(c.product_id, c.before, c.after, c.held) for c in report.allotments] == [(a, 0, 10, 10)]
+        [allotment] = till.allotments()
+        assert (allotment.product_id, allotment.target, allotment.held, allotment.remaining) == (a, 10, 10, 10)
+        left = allotment.lease_expires_at.timestamp() - time.time()
+        assert inventory.TILL_DEFAULT_LEASE_SECONDS - 120 < left <= inventory.TILL_DEFAULT_LEASE_SECONDS
+        sale = till.sell(a, 2, sale_id="R-1", notes="receipt 1", actor="cashier-2")
+        assert (sale.reference, sale.quantity, sale.actor, sale.conflict) == ("sale:P1:R-1", 2, "cashier-2", False)
+        again = till.sell(a, 2, sale_id="R-1", notes="receipt 1", actor="cashier-2")
+        assert again == sale, "the same POS id: the first sale"
+        with pytest.raises(inventory.ConflictError):
+            till.sell(a, 3, sale_id="R-1")  # the id of another sale
+        with pytest.raises(inventory.InsufficientStockError):
+            till.sell(a, 9)
+        with pytest.raises(inventory.NotFoundError):
+            till.sell("00000000-0000-7000-8000-000000000000", 1)
+        assert till.inventory.get_inventory(a, SHOP).quantity == 8
+
+    # The same till, central unreachable: it sells and keeps the sales.
+    with inventory.Till(path, DOWN, central.key, "P1", SHOP) as till:
+        till.sell(a, 1)
+        report = till.sync()
+        assert not report.complete and report.error_code == "UNREACHABLE"
+        assert [s.quantity for s in till.pending()] == [2, 1]
+    assert commits(central.db, a) == []
+
+    with inventory.Till(path, central.url, central.key, "P1", SHOP) as till:
+        report = till.sync()
+        assert (report.complete, report.pushed, report.already_applied) == (True, 2, 0)
+        assert till.pending() == []
+        assert till.last_report().pushed == 2
+        assert till.inventory.verify().ok
+    applied = commits(central.db, a)
+    assert sorted((m.quantity, m.actor) for m in applied) == [(1, "till-p1"), (2, "till-p1")]
+    references = {m.reference for m in applied}
+    assert len(references) == 2 and "sale:P1:R-1" in references
+
+
+def test_refusals_are_the_engines_errors(tmp_path, central):
+    with pytest.raises(inventory.ValidationError) as e:
+        inventory.Till(tmp_path / "t.db", central.url, central.key, "P 1", SHOP)
+    assert e.value.field == "till_id"
+    with pytest.raises(inventory.ValidationError):
+        inventory.Till(tmp_path / "t.db", "ftp://x", central.key, "P1", SHOP)
+    with pytest.raises(inventory.ValidationError):
+        inventory.Till(tmp_path / "t.db", central.url, central.key, "P1", SHOP, lease=-1)
+    till = inventory.Till(tmp_path / "t.db", central.url, central.key, "P1", SHOP)
+    with pytest.raises(inventory.BusyError):
+        inventory.Till(tmp_path / "t.db", central.url, central.key, "P1", SHOP)
+    with pytest.raises(inventory.ValidationError):
+        till.resolve("sale:P1:x", "keep", "why")
+    with pytest.raises(inventory.NotFoundError):
+        till.resolve("sale:P1:x", "apply", "why")
+    till.close()
+    till.close()
+    assert till.closed
+    with pytest.raises(inventory.StorageError):
+        till.pending()
+    # A wrong key is central's refusal, reported, not raised.
+    with inventory.Till(tmp_path / "t.db", central.url, "inv_wrong", "P1", SHOP) as till:
+        report = till.sync()
+        assert not report.complete and report.error_code == "UNAUTHORIZED"
+
+
+def test_a_lapsed_lease_is_a_conflict_an_operator_resolves(tmp_path, central):
+    _, b = central.products
+    with inventory.Till(tmp_path / "till.db", central.url, central.key, "P1", SHOP, lease=1) as till:
+        till.set_target(b, 3)
+        assert till.sync().complete
+        sale = till.sell(b, 2)
+        time.sleep(2.2)
+        with inventory.Inventory(central.db) as inv:
+            inv.reserve_stock(b, 3, location=SHOP, reference="web-1")
+        report = till.sync()
+        assert report.complete
+        [conflict] = report.conflicts
+        assert (conflict.sale.reference, conflict.code, conflict.resolution) == (sale.reference, "INSUFFICIENT_STOCK", None)
+        assert [s.conflict for s in till.pending()] == [True]
+        assert till.conflicts() == [conflict]
+        assert till.resolve(sale.reference, "discard", "voided at the counter") is True
+        assert till.conflicts() == [] and till.pending() == []
+    with inventory.Inventory(central.db) as inv:
+        [adjust] = [m for m in inv.list_transactions(b, limit=100) if m.reference == sale.reference]
+        assert (adjust.type, adjust.quantity) == ("ADJUST", 0)
+        assert "voided at the counter" in adjust.notes
+
+
+def test_a_sync_waiting_on_central_releases_the_gil(tmp_path, central):
+    a, _ = central.products
+    path = tmp_path / "till.db"
+    with inventory.Till(path, central.url, central.key, "P1", SHOP) as till:
+        till.set_target(a, 5)
+        assert till.sync().complete
+    # Central that accepts and never answers.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    url = "http://127.0.0.1:%d" % silent.getsockname()[1]
+    with inventory.Till(path, url, central.key, "P1", SHOP, timeout=2) as till:
+        reports = []
+        syncing = threading.Thread(target=lambda: reports.append(till.sync()))
+        syncing.start()
+        time.sleep(0.2)
+        # Python code (and a sale) runs on this thread while the sync waits.
+        spins = 0
+        start = time.monotonic()
+        while time.monotonic() - start < 0.3:
+            spins += 1
+        sale = till.sell(a, 1)
+        assert syncing.is_alive(), "the sync held the GIL"
+        syncing.join()
+        assert spins > 1000 and sale.quantity == 1
+        assert not reports[0].complete and reports[0].error_code == "UNREACHABLE"
+    silent.close()
+
+
+def test_a_background_sync_pushes_without_being_called(tmp_path, central):
+    a, _ = central.products
+    with inventory.Till(tmp_path / "till.db", central.url, central.key, "P1", SHOP, sync_interval=0.1) as till:
+        till.set_target(a, 3)
+        deadline = time.monotonic() + 20
+        while not till.allotments()[0].remaining:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        sale = till.sell(a, 1)
+        while till.pending():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert till.last_report().complete
+    assert [m.reference for m in commits(central.db, a)] == [sale.reference]
