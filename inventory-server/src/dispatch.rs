@@ -147,13 +147,17 @@ fn not_modified(method: &str, headers: &Headers, reply: Reply) -> Reply {
     Reply::empty(304).with_header("ETag", etag)
 }
 
-/// The seed's error envelope for `e`, with the Allow header of a 405.
+/// The seed's error envelope for `e`, with the Allow header of a 405 and the Retry-After of a
+/// 503 worth retrying.
 pub fn error_reply(e: &ApiError) -> Reply {
-    let reply = Reply::json(e.status, json::failure(e));
-    match &e.allow {
-        Some(allow) => reply.with_header("Allow", allow.clone()),
-        None => reply,
+    let mut reply = Reply::json(e.status, json::failure(e));
+    if let Some(allow) = &e.allow {
+        reply = reply.with_header("Allow", allow.clone());
     }
+    if let Some(secs) = e.retry_after() {
+        reply = reply.with_header("Retry-After", secs.to_string());
+    }
+    reply
 }
 
 pub fn access_log(rid: &str, method: &str, path: &str, status: u16, started: Instant) {
