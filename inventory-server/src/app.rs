@@ -1,6 +1,7 @@
 //! What every handler shares: the engine handle and the server's own state and policy.
 
 use crate::browser::Policy;
+use crate::metrics::Metrics;
 use inventory::Inventory;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -17,6 +18,8 @@ pub struct App {
     /// file, whose reads take microseconds; a PostgreSQL read is a network round trip, and its
     /// client may not block inside the runtime.
     pub inline_reads: bool,
+    /// What `GET /metrics` exposes.
+    pub metrics: Metrics,
 }
 
 impl App {

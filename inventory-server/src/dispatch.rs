@@ -1,11 +1,13 @@
 //! One request from arrival to reply, on a pool thread: request id, the browser guards,
 //! routing (HEAD and OPTIONS included), the handler (a panic becomes a 500, never a dead
-//! thread), conditional GET, the envelope, CORS headers and one access-log line.
+//! thread), conditional GET, the envelope, CORS headers, one access-log line and the request
+//! metrics (by route template).
 
 use crate::app::App;
 use crate::errors::ApiError;
 use crate::http::{Body, Headers, Incoming, Reply, Req, none_match};
 use crate::input::Query;
+use crate::metrics::UNMATCHED;
 use crate::routes::{EVENTS_PATH, Found, Router};
 use crate::{json, sse};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -73,6 +75,7 @@ pub fn handle(app: &Arc<App>, router: &Router, incoming: Incoming) -> Reply {
     } = incoming;
     let rid = request_id(&headers);
     let mut preflight = None;
+    let mut template = None;
     let outcome = (|| {
         let body = body?;
         check_interpreted(&headers)?;
@@ -93,6 +96,7 @@ pub fn handle(app: &Arc<App>, router: &Router, incoming: Incoming) -> Reply {
                 handler,
                 params,
             } => {
+                template = Some(route.path);
                 app.browser.check_origin(&method, &headers)?;
                 if method == "GET" && route.path == EVENTS_PATH && wants_event_stream(&headers) {
                     return sse::subscribe(app, &headers, &query, &rid, started);
@@ -129,6 +133,14 @@ pub fn handle(app: &Arc<App>, router: &Router, incoming: Incoming) -> Reply {
     if !matches!(reply.body, Body::Stream(_)) {
         access_log(&rid, &method, &path, reply.status, started);
     }
+    let route = template
+        .or_else(|| match (method.as_str(), path.as_str()) {
+            ("OPTIONS", "*") => Some("*"),
+            _ => router.template(&path),
+        })
+        .unwrap_or(UNMATCHED);
+    app.metrics
+        .request(&method, route, reply.status, started.elapsed());
     reply
 }
 

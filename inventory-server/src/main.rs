@@ -15,6 +15,7 @@ mod http;
 mod input;
 mod json;
 mod logging;
+mod metrics;
 mod openapi;
 mod routes;
 mod shutdown;
@@ -52,8 +53,10 @@ fn run(config: &Config) -> Result<(), String> {
     if let Some(warning) = warning {
         tracing::warn!(%warning);
     }
+    let engine_metrics = metrics::EngineMetrics::new();
     let options = inventory::Options {
         durability: config.durability.into(),
+        observer: Some(engine_metrics.clone()),
         ..inventory::Options::default()
     };
     // A PostgreSQL URL may hold a password: it is never logged.
@@ -66,11 +69,13 @@ fn run(config: &Config) -> Result<(), String> {
     let addr = listener
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
+    let streams = Slots::new(config.max_streams);
     let app = Arc::new(App {
         inline_reads: inv.store_kind() == inventory::StoreKind::Sqlite,
+        metrics: metrics::Metrics::new(&engine_metrics, inv.clone(), Arc::clone(&streams)),
         inv,
         shutting_down: Arc::new(AtomicBool::new(false)),
-        streams: Slots::new(config.max_streams),
+        streams,
         browser: Policy::new(
             &config.cors_origins,
             addr.ip().is_loopback(),
