@@ -142,6 +142,11 @@ fn run(config: &Config) -> Result<(), String> {
     while app.streams.open() > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
+    // A file deleted or replaced while the server ran had its writes refused since; exiting
+    // with success would hide that the path no longer holds what was served.
+    app.inv
+        .health()
+        .map_err(|e| format!("at shutdown: {}", e.message))?;
     app.inv
         .checkpoint()
         .map_err(|e| format!("checkpoint at shutdown failed: {}", e.message))?;
