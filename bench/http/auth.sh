@@ -5,7 +5,8 @@
 # reserve.lua) at CONNECTIONS keep-alive connections (wrk -t2). Both are sent the same
 # `Authorization: Bearer` header (the off server does not read it), so only the check differs.
 # Every row runs against both servers in turn, ROUNDS times, the order swapped each round;
-# prints every run, then the median req/s and p99 per row and server, and the ratio
+# prints every run, then the median req/s, p99 and server CPU time per request per row and
+# server, and the ratio
 # required/off of each round (the two runs of a round are seconds apart) and its median.
 # Usage: bench/http/auth.sh [SECONDS] [ROUNDS] [CONNECTIONS] [extra server flags...]
 #   extra flags default to --durability normal (a commit's fsync would hide the check's cost).
@@ -32,11 +33,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-declare -A ADDR ID SECRET
+declare -A ADDR ID SECRET PID
 for mode in off required; do
     SECRET[$mode]="$("$BIN" keys create --db "$WORK/$mode.db" --name bench --scope write)"
     "$BIN" --addr 127.0.0.1:0 --db "$WORK/$mode.db" --auth "$mode" "${FLAGS[@]}" >"$WORK/$mode.log" 2>&1 &
     PIDS+=($!)
+    PID[$mode]=$!
     for _ in $(seq 1 100); do
         ADDR[$mode]="$(sed -n 's/.*"message":"listening","addr":"\([^"]*\)".*/\1/p' "$WORK/$mode.log" | head -n1)"
         [ -n "${ADDR[$mode]}" ] && break
@@ -50,27 +52,36 @@ for mode in off required; do
     echo "$mode: ${ADDR[$mode]}, product ${ID[$mode]}"
 done
 
-# run ROW MODE: one wrk run; appends "req/s p99_ms" to $WORK/ROW.MODE.
+# cpu PID: the process's user + system time so far, in clock ticks.
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# run ROW MODE: one wrk run; appends "req/s p99_ms cpu_us_per_request" to $WORK/ROW.MODE.
+# CPU time per request is the figure the machine's noise moves least: another process slows a
+# server down, but takes none of its CPU time.
 run() {
-    local row="$1" mode="$2"
+    local row="$1" mode="$2" before after
     local url="http://${ADDR[$mode]}/api/products/${ID[$mode]}" script=()
     [ "$row" = reserve ] && script=(-s "$ROOT/bench/http/reserve.lua")
+    before="$(cpu "${PID[$mode]}")"
     PRODUCT_ID="${ID[$mode]}" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "${script[@]}" \
         -H "Authorization: Bearer ${SECRET[$mode]}" "$url" >"$WORK/wrk.txt"
-    python3 - "$WORK/wrk.txt" "$row" "$mode" "$WORK/$row.$mode" <<'PY'
+    after="$(cpu "${PID[$mode]}")"
+    python3 - "$WORK/wrk.txt" "$row" "$mode" "$WORK/$row.$mode" "$((after - before))" "$(getconf CLK_TCK)" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
 def ms(v):
     n, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", v).groups()
     return float(n) * {"us": 1e-3, "ms": 1, "s": 1e3}[unit]
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+total = int(re.search(r"(\d+) requests in", text).group(1))
+cpu_us = int(sys.argv[5]) / int(sys.argv[6]) * 1e6 / total
 p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
 bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-print(f"{sys.argv[2]:<8} {sys.argv[3]:<9} req/s={rps:<9.0f} p99={p99:.3f}ms non-2xx={bad.group(1) if bad else 0}")
+print(f"{sys.argv[2]:<8} {sys.argv[3]:<9} req/s={rps:<9.0f} p99={p99:.3f}ms cpu/request={cpu_us:.1f}us non-2xx={bad.group(1) if bad else 0}")
 if bad:
     sys.exit("a run got errors: the figures would not be comparable")
 with open(sys.argv[4], "a") as f:
-    f.write(f"{rps} {p99}\n")
+    f.write(f"{rps} {p99} {cpu_us}\n")
 PY
 }
 
@@ -93,7 +104,9 @@ for row in ("get", "reserve"):
     off, req = runs(row, "off"), runs(row, "required")
     ratios = [r[0] / o[0] for o, r in zip(off, req)]
     med = lambda rs, c: statistics.median(r[c] for r in rs)
-    print(f"median {row:<8} off: {med(off, 0):.0f} req/s p99 {med(off, 1):.3f}ms; required: "
-          f"{med(req, 0):.0f} req/s p99 {med(req, 1):.3f}ms; required/off per round "
-          f"{' '.join(f'{x:.3f}' for x in ratios)}, median {statistics.median(ratios):.3f}")
+    print(f"median {row:<8} off: {med(off, 0):.0f} req/s p99 {med(off, 1):.3f}ms "
+          f"cpu {med(off, 2):.1f}us; required: {med(req, 0):.0f} req/s p99 {med(req, 1):.3f}ms "
+          f"cpu {med(req, 2):.1f}us; required/off per round "
+          f"{' '.join(f'{x:.3f}' for x in ratios)}, median {statistics.median(ratios):.3f}; "
+          f"CPU per request required/off {med(req, 2) / med(off, 2):.3f}")
 PY

@@ -2,6 +2,7 @@
 
 use crate::auth::Gate;
 use crate::browser::Policy;
+use crate::metrics::Metrics;
 use crate::ratelimit::Limiter;
 use inventory::Inventory;
 use std::sync::Arc;
@@ -23,6 +24,8 @@ pub struct App {
     pub auth: Gate,
     /// `--rate-limit`, if given.
     pub limiter: Option<Limiter>,
+    /// What `GET /metrics` exposes.
+    pub metrics: Metrics,
 }
 
 impl App {

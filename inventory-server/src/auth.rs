@@ -157,7 +157,7 @@ impl Gate {
                         scope.as_str()
                     ),
                 ));
-                Err(crate::dispatch::error_reply(&e)
+                Err(Reply::error(&e)
                     .with_header("WWW-Authenticate", "Bearer error=\"insufficient_scope\""))
             }
         }
@@ -166,7 +166,7 @@ impl Gate {
 
 fn unauthorized(message: &str, challenge: &'static str) -> Reply {
     let e = ApiError::from(inventory::Error::new(ErrorCode::Unauthorized, message));
-    crate::dispatch::error_reply(&e).with_header("WWW-Authenticate", challenge)
+    Reply::error(&e).with_header("WWW-Authenticate", challenge)
 }
 
 #[cfg(test)]

@@ -1,15 +1,16 @@
 //! One request from arrival to reply, on a pool thread: request id, the browser guards, the
 //! caller's key and rate limit, routing (HEAD and OPTIONS included), the route's scope, the
 //! handler (a panic becomes a 500, never a dead thread), conditional GET, the envelope, CORS
-//! headers and one access-log line.
+//! headers, one access-log line and the request metrics (by route template).
 
 use crate::app::App;
 use crate::auth::Caller;
 use crate::errors::ApiError;
 use crate::http::{Body, Headers, Incoming, Reply, Req, none_match};
 use crate::input::Query;
+use crate::metrics::UNMATCHED;
 use crate::routes::{EVENTS_PATH, Found, Router};
-use crate::{json, sse};
+use crate::sse;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Instant;
@@ -77,6 +78,7 @@ pub fn handle(app: &Arc<App>, router: &Router, incoming: Incoming) -> Reply {
     let rid = request_id(&headers);
     let mut preflight = None;
     let caller = app.auth.identify(&app.inv, &headers);
+    let mut template = None;
     let outcome = (|| {
         let body = body?;
         check_interpreted(&headers)?;
@@ -103,6 +105,7 @@ pub fn handle(app: &Arc<App>, router: &Router, incoming: Incoming) -> Reply {
                 handler,
                 params,
             } => {
+                template = Some(route.path);
                 app.browser.check_origin(&method, &headers)?;
                 let key = match app.auth.admit(caller, &method, route.path) {
                     Ok(key) => key,
@@ -133,7 +136,7 @@ pub fn handle(app: &Arc<App>, router: &Router, incoming: Incoming) -> Reply {
             if e.status >= 500 {
                 tracing::error!(request_id = %rid, code = e.code, error = %e.message, "request failed");
             }
-            error_reply(&e)
+            Reply::error(&e)
         }
     };
     for (name, value) in app.browser.cors_headers(&headers, preflight.as_deref()) {
@@ -143,8 +146,16 @@ pub fn handle(app: &Arc<App>, router: &Router, incoming: Incoming) -> Reply {
     // A stream logs its line when it ends.
     if !matches!(reply.body, Body::Stream(_)) {
         let key = caller.as_ref().ok().and_then(Caller::key_name);
-        access_log(&rid, &method, &path, reply.status, started, key);
+        crate::logging::access_log(&rid, &method, &path, reply.status, started, key);
     }
+    let route = template
+        .or_else(|| match (method.as_str(), path.as_str()) {
+            ("OPTIONS", "*") => Some("*"),
+            _ => router.template(&path),
+        })
+        .unwrap_or(UNMATCHED);
+    app.metrics
+        .request(&method, route, reply.status, started.elapsed());
     reply
 }
 
@@ -161,33 +172,4 @@ fn not_modified(method: &str, headers: &Headers, reply: Reply) -> Reply {
     }
     let etag = etag.to_owned();
     Reply::empty(304).with_header("ETag", etag)
-}
-
-/// The seed's error envelope for `e`, with the Allow header of a 405.
-pub fn error_reply(e: &ApiError) -> Reply {
-    let reply = Reply::json(e.status, json::failure(e));
-    match &e.allow {
-        Some(allow) => reply.with_header("Allow", allow.clone()),
-        None => reply,
-    }
-}
-
-/// `key`: the name of the API key the request was made with, never its secret.
-pub fn access_log(
-    rid: &str,
-    method: &str,
-    path: &str,
-    status: u16,
-    started: Instant,
-    key: Option<&str>,
-) {
-    tracing::info!(
-        target: "access",
-        request_id = %rid,
-        method,
-        path,
-        status,
-        duration_us = started.elapsed().as_micros() as u64,
-        key,
-    );
 }

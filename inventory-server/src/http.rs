@@ -286,6 +286,19 @@ impl Reply {
         self.with_header("ETag", etag(version))
     }
 
+    /// The seed's error envelope for `e`, with the Allow header of a 405 and the Retry-After of a
+    /// 503 worth retrying.
+    pub fn error(e: &ApiError) -> Reply {
+        let mut reply = Reply::json(e.status, crate::json::failure(e));
+        if let Some(allow) = &e.allow {
+            reply = reply.with_header("Allow", allow.clone());
+        }
+        if let Some(secs) = e.retry_after() {
+            reply = reply.with_header("Retry-After", secs.to_string());
+        }
+        reply
+    }
+
     /// Marks an idempotent replay, so a client can tell a repeat from a first application.
     pub fn replayed(self, replayed: bool) -> Reply {
         if replayed {

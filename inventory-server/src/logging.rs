@@ -22,3 +22,23 @@ pub fn init(format: LogFormat) {
         LogFormat::Text => builder.init(),
     }
 }
+
+/// `key`: the name of the API key the request was made with, never its secret.
+pub fn access_log(
+    rid: &str,
+    method: &str,
+    path: &str,
+    status: u16,
+    started: std::time::Instant,
+    key: Option<&str>,
+) {
+    tracing::info!(
+        target: "access",
+        request_id = %rid,
+        method,
+        path,
+        status,
+        duration_us = started.elapsed().as_micros() as u64,
+        key,
+    );
+}

@@ -16,6 +16,7 @@ mod http;
 mod input;
 mod json;
 mod logging;
+mod metrics;
 mod openapi;
 mod ratelimit;
 mod routes;
@@ -87,8 +88,10 @@ fn run(config: &Config) -> Result<(), String> {
     if let Some(warning) = warning {
         tracing::warn!(%warning);
     }
+    let engine_metrics = metrics::EngineMetrics::new();
     let options = inventory::Options {
         durability: config.durability.into(),
+        observer: Some(engine_metrics.clone()),
         ..inventory::Options::default()
     };
     // A PostgreSQL URL may hold a password: it is never logged.
@@ -102,11 +105,13 @@ fn run(config: &Config) -> Result<(), String> {
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
     let auth = auth_required(config, &addr, &inv)?;
+    let streams = Slots::new(config.max_streams);
     let app = Arc::new(App {
         inline_reads: inv.store_kind() == inventory::StoreKind::Sqlite,
+        metrics: metrics::Metrics::new(&engine_metrics, inv.clone(), Arc::clone(&streams)),
         inv,
         shutting_down: Arc::new(AtomicBool::new(false)),
-        streams: Slots::new(config.max_streams),
+        streams,
         browser: Policy::new(
             &config.cors_origins,
             addr.ip().is_loopback(),
@@ -177,6 +182,11 @@ fn run(config: &Config) -> Result<(), String> {
     while app.streams.open() > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
+    // A file deleted or replaced while the server ran had its writes refused since; exiting
+    // with success would hide that the path no longer holds what was served.
+    app.inv
+        .health()
+        .map_err(|e| format!("at shutdown: {}", e.message))?;
     app.inv
         .checkpoint()
         .map_err(|e| format!("checkpoint at shutdown failed: {}", e.message))?;

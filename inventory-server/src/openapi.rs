@@ -403,6 +403,13 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
             ),
         ),
         (
+            "Ready",
+            object(
+                json!({ "status": string, "database": string }),
+                "Ready for writes.",
+            ),
+        ),
+        (
             "Deleted",
             object(json!({ "id": uuid }), "The archived product's id."),
         ),
@@ -509,6 +516,7 @@ fn envelopes() -> Vec<(&'static str, Value)> {
     let list = |item: &str| json!({ "type": "array", "items": r(item) });
     vec![
         ("HealthResponse", r("Health")),
+        ("ReadyResponse", r("Ready")),
         ("ProductListResponse", list("Product")),
         ("ProductResponse", r("Product")),
         ("ProductWithStockResponse", r("ProductWithStock")),
@@ -560,18 +568,25 @@ struct Op {
     etag: bool,
     /// Takes an Idempotency-Key (every write but key management's).
     idempotent: bool,
+    /// The success response's content when it is not the JSON envelope around `data`.
+    content: Option<Value>,
 }
+
+/// What any request can meet before or around its handler: the framing and size checks of the
+/// front door (400, 414, 431, 501, 505), the browser guards (403), a method the path does not
+/// serve (405), a fault of the server (500) and a store that cannot serve it (503).
+const EVERY_OPERATION: [u16; 9] = [400, 403, 405, 414, 431, 500, 501, 503, 505];
 
 fn error_text(code: u16) -> &'static str {
     match code {
         400 => {
-            "malformed JSON, a wrong type, a failed validation or an unknown field; `field` names it"
+            "malformed JSON, a wrong type, a failed validation or an unknown field (`field` names it); or a malformed request (not exactly one Host in HTTP/1.1, a malformed chunked body; framing errors hyper refuses itself get a bare 400 without a body)"
         }
         401 => {
             "no API key, or one that is unknown or revoked, where keys are required (`WWW-Authenticate: Bearer`)"
         }
         403 => {
-            "the key's scope does not allow this route, or its locations this stock operation (`field` names the location); or a browser's write from another origin"
+            "the key's scope does not allow this route, or its locations this stock operation (`field` names the location); or a browser's write whose Origin is neither the server's own nor an allowed one; or, on a loopback listener, a Host that is neither a loopback name nor an allowed host"
         }
         429 => {
             "over `--rate-limit` requests per second for this key (or address); `Retry-After` says when to retry"
@@ -584,8 +599,16 @@ fn error_text(code: u16) -> &'static str {
         }
         412 => "If-Match names a version that is no longer current",
         413 => "request body too large",
-        500 => "server fault, logged with the request id",
-        503 => "the database is busy or does not answer, or too many event streams",
+        414 => "the request target (path and query) is over 8 KiB",
+        431 => {
+            "the request head is over --max-header-bytes; answered without a body, and the connection closed"
+        }
+        500 => "a fault of the server itself (INTERNAL_ERROR), logged with the request id",
+        501 => "a transfer coding other than chunked",
+        503 => {
+            "the store cannot serve the request: BUSY (another process holds the write lock past the busy timeout; retry after Retry-After), STORAGE_ERROR (the database failed, or its file was deleted or replaced while the server runs: writes are refused until it is restarted on the right file), or SERVICE_UNAVAILABLE (too many event streams; retry after Retry-After)"
+        }
+        505 => "an HTTP/2 connection preface: the server speaks HTTP/1.1",
         _ => "error",
     }
 }
@@ -596,7 +619,9 @@ fn error_response(code: u16) -> Value {
         401 => {
             headers["WWW-Authenticate"] = json!({ "$ref": "#/components/headers/WwwAuthenticate" })
         }
-        429 => headers["Retry-After"] = json!({ "$ref": "#/components/headers/RetryAfter" }),
+        429 | 503 => headers["Retry-After"] = json!({ "$ref": "#/components/headers/RetryAfter" }),
+        // hyper answers it while reading the head, before the server sees the request.
+        431 => return json!({ "description": error_text(code) }),
         _ => {}
     }
     json!({
@@ -640,6 +665,7 @@ impl Op {
             errors: &[],
             etag: false,
             idempotent: method != "get",
+            content: None,
         }
     }
 
@@ -657,14 +683,14 @@ impl Op {
             headers["ETag"] = json!({ "$ref": "#/components/headers/ETag" });
         }
         let mut responses = Map::new();
-        let success = json!({
-            "description": "success",
-            "headers": headers,
-            "content": { "application/json": { "schema": r(self.data) } }
-        });
+        let content = self
+            .content
+            .clone()
+            .unwrap_or_else(|| json!({ "application/json": { "schema": r(self.data) } }));
+        let success = json!({ "description": "success", "headers": headers, "content": content });
         responses.insert(self.status.to_string(), success);
         let mut codes: Vec<u16> = self.errors.to_vec();
-        codes.extend([405, 500, 503]);
+        codes.extend(EVERY_OPERATION);
         if self.body.is_some() {
             codes.extend([400, 408, 413]);
         }
@@ -715,6 +741,65 @@ fn page_params() -> Vec<Value> {
     ]
 }
 
+/// HEAD of a GET: the same parameters, statuses and headers, no body.
+fn head_of(get: &Value) -> Value {
+    let mut head = get.clone();
+    head["operationId"] =
+        format!("head_{}", get["operationId"].as_str().unwrap_or_default()).into();
+    head["summary"] = format!(
+        "the status and headers of GET ({}), without a body",
+        get["summary"].as_str().unwrap_or_default()
+    )
+    .into();
+    for response in head["responses"].as_object_mut().unwrap().values_mut() {
+        if let Some(response) = response.as_object_mut() {
+            response.remove("content");
+        }
+    }
+    head
+}
+
+/// OPTIONS, which every path answers from the route table (and, for an allowed origin, as a
+/// CORS preflight) without running a handler.
+fn options_of(path: &str, methods: &Map<String, Value>) -> Value {
+    let first = methods.values().next().expect("a path has an operation");
+    let params: Vec<Value> = first["parameters"]
+        .as_array()
+        .map(|ps| ps.iter().filter(|p| p["in"] == "path").cloned().collect())
+        .unwrap_or_default();
+    let name: String = path
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let mut responses = Map::new();
+    responses.insert(
+        "204".into(),
+        json!({
+            "description": "the methods this path serves, in Allow",
+            "headers": {
+                "Allow": { "$ref": "#/components/headers/Allow" },
+                "X-Request-ID": { "$ref": "#/components/headers/RequestId" }
+            }
+        }),
+    );
+    for code in EVERY_OPERATION
+        .into_iter()
+        .filter(|c| ![405, 500, 503].contains(c))
+    {
+        responses.insert(code.to_string(), error_response(code));
+    }
+    let mut op = json!({
+        "operationId": format!("options{}", name.trim_end_matches('_').replace("__", "_")),
+        "tags": first["tags"].clone(),
+        "summary": "the methods this path serves (Allow); a CORS preflight from an allowed origin is answered too",
+        "responses": responses,
+    });
+    if !params.is_empty() {
+        op["parameters"] = params.into();
+    }
+    op
+}
+
 /// Every documented operation, by path.
 fn operations() -> Vec<(String, Op)> {
     let if_match = json!({ "$ref": "#/components/parameters/IfMatch" });
@@ -729,8 +814,48 @@ fn operations() -> Vec<(String, Op)> {
                 "get",
                 "health",
                 "system",
-                "200 when the database answers, 503 when it does not",
+                "200 when the database answers, 503 when it does not (or its file was deleted or replaced while the server runs)",
             )
+        },
+    );
+    add(
+        crate::routes::READY_PATH,
+        Op {
+            data: "ReadyResponse",
+            ..Op::new(
+                "get",
+                "ready",
+                "system",
+                "200 only when the database would take a write now: open, its write lock free to take, and for a file the path still leading to the file the server holds; else 503 (BUSY, with Retry-After, or STORAGE_ERROR)",
+            )
+        },
+    );
+    add(
+        "/metrics",
+        Op {
+            content: Some(json!({
+                "text/plain": { "schema": {
+                    "type": "string",
+                    "description": "the Prometheus text format, version 0.0.4 (`text/plain; version=0.0.4`)"
+                } },
+                "application/openmetrics-text": { "schema": {
+                    "type": "string",
+                    "description": "OpenMetrics 1.0 text, for a scraper whose Accept names it"
+                } }
+            })),
+            ..Op::new(
+                "get",
+                "metrics",
+                "system",
+                "metrics for Prometheus: requests by route template and status, latency, connections, the engine's commands, commits and checkpoints, reservations, file sizes, event streams, memory and threads",
+            )
+        },
+    );
+    add(
+        "/openapi.json",
+        Op {
+            content: Some(json!({ "application/json": { "schema": r("OpenApiDocument") } })),
+            ..Op::new("get", "get_openapi", "system", "this document")
         },
     );
     add(
@@ -1068,17 +1193,16 @@ pub fn document() -> Value {
         let entry = paths.entry(path).or_insert_with(|| json!({}));
         entry[op.method] = json;
     }
-    let mut openapi = json!({
-        "operationId": "get_openapi",
-        "tags": ["system"],
-        "summary": "this document",
-        "responses": {
-            "200": { "description": "OpenAPI 3 document", "content": { "application/json": { "schema": r("OpenApiDocument") } } },
-            "405": error_response(405)
+    for (path, methods) in paths.iter_mut() {
+        let methods = methods.as_object_mut().expect("a path item is an object");
+        if let Some(get) = methods.get("get") {
+            let head = head_of(get);
+            methods.insert("head".into(), head);
         }
-    });
-    access("get", "/openapi.json", &mut openapi);
-    paths.insert("/openapi.json".into(), json!({ "get": openapi }));
+        let mut options = options_of(path, methods);
+        access("options", path, &mut options);
+        methods.insert("options".into(), options);
+    }
     let mut schemas = Map::new();
     response_schemas(&mut schemas);
     stock_schemas(&mut schemas);
@@ -1104,7 +1228,7 @@ pub fn document() -> Value {
             { "name": "locations", "description": "places that hold stock" },
             { "name": "events", "description": "the change feed" },
             { "name": "keys", "description": "API keys (admin scope)" },
-            { "name": "system", "description": "health and this document" }
+            { "name": "system", "description": "probes (health, readiness), metrics and this document" }
         ],
         "paths": paths,
         "security": [{ "bearer": [] }],
@@ -1119,7 +1243,8 @@ pub fn document() -> Value {
                 "IdempotentReplayed": { "description": "present (`true`) when an Idempotency-Key replayed the first response and nothing was applied", "schema": { "type": "string", "enum": ["true"] } },
                 "ETag": { "description": "the product version, quoted", "schema": { "type": "string" } },
                 "WwwAuthenticate": { "description": "`Bearer`, with `error=\"invalid_token\"` for a key that was refused", "schema": { "type": "string" } },
-                "RetryAfter": { "description": "seconds until a request would be allowed", "schema": { "type": "integer", "minimum": 1 } }
+                "Allow": { "description": "the methods the path serves, HEAD wherever GET is, and OPTIONS", "schema": { "type": "string" } },
+                "RetryAfter": { "description": format!("seconds to wait before retrying: on a 429, until a request would be allowed; on a 503 that a retry may cure (BUSY, SERVICE_UNAVAILABLE), {}", crate::errors::RETRY_AFTER_SECS), "schema": { "type": "integer", "minimum": 0 } }
             },
             "parameters": {
                 "IdempotencyKey": { "name": "Idempotency-Key", "in": "header", "required": false,
@@ -1179,15 +1304,19 @@ mod tests {
             .into_iter()
             .map(|(path, method, _)| (path, method))
             .collect();
+        // What the router answers: the table's methods, HEAD wherever GET is, OPTIONS everywhere.
         let served: BTreeSet<(String, String)> = ROUTES
             .iter()
             .flat_map(|r| {
-                r.methods
-                    .iter()
-                    .map(|(m, _)| (r.path.to_owned(), (*m).to_owned()))
+                r.allow()
+                    .split(", ")
+                    .map(|m| (r.path.to_owned(), m.to_owned()))
+                    .collect::<Vec<_>>()
             })
             .collect();
         assert_eq!(documented, served);
+        assert!(served.contains(&("/metrics".to_owned(), "GET".to_owned())));
+        assert!(served.contains(&("/ready".to_owned(), "HEAD".to_owned())));
     }
 
     #[test]
@@ -1212,11 +1341,43 @@ mod tests {
                 body.is_null() || body["$ref"].is_string(),
                 "{id}: inline body"
             );
+            let bodiless = |status: &str| method == "HEAD" || ["204", "431"].contains(&status);
             for (status, response) in op["responses"].as_object().unwrap() {
-                let schema = &response["content"]["application/json"]["schema"];
-                assert!(schema["$ref"].is_string(), "{id} {status}: inline response");
+                if bodiless(status) {
+                    assert!(response["content"].is_null(), "{id} {status}: a body");
+                    continue;
+                }
+                let content = response["content"].as_object().unwrap();
+                for (media, body) in content {
+                    let schema = &body["schema"];
+                    if media == "application/json" {
+                        assert!(schema["$ref"].is_string(), "{id} {status}: inline response");
+                    } else {
+                        assert_eq!(schema["type"], "string", "{id} {status} {media}");
+                    }
+                }
             }
-            if method != "GET" {
+            // What the front door, the browser guards and the store can answer on any route.
+            let statuses = keys(&op["responses"]);
+            for code in EVERY_OPERATION {
+                let handled = method != "OPTIONS" || ![405, 500, 503].contains(&code);
+                assert_eq!(statuses.contains(&code.to_string()), handled, "{id} {code}");
+            }
+            if let Some(unavailable) = op["responses"].get("503") {
+                assert!(unavailable["headers"]["Retry-After"].is_object(), "{id}");
+            }
+            if method == "OPTIONS" {
+                assert!(
+                    op["responses"]["204"]["headers"]["Allow"].is_object(),
+                    "{id}"
+                );
+            }
+            if method == "HEAD" {
+                let get = &doc["paths"][&path]["get"];
+                assert_eq!(keys(&op["responses"]), keys(&get["responses"]), "{id}");
+                assert_eq!(op["parameters"], get["parameters"], "{id}");
+            }
+            if !["GET", "HEAD", "OPTIONS"].contains(&method.as_str()) {
                 let statuses = keys(&op["responses"]);
                 for code in ["400", "405", "408", "413", "500", "503"] {
                     let needs_body = !["400", "408", "413"].contains(&code);
@@ -1248,6 +1409,11 @@ mod tests {
         }
         let events = &doc["paths"][crate::routes::EVENTS_PATH]["get"]["responses"]["200"];
         assert!(events["content"]["text/event-stream"].is_object());
+        let metrics = &doc["paths"]["/metrics"]["get"]["responses"]["200"]["content"];
+        assert_eq!(
+            keys(metrics),
+            BTreeSet::from(["application/openmetrics-text".into(), "text/plain".into()])
+        );
     }
 
     /// Each operation's security is the server's scope table, and its answers say what a

@@ -71,7 +71,7 @@ impl Limiter {
                     self.per_second
                 ),
             );
-            crate::dispatch::error_reply(&e).with_header("Retry-After", secs.to_string())
+            Reply::error(&e).with_header("Retry-After", secs.to_string())
         })
     }
 

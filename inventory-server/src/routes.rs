@@ -17,10 +17,22 @@ pub struct Route {
 /// The path whose GET also serves Server-Sent Events (`Accept: text/event-stream`).
 pub const EVENTS_PATH: &str = "/api/events";
 
+/// The readiness probe: its GET takes the database's write lock, which another process may
+/// hold for up to the busy timeout, so it never runs on a connection thread.
+pub const READY_PATH: &str = "/ready";
+
 pub const ROUTES: &[Route] = &[
     Route {
         path: "/health",
         methods: &[("GET", system::health)],
+    },
+    Route {
+        path: READY_PATH,
+        methods: &[("GET", system::ready)],
+    },
+    Route {
+        path: "/metrics",
+        methods: &[("GET", system::metrics)],
     },
     Route {
         path: "/openapi.json",
@@ -162,6 +174,12 @@ impl Router {
         Router(router)
     }
 
+    /// The template of the route `path` falls under (`/api/products/{id}`): what metrics label
+    /// a request with, never the raw path, so that the labels stay few.
+    pub fn template(&self, path: &str) -> Option<&'static str> {
+        self.0.at(path).ok().map(|m| m.value.path)
+    }
+
     /// The route for `method` on `path`. HEAD runs the GET handler (the transport sends no
     /// body); OPTIONS is answered from the table.
     pub fn find(&self, method: &str, path: &str) -> Found {
@@ -208,5 +226,21 @@ mod tests {
             _ => panic!("PATCH is not served"),
         }
         assert!(matches!(router.find("GET", "/nowhere"), Found::Missing));
+    }
+
+    #[test]
+    fn metrics_label_requests_with_the_route_template() {
+        let router = Router::new();
+        let id = "0193a5f0-0000-7000-8000-000000000000";
+        assert_eq!(
+            router.template(&format!("/api/products/{id}/stock/add")),
+            Some("/api/products/{id}/stock/add")
+        );
+        assert_eq!(
+            router.template("/dashboard/app.js"),
+            Some("/dashboard/{file}")
+        );
+        assert_eq!(router.template("/health"), Some("/health"));
+        assert_eq!(router.template("/api/products/x/nowhere"), None);
     }
 }

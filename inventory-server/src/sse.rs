@@ -11,11 +11,11 @@
 
 use crate::app::App;
 use crate::auth::Secret;
-use crate::dispatch::access_log;
 use crate::errors::ApiError;
 use crate::http::{self, Body, Headers, Reply, StreamSender};
 use crate::input::Query;
 use crate::json::MovementJson;
+use crate::logging::access_log;
 use crate::transport::STREAM_DEPTH;
 use std::io::Write;
 use std::sync::Arc;

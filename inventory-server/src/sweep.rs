@@ -22,7 +22,10 @@ pub fn start(app: Arc<App>, every: Duration) -> JoinHandle<()> {
                 next = now + every;
                 match app.inv.expire_reservations() {
                     Ok(0) => {}
-                    Ok(n) => tracing::info!(released = n, "expired reservations released"),
+                    Ok(n) => {
+                        app.metrics.swept(n);
+                        tracing::info!(released = n, "expired reservations released");
+                    }
                     Err(e) => tracing::error!(error = %e.message, "reservation sweep failed"),
                 }
             }

@@ -24,7 +24,7 @@ use crate::app::App;
 use crate::dispatch;
 use crate::errors::ApiError;
 use crate::http::{self, Headers, Incoming, Reply};
-use crate::routes::Router;
+use crate::routes::{READY_PATH, Router};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Either, Full, Limited};
 use hyper::body::{Body, Frame};
@@ -112,11 +112,18 @@ pub async fn serve(
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut accept_errors = 0u64;
+    let metrics = &shared.app.metrics;
     loop {
-        let permit = tokio::select! {
-            biased;
-            _ = stop.changed() => break,
-            permit = Arc::clone(&slots).acquire_owned() => permit.expect("the semaphore is never closed"),
+        let permit = match Arc::clone(&slots).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                metrics.cap_reached();
+                tokio::select! {
+                    biased;
+                    _ = stop.changed() => break,
+                    permit = Arc::clone(&slots).acquire_owned() => permit.expect("the semaphore is never closed"),
+                }
+            }
         };
         let (stream, peer) = tokio::select! {
             biased;
@@ -125,6 +132,7 @@ pub async fn serve(
                 Ok(accepted) => accepted,
                 Err(e) => {
                     accept_errors += 1;
+                    metrics.accept_error();
                     tracing::error!(error = %e, accept_errors, "accept failed; retrying");
                     tokio::time::sleep(ACCEPT_BACKOFF).await;
                     continue;
@@ -132,10 +140,11 @@ pub async fn serve(
             },
         };
         let watcher = graceful.watcher();
+        let open = metrics.connection();
         let shared = Arc::clone(&shared);
         tokio::spawn(async move {
             connection(stream, peer.ip(), shared, watcher).await;
-            drop(permit);
+            drop((open, permit));
         });
     }
     drop(listener);
@@ -159,7 +168,7 @@ async fn connection(
     match http2_preface(&stream, limits.io_timeout).await {
         Preface::Http1 => {}
         Preface::Idle => return,
-        Preface::Http2 => return refuse_http2(stream).await,
+        Preface::Http2 => return refuse_http2(stream, &shared.app).await,
     }
     let mut io = TimeoutStream::new(stream);
     io.set_write_timeout(Some(limits.io_timeout));
@@ -208,7 +217,7 @@ async fn http2_preface(stream: &TcpStream, timeout: Duration) -> Preface {
         .unwrap_or(Preface::Idle)
 }
 
-async fn refuse_http2(mut stream: TcpStream) {
+async fn refuse_http2(mut stream: TcpStream, app: &App) {
     let started = Instant::now();
     let e = ApiError::new(
         505,
@@ -228,7 +237,9 @@ async fn refuse_http2(mut stream: TcpStream) {
     })
     .await;
     let rid = uuid::Uuid::now_v7().to_string();
-    dispatch::access_log(&rid, "PRI", "*", 505, started, None);
+    crate::logging::access_log(&rid, "PRI", "*", 505, started, None);
+    app.metrics
+        .request("PRI", crate::metrics::UNMATCHED, 505, started.elapsed());
 }
 
 type ResponseBody = Either<Full<Bytes>, Streamed>;
@@ -238,6 +249,7 @@ async fn respond(
     request: Request<hyper::body::Incoming>,
     peer: IpAddr,
 ) -> Result<Response<ResponseBody>, Infallible> {
+    let _in_flight = shared.app.metrics.in_flight();
     let (parts, body) = request.into_parts();
     let head_only = parts.method == hyper::Method::HEAD;
     let mut headers = Headers::default();
@@ -263,7 +275,9 @@ async fn respond(
     // (two thread wake-ups; docs/perf/server.md). Writes wait for their commit's fsync, and
     // PostgreSQL reads for the network, so they go to the blocking pool (at most `--workers`
     // threads), where many can wait at once (and writes share one commit).
-    let read = matches!(incoming.method.as_str(), "GET" | "HEAD" | "OPTIONS");
+    // The readiness probe takes the write lock, which can wait for the busy timeout.
+    let read = matches!(incoming.method.as_str(), "GET" | "HEAD" | "OPTIONS")
+        && incoming.path != READY_PATH;
     let reply = if read && shared.app.inline_reads {
         dispatch::handle(&shared.app, &shared.router, incoming)
     } else {
@@ -271,7 +285,7 @@ async fn respond(
         tokio::task::spawn_blocking(move || dispatch::handle(&shared.app, &shared.router, incoming))
             .await
             .unwrap_or_else(|_| {
-                dispatch::error_reply(&ApiError::new(
+                Reply::error(&ApiError::new(
                     500,
                     "INTERNAL_ERROR",
                     "the request could not be handled",

@@ -375,6 +375,29 @@ fn writes_are_refused_once_the_file_is_deleted_or_replaced() {
     }
 }
 
+/// Found over HTTP: after the file was deleted, the read pool opened a new connection with the
+/// create flag, which made an empty file at the path (so the deletion was then reported as a
+/// replacement, and a stale WAL sat beside a file it did not belong to).
+#[test]
+fn reads_after_the_file_is_deleted_create_no_file() {
+    let f = sqlite_fixture();
+    let id = product(&f.inv, "F-2", 3);
+    std::fs::remove_file(f.path()).unwrap();
+    // Reads at once from more threads than the pool holds connections, so that it opens more.
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                for _ in 0..50 {
+                    let _ = f.inv.get_product(id);
+                }
+            });
+        }
+    });
+    assert!(!f.path().exists(), "a read created a file at the path");
+    let e = f.inv.add_stock(StockOp::add(id, 1)).unwrap_err();
+    assert!(e.message.contains("was deleted"), "{}", e.message);
+}
+
 /// Found by fault injection: one in four concurrent first opens failed ("table locations
 /// already exists", or "database is locked" at once).
 #[test]

@@ -92,6 +92,8 @@ def test_every_scope_against_every_class_of_route(start):
         ("open", "GET", "/dashboard/app.js", None, 200),
         ("open", "OPTIONS", f"/api/products/{pid}", None, 204),
         ("read", "GET", "/openapi.json", None, 200),
+        ("read", "GET", "/metrics", None, 200),
+        ("read", "GET", "/ready", None, 200),
         ("read", "GET", "/api/products", None, 200),
         ("read", "HEAD", "/api/products", None, 200),
         ("read", "GET", f"/api/products/{pid}", None, 200),

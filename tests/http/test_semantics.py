@@ -8,7 +8,7 @@ from conftest import assert_error, new_product
 
 def test_head_on_every_get_route(server):
     pid = new_product(server, initial_quantity=3)["product"]["id"]
-    for path in ("/health", "/openapi.json", "/api/products", f"/api/products/{pid}",
+    for path in ("/health", "/ready", "/openapi.json", "/api/products", f"/api/products/{pid}",
                  f"/api/products/{pid}/inventory", f"/api/products/{pid}/transactions",
                  f"/api/products/{pid}/reservations", "/api/locations",
                  "/api/reservations?reference=R", "/api/events"):

@@ -1,4 +1,4 @@
-//! /health and /openapi.json.
+//! The probes (/health, /ready), /metrics and /openapi.json.
 
 use crate::app::App;
 use crate::errors::ApiError;
@@ -17,6 +17,33 @@ pub fn health(app: &App, _req: &mut Req) -> Result<Reply, ApiError> {
             format!("database unavailable: {}", e.message),
         )),
     }
+}
+
+/// 200 only when the database would take a write now: open, its write lock free to take and,
+/// for a file, the path still leading to the file the server holds (the engine's `ready()`).
+/// Otherwise 503 with the engine's code: STORAGE_ERROR (a vanished or replaced file, a
+/// database that does not answer) or BUSY (another process holds the write lock).
+pub fn ready(app: &App, _req: &mut Req) -> Result<Reply, ApiError> {
+    match app.inv.ready() {
+        Ok(()) => Ok(Reply::ok(
+            &serde_json::json!({ "status": "ready", "database": "ok" }),
+            "Ready for writes",
+        )),
+        Err(e) => Err(ApiError {
+            status: 503,
+            message: format!("not ready: {}", e.message),
+            ..ApiError::from(e)
+        }),
+    }
+}
+
+/// The Prometheus text format, or OpenMetrics for a scraper that asks for it.
+pub fn metrics(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
+    let openmetrics = req
+        .header("Accept")
+        .is_some_and(|a| a.contains("application/openmetrics-text"));
+    let (content_type, text) = app.metrics.render(openmetrics);
+    Ok(Reply::bytes(200, content_type, text.into_bytes()).with_header("Cache-Control", "no-store"))
 }
 
 pub fn openapi(_app: &App, _req: &mut Req) -> Result<Reply, ApiError> {

@@ -120,8 +120,12 @@ impl Db {
         let identity = Identity::of(path)?;
 
         let busy = options.busy_timeout;
+        // Readers and the checkpointer open the file the writer made, never create one: the
+        // pool opens connections as load grows and as old ones are retired, and one opened
+        // after the file was deleted would leave an empty database at the path.
+        let existing = flags.difference(OpenFlags::SQLITE_OPEN_CREATE);
         let manager = SqliteConnectionManager::file(path)
-            .with_flags(flags)
+            .with_flags(existing)
             .with_init(move |c| {
                 configure(c, busy)?;
                 c.pragma_update(None, "query_only", true)
@@ -135,7 +139,7 @@ impl Db {
             .build(manager)?;
         let last_seq = Sql(&writer).last_seq()?;
         let writer = Arc::new(Mutex::new(writer));
-        let background = Connection::open_with_flags(path, flags)?;
+        let background = Connection::open_with_flags(path, existing)?;
         configure(&background, options.busy_timeout)?;
         let checkpointer =
             Checkpointer::start(background, Arc::clone(&writer), options.observer.clone())
