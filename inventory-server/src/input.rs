@@ -169,6 +169,16 @@ pub struct LocationBody {
     pub name: String,
 }
 
+/// POST /api/tills/conflicts: a till reporting a sale of its own that central refused.
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TillConflictBody {
+    /// The sale's reference (`sale:<till id>:<sale id>`).
+    pub reference: String,
+    /// The engine's code central refused the sale with.
+    pub code: String,
+}
+
 /// POST /api/keys. `locations` left out or null: the key may move stock anywhere.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -64,6 +64,11 @@ struct KindLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CodeLabels {
+    code: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct FailedLabels {
     kind: &'static str,
     code: &'static str,
@@ -135,6 +140,7 @@ pub struct Metrics {
     cap_reached: Counter,
     accept_errors: Counter,
     swept: Counter,
+    till_conflicts: Family<CodeLabels, Counter>,
 }
 
 /// The methods some route serves; any other is counted as `other`.
@@ -237,6 +243,15 @@ impl Metrics {
              expired reservations of the products they touch; those are not counted here)",
             swept.clone(),
         );
+        let till_conflicts = Family::<CodeLabels, Counter>::default();
+        ours.register(
+            "till_conflicts",
+            "Sales tills reported central refused (POST /api/tills/conflicts: a lapsed lease \
+             whose units were sold elsewhere, an archived product), by error code; \
+             each waits at its till for an operator. A report whose answer was lost is sent \
+             again, so this counts at least once",
+            till_conflicts.clone(),
+        );
         ours.register_collector(Box::new(StoreGauges { inv, streams }));
         Metrics {
             registry,
@@ -248,6 +263,7 @@ impl Metrics {
             cap_reached,
             accept_errors,
             swept,
+            till_conflicts,
         }
     }
 
@@ -307,6 +323,13 @@ impl Metrics {
 
     pub fn swept(&self, released: u64) {
         self.swept.inc_by(released);
+    }
+
+    /// A till reported a sale central refused, with this engine code.
+    pub fn till_conflict(&self, code: &'static str) {
+        self.till_conflicts
+            .get_or_create(&CodeLabels { code })
+            .inc();
     }
 }
 

@@ -505,6 +505,16 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
                 "properties": { "name": text(inventory::MAX_LOCATION, true) }
             }),
         ),
+        (
+            "TillConflict",
+            json!({
+                "type": "object", "additionalProperties": false, "required": ["reference", "code"],
+                "properties": {
+                    "reference": text(inventory::MAX_REFERENCE, true),
+                    "code": r("ErrorCode")
+                }
+            }),
+        ),
     ];
     for (name, schema) in entries {
         schemas.insert(name.to_owned(), schema);
@@ -534,6 +544,7 @@ fn envelopes() -> Vec<(&'static str, Value)> {
         ("LocationResponse", r("Location")),
         ("EventPageResponse", r("EventPage")),
         ("CataloguePageResponse", r("CataloguePage")),
+        ("TillConflictResponse", r("TillConflict")),
         ("ApiKeyListResponse", list("ApiKey")),
         ("ApiKeyResponse", r("ApiKey")),
         ("CreatedApiKeyResponse", r("CreatedApiKey")),
@@ -1059,6 +1070,21 @@ fn operations() -> Vec<(String, Op)> {
         },
     );
     add(
+        "/api/tills/conflicts",
+        Op {
+            body: Some("TillConflict".into()),
+            status: 202,
+            data: "TillConflictResponse",
+            idempotent: false,
+            ..Op::new(
+                "post",
+                "report_till_conflict",
+                "tills",
+                "a till reports a sale of its own that central refused (its lease lapsed and the units were sold elsewhere, or the product was archived): counted in inventory_till_conflicts_total by code and logged with the key; the sale waits at the till for an operator. Nothing is stored: a repeat is counted again (no Idempotency-Key)",
+            )
+        },
+    );
+    add(
         "/api/locations",
         Op {
             body: Some("NewLocation".into()),
@@ -1219,7 +1245,7 @@ pub fn document() -> Value {
         "info": {
             "title": "inventory-server",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": format!("Products, stock per location and an audit ledger. Every response uses the envelope {{data, message, timestamp}} or {{error, message, code, timestamp}}. Every POST, PUT and DELETE takes an Idempotency-Key header: a repeat with the same key and request returns the first status and body with `Idempotent-Replayed: true`; the same key with a different request is 409 CONFLICT. Idempotency keys are kept {ttl} hours (key management takes none). Unless the server runs with authentication off (the default on a loopback-only address), every route but /health needs an API key sent as `Authorization: Bearer <secret>`, whose scope (read, write or admin, each including the one before) covers the route's `x-required-scope`; a key limited to locations may move stock only there. With `--rate-limit`, a key (or an address without one) over its requests per second gets 429 with Retry-After.")
+            "description": format!("Products, stock per location and an audit ledger. Every response uses the envelope {{data, message, timestamp}} or {{error, message, code, timestamp}}. Every POST, PUT and DELETE takes an Idempotency-Key header: a repeat with the same key and request returns the first status and body with `Idempotent-Replayed: true`; the same key with a different request is 409 CONFLICT. Idempotency keys are kept {ttl} hours (key management and till reports take none). Unless the server runs with authentication off (the default on a loopback-only address), every route but /health needs an API key sent as `Authorization: Bearer <secret>`, whose scope (read, write or admin, each including the one before) covers the route's `x-required-scope`; a key limited to locations may move stock only there. With `--rate-limit`, a key (or an address without one) over its requests per second gets 429 with Retry-After.")
         },
         "tags": [
             { "name": "products", "description": "the catalogue and each product's stock and ledger" },
@@ -1228,6 +1254,7 @@ pub fn document() -> Value {
             { "name": "locations", "description": "places that hold stock" },
             { "name": "events", "description": "the change feed" },
             { "name": "keys", "description": "API keys (admin scope)" },
+            { "name": "tills", "description": "what tills selling offline report to central (docs/TILLS.md)" },
             { "name": "system", "description": "probes (health, readiness), metrics and this document" }
         ],
         "paths": paths,
@@ -1393,8 +1420,8 @@ mod tests {
                     .unwrap()
                     .1;
                 // Every write takes an Idempotency-Key, but key management (whose replay could
-                // not show a secret again).
-                let keyed = !path.starts_with("/api/keys");
+                // not show a secret again) and a till's report (which stores nothing).
+                let keyed = !path.starts_with("/api/keys") && path != "/api/tills/conflicts";
                 assert_eq!(
                     ok["headers"]["Idempotent-Replayed"].is_object(),
                     keyed,

@@ -4,7 +4,9 @@
 
 use crate::app::App;
 use crate::errors::ApiError;
-use crate::handlers::{catalogue, dashboard, events, keys, locations, products, stock, system};
+use crate::handlers::{
+    catalogue, dashboard, events, keys, locations, products, stock, system, tills,
+};
 use crate::http::{Reply, Req};
 
 pub type Handler = fn(&App, &mut Req) -> Result<Reply, ApiError>;
@@ -121,6 +123,10 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/api/keys/{name}",
         methods: &[("DELETE", keys::revoke)],
+    },
+    Route {
+        path: "/api/tills/conflicts",
+        methods: &[("POST", tills::conflict)],
     },
 ];
 

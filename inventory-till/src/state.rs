@@ -51,7 +51,9 @@ CREATE TABLE IF NOT EXISTS conflicts (
     -- central's clock at the first attempt to apply the resolution
     attempted_at     TEXT,
     resolution_error TEXT,
-    resolved_at      TEXT
+    resolved_at      TEXT,
+    -- when central acknowledged the till's report of the conflict (POST /api/tills/conflicts)
+    reported_at      TEXT
 );
 "#;
 
@@ -214,6 +216,25 @@ impl State {
             params![s.seq],
         )?;
         tx.commit()?;
+        Ok(())
+    }
+
+    /// Conflicts central has not acknowledged a report of: (reference, code), oldest first.
+    pub fn unreported(&self) -> Result<Vec<(String, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT reference, code FROM conflicts WHERE reported_at IS NULL ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Central acknowledged the report of this conflict.
+    pub fn reported(&self, reference: &str, at: DateTime<Utc>) -> Result<()> {
+        self.conn().execute(
+            "UPDATE conflicts SET reported_at = ?2 WHERE reference = ?1",
+            params![reference, text(at)],
+        )?;
         Ok(())
     }
 

@@ -55,6 +55,7 @@ pub(crate) fn run(till: &Inner, report: &mut SyncReport) -> Step<()> {
     // The first call also tells central's clock, which every window below is measured on.
     let now = must(till.central.reservations(&till.reservation))?.at;
     push(till, report, now)?;
+    report_conflicts(till)?;
     resolutions(till, report)?;
     catalogue::pull(till, report)?;
     rebalance(till, report)?;
@@ -263,6 +264,27 @@ fn applied_at_central(
         }
     }
     Ok(found)
+}
+
+/// Tells central of each conflict it has not heard of, so that its metrics count it
+/// (`inventory_till_conflicts_total`) and its log names the till's key. A central that refuses
+/// the report for what it is (one without the route answers 404) is not asked again.
+fn report_conflicts(till: &Inner) -> Step<()> {
+    for (reference, code) in till.state.unreported()? {
+        let body = json!({ "reference": reference, "code": code });
+        match till.central.post("/api/tills/conflicts", &body, None) {
+            Ok(reply) => till.state.reported(&reference, reply.at)?,
+            Err(f @ Failure::Refused { .. }) if f.is_final_refusal() => {
+                let at = match f {
+                    Failure::Refused { at: Some(at), .. } => at,
+                    _ => Utc::now(),
+                };
+                till.state.reported(&reference, at)?
+            }
+            Err(f) => return Err(Stop::Central(f)),
+        }
+    }
+    Ok(())
 }
 
 /// Applies every resolution decided and not yet applied.

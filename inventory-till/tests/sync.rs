@@ -461,6 +461,25 @@ fn an_expired_lease_gives_recorded_conflicts_which_operators_resolve_in_the_ledg
             (a1.reference.clone(), "INSUFFICIENT_STOCK")
         ]
     );
+    // Central counts them in its metrics, once each however often the till syncs.
+    let conflicts_at_central = |url: &str| {
+        let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+        let text = agent
+            .get(&format!("{url}/metrics"))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        text.lines()
+            .find_map(|l| {
+                l.strip_prefix("inventory_till_conflicts_total{code=\"INSUFFICIENT_STOCK\"} ")
+            })
+            .map(|v| v.trim().parse::<f64>().unwrap())
+    };
+    assert_eq!(conflicts_at_central(&url), Some(2.0));
+    assert!(till.sync().unwrap().complete);
+    assert_eq!(conflicts_at_central(&url), Some(2.0));
     // Never dropped: they are the outbox until resolved, and survive a reopen.
     drop(till);
     let till = Till::open_with(

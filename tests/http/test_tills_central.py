@@ -100,3 +100,24 @@ def test_the_catalogue_feed_pages_every_change_once_archived_included(server):
     assert server.get(f"/api/catalogue?after={page['next_after']}").json()["data"]["products"] == []
     assert_error(server.get("/api/catalogue?after=-1"), 400, "VALIDATION_ERROR", "after")
     assert_error(server.get("/api/catalogue?limit=0"), 400, "VALIDATION_ERROR", "limit")
+
+
+def test_a_tills_report_of_a_conflict_is_counted_by_code(server):
+    def counted():
+        text = server.get("/metrics").text
+        prefix = 'inventory_till_conflicts_total{code="INSUFFICIENT_STOCK"} '
+        return next((float(line[len(prefix):]) for line in text.splitlines() if line.startswith(prefix)), 0)
+
+    before = counted()
+    report = {"reference": "sale:T1:7", "code": "INSUFFICIENT_STOCK"}
+    r = server.post("/api/tills/conflicts", report)
+    assert r.status_code == 202, r.text
+    assert r.json()["data"] == report
+    assert counted() == before + 1
+    assert_error(server.post("/api/tills/conflicts", {"reference": "sale:T1:7", "code": "LOST"}),
+                 400, "VALIDATION_ERROR", "code")
+    assert_error(server.post("/api/tills/conflicts", {"reference": " ", "code": "NOT_FOUND"}),
+                 400, "VALIDATION_ERROR", "reference")
+    r = server.post("/api/tills/conflicts", {**report, "till": "T1"})
+    assert r.status_code == 400, r.text
+    assert counted() == before + 1, "a refused report is not counted"

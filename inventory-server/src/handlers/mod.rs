@@ -8,6 +8,7 @@ pub mod locations;
 pub mod products;
 pub mod stock;
 pub mod system;
+pub mod tills;
 
 use crate::app::App;
 use crate::errors::ApiError;
