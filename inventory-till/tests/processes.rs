@@ -324,7 +324,7 @@ fn simulation() {
         let chaos = s.spawn(|| {
             let mut rng = fastrand::Rng::with_seed(seed);
             loop {
-                let wake = Instant::now() + Duration::from_millis(rng.u64(800..2500));
+                let wake = Instant::now() + Duration::from_millis(rng.u64(300..1500));
                 while Instant::now() < wake {
                     if !selling.load(Ordering::SeqCst) {
                         return;
