@@ -146,13 +146,7 @@ fn check_till_id(id: &str) -> Result<()> {
 }
 
 fn check_text(field: &str, value: &str, max: usize) -> Result<()> {
-    if value.trim().is_empty() || value.chars().count() > max || value.contains('\0') {
-        return Err(Error::validation(
-            field,
-            format!("{field} must be 1 to {max} characters, without NUL"),
-        ));
-    }
-    Ok(())
+    inventory::required_text(field, value, max).map(|_| ())
 }
 
 impl Till {

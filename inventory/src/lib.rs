@@ -78,6 +78,7 @@ pub use rules::IDEMPOTENCY_TTL_HOURS;
 pub use store::sqlite::BackupReport;
 pub use store::sqlite::latest_version as schema_version;
 pub use store::{Durability, Options, StoreKind, redacted};
+pub use validate::required as required_text;
 pub use validate::{
     MAX_ACTOR, MAX_BATCH, MAX_DESCRIPTION, MAX_EXPIRY_SECONDS, MAX_IDEMPOTENCY_KEY, MAX_KEY_NAME,
     MAX_LOCATION, MAX_NAME, MAX_NOTES, MAX_QUANTITY, MAX_REFERENCE, MAX_SKU,

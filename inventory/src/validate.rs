@@ -28,8 +28,10 @@ pub const MAX_BATCH: usize = 1000;
 /// Longest reservation expiry, in seconds (one year).
 pub const MAX_EXPIRY_SECONDS: i64 = 366 * 24 * 3600;
 
-/// A required, trimmed-non-empty string of at most `max` characters. Returned trimmed.
-pub(crate) fn required(field: &str, value: &str, max: usize) -> Result<String> {
+/// A required, trimmed-non-empty string of at most `max` characters, without NUL: the rule of
+/// every name, SKU, location and reference. Returned trimmed. Public as
+/// [`required_text`](crate::required_text), for values a surface takes that are no command's.
+pub fn required(field: &str, value: &str, max: usize) -> Result<String> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err(Error::validation(

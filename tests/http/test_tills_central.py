@@ -118,6 +118,12 @@ def test_a_tills_report_of_a_conflict_is_counted_by_code(server):
                  400, "VALIDATION_ERROR", "code")
     assert_error(server.post("/api/tills/conflicts", {"reference": " ", "code": "NOT_FOUND"}),
                  400, "VALIDATION_ERROR", "reference")
+    assert_error(server.post("/api/tills/conflicts", {"reference": "sale:\u0000", "code": "NOT_FOUND"}),
+                 400, "VALIDATION_ERROR", "reference")
+    # The reference as the engine keeps every reference: trimmed.
+    r = server.post("/api/tills/conflicts", {"reference": " sale:T1:8 ", "code": "INSUFFICIENT_STOCK"})
+    assert r.status_code == 202 and r.json()["data"]["reference"] == "sale:T1:8"
+    before += 1
     r = server.post("/api/tills/conflicts", {**report, "till": "T1"})
     assert r.status_code == 400, r.text
     assert counted() == before + 1, "a refused report is not counted"

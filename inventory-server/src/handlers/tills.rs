@@ -12,16 +12,8 @@ use inventory::ErrorCode;
 
 pub fn conflict(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     let body: TillConflictBody = parse_body(req.body())?;
-    let reference = body.reference.trim();
-    if reference.is_empty() || reference.chars().count() > inventory::MAX_REFERENCE {
-        return Err(ApiError::validation(
-            "reference",
-            format!(
-                "reference must be 1 to {} characters",
-                inventory::MAX_REFERENCE
-            ),
-        ));
-    }
+    let reference =
+        inventory::required_text("reference", &body.reference, inventory::MAX_REFERENCE)?;
     // The codes the document's ErrorCode lists: a closed set, so the metric's label is too.
     let code = ErrorCode::ALL
         .iter()
@@ -33,13 +25,19 @@ pub fn conflict(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
         })?;
     app.metrics.till_conflict(code);
     tracing::warn!(
-        reference,
+        reference = reference.as_str(),
         code,
         key = req.key.map(|k| k.name.as_str()),
         "a till reported a sale central refused"
     );
     Ok(Reply::json(
         202,
-        crate::json::success(&body, "Conflict reported"),
+        crate::json::success(
+            &TillConflictBody {
+                reference,
+                code: code.to_owned(),
+            },
+            "Conflict reported",
+        ),
     ))
 }
