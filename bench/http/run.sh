@@ -9,7 +9,8 @@
 # runs against each in turn, ROUNDS times, so both see the same machine; the summary gives
 # medians per row and the ratio new/baseline.
 #
-# Usage: [BASELINE_BIN=path] bench/http/run.sh [DURATION_SECONDS] [ROUNDS] [extra server flags...]
+# Usage: [BASELINE_BIN=path] [ROUTES="..."] [CONNS="..."] bench/http/run.sh [DURATION_SECONDS] [ROUNDS] [extra server flags...]
+#   ROUTES (default "health product list reserve") and CONNS (default "1 32 128 512") pick rows.
 # e.g.   BASELINE_BIN=/work/bin/inventory-server-wave1 bench/http/run.sh 5 3
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -83,14 +84,18 @@ run() { # row-name connections server-name wrk-args...
     echo "$row $conns $name $rps $p50 $p99 $max ${timeouts:-0} ${bad:-0} $rss" >>"$RESULTS"
 }
 
-for conns in 1 32 128 512; do
+ROUTES="${ROUTES:-health product list reserve}"
+wanted() { [[ " $ROUTES " == *" $1 "* ]]; }
+for conns in ${CONNS:-1 32 128 512}; do
     for round in $(seq 1 "$ROUNDS"); do
         for name in "${NAMES[@]}"; do
             a="http://${ADDR[$name]}"
-            run health "$conns" "$name" "$a/health"
-            run product "$conns" "$name" "$a/api/products/${ID[$name]}"
-            run list "$conns" "$name" "$a/api/products"
-            PRODUCT_ID="${ID[$name]}" run reserve "$conns" "$name" -s "$ROOT/bench/http/reserve.lua" "$a"
+            if wanted health; then run health "$conns" "$name" "$a/health"; fi
+            if wanted product; then run product "$conns" "$name" "$a/api/products/${ID[$name]}"; fi
+            if wanted list; then run list "$conns" "$name" "$a/api/products"; fi
+            if wanted reserve; then
+                PRODUCT_ID="${ID[$name]}" run reserve "$conns" "$name" -s "$ROOT/bench/http/reserve.lua" "$a"
+            fi
         done
     done
 done
@@ -146,6 +151,8 @@ for route in ("health", "product", "list", "reserve"):
             med = lambda i: statistics.median(r[i] for r in runs)
             cells[n] = dict(rps=med(0), p50=med(1), p99=med(2), max=max(r[3] for r in runs),
                             to=sum(r[4] for r in runs), bad=sum(r[5] for r in runs), rss=max(r[6] for r in runs))
+        if len(cells) < len(names):
+            continue
         line = f"| {route} | {conns} | " + " | ".join(f"{cells[n]['rps']:,.0f}" for n in names) + " | "
         if len(names) > 1:
             line += f"{cells['new']['rps'] / cells[names[1]]['rps']:.2f}× | "

@@ -12,9 +12,17 @@
 //! writes). So when frames remain, the thread copies that short remainder again while holding
 //! the writer's lock: one brief pause of the writer per round instead of a checkpoint of the
 //! whole backlog, and the next write restarts the WAL.
+//!
+//! SQLite syncs the database file only in a checkpoint that reaches the WAL's end, and that
+//! sync flushes every page the earlier, incomplete pass wrote too. Done under the writer's
+//! lock, it made the writer wait for the whole backlog's flush after all (p99 of reserve at 32
+//! connections under `Durability::Full` 93–125 ms, against 4.5–11.5 ms for wave 1's inline
+//! checkpoints). So the thread syncs the database file itself between the two passes, without
+//! the lock: the locked pass's sync then has only the remainder's pages left to flush.
 
 use crate::observe::Observer;
 use rusqlite::Connection;
+use std::fs::File;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -45,8 +53,10 @@ pub(crate) struct Checkpointer {
 }
 
 impl Checkpointer {
+    /// `file`: the database file `conn` has open, for syncing what a pass wrote to it.
     pub fn start(
         conn: Connection,
+        file: File,
         writer: Arc<Mutex<Connection>>,
         observer: Option<Arc<dyn Observer>>,
     ) -> std::io::Result<Self> {
@@ -54,7 +64,7 @@ impl Checkpointer {
         let shared = Arc::clone(&signal);
         let thread = std::thread::Builder::new()
             .name("inventory-checkpoint".into())
-            .spawn(move || run(&conn, &writer, &shared, observer.as_deref()))?;
+            .spawn(move || run(&conn, &file, &writer, &shared, observer.as_deref()))?;
         Ok(Checkpointer {
             signal,
             thread: Some(thread),
@@ -76,6 +86,7 @@ fn checkpoint(conn: &Connection) -> rusqlite::Result<bool> {
 
 fn run(
     conn: &Connection,
+    file: &File,
     writer: &Mutex<Connection>,
     signal: &Signal,
     observer: Option<&dyn Observer>,
@@ -104,6 +115,8 @@ fn run(
             if complete {
                 return Ok(());
             }
+            // A failed sync is left to the locked pass, whose own sync reports it.
+            let _ = file.sync_data();
             let _writer = writer.lock().unwrap_or_else(|e| e.into_inner());
             checkpoint(conn).map(drop)
         });

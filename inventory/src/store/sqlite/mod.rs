@@ -141,9 +141,15 @@ impl Db {
         let writer = Arc::new(Mutex::new(writer));
         let background = Connection::open_with_flags(path, existing)?;
         configure(&background, options.busy_timeout)?;
-        let checkpointer =
-            Checkpointer::start(background, Arc::clone(&writer), options.observer.clone())
-                .map_err(|e| Error::storage(format!("cannot start the checkpoint thread: {e}")))?;
+        let file = std::fs::File::open(path)
+            .map_err(|e| Error::storage(format!("cannot open {}: {e}", path.display())))?;
+        let checkpointer = Checkpointer::start(
+            background,
+            file,
+            Arc::clone(&writer),
+            options.observer.clone(),
+        )
+        .map_err(|e| Error::storage(format!("cannot start the checkpoint thread: {e}")))?;
         Ok(Db {
             checkpointer: Some(checkpointer),
             identity,
