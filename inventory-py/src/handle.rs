@@ -4,6 +4,7 @@
 //! typed [`Write`]s with a [`Call`] (idempotency key, actor), so the result needs no matching.
 
 use crate::clock::ManualClock;
+use crate::closable::Closable;
 use crate::convert::{self, Int, Money};
 use crate::errors::{InventoryError, OrRaise};
 use crate::feed::ChangeFeed;
@@ -21,7 +22,6 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use std::path::PathBuf;
-use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 /// `update_product(reorder_point=...)`: left out keeps the value, `None` clears it.
@@ -56,36 +56,19 @@ fn call(idempotency_key: Option<String>, actor: Option<String>) -> Call {
 /// Use it as a context manager, or call `close()`. One object may be shared by many threads.
 #[pyclass(frozen, module = "inventory")]
 pub struct Inventory {
-    /// `None` once closed. Calls clone the engine handle out of the lock and release it at
-    /// once, so `close()` never waits for (or breaks) a call already running: that call
-    /// finishes on its clone, and the file closes when the last clone is dropped.
-    engine: RwLock<Option<inventory::Inventory>>,
-    path: PathBuf,
+    engine: Closable<inventory::Inventory>,
 }
 
 impl Inventory {
     /// An object on an engine handle opened elsewhere (a till's own database).
     pub(crate) fn from_engine(engine: inventory::Inventory, path: PathBuf) -> Inventory {
         Inventory {
-            engine: RwLock::new(Some(engine)),
-            path,
+            engine: Closable::new(engine, path, "inventory"),
         }
     }
 
     pub(crate) fn engine(&self, py: Python<'_>) -> PyResult<inventory::Inventory> {
-        self.engine
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-            .ok_or_else(|| {
-                crate::errors::to_py(
-                    py,
-                    inventory::Error::storage(format!(
-                        "the inventory at {} is closed",
-                        inventory::redacted(&self.path)
-                    )),
-                )
-            })
+        self.engine.get(py)
     }
 
     /// Runs `f` on the engine with the GIL released.
@@ -181,36 +164,24 @@ impl Inventory {
             Some(actor) => opened.with_actor(actor),
             None => opened,
         };
-        Ok(Inventory {
-            engine: RwLock::new(Some(opened)),
-            path,
-        })
+        Ok(Inventory::from_engine(opened, path))
     }
 
     /// Closes the database. Later calls raise StorageError; closing twice is harmless.
     fn close(&self, py: Python<'_>) {
-        let taken = self
-            .engine
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        // Dropping the last handle checkpoints the WAL: file I/O, so without the GIL.
-        py.detach(move || drop(taken));
+        self.engine.close(py);
     }
 
     /// True once `close()` has run.
     #[getter]
     fn closed(&self) -> bool {
-        self.engine
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_none()
+        self.engine.is_closed()
     }
 
     /// The path the database was opened at.
     #[getter]
     fn path(&self) -> String {
-        self.path.to_string_lossy().into_owned()
+        self.engine.path().to_string_lossy().into_owned()
     }
 
     /// The actor recorded on writes that name none (`Inventory(..., actor=...)`), or None.

@@ -6,6 +6,7 @@
 //! The public Python package (`python/inventory/__init__.py`) re-exports what is here.
 
 mod clock;
+mod closable;
 mod convert;
 mod errors;
 mod feed;

@@ -2,6 +2,7 @@
 //! out. Every call that touches the till's files or central runs with the GIL released, a sync
 //! above all (it waits on the network), so other Python threads go on selling meanwhile.
 
+use crate::closable::Closable;
 use crate::convert::{self, Int};
 use crate::errors::OrRaise;
 use crate::handle::Inventory;
@@ -9,7 +10,6 @@ use inventory::{DateTime, Utc};
 use inventory_till::{Resolution, SaleOptions, TillOptions};
 use pyo3::prelude::*;
 use std::path::PathBuf;
-use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 /// One sale made at the till.
@@ -240,25 +240,12 @@ fn seconds(py: Python<'_>, field: &str, value: Option<f64>) -> PyResult<Option<D
 /// manager, or call `close()`. One object may be shared by many threads.
 #[pyclass(frozen, module = "inventory")]
 pub struct Till {
-    till: RwLock<Option<inventory_till::Till>>,
-    path: PathBuf,
+    till: Closable<inventory_till::Till>,
 }
 
 impl Till {
     fn get(&self, py: Python<'_>) -> PyResult<inventory_till::Till> {
-        self.till
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-            .ok_or_else(|| {
-                crate::errors::to_py(
-                    py,
-                    inventory::Error::storage(format!(
-                        "the till at {} is closed",
-                        inventory::redacted(&self.path)
-                    )),
-                )
-            })
+        self.till.get(py)
     }
 
     /// Runs `f` on the till with the GIL released.
@@ -310,29 +297,19 @@ impl Till {
             })
             .or_raise(py)?;
         Ok(Till {
-            till: RwLock::new(Some(till)),
-            path,
+            till: Closable::new(till, path, "till"),
         })
     }
 
     /// Closes the till: its background sync ends and its files close (another process may
     /// then open them). Later calls raise StorageError; closing twice is harmless.
     fn close(&self, py: Python<'_>) {
-        let taken = self
-            .till
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        // Joins the background sync and checkpoints the files: without the GIL.
-        py.detach(move || drop(taken));
+        self.till.close(py);
     }
 
     #[getter]
     fn closed(&self) -> bool {
-        self.till
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_none()
+        self.till.is_closed()
     }
 
     #[getter]
@@ -356,7 +333,7 @@ impl Till {
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let path = self.path.clone().into_pyobject(py)?.repr()?;
+        let path = self.till.path().to_owned().into_pyobject(py)?.repr()?;
         Ok(match self.get(py) {
             Ok(t) => format!("<Till {:?} at {:?} {path}>", t.till_id(), t.location()),
             Err(_) => format!("<Till {path} closed>"),
@@ -450,7 +427,7 @@ impl Till {
     #[getter]
     fn inventory(&self, py: Python<'_>) -> PyResult<Inventory> {
         let local = self.get(py)?.inventory().clone();
-        Ok(Inventory::from_engine(local, self.path.clone()))
+        Ok(Inventory::from_engine(local, self.till.path().to_owned()))
     }
 }
 
