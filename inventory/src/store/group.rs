@@ -113,6 +113,29 @@ impl Queue {
     }
 }
 
+/// What a store's one transaction for a group gave: each command's result and, when movements
+/// were committed, the latest sequence number; or the error that failed the whole group.
+pub(crate) type GroupResult = Result<(Vec<Result<Applied<Outcome>>>, Option<i64>)>;
+
+/// Hands each queued command its result and tells the feed's waiters what committed.
+pub(crate) fn settle(group: &[Arc<Queued>], feed: &Feed, applied: GroupResult) {
+    match applied {
+        Ok((results, seq)) => {
+            if let Some(seq) = seq {
+                feed.advance(seq);
+            }
+            for (q, r) in group.iter().zip(results) {
+                q.done(r);
+            }
+        }
+        Err(e) => {
+            for q in group {
+                q.done(Err(e.clone()));
+            }
+        }
+    }
+}
+
 /// The latest committed sequence number, for change-feed subscribers to wait on.
 #[derive(Default)]
 pub(crate) struct Feed {

@@ -42,7 +42,7 @@ mod verify;
 mod write;
 
 use super::Options;
-use super::group::{Feed, Queue, Queued, lock};
+use super::group::{Feed, Queue, Queued, lock, settle};
 use super::tx::ReadTx;
 use crate::clock::Clock;
 use crate::command::{Command, Outcome};
@@ -643,21 +643,7 @@ impl Db {
                 }
             }
         };
-        match outcome {
-            Ok((results, seq)) => {
-                if let Some(seq) = seq {
-                    self.feed.advance(seq);
-                }
-                for (q, r) in group.iter().zip(results) {
-                    q.done(r);
-                }
-            }
-            Err(e) => {
-                for q in group {
-                    q.done(Err(e.clone()));
-                }
-            }
-        }
+        settle(group, &self.feed, outcome);
     }
 
     /// Applies a group in one transaction. Returns each command's result and, when movements

@@ -34,7 +34,7 @@ pub(crate) fn verify_file(path: &Path) -> Result<Vec<String>> {
 pub use schema::latest_version;
 
 use super::Options;
-use super::group::{Feed, Queue, Queued, lock};
+use super::group::{Feed, GroupResult, Queue, Queued, lock, settle};
 use super::tx::ReadTx;
 use crate::clock::Clock;
 use crate::command::{Command, Outcome};
@@ -183,32 +183,13 @@ impl Db {
             .identity
             .check()
             .and_then(|()| self.apply_group(conn, group));
-        match applied {
-            Ok((results, seq)) => {
-                if let Some(seq) = seq {
-                    self.feed.advance(seq);
-                }
-                for (q, r) in group.iter().zip(results) {
-                    q.done(r);
-                }
-            }
-            Err(e) => {
-                for q in group {
-                    q.done(Err(e.clone()));
-                }
-            }
-        }
+        settle(group, &self.feed, applied);
     }
 
     /// Applies a group in one transaction. Returns each command's result and, when something
     /// was committed, the latest sequence number: read inside the transaction, because read
     /// after it, on its own, it would take and drop a WAL read lock (two `fcntl` calls).
-    #[allow(clippy::type_complexity)]
-    fn apply_group(
-        &self,
-        conn: &mut Connection,
-        group: &[Arc<Queued>],
-    ) -> Result<(Vec<Result<Applied<Outcome>>>, Option<i64>)> {
+    fn apply_group(&self, conn: &mut Connection, group: &[Arc<Queued>]) -> GroupResult {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut sql = Sql(&tx);
         if let [only] = group {
