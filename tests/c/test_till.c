@@ -13,37 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        if (cond) {                                                                    \
-            passed++;                                                                  \
-        } else {                                                                       \
-            failed++;                                                                  \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-        }                                                                              \
-    } while (0)
-
-#define EXPECT(want, call)                                                             \
-    do {                                                                               \
-        InvStatus got_ = (call);                                                       \
-        if (got_ == (want)) {                                                          \
-            passed++;                                                                  \
-        } else {                                                                       \
-            failed++;                                                                  \
-            fprintf(stderr, "%s:%d: %s\n  returned %s (%s), expected %s\n", __FILE__,  \
-                    __LINE__, #call, inv_status_name((int32_t)got_),                  \
-                    got_ == INV_OK ? "" : inv_last_error_message(),                   \
-                    inv_status_name((int32_t)(want)));                                 \
-        }                                                                              \
-    } while (0)
-
-#define OK(call) EXPECT(INV_OK, call)
-
-static int streq(const char *a, const char *b) {
-    return a != NULL && b != NULL && strcmp(a, b) == 0;
-}
+#include "check.h"
 
 static int starts_with(const char *s, const char *prefix) {
     return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
