@@ -128,6 +128,7 @@ fn run(config: &Config) -> Result<(), String> {
     };
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     let workers = config.workers();
+    let signals = shutdown::Watch::new().map_err(|e| format!("cannot watch signals: {e}"))?;
     // Connections are tasks on a few threads (`--io-threads`), which also answer reads;
     // writes run on at most `workers` blocking threads, started as load needs them.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -161,7 +162,7 @@ fn run(config: &Config) -> Result<(), String> {
         "listening"
     );
 
-    let signal = shutdown::wait_for_signal().map_err(|e| format!("cannot watch signals: {e}"))?;
+    let signal = signals.wait();
     tracing::info!(
         signal,
         "shutting down: no new connections, finishing requests in flight"
