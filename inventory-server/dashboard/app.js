@@ -486,14 +486,19 @@ function productView(id) {
     state.oldest = list.length ? list[list.length - 1].seq : null;
   }
 
+  // Refreshes overlap (a burst of the feed's movements, a click on Older): only the latest
+  // one asked for is shown, so an earlier answer arriving last never undoes a page change.
+  let asked = 0;
   async function refresh() {
     const error = $("#product-error", root);
+    const mine = ++asked;
     try {
       const [p, reservations, movements] = await Promise.all([
         get(`/api/products/${id}`),
         get(`/api/products/${id}/reservations`),
         get(`/api/products/${id}/transactions${query({ limit: 20, before: state.before, location: state.location })}`),
       ]);
+      if (mine !== asked) return;
       showProduct(p.data.product, p.version);
       showLevels(p.data.inventory);
       showReservations(reservations.data);
@@ -501,6 +506,7 @@ function productView(id) {
       error.hidden = true;
       root.firstElementChild.dataset.state = "ready";
     } catch (e) {
+      if (mine !== asked) return;
       error.textContent = e.message;
       error.hidden = false;
     }
