@@ -59,6 +59,8 @@ pub(crate) struct Db {
     // closes last and checkpoints the WAL into the main file.
     checkpointer: Option<Checkpointer>,
     readers: r2d2::Pool<SqliteConnectionManager>,
+    /// Dropped right after `readers`: waits for the housekeeping thread's job under way.
+    _readers_closed: HousekeepingDone,
     queue: Queue,
     /// Shared with the checkpointer, which holds it to copy the last frames of a round.
     writer: Arc<Mutex<Connection>>,
@@ -86,6 +88,31 @@ fn housekeeping() -> Arc<scheduled_thread_pool::ScheduledThreadPool> {
                 .build(),
         )
     }))
+}
+
+/// Waits, when dropped, for the housekeeping thread to finish the job it is on. r2d2 opens a
+/// spare reader there after a checkout leaves fewer than `min_idle` idle, holding the pool
+/// while it does; a handle closed during that job would otherwise return while the thread still
+/// held its pool, and a program exiting then leaves its memory unfreed (valgrind caught a C
+/// till doing so). The thread runs jobs in order, so a job queued now runs after that one.
+struct HousekeepingDone;
+
+impl Drop for HousekeepingDone {
+    fn drop(&mut self) {
+        // A mutex and a condition variable, not a channel: a channel's receive gives the
+        // calling thread a handle of its own that a C program's main thread never frees.
+        let done = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+        let signal = Arc::clone(&done);
+        housekeeping().execute(move || {
+            *lock(&signal.0) = true;
+            signal.1.notify_all();
+        });
+        // Bounded: a reader's open waits out the busy timeout at worst.
+        let (flag, ran) = &*done;
+        let _ = ran
+            .wait_timeout_while(lock(flag), std::time::Duration::from_secs(30), |ran| !*ran)
+            .unwrap_or_else(|e| e.into_inner());
+    }
 }
 
 fn configure(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
@@ -154,6 +181,7 @@ impl Db {
             checkpointer: Some(checkpointer),
             identity,
             readers,
+            _readers_closed: HousekeepingDone,
             queue: Queue::new(options.observer.clone()),
             observer: options.observer,
             writer,
