@@ -3,6 +3,7 @@
 //! never waits for (or breaks) a call already running: that call finishes on its clone, and the
 //! files close when the last clone is dropped.
 
+use crate::errors::OrRaise;
 use pyo3::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::{PoisonError, RwLock};
@@ -40,6 +41,19 @@ impl<T: Clone + Send> Closable<T> {
                     )),
                 )
             })
+    }
+
+    /// Runs `f` on a clone of the handle with the GIL released.
+    pub fn call<R: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&T) -> inventory::Result<R> + Send,
+    ) -> PyResult<R>
+    where
+        T: Sync,
+    {
+        let handle = self.get(py)?;
+        py.detach(|| f(&handle)).or_raise(py)
     }
 
     /// Drops this object's handle; closing twice is harmless. Dropping the last clone

@@ -77,8 +77,7 @@ impl Inventory {
         py: Python<'_>,
         f: impl FnOnce(&inventory::Inventory) -> inventory::Result<T> + Send,
     ) -> PyResult<T> {
-        let engine = self.engine(py)?;
-        py.detach(|| f(&engine)).or_raise(py)
+        self.engine.call(py, f)
     }
 
     /// Applies a typed write with its per-call options, with the GIL released.

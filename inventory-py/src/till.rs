@@ -254,8 +254,7 @@ impl Till {
         py: Python<'_>,
         f: impl FnOnce(&inventory_till::Till) -> inventory::Result<T> + Send,
     ) -> PyResult<T> {
-        let till = self.get(py)?;
-        py.detach(|| f(&till)).or_raise(py)
+        self.till.call(py, f)
     }
 }
 
