@@ -276,18 +276,11 @@ fn products<W: Write>(
     sink: &mut Sink<W>,
     bar: ProgressBar,
 ) -> Result<(), Stop> {
-    let mut after = None;
-    loop {
-        let page = inv.products_after(after, Some(MAX_PAGE))?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.product.id);
-        for p in &page {
-            sink.write(&ProductRecord::from(&p.product))?;
-        }
-        bar.inc(page.len() as u64);
-    }
-    bar.finish();
-    Ok(())
+    each_page(inv, &bar, |p| {
+        sink.write(&ProductRecord::from(&p.product))?;
+        bar.inc(1);
+        Ok(())
+    })
 }
 
 fn levels<W: Write>(
@@ -295,17 +288,28 @@ fn levels<W: Write>(
     sink: &mut Sink<W>,
     bar: ProgressBar,
 ) -> Result<(), Stop> {
+    each_page(inv, &bar, |p| {
+        for level in &p.inventory.locations {
+            sink.write(&LevelRecord::new(&p.product.sku, level))?;
+            bar.inc(1);
+        }
+        Ok(())
+    })
+}
+
+/// Every product with its stock, in keyset pages of MAX_PAGE (memory flat in the catalogue's
+/// size), then the bar finished.
+fn each_page(
+    inv: &inventory::Inventory,
+    bar: &ProgressBar,
+    mut each: impl FnMut(&inventory::ProductWithStock) -> Result<(), Stop>,
+) -> Result<(), Stop> {
     let mut after = None;
     loop {
         let page = inv.products_after(after, Some(MAX_PAGE))?;
         let Some(last) = page.last() else { break };
         after = Some(last.product.id);
-        for p in &page {
-            for level in &p.inventory.locations {
-                sink.write(&LevelRecord::new(&p.product.sku, level))?;
-                bar.inc(1);
-            }
-        }
+        page.iter().try_for_each(&mut each)?;
     }
     bar.finish();
     Ok(())
