@@ -12,15 +12,14 @@ use crate::model::{
     ApiKey, ChangePage, CreatedKey, Location, Movement, Product, ProductWithStock, Reservation,
     StockLevel, StockSummary, VerifyReport,
 };
-use crate::ops::{self, Value, fields};
-use inventory::shape::Field;
+use crate::ops;
 use inventory::{
     Call, Durability, MovementQuery, NewProduct, OpKind, Options, ProductChanges, ProductQuery,
     Scope, Write,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyDict, PyList};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -85,26 +84,8 @@ impl Inventory {
         self.call(py, move |e| e.write(write, &call).map(|done| done.value))
     }
 
-    /// A stock operation of `kind` from the fields a method was given.
-    fn stock_op(
-        py: Python<'_>,
-        kind: OpKind,
-        id: &str,
-        fields: Vec<(Field, Option<Value>)>,
-    ) -> PyResult<inventory::StockOp> {
-        ops::build(py, kind, convert::product_id(py, id)?, fields)
-    }
-
     /// Applies a stock operation that changes one level.
-    fn level(
-        &self,
-        py: Python<'_>,
-        kind: OpKind,
-        id: &str,
-        fields: Vec<(Field, Option<Value>)>,
-        call: Call,
-    ) -> PyResult<StockLevel> {
-        let op = Self::stock_op(py, kind, id, fields)?;
+    fn level(&self, py: Python<'_>, op: inventory::StockOp, call: Call) -> PyResult<StockLevel> {
         self.write(py, Write::level(op), call).map(StockLevel)
     }
 }
@@ -350,145 +331,78 @@ impl Inventory {
     // ---- stock ----------------------------------------------------------------------
     //
     // Each method's keywords are the fields the engine's table gives its kind (see
-    // `stock_fields`), plus `idempotency_key` and `actor`, the call's options: the
-    // recorded actor of the movements it makes (default: the handle's).
+    // `stock_fields`; the stub states them, and a test checks it against the table), read by
+    // `ops::from_call`, plus `idempotency_key` and `actor`, the call's options: the recorded
+    // actor of the movements it makes (default: the handle's).
 
     /// Adds `quantity` on hand at `location` (default: the product's own location).
-    #[pyo3(signature = (id, quantity, *, reference = None, notes = None, location = None,
-        expected_available = None, expected_quantity = None, idempotency_key = None,
-        actor = None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (id, quantity, *, idempotency_key = None, actor = None, **fields))]
     fn add_stock(
         &self,
         py: Python<'_>,
         id: &str,
-        quantity: Int,
-        reference: Option<String>,
-        notes: Option<String>,
-        location: Option<String>,
-        expected_available: Option<Int>,
-        expected_quantity: Option<Int>,
+        quantity: &Bound<'_, PyAny>,
         idempotency_key: Option<String>,
         actor: Option<String>,
+        fields: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<StockLevel> {
-        let fields = fields![
-            quantity,
-            reference,
-            notes,
-            location,
-            expected_available,
-            expected_quantity
-        ];
-        self.level(py, OpKind::Add, id, fields, call(idempotency_key, actor))
+        let op = ops::from_call(py, OpKind::Add, id, ("quantity", Some(quantity)), fields)?;
+        self.level(py, op, call(idempotency_key, actor))
     }
 
     /// Removes `quantity` from what is available; InsufficientStockError if there is less.
-    #[pyo3(signature = (id, quantity, *, reference = None, notes = None, location = None,
-        expected_available = None, expected_quantity = None, idempotency_key = None,
-        actor = None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (id, quantity, *, idempotency_key = None, actor = None, **fields))]
     fn remove_stock(
         &self,
         py: Python<'_>,
         id: &str,
-        quantity: Int,
-        reference: Option<String>,
-        notes: Option<String>,
-        location: Option<String>,
-        expected_available: Option<Int>,
-        expected_quantity: Option<Int>,
+        quantity: &Bound<'_, PyAny>,
         idempotency_key: Option<String>,
         actor: Option<String>,
+        fields: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<StockLevel> {
-        let fields = fields![
-            quantity,
-            reference,
-            notes,
-            location,
-            expected_available,
-            expected_quantity
-        ];
-        self.level(py, OpKind::Remove, id, fields, call(idempotency_key, actor))
+        let op = ops::from_call(py, OpKind::Remove, id, ("quantity", Some(quantity)), fields)?;
+        self.level(py, op, call(idempotency_key, actor))
     }
 
     /// Holds `quantity` for `reference` (reserving again under one reference adds to it).
     /// An expiry (`expires_in_seconds` or an aware `expires_at`) releases it automatically.
-    #[pyo3(signature = (id, quantity, *, reference = None, notes = None, location = None,
-        expires_in_seconds = None, expires_at = None, expected_available = None,
-        expected_quantity = None, idempotency_key = None, actor = None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (id, quantity, *, idempotency_key = None, actor = None, **fields))]
     fn reserve_stock(
         &self,
         py: Python<'_>,
         id: &str,
-        quantity: Int,
-        reference: Option<String>,
-        notes: Option<String>,
-        location: Option<String>,
-        expires_in_seconds: Option<Int>,
-        expires_at: Option<&Bound<'_, PyAny>>,
-        expected_available: Option<Int>,
-        expected_quantity: Option<Int>,
+        quantity: &Bound<'_, PyAny>,
         idempotency_key: Option<String>,
         actor: Option<String>,
+        fields: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<StockLevel> {
-        let expires_at = expires_at
-            .map(|t| convert::instant(t, "expires_at"))
-            .transpose()?;
-        let fields = fields![
-            quantity,
-            reference,
-            notes,
-            location,
-            expires_in_seconds,
-            expires_at,
-            expected_available,
-            expected_quantity
-        ];
-        self.level(
+        let op = ops::from_call(
             py,
             OpKind::Reserve,
             id,
+            ("quantity", Some(quantity)),
             fields,
-            call(idempotency_key, actor),
-        )
+        )?;
+        self.level(py, op, call(idempotency_key, actor))
     }
 
     /// Releases reserved stock: from the reservation named by `reference` (all of it when
     /// `quantity` is None), or unreferenced reserved stock when there is no reference.
     /// InsufficientReservedError if less is reserved.
-    #[pyo3(signature = (id, quantity = None, *, reference = None, notes = None, location = None,
-        expected_available = None, expected_quantity = None, idempotency_key = None,
-        actor = None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (id, quantity = None, *, idempotency_key = None, actor = None,
+        **fields))]
     fn unreserve_stock(
         &self,
         py: Python<'_>,
         id: &str,
-        quantity: Option<Int>,
-        reference: Option<String>,
-        notes: Option<String>,
-        location: Option<String>,
-        expected_available: Option<Int>,
-        expected_quantity: Option<Int>,
+        quantity: Option<&Bound<'_, PyAny>>,
         idempotency_key: Option<String>,
         actor: Option<String>,
+        fields: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<StockLevel> {
-        let fields = fields![
-            quantity,
-            reference,
-            notes,
-            location,
-            expected_available,
-            expected_quantity
-        ];
-        self.level(
-            py,
-            OpKind::Unreserve,
-            id,
-            fields,
-            call(idempotency_key, actor),
-        )
+        let op = ops::from_call(py, OpKind::Unreserve, id, ("quantity", quantity), fields)?;
+        self.level(py, op, call(idempotency_key, actor))
     }
 
     /// Fulfils the reservation held for `reference` (default: the unreferenced reservation):
@@ -496,93 +410,59 @@ impl Inventory {
     /// `release_remainder=True` releases what a partial commit leaves. With `reservation`,
     /// takes from the reservation of that name while the movements carry `reference` (a
     /// till's sale committed from its allotment).
-    #[pyo3(signature = (id, reference = None, *, quantity = None, location = None,
-        reservation = None, release_remainder = false, notes = None, expected_available = None,
-        expected_quantity = None, idempotency_key = None, actor = None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (id, reference = None, *, idempotency_key = None, actor = None,
+        **fields))]
     fn commit_reservation(
         &self,
         py: Python<'_>,
         id: &str,
-        reference: Option<String>,
-        quantity: Option<Int>,
-        location: Option<String>,
-        reservation: Option<String>,
-        release_remainder: bool,
-        notes: Option<String>,
-        expected_available: Option<Int>,
-        expected_quantity: Option<Int>,
+        reference: Option<&Bound<'_, PyAny>>,
         idempotency_key: Option<String>,
         actor: Option<String>,
+        fields: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<StockLevel> {
-        let fields = fields![
-            reference,
-            quantity,
-            location,
-            reservation,
-            release_remainder,
-            notes,
-            expected_available,
-            expected_quantity
-        ];
-        self.level(py, OpKind::Commit, id, fields, call(idempotency_key, actor))
+        let op = ops::from_call(py, OpKind::Commit, id, ("reference", reference), fields)?;
+        self.level(py, op, call(idempotency_key, actor))
     }
 
     /// Gives the open reservation held for `reference` (default: the unreferenced one) a new
     /// expiry, `expires_in_seconds` from now or at an aware `expires_at`, changing nothing else
     /// and writing no movement: a lease renewed. InsufficientReservedError if none is open.
-    #[pyo3(signature = (id, reference = None, *, location = None, expires_in_seconds = None,
-        expires_at = None, idempotency_key = None, actor = None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (id, reference = None, *, idempotency_key = None, actor = None,
+        **fields))]
     fn renew_reservation(
         &self,
         py: Python<'_>,
         id: &str,
-        reference: Option<String>,
-        location: Option<String>,
-        expires_in_seconds: Option<Int>,
-        expires_at: Option<&Bound<'_, PyAny>>,
+        reference: Option<&Bound<'_, PyAny>>,
         idempotency_key: Option<String>,
         actor: Option<String>,
+        fields: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<StockLevel> {
-        let expires_at = expires_at
-            .map(|t| convert::instant(t, "expires_at"))
-            .transpose()?;
-        let fields = fields![location, reference, expires_in_seconds, expires_at];
-        self.level(py, OpKind::Renew, id, fields, call(idempotency_key, actor))
+        let op = ops::from_call(py, OpKind::Renew, id, ("reference", reference), fields)?;
+        self.level(py, op, call(idempotency_key, actor))
     }
 
     /// Moves `quantity` from `from_location` (default: the product's own location) to
     /// `to_location` in one atomic step, writing TRANSFER_OUT and TRANSFER_IN movements.
     /// Returns the (source, destination) levels.
-    #[pyo3(signature = (id, quantity, *, to_location, from_location = None, reference = None,
-        notes = None, expected_available = None, expected_quantity = None,
-        idempotency_key = None, actor = None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (id, quantity, *, idempotency_key = None, actor = None, **fields))]
     fn transfer_stock(
         &self,
         py: Python<'_>,
         id: &str,
-        quantity: Int,
-        to_location: String,
-        from_location: Option<String>,
-        reference: Option<String>,
-        notes: Option<String>,
-        expected_available: Option<Int>,
-        expected_quantity: Option<Int>,
+        quantity: &Bound<'_, PyAny>,
         idempotency_key: Option<String>,
         actor: Option<String>,
+        fields: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<(StockLevel, StockLevel)> {
-        let fields = fields![
-            quantity,
-            to_location,
-            from_location,
-            reference,
-            notes,
-            expected_available,
-            expected_quantity
-        ];
-        let op = Self::stock_op(py, OpKind::Transfer, id, fields)?;
+        let op = ops::from_call(
+            py,
+            OpKind::Transfer,
+            id,
+            ("quantity", Some(quantity)),
+            fields,
+        )?;
         let (from, to) = self.write(py, Write::transfer(op), call(idempotency_key, actor))?;
         Ok((StockLevel(from), StockLevel(to)))
     }
@@ -592,32 +472,18 @@ impl Inventory {
     /// below what is reserved there. With `expected_quantity` (or `expected_available`) the
     /// count applies only if the level still holds what the counter last saw (else
     /// ConflictError naming that field).
-    #[pyo3(signature = (id, counted, *, location = None, reference = None, notes = None,
-        expected_available = None, expected_quantity = None, idempotency_key = None,
-        actor = None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (id, counted, *, idempotency_key = None, actor = None, **fields))]
     fn count_stock(
         &self,
         py: Python<'_>,
         id: &str,
-        counted: Int,
-        location: Option<String>,
-        reference: Option<String>,
-        notes: Option<String>,
-        expected_available: Option<Int>,
-        expected_quantity: Option<Int>,
+        counted: &Bound<'_, PyAny>,
         idempotency_key: Option<String>,
         actor: Option<String>,
+        fields: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<StockLevel> {
-        let fields = fields![
-            counted,
-            location,
-            reference,
-            notes,
-            expected_available,
-            expected_quantity
-        ];
-        self.level(py, OpKind::Count, id, fields, call(idempotency_key, actor))
+        let op = ops::from_call(py, OpKind::Count, id, ("counted", Some(counted)), fields)?;
+        self.level(py, op, call(idempotency_key, actor))
     }
 
     /// Applies a list of stock operations all or nothing, each a dict with `op` (one of

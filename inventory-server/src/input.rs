@@ -2,9 +2,8 @@
 //! prices as exact decimals from a number or a string, and query strings.
 
 use crate::errors::ApiError;
-use chrono::{DateTime, Utc};
-use inventory::shape::{self, Field, FieldType};
-use inventory::{Expect, Expiry, NewProduct, OpKind, Price, ProductChanges, StockOp};
+use inventory::shape;
+use inventory::{NewProduct, OpKind, Price, ProductChanges, StockOp};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
@@ -198,10 +197,11 @@ pub struct BatchBody {
 /// A batch item's own keys, beside the fields of its operation.
 pub const ITEM_KEYS: [&str; 2] = ["product_id", "op"];
 
-/// Parses a stock route's body. Its keys are exactly the fields the engine's table gives `kind`
-/// (`shape(kind).takes`), each read as its `Field::value_type` says; `null` is the same as
-/// leaving the field out. Which fields are required, their limits and what leaving one out
-/// means are the engine's to check: it refuses, naming the field.
+/// Parses a stock route's body. Its keys are the fields the engine's table gives `kind`, each
+/// read as its type says (`Field::read_json`); `null` is the same as leaving the field out. The
+/// engine refuses a field the kind does not take, a value outside its limits and two fields that
+/// exclude each other (`StockOp::from_fields`), naming the field; required fields are checked
+/// when it applies.
 pub fn parse_stock(body: &[u8], kind: OpKind, product_id: Uuid) -> Result<StockOp, ApiError> {
     let object: Map<String, Value> = parse_body(body)?;
     stock_op(kind, product_id, object)
@@ -213,89 +213,14 @@ fn stock_op(
     object: Map<String, Value>,
 ) -> Result<StockOp, ApiError> {
     let shape = shape::shape(kind);
-    let mut op = StockOp {
-        kind,
-        product_id,
-        location: None,
-        to_location: None,
-        quantity: None,
-        reference: None,
-        reservation: None,
-        notes: None,
-        expires: None,
-        release_remainder: false,
-        expect: None,
-    };
-    let mut given = Vec::new();
+    let mut fields = Vec::with_capacity(object.len());
     for (key, value) in object {
-        let Some(field) = Field::parse(&key).filter(|f| shape.takes(*f)) else {
-            let accepted: Vec<&str> = shape.fields.iter().map(|(f, _)| f.name()).collect();
-            return Err(ApiError::validation(
-                &key,
-                format!(
-                    "unknown field `{key}` for a {} operation, expected one of {}",
-                    kind.as_str(),
-                    accepted.join(", ")
-                ),
-            ));
-        };
-        if value.is_null() {
-            continue;
-        }
-        let value = FieldValue::read(field, value)
-            .map_err(|expected| ApiError::validation(&key, format!("{key} must be {expected}")))?;
-        value.set(field, &mut op);
-        given.push(field);
-    }
-    shape::check_exclusive(kind, &given)?;
-    Ok(op)
-}
-
-/// A field's value, read as its `FieldType` says. Limits are the engine's.
-enum FieldValue {
-    Integer(i64),
-    Text(String),
-    Instant(DateTime<Utc>),
-    Flag(bool),
-}
-
-impl FieldValue {
-    /// Reads `value` as `field` holds it; on a mismatch, what was expected.
-    fn read(field: Field, value: Value) -> Result<FieldValue, &'static str> {
-        match field.value_type() {
-            FieldType::Integer { .. } => {
-                value.as_i64().map(FieldValue::Integer).ok_or("an integer")
-            }
-            FieldType::Text { .. } => match value {
-                Value::String(s) => Ok(FieldValue::Text(s)),
-                _ => Err("a string"),
-            },
-            FieldType::Instant => serde_json::from_value(value)
-                .map(FieldValue::Instant)
-                .map_err(|_| "an RFC 3339 date-time"),
-            FieldType::Flag => value.as_bool().map(FieldValue::Flag).ok_or("true or false"),
+        let field = shape.field(&key)?;
+        if !value.is_null() {
+            fields.push((field, field.read_json(value)?));
         }
     }
-
-    /// Puts the value where the engine reads `field` (see `StockOp`). The match names every
-    /// field, so a field added to the engine does not compile here until it has its place.
-    fn set(self, field: Field, op: &mut StockOp) {
-        use FieldValue::{Flag, Instant, Integer, Text};
-        match (field, self) {
-            (Field::Quantity | Field::Counted, Integer(n)) => op.quantity = Some(n),
-            (Field::Location | Field::FromLocation, Text(s)) => op.location = Some(s),
-            (Field::ToLocation, Text(s)) => op.to_location = Some(s),
-            (Field::Reference, Text(s)) => op.reference = Some(s),
-            (Field::Reservation, Text(s)) => op.reservation = Some(s),
-            (Field::Notes, Text(s)) => op.notes = Some(s),
-            (Field::ExpiresInSeconds, Integer(n)) => op.expires = Some(Expiry::In(n)),
-            (Field::ExpiresAt, Instant(at)) => op.expires = Some(Expiry::At(at)),
-            (Field::ExpectedAvailable, Integer(n)) => op.expect = Some(Expect::Available(n)),
-            (Field::ExpectedQuantity, Integer(n)) => op.expect = Some(Expect::Quantity(n)),
-            (Field::ReleaseRemainder, Flag(b)) => op.release_remainder = b,
-            (field, _) => unreachable!("{field:?} was read by its own value type"),
-        }
-    }
+    Ok(StockOp::from_fields(kind, product_id, fields)?)
 }
 
 /// Names an error of batch item `index` as the request spells it: `operations[2].quantity`,
@@ -430,6 +355,8 @@ fn percent_decode(s: &str, plus_is_space: bool) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inventory::shape::{Field, FieldType};
+    use inventory::{Expect, Expiry};
 
     #[test]
     fn price_from_number_or_string_keeps_scale() {

@@ -60,43 +60,28 @@ pub(crate) fn limit(field: &str, value: &str, max: usize) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn optional(field: &str, value: &Option<String>, max: usize) -> Result<()> {
-    match value {
-        Some(v) => limit(field, v, max),
-        None => Ok(()),
-    }
-}
-
-/// A quantity moved by an operation: 1..=MAX_QUANTITY.
-pub(crate) fn positive_quantity(field: &str, q: i64) -> Result<i64> {
-    if q <= 0 {
-        return Err(Error::validation(
-            field,
-            format!("{field} must be a positive integer"),
-        ));
-    }
-    at_most_max(field, q)
-}
-
 /// A quantity that may be zero (an initial quantity, a count, a reorder point).
 pub(crate) fn non_negative_quantity(field: &str, q: i64) -> Result<i64> {
-    if q < 0 {
-        return Err(Error::validation(
-            field,
-            format!("{field} must not be negative"),
-        ));
-    }
-    at_most_max(field, q)
+    integer(field, q, 0, MAX_QUANTITY)
 }
 
-fn at_most_max(field: &str, q: i64) -> Result<i64> {
-    if q > MAX_QUANTITY {
+/// A whole number in `min..=max`.
+pub(crate) fn integer(field: &str, n: i64, min: i64, max: i64) -> Result<i64> {
+    if n < min {
+        let message = match min {
+            0 => format!("{field} must not be negative"),
+            1 => format!("{field} must be a positive integer"),
+            _ => format!("{field} must be at least {min}"),
+        };
+        return Err(Error::validation(field, message));
+    }
+    if n > max {
         return Err(Error::validation(
             field,
-            format!("{field} must be at most {MAX_QUANTITY}"),
+            format!("{field} must be at most {max}"),
         ));
     }
-    Ok(q)
+    Ok(n)
 }
 
 /// Page size: 1..=max, defaulting where the caller passes `None`.

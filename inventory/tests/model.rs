@@ -280,9 +280,6 @@ impl Model {
             Some(Expect::Available(v)) => (v, h - r),
             Some(Expect::Quantity(v)) => (v, h),
         };
-        if expected < 0 {
-            return Err(ErrorCode::ValidationError);
-        }
         if expected != actual {
             return Err(ErrorCode::Conflict);
         }
@@ -291,8 +288,24 @@ impl Model {
 
     fn apply_guarded(&mut self, op: &Op, expect: Option<Expect>) -> Result<Levels, ErrorCode> {
         let p = op.target().0;
-        // The shape comes first: an unreserve needs a quantity or a reference.
+        // The shape and each field's limits come first: an unreserve needs a quantity or a
+        // reference, quantities are positive, a count and a guard's value not negative.
         if matches!(*op, Op::Unreserve { q: None, r, .. } if REFS[r].is_none()) {
+            return Err(ErrorCode::ValidationError);
+        }
+        let quantity = match *op {
+            Op::Add { q, .. } | Op::Remove { q, .. } | Op::Reserve { q, .. } => Some(q),
+            Op::Transfer { q, .. } => Some(q),
+            Op::Unreserve { q, .. } | Op::Commit { q, .. } => q,
+            Op::Count { .. } => None,
+        };
+        if let Some(q) = quantity {
+            positive(q)?;
+        }
+        let negative_count = matches!(*op, Op::Count { counted, .. } if counted < 0);
+        let negative_guard =
+            matches!(expect, Some(Expect::Available(v) | Expect::Quantity(v)) if v < 0);
+        if negative_count || negative_guard {
             return Err(ErrorCode::ValidationError);
         }
         self.expire(p);

@@ -8,23 +8,22 @@ use crate::validate::MAX_EXPIRY_SECONDS;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-/// The instant a reservation lapses, from what the operation asked for.
+/// The instant a reservation lapses, from what the operation asked for. A lifetime in seconds
+/// is within the table's limits already ([`crate::shape`]); an instant must fall within the
+/// same longest lifetime from now.
 pub(crate) fn resolve(expiry: Option<Expiry>, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
     match expiry {
         None => Ok(None),
-        Some(Expiry::In(secs)) if (1..=MAX_EXPIRY_SECONDS).contains(&secs) => {
-            Ok(Some(now + Duration::seconds(secs)))
-        }
-        Some(Expiry::In(_)) => Err(Error::validation(
-            "expires_in_seconds",
-            format!("expires_in_seconds must be between 1 and {MAX_EXPIRY_SECONDS}"),
-        )),
+        Some(Expiry::In(secs)) => Ok(Some(now + Duration::seconds(secs))),
         Some(Expiry::At(at)) if at > now && at <= now + Duration::seconds(MAX_EXPIRY_SECONDS) => {
             Ok(Some(at))
         }
         Some(Expiry::At(_)) => Err(Error::validation(
             "expires_at",
-            "expires_at must be in the future, within 366 days",
+            format!(
+                "expires_at must be in the future, within {} days",
+                MAX_EXPIRY_SECONDS / 86_400
+            ),
         )),
     }
 }

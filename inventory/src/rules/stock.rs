@@ -8,18 +8,16 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::model::{MovementKind, StockLevel};
 use crate::shape::{self, Field};
 use crate::store::rows::Level;
-use crate::validate::{self, MAX_LOCATION, MAX_NOTES, MAX_REFERENCE};
 use uuid::Uuid;
 
+/// Applies one stock operation. Its fields' presence and limits are the table's
+/// ([`shape::check`]); what follows are the rules.
 pub(crate) fn apply(ctx: &mut Ctx, op: &StockOp) -> Result<Vec<StockLevel>> {
     shape::check(op)?;
-    validate::optional("reference", &op.reference, MAX_REFERENCE)?;
-    validate::optional("reservation", &op.reservation, MAX_REFERENCE)?;
-    validate::optional("notes", &op.notes, MAX_NOTES)?;
     let product = ctx.product(op.product_id)?;
     let location_field = shape::shape(op.kind).location_field().name();
     let location = match op.location.as_deref() {
-        Some(l) => validate::required(location_field, l, MAX_LOCATION)?,
+        Some(l) => l.trim().to_owned(),
         None => product.home.clone(),
     };
     ctx.may_stock_at(&location, location_field)?;
@@ -56,12 +54,13 @@ pub(crate) fn apply(ctx: &mut Ctx, op: &StockOp) -> Result<Vec<StockLevel>> {
     Ok(vec![level.view()])
 }
 
-/// The operation's quantity, required by the shape check, and within limits.
+/// A field the shape check found present (its kind requires it).
+fn required<T>(value: Option<T>, field: Field) -> Result<T> {
+    value.ok_or_else(|| shape::missing_field(field))
+}
+
 fn quantity(op: &StockOp, field: Field) -> Result<i64> {
-    let q = op
-        .quantity
-        .ok_or_else(|| Error::validation(field.name(), format!("{} is required", field.name())))?;
-    validate::positive_quantity(field.name(), q)
+    required(op.quantity, field)
 }
 
 fn check_expect(level: &Level, expect: Option<Expect>) -> Result<()> {
@@ -71,7 +70,6 @@ fn check_expect(level: &Level, expect: Option<Expect>) -> Result<()> {
         Some(Expect::Quantity(v)) => (Field::ExpectedQuantity, v, level.on_hand),
     };
     let field = field.name();
-    validate::non_negative_quantity(field, expected)?;
     if expected != actual {
         return Err(Error::conflict(format!(
             "{field} is {expected} but {} has {actual}",
@@ -108,7 +106,7 @@ fn release(ctx: &mut Ctx, level: &mut Level, op: &StockOp, memo: &Memo) -> Resul
         Some(r) => format!("reference {r:?}"),
     };
     let q = match op.quantity {
-        Some(q) => validate::positive_quantity("quantity", q)?,
+        Some(q) => q,
         None if held == 0 => {
             return Err(Error::new(
                 ErrorCode::InsufficientReserved,
@@ -144,12 +142,10 @@ fn release(ctx: &mut Ctx, level: &mut Level, op: &StockOp, memo: &Memo) -> Resul
 /// reservation's row records it, as a repeat reserve's new expiry does.
 fn renew(ctx: &mut Ctx, level: &Level, op: &StockOp) -> Result<()> {
     let held_for = op.reference.as_deref().unwrap_or("");
-    let expires_at = expiry::resolve(op.expires, ctx.now.at)?.ok_or_else(|| {
-        Error::validation(
-            Field::ExpiresInSeconds.name(),
-            "expires_in_seconds is required without a expires_at",
-        )
-    })?;
+    let expires_at = required(
+        expiry::resolve(op.expires, ctx.now.at)?,
+        Field::ExpiresInSeconds,
+    )?;
     if ctx.held(level, held_for)? == 0 {
         let whose = match held_for {
             "" => "unreferenced".to_owned(),
@@ -166,10 +162,7 @@ fn renew(ctx: &mut Ctx, level: &Level, op: &StockOp) -> Result<()> {
 /// A physical count sets on hand to what was counted, recording the difference.
 fn count(ctx: &mut Ctx, level: &mut Level, op: &StockOp, memo: &Memo) -> Result<()> {
     let field = Field::Counted.name();
-    let counted = op
-        .quantity
-        .ok_or_else(|| Error::validation(field, format!("{field} is required")))?;
-    let counted = validate::non_negative_quantity(field, counted)?;
+    let counted = required(op.quantity, Field::Counted)?;
     if counted < level.reserved {
         return Err(Error::conflict(format!(
             "counted {counted} is below the {} reserved at {}; release reservations first",
@@ -191,11 +184,9 @@ fn transfer(
 ) -> Result<Vec<StockLevel>> {
     let q = quantity(op, Field::Quantity)?;
     let field = Field::ToLocation.name();
-    let to = op
-        .to_location
-        .as_deref()
-        .ok_or_else(|| Error::validation(field, format!("{field} is required")))?;
-    let to = validate::required(field, to, MAX_LOCATION)?;
+    let to = required(op.to_location.as_deref(), Field::ToLocation)?
+        .trim()
+        .to_owned();
     if to == from.location {
         return Err(Error::validation(
             field,
