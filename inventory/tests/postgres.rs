@@ -576,3 +576,53 @@ fn compare_and_set_holds_across_handles() {
     assert_eq!((p.product.version, p.inventory.totals.on_hand), (6, 95));
     assert_verified(&invs[1]);
 }
+
+/// This process's CPU time (user + system), from /proc.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    // The fields after the command name (which is in parentheses and may hold spaces).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // The kernel's USER_HZ, which /proc reports in, is 100 on Linux.
+    Duration::from_millis(ticks * 10)
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: INVENTORY_TEST_PG (scripts/with-postgres.sh)"]
+fn a_listener_refused_by_the_database_pauses_instead_of_spinning() {
+    let (store, invs, _) = handles(1);
+    let url = store.target.to_str().unwrap().to_owned();
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let sessions = |c: &mut postgres::Client| -> i64 {
+        c.query_one(
+            "SELECT sessions FROM pg_stat_database WHERE datname = current_database()",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    };
+    // The listener starts with the first wait; it connects and LISTENs, then every read of the
+    // counter fails: the database refuses it, as one being restored or dropped does.
+    assert_eq!(invs[0].wait_for_changes(0, Duration::from_millis(10)), 0);
+    client
+        .batch_execute("DROP TABLE feed_counter CASCADE")
+        .unwrap();
+    let (before, cpu_before, start) = (sessions(&mut client), cpu_time(), Instant::now());
+    thread::sleep(Duration::from_secs(3)); // the window measured, not a synchronisation
+    let (after, cpu) = (sessions(&mut client), cpu_time() - cpu_before);
+    let wall = start.elapsed();
+    // Pauses of 50 ms doubling to 5 s give six attempts in three seconds; a listener that
+    // retries at once opens hundreds of sessions.
+    assert!(
+        after - before <= 12,
+        "{} sessions in {wall:?}",
+        after - before
+    );
+    assert!(cpu < wall / 5, "{cpu:?} of CPU in {wall:?}");
+    drop(invs);
+}

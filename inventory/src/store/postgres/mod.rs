@@ -61,7 +61,7 @@ use rows::{Deferred, Known, Undo};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 /// The channel commits are announced on (channels are per database).
@@ -754,7 +754,7 @@ impl Db {
 
     /// Commits, telling the observer how long the commit (the flush of its WAL) took.
     fn commit(&self, pg: &mut Pg, commands: usize) -> Result<()> {
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         pg.batch("COMMIT")?;
         if let Some(observer) = &self.observer {
             observer.group(commands, started.elapsed());
@@ -852,36 +852,81 @@ fn connect(config: &postgres::Config, shown: &str, session: &str) -> Result<Clie
 
 /// The listener: LISTENs on the channel and advances `feed` with every announced number, and
 /// reads the counter when nothing arrives for `POLL` (or after reconnecting), until `stop`.
+/// Every failure (no connection, LISTEN or the read refused, the connection lost) is followed by
+/// a pause that doubles up to `Pause::LONGEST`, so a database that is down or refusing costs a
+/// few wake-ups, never a spinning core.
 fn listen(config: &postgres::Config, feed: &Feed, stop: &AtomicBool) {
+    let mut pause = Pause::default();
     while !stop.load(Ordering::SeqCst) {
-        let Ok(mut client) = config.connect(NoTls) else {
-            std::thread::sleep(POLL);
-            continue;
-        };
-        if client.batch_execute(&format!("LISTEN {CHANNEL}")).is_err() {
-            continue;
-        }
-        while !stop.load(Ordering::SeqCst) {
-            match client.query_one("SELECT last FROM feed_counter", &[]) {
-                Ok(row) => feed.advance(row.get(0)),
-                Err(_) => break,
+        if let Ok(mut client) = config.connect(NoTls) {
+            if client.batch_execute(&format!("LISTEN {CHANNEL}")).is_ok() {
+                follow(&mut client, feed, stop, &mut pause);
             }
-            {
-                let mut notifications = client.notifications();
-                let mut waiting = notifications.timeout_iter(POLL);
-                // Until an error, or quiet for POLL (then the counter is read again).
-                while let Ok(Some(n)) = waiting.next() {
-                    if let Ok(seq) = n.payload().parse() {
-                        feed.advance(seq);
-                    }
-                    if stop.load(Ordering::SeqCst) {
-                        return;
-                    }
+        }
+        pause.wait(stop);
+    }
+}
+
+/// Follows the channel on a listening connection until it fails or `stop`.
+fn follow(client: &mut Client, feed: &Feed, stop: &AtomicBool, pause: &mut Pause) {
+    while !stop.load(Ordering::SeqCst) {
+        match client.query_one("SELECT last FROM feed_counter", &[]) {
+            Ok(row) => {
+                feed.advance(row.get(0));
+                pause.reset();
+            }
+            Err(_) => return,
+        }
+        {
+            let mut notifications = client.notifications();
+            let mut waiting = notifications.timeout_iter(POLL);
+            // Until an error, or quiet for POLL (then the counter is read again).
+            while let Ok(Some(n)) = waiting.next() {
+                if let Ok(seq) = n.payload().parse() {
+                    feed.advance(seq);
+                }
+                if stop.load(Ordering::SeqCst) {
+                    return;
                 }
             }
-            if client.is_closed() {
+        }
+        if client.is_closed() {
+            return;
+        }
+    }
+}
+
+/// The listener's pause between attempts: doubling from `FIRST` to `LONGEST`, back to `FIRST`
+/// once the counter has been read, and cut short by `stop`.
+struct Pause {
+    next: Duration,
+}
+
+impl Default for Pause {
+    fn default() -> Self {
+        Pause { next: Pause::FIRST }
+    }
+}
+
+impl Pause {
+    const FIRST: Duration = Duration::from_millis(50);
+    const LONGEST: Duration = Duration::from_secs(5);
+    /// How often a pause looks at `stop`, so shutdown never waits out a long pause.
+    const SLICE: Duration = Duration::from_millis(50);
+
+    fn reset(&mut self) {
+        self.next = Pause::FIRST;
+    }
+
+    fn wait(&mut self, stop: &AtomicBool) {
+        let until = Instant::now() + self.next;
+        while !stop.load(Ordering::SeqCst) {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
                 break;
             }
+            std::thread::sleep(left.min(Pause::SLICE));
         }
+        self.next = (self.next * 2).min(Pause::LONGEST);
     }
 }
