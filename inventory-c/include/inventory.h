@@ -610,6 +610,11 @@ typedef struct InvStockOp {
    */
   int32_t expect_kind;
   int64_t expected;
+  /**
+   * The id of the document in another system that caused the receipt; NULL: none. Carries:
+   * external_id (add).
+   */
+  const char *external_id;
 } InvStockOp;
 
 /**
@@ -693,6 +698,11 @@ typedef struct InvMovement {
    */
   char *actor;
   int64_t created_at_us;
+  /**
+   * A receipt's id in the system that caused it; NULL when none was given. Owned by the
+   * struct.
+   */
+  char *external_id;
 } InvMovement;
 
 /**
@@ -1199,6 +1209,7 @@ enum InvStatus inv_stock_op_init(struct InvStockOp *op,
  * - `location` [location]: optional; left out: the product's own location.
  * - `reference` [reference]: optional; left out: none.
  * - `notes` [notes]: optional; left out: none.
+ * - `external_id` [external_id]: optional; left out: none.
  * - `expected_available` [expect_kind INV_EXPECT_AVAILABLE with expected]: optional; left out: no
  *   compare-and-set.
  * - `expected_quantity` [expect_kind INV_EXPECT_QUANTITY with expected]: optional; left out: no

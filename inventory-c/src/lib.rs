@@ -438,6 +438,7 @@ unsafe fn stock_op(op: *const InvStockOp, kind: Option<OpKind>) -> Result<StockO
 /// - `location` [location]: optional; left out: the product's own location.
 /// - `reference` [reference]: optional; left out: none.
 /// - `notes` [notes]: optional; left out: none.
+/// - `external_id` [external_id]: optional; left out: none.
 /// - `expected_available` [expect_kind INV_EXPECT_AVAILABLE with expected]: optional; left out: no
 ///   compare-and-set.
 /// - `expected_quantity` [expect_kind INV_EXPECT_QUANTITY with expected]: optional; left out: no

@@ -288,6 +288,9 @@ pub struct InvStockOp {
     /// expected_quantity (add, remove, reserve, unreserve, commit, transfer, count).
     pub expect_kind: i32,
     pub expected: i64,
+    /// The id of the document in another system that caused the receipt; NULL: none. Carries:
+    /// external_id (add).
+    pub external_id: *const c_char,
 }
 
 impl InvStockOp {
@@ -308,6 +311,7 @@ impl InvStockOp {
             release_remainder: false,
             expect_kind: InvExpectKind::INV_EXPECT_NOTHING as i32,
             expected: 0,
+            external_id: std::ptr::null(),
         }
     }
 
@@ -376,6 +380,7 @@ impl InvStockOp {
                 reference: opt_str(self.reference, "reference")?,
                 reservation: opt_str(self.reservation, "reservation")?,
                 notes: opt_str(self.notes, "notes")?,
+                external_id: opt_str(self.external_id, "external_id")?,
                 expires,
                 release_remainder: self.release_remainder,
                 expect,
@@ -747,6 +752,9 @@ pub struct InvMovement {
     /// NULL when unknown. Owned by the struct.
     pub actor: *mut c_char,
     pub created_at_us: i64,
+    /// A receipt's id in the system that caused it; NULL when none was given. Owned by the
+    /// struct.
+    pub external_id: *mut c_char,
 }
 
 impl From<Movement> for InvMovement {
@@ -771,6 +779,7 @@ impl From<Movement> for InvMovement {
             transfer_id: m.transfer_id.map_or([0; INV_UUID_LEN], uuid_buf),
             actor: give_opt_string(m.actor.as_deref()),
             created_at_us: micros(m.created_at),
+            external_id: give_opt_string(m.external_id.as_deref()),
         }
     }
 }
@@ -781,6 +790,7 @@ impl Drop for InvMovement {
         free_string(&mut self.reference);
         free_string(&mut self.notes);
         free_string(&mut self.actor);
+        free_string(&mut self.external_id);
     }
 }
 

@@ -19,6 +19,7 @@ fn carrier(field: Field) -> (&'static str, &'static str) {
         Field::Reference => ("reference", "reference"),
         Field::Reservation => ("reservation", "reservation"),
         Field::Notes => ("notes", "notes"),
+        Field::ExternalId => ("external_id", "external_id"),
         Field::ExpiresInSeconds => (
             "expires_kind",
             "expires_kind INV_EXPIRES_IN_SECONDS with expires_value",
@@ -307,6 +308,7 @@ fn set(op: &mut InvStockOp, field: Field) {
         Field::Reference => op.reference = c"R".as_ptr(),
         Field::Reservation => op.reservation = c"R".as_ptr(),
         Field::Notes => op.notes = c"n".as_ptr(),
+        Field::ExternalId => op.external_id = c"E-1".as_ptr(),
         Field::ExpiresInSeconds => {
             op.expires_kind = InvExpiresKind::INV_EXPIRES_IN_SECONDS as i32;
             op.expires_value = 60;

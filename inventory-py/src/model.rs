@@ -287,6 +287,11 @@ impl Movement {
     fn notes(&self) -> Option<&str> {
         self.0.notes.as_deref()
     }
+    /// A receipt's id in the system that caused it (`add_stock(external_id=...)`); None if none.
+    #[getter]
+    fn external_id(&self) -> Option<&str> {
+        self.0.external_id.as_deref()
+    }
     /// Shared by the TRANSFER_OUT and TRANSFER_IN halves of one transfer.
     #[getter]
     fn transfer_id(&self) -> Option<String> {

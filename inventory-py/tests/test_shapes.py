@@ -34,6 +34,7 @@ SAMPLES = {
     "reference": "R-1",
     "reservation": "R-1",
     "notes": "n",
+    "external_id": "ERP-REC-1",
     "expires_in_seconds": 60,
     "expires_at": datetime.now(timezone.utc) + timedelta(hours=1),
     "expected_available": 50,

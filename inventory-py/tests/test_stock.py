@@ -38,6 +38,7 @@ def test_add_remove_reserve_unreserve(inv, laptop):
     ]
     m = moves[-2]
     assert m.notes == "restock" and m.on_hand_after == 55 and m.reserved_after == 0
+    assert m.external_id is None
     assert m.location == "Warehouse A" and m.product_id == laptop.id
     assert isinstance(m.id, str) and isinstance(m.inventory_id, str) and m.transfer_id is None
     assert m.created_at.tzinfo is not None
@@ -461,3 +462,17 @@ def test_following_the_feed_can_be_interrupted(inv, laptop):
             pass
     timer.join()
     assert time.monotonic() - start < 5
+
+
+def test_a_receipt_carries_its_external_id(inv, laptop):
+    inv.add_stock(laptop.id, 2, reference="PO-8", external_id="ERP-REC-8")
+    inv.batch([{"op": "add", "product_id": laptop.id, "quantity": 1, "external_id": "ERP-REC-9"}])
+    moves = inv.list_transactions(laptop.id, limit=3)
+    assert [(m.type, m.external_id) for m in moves] == [
+        ("IN", "ERP-REC-9"), ("IN", "ERP-REC-8"), ("IN", None)]
+    assert inv.changes().movements[-1].external_id == "ERP-REC-9"
+    with pytest.raises(inventory.ValidationError) as err:
+        inv.remove_stock(laptop.id, 1, external_id="X")
+    assert err.value.field == "external_id"
+    with pytest.raises(TypeError):
+        inv.add_stock(laptop.id, 1, external_id=7)

@@ -177,6 +177,7 @@ pub struct MovementJson<'a> {
     pub reserved_after: i64,
     pub reference: Option<&'a str>,
     pub notes: Option<&'a str>,
+    pub external_id: Option<&'a str>,
     pub transfer_id: Option<Uuid>,
     /// Who made it (an API key's name, or the actor a caller set); null when unknown.
     pub actor: Option<&'a str>,
@@ -198,6 +199,7 @@ impl<'a> From<&'a Movement> for MovementJson<'a> {
             reserved_after: m.reserved_after,
             reference: m.reference.as_deref(),
             notes: m.notes.as_deref(),
+            external_id: m.external_id.as_deref(),
             transfer_id: m.transfer_id,
             actor: m.actor.as_deref(),
             created_at: m.created_at,

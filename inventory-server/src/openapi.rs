@@ -315,6 +315,7 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
                     "type": r("MovementType"),
                     "quantity": int, "on_hand_after": int, "quantity_after": int, "reserved_after": int,
                     "reference": nullable("string", None), "notes": nullable("string", None),
+                    "external_id": { "type": "string", "nullable": true, "description": "a receipt's id in the system that caused it; null when none was given" },
                     "transfer_id": nullable("string", Some("uuid")),
                     "actor": { "type": "string", "nullable": true, "description": "who made it; null when unknown" },
                     "created_at": ts
@@ -1686,6 +1687,7 @@ mod tests {
             reserved_after: 0,
             reference: None,
             notes: None,
+            external_id: Some("ERP-REC-1".into()),
             transfer_id: None,
             actor: Some("till-1".into()),
             created_at: Utc::now(),

@@ -296,6 +296,11 @@ pub struct StockOp {
     pub reservation: Option<String>,
     /// Free notes, stored in the ledger.
     pub notes: Option<String>,
+    /// Add only: the id of the document in another system that caused the receipt
+    /// (`external_id`), stored in the ledger. Left out of the serialized command when absent, as
+    /// `reservation` is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
     /// Reserve only: when the reservation lapses.
     pub expires: Option<Expiry>,
     /// Commit only: release what the commit leaves of the reservation.
@@ -316,6 +321,7 @@ impl StockOp {
             reference: None,
             reservation: None,
             notes: None,
+            external_id: None,
             expires: None,
             release_remainder: false,
             expect: None,
@@ -387,6 +393,11 @@ impl StockOp {
     /// carries the operation's own reference.
     pub fn from_reservation(mut self, reservation: impl Into<String>) -> Self {
         self.reservation = Some(reservation.into());
+        self
+    }
+    /// Add only: records the id of the document in another system that caused the receipt.
+    pub fn external_id(mut self, id: impl Into<String>) -> Self {
+        self.external_id = Some(id.into());
         self
     }
     /// Sets the notes.

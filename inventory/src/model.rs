@@ -170,6 +170,9 @@ pub struct Movement {
     pub reference: Option<String>,
     /// The notes given with the operation.
     pub notes: Option<String>,
+    /// The id of the document in another system that caused a receipt (`external_id`).
+    #[serde(default)]
+    pub external_id: Option<String>,
     /// Shared by the two halves of a transfer.
     pub transfer_id: Option<Uuid>,
     /// Who made it: the API key's name over HTTP, or the actor a caller set; `None` if unknown.

@@ -35,6 +35,8 @@ pub enum Field {
     Reservation,
     /// Free notes, stored in the ledger.
     Notes,
+    /// The id of the document in another system that caused a receipt.
+    ExternalId,
     /// A reservation's lifetime in seconds.
     ExpiresInSeconds,
     /// A reservation's expiry instant.
@@ -128,6 +130,7 @@ impl Value {
             (Field::Reference, Text(s)) => op.reference = Some(s),
             (Field::Reservation, Text(s)) => op.reservation = Some(s),
             (Field::Notes, Text(s)) => op.notes = Some(s),
+            (Field::ExternalId, Text(s)) => op.external_id = Some(s),
             (Field::ExpiresInSeconds, Integer(n)) => op.expires = Some(Expiry::In(n)),
             (Field::ExpiresAt, Instant(at)) => op.expires = Some(Expiry::At(at)),
             (Field::ExpectedAvailable, Integer(n)) => op.expect = Some(Expect::Available(n)),
@@ -140,7 +143,7 @@ impl Value {
 
 impl Field {
     /// Every field, in the order surfaces list them.
-    pub const ALL: [Field; 13] = [
+    pub const ALL: [Field; 14] = [
         Field::Quantity,
         Field::Counted,
         Field::Location,
@@ -149,6 +152,7 @@ impl Field {
         Field::Reference,
         Field::Reservation,
         Field::Notes,
+        Field::ExternalId,
         Field::ExpiresInSeconds,
         Field::ExpiresAt,
         Field::ExpectedAvailable,
@@ -167,6 +171,7 @@ impl Field {
             Field::Reference => "reference",
             Field::Reservation => "reservation",
             Field::Notes => "notes",
+            Field::ExternalId => "external_id",
             Field::ExpiresInSeconds => "expires_in_seconds",
             Field::ExpiresAt => "expires_at",
             Field::ExpectedAvailable => "expected_available",
@@ -198,7 +203,7 @@ impl Field {
                 }
             }
             Field::Location | Field::FromLocation | Field::ToLocation => location,
-            Field::Reference | Field::Reservation => FieldType::Text {
+            Field::Reference | Field::Reservation | Field::ExternalId => FieldType::Text {
                 max: MAX_REFERENCE,
                 non_empty: false,
             },
@@ -229,6 +234,10 @@ impl Field {
                  (a till's sale, committed from the till's allotment)."
             }
             Field::Notes => "Free notes, stored in the ledger.",
+            Field::ExternalId => {
+                "The id of the document in another system that caused the receipt (a supplier's \
+                 delivery note, an ERP's receipt), stored in the ledger."
+            }
             Field::ExpiresInSeconds => "The reservation lapses this many seconds after it applies.",
             Field::ExpiresAt => {
                 "The reservation lapses at this instant: in the future, and no further off than the \
@@ -325,6 +334,7 @@ const SHAPES: [Shape; 8] = [
             (Field::Location, HOME),
             (Field::Reference, NONE),
             (Field::Notes, NONE),
+            (Field::ExternalId, NONE),
             (Field::ExpectedAvailable, UNGUARDED),
             (Field::ExpectedQuantity, UNGUARDED),
         ],
@@ -562,6 +572,7 @@ impl StockOp {
         push(Field::Reference, text(&self.reference));
         push(Field::Reservation, text(&self.reservation));
         push(Field::Notes, text(&self.notes));
+        push(Field::ExternalId, text(&self.external_id));
         match self.expires {
             Some(Expiry::In(s)) => push(Field::ExpiresInSeconds, Some(Value::Integer(s))),
             Some(Expiry::At(t)) => push(Field::ExpiresAt, Some(Value::Instant(t))),

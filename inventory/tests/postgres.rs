@@ -334,7 +334,7 @@ fn processes_opening_a_new_database_at_once_migrate_it_once() {
         .query_one("SELECT version FROM inventory_schema", &[])
         .unwrap()
         .get(0);
-    assert_eq!(version, 2, "both migrations ran, once");
+    assert_eq!(version, 3, "every migration ran, once");
     assert_verified(&opened[3]);
 }
 
@@ -350,7 +350,7 @@ fn a_version_one_database_gets_catalogue_revisions() {
     // Back to version 1 as an older build left it: no revisions, no catalogue counter.
     store.execute_sql(
         "DROP TABLE catalogue_counter; ALTER TABLE products DROP COLUMN revision;
-         UPDATE inventory_schema SET version = 1",
+         ALTER TABLE movements DROP COLUMN external_id; UPDATE inventory_schema SET version = 1",
     );
     let inv = store.open(Options::default());
     let page = inv.catalogue_changes(0, None).unwrap();
@@ -577,17 +577,26 @@ fn compare_and_set_holds_across_handles() {
     assert_verified(&invs[1]);
 }
 
-/// This process's CPU time (user + system), from /proc.
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    // The fields after the command name (which is in parentheses and may hold spaces).
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .unwrap()
-        .1
-        .split_whitespace()
-        .collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+/// The CPU time (user + system) of this process's threads named `name`, from /proc: the other
+/// tests of this binary run beside it.
+fn cpu_time(name: &str) -> Duration {
+    let mut ticks = 0;
+    for task in std::fs::read_dir("/proc/self/task").unwrap() {
+        let dir = task.unwrap().path();
+        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        if comm.trim_end() != name {
+            continue;
+        }
+        let stat = std::fs::read_to_string(dir.join("stat")).unwrap_or_default();
+        // The fields after the command name (which is in parentheses and may hold spaces).
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .collect();
+        ticks += fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    }
     // The kernel's USER_HZ, which /proc reports in, is 100 on Linux.
     Duration::from_millis(ticks * 10)
 }
@@ -612,9 +621,10 @@ fn a_listener_refused_by_the_database_pauses_instead_of_spinning() {
     client
         .batch_execute("DROP TABLE feed_counter CASCADE")
         .unwrap();
-    let (before, cpu_before, start) = (sessions(&mut client), cpu_time(), Instant::now());
+    let listener = || cpu_time("inventory-feed");
+    let (before, cpu_before, start) = (sessions(&mut client), listener(), Instant::now());
     thread::sleep(Duration::from_secs(3)); // the window measured, not a synchronisation
-    let (after, cpu) = (sessions(&mut client), cpu_time() - cpu_before);
+    let (after, cpu) = (sessions(&mut client), listener() - cpu_before);
     let wall = start.elapsed();
     // Pauses of 50 ms doubling to 5 s give six attempts in three seconds; a listener that
     // retries at once opens hundreds of sessions.
@@ -623,6 +633,9 @@ fn a_listener_refused_by_the_database_pauses_instead_of_spinning() {
         "{} sessions in {wall:?}",
         after - before
     );
-    assert!(cpu < wall / 5, "{cpu:?} of CPU in {wall:?}");
+    assert!(
+        cpu < wall / 10,
+        "the listener used {cpu:?} of CPU in {wall:?}"
+    );
     drop(invs);
 }

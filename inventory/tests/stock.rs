@@ -147,6 +147,74 @@ fn memo_fields_are_stored_and_limited() {
         .unwrap();
 }
 
+/// A receipt's id in the system that caused it is kept in the ledger, on the IN movement only,
+/// and is part of the request an idempotency key stands for.
+#[test]
+fn a_receipt_records_its_external_id() {
+    let f = fixture();
+    let id = product(&f.inv, "S6", 0);
+    let call = inventory::Call {
+        idempotency_key: Some("rec-1".into()),
+        ..inventory::Call::default()
+    };
+    let receipt = StockOp::add(id, 4)
+        .external_id("ERP-REC-77")
+        .reference("PO-3");
+    let first = f
+        .inv
+        .write(inventory::Write::level(receipt.clone()), &call)
+        .unwrap();
+    let replay = f
+        .inv
+        .write(inventory::Write::level(receipt), &call)
+        .unwrap();
+    assert!(replay.replayed && replay.value == first.value);
+    f.inv.reserve_stock(StockOp::reserve(id, 1)).unwrap();
+    let ms = f.inv.list_movements(id, &MovementQuery::default()).unwrap();
+    let got: Vec<_> = ms
+        .iter()
+        .map(|m| (m.kind, m.external_id.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (MovementKind::Reserve, None),
+            (MovementKind::In, Some("ERP-REC-77"))
+        ]
+    );
+    assert_eq!(
+        f.inv.changes(0, None).unwrap().movements[0]
+            .external_id
+            .as_deref(),
+        Some("ERP-REC-77")
+    );
+    // Another external id under the same key is another request.
+    let other = StockOp::add(id, 4)
+        .external_id("ERP-REC-78")
+        .reference("PO-3");
+    let e = f
+        .inv
+        .write(inventory::Write::level(other), &call)
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::Conflict, Some("idempotency_key"))
+    );
+    let mut removal = StockOp::remove(id, 1);
+    removal.external_id = Some("ERP-REC-79".into());
+    let e = f.inv.remove_stock(removal).unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::ValidationError, Some("external_id"))
+    );
+    let e = f
+        .inv
+        .add_stock(StockOp::add(id, 1).external_id("x".repeat(256)))
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("external_id"));
+    assert_verified(&f.inv);
+}
+
 #[test]
 fn fields_that_do_not_apply_are_refused() {
     let f = fixture();

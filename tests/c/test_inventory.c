@@ -362,6 +362,7 @@ static void test_stock(InvHandle *h, const char *laptop) {
     CHECK(op.has_quantity && op.quantity == 10 && op.location == NULL && op.product_id == laptop);
     op.reference = "PO-1";
     op.notes = "delivery";
+    op.external_id = "ERP-REC-1";
     OK(inv_add_stock(h, &op, "add-1", &level));
     CHECK(level.on_hand == 60 && level.reserved == 0 && level.available == 60);
     CHECK(streq(level.location, "Warehouse A") && streq(level.product_id, laptop));
@@ -377,6 +378,7 @@ static void test_stock(InvHandle *h, const char *laptop) {
     op.quantity = 11;
     EXPECT(INV_ERR_CONFLICT, inv_add_stock(h, &op, "add-1", &level));
     CHECK(field_is("idempotency_key"));
+    op.external_id = NULL;
 
     /* Wrong kind for the function, unknown kind, fields that do not apply. */
     EXPECT(INV_ERR_INVALID_ARGUMENT, inv_remove_stock(h, &op, NULL, &level));
@@ -621,7 +623,9 @@ static void test_reads(InvHandle *h, const char *laptop) {
     for (size_t i = 0; i < moves.len; i++) {
         InvMovement *m = &moves.items[i];
         if (streq(m->kind, "IN") && streq(m->notes, "delivery") && streq(m->reference, "PO-1"))
-            in_with_notes++;
+            in_with_notes += streq(m->external_id, "ERP-REC-1");
+        else
+            CHECK(m->external_id == NULL);
         if (streq(m->kind, "TRANSFER_OUT") || streq(m->kind, "TRANSFER_IN")) {
             transfers += m->has_transfer_id && strlen(m->transfer_id) == 36;
         } else {

@@ -85,7 +85,8 @@ def test_movements_carry_every_field_and_match_the_api(tmp_path, start):
     assert len(exported) == len(feed) > 5
     assert list(exported[0]) == [
         "seq", "id", "inventory_id", "product_id", "location", "kind", "quantity",
-        "on_hand_after", "reserved_after", "reference", "notes", "transfer_id", "actor", "created_at",
+        "on_hand_after", "reserved_after", "reference", "notes", "external_id", "transfer_id",
+        "actor", "created_at",
     ]
     assert [m["seq"] for m in exported] == list(range(1, len(exported) + 1))
     for mine, api in zip(exported, feed):
@@ -93,6 +94,7 @@ def test_movements_carry_every_field_and_match_the_api(tmp_path, start):
         assert mine["product_id"] == api["product_id"] and mine["location"] == api["location"]
         assert mine["kind"] == api["type"] and mine["quantity"] == api["quantity"]
         assert mine["transfer_id"] == api.get("transfer_id")
+        assert mine["external_id"] == api["external_id"]
         assert "actor" in mine
     transfer = [m for m in exported if m["kind"].startswith("TRANSFER")]
     assert len(transfer) == 4 and transfer[0]["transfer_id"] == transfer[1]["transfer_id"]

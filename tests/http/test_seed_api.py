@@ -310,3 +310,22 @@ def test_text_log_format(start):
     line = server.wait_log(lambda e: "text-rid" in e.get("raw", ""))
     raw = line["raw"]
     assert "status=200" in raw and ('path="/health"' in raw or "path=/health" in raw), raw
+
+
+def test_a_receipt_carries_its_external_id_into_the_ledger_and_the_feed(server):
+    p = new_product(server)["product"]
+    r = server.post(f"/api/products/{p['id']}/stock/add",
+                    {"quantity": 3, "reference": "PO-7", "external_id": "ERP-REC-7"})
+    assert r.status_code == 200, r.text
+    moves = server.get(f"/api/products/{p['id']}/transactions").json()["data"]
+    assert [(m["type"], m["external_id"]) for m in moves] == [("IN", "ERP-REC-7")]
+    feed = server.get("/api/events?after=0&limit=1000").json()["data"]["movements"]
+    assert [m["external_id"] for m in feed if m["product_id"] == p["id"]] == ["ERP-REC-7"]
+    # Only a receipt takes it, in a single operation or a batch item.
+    assert_error(server.post(f"/api/products/{p['id']}/stock/remove",
+                             {"quantity": 1, "external_id": "X"}), 400, "VALIDATION_ERROR", "external_id")
+    assert_error(server.post("/api/stock/batch", {"operations": [
+        {"product_id": p["id"], "op": "reserve", "quantity": 1, "external_id": "X"}]}),
+        400, "VALIDATION_ERROR", "operations[0].external_id")
+    assert_error(server.post(f"/api/products/{p['id']}/stock/add",
+                             {"quantity": 1, "external_id": "x" * 256}), 400, "VALIDATION_ERROR", "external_id")

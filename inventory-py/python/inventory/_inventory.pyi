@@ -84,6 +84,7 @@ class _BatchOp(TypedDict, total=False):
     reference: Optional[str]
     reservation: Optional[str]
     notes: Optional[str]
+    external_id: Optional[str]
     expires_in_seconds: Optional[int]
     expires_at: Optional[datetime]
     expected_available: Optional[int]
@@ -188,6 +189,8 @@ class Movement:
     def reference(self) -> Optional[str]: ...
     @property
     def notes(self) -> Optional[str]: ...
+    @property
+    def external_id(self) -> Optional[str]: ...
     @property
     def transfer_id(self) -> Optional[str]: ...
     @property
@@ -349,6 +352,7 @@ class Inventory:
         *,
         reference: Optional[str] = None,
         notes: Optional[str] = None,
+        external_id: Optional[str] = None,
         location: Optional[str] = None,
         expected_available: Optional[int] = None,
         expected_quantity: Optional[int] = None,

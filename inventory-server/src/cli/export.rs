@@ -115,6 +115,7 @@ const MOVEMENT_HEADER: &[&str] = &[
     "reserved_after",
     "reference",
     "notes",
+    "external_id",
     "transfer_id",
     "actor",
     "created_at",
@@ -449,7 +450,7 @@ mod tests {
         assert_eq!(
             lines[2],
             format!(
-                "2,{},{},{},Warehouse A,TRANSFER_OUT,2,3,0,T-1,,{},clerk-7,{}",
+                "2,{},{},{},Warehouse A,TRANSFER_OUT,2,3,0,T-1,,,{},clerk-7,{}",
                 out.id,
                 out.inventory_id,
                 out.product_id,

@@ -27,6 +27,7 @@ pub(crate) struct Stocked {
 pub(crate) struct Memo<'a> {
     pub reference: Option<&'a str>,
     pub notes: Option<&'a str>,
+    pub external_id: Option<&'a str>,
     pub transfer_id: Option<Uuid>,
 }
 
@@ -200,6 +201,7 @@ impl<'t> Ctx<'t> {
             reserved_delta: d_reserved,
             reference: memo.reference,
             notes: memo.notes,
+            external_id: memo.external_id,
             transfer_id: memo.transfer_id,
             actor: self.actor,
             at: &self.now,

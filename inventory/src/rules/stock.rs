@@ -27,6 +27,7 @@ pub(crate) fn apply(ctx: &mut Ctx, op: &StockOp) -> Result<Vec<StockLevel>> {
     let memo = Memo {
         reference: op.reference.as_deref(),
         notes: op.notes.as_deref(),
+        external_id: op.external_id.as_deref(),
         transfer_id: None,
     };
     match op.kind {

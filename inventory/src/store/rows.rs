@@ -127,6 +127,7 @@ pub(crate) struct NewMovement<'a> {
     pub reserved_delta: i64,
     pub reference: Option<&'a str>,
     pub notes: Option<&'a str>,
+    pub external_id: Option<&'a str>,
     pub transfer_id: Option<Uuid>,
     pub actor: Option<&'a str>,
     pub at: &'a Stamp,

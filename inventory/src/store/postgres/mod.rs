@@ -92,6 +92,7 @@ pub(crate) struct PendingMovement {
     created_at: DateTime<Utc>,
     product_ordinal: i64,
     actor: Option<String>,
+    external_id: Option<String>,
 }
 
 /// Whether the command running in a shared transaction has its savepoint yet. A savepoint is
@@ -354,22 +355,23 @@ impl<'c> Pg<'c> {
         let times: Vec<DateTime<Utc>> = ms.iter().map(|m| m.created_at).collect();
         let ordinals = col(|m| m.product_ordinal);
         let actors: Vec<Option<&str>> = ms.iter().map(|m| m.actor.as_deref()).collect();
+        let external_ids: Vec<Option<&str>> = ms.iter().map(|m| m.external_id.as_deref()).collect();
         let row = self.query_one(
             "WITH counter AS (
                  UPDATE feed_counter SET last = last + $1 RETURNING last
              ), appended AS (
                  INSERT INTO movements (seq, id, product_id, location_id, kind, quantity, on_hand_delta,
                                         reserved_delta, on_hand_after, reserved_after, reference, notes,
-                                        transfer_id, created_at, product_ordinal, actor)
+                                        transfer_id, created_at, product_ordinal, actor, external_id)
                  SELECT counter.last - $1 + m.n, m.id, m.product_id, m.location_id, m.kind, m.quantity,
                         m.on_hand_delta, m.reserved_delta, m.on_hand_after, m.reserved_after, m.reference,
-                        m.notes, m.transfer_id, m.created_at, m.product_ordinal, m.actor
+                        m.notes, m.transfer_id, m.created_at, m.product_ordinal, m.actor, m.external_id
                  FROM counter, unnest($2::uuid[], $3::uuid[], $4::int8[], $5::text[], $6::int8[], $7::int8[],
                                       $8::int8[], $9::int8[], $10::int8[], $11::text[], $12::text[],
-                                      $13::uuid[], $14::timestamptz[], $15::int8[], $16::text[])
+                                      $13::uuid[], $14::timestamptz[], $15::int8[], $16::text[], $17::text[])
                       WITH ORDINALITY AS m(id, product_id, location_id, kind, quantity, on_hand_delta,
                                            reserved_delta, on_hand_after, reserved_after, reference, notes,
-                                           transfer_id, created_at, product_ordinal, actor, n)
+                                           transfer_id, created_at, product_ordinal, actor, external_id, n)
              )
              SELECT counter.last, pg_notify('inventory_feed', counter.last::text)::text FROM counter",
             &[
@@ -389,6 +391,7 @@ impl<'c> Pg<'c> {
                 &times,
                 &ordinals,
                 &actors,
+                &external_ids,
             ],
         )?;
         Ok(Some(self.get(&row, 0)?))

@@ -39,7 +39,8 @@ fn product_row(pg: &Pg, r: &Row) -> Result<Product> {
 
 const MOVEMENT_SELECT: &str =
     "SELECT m.seq, m.id, s.id, m.product_id, l.name, m.kind, m.quantity, m.on_hand_after,
-        m.reserved_after, m.reference, m.notes, m.transfer_id, m.created_at, m.actor
+        m.reserved_after, m.reference, m.notes, m.transfer_id, m.created_at, m.actor,
+        m.external_id
     FROM movements m
     JOIN locations l ON l.id = m.location_id
     JOIN stock_levels s ON s.product_id = m.product_id AND s.location_id = m.location_id";
@@ -62,6 +63,7 @@ fn movement_row(pg: &Pg, r: &Row) -> Result<Movement> {
         transfer_id: pg.get(r, 11)?,
         created_at: pg.get(r, 12)?,
         actor: pg.get(r, 13)?,
+        external_id: pg.get(r, 14)?,
     })
 }
 

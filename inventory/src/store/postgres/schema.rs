@@ -171,7 +171,13 @@ CREATE TABLE catalogue_counter (
 INSERT INTO catalogue_counter (last) SELECT coalesce(max(revision), 0) FROM products;
 "#;
 
-const MIGRATIONS: [&str; 2] = [V1, V2];
+/// SQLite's version 8: a receipt's `external_id`, on IN movements only.
+const V3: &str = r#"
+ALTER TABLE movements ADD COLUMN external_id text
+    CHECK (external_id IS NULL OR (kind = 'IN' AND char_length(external_id) <= 255));
+"#;
+
+const MIGRATIONS: [&str; 3] = [V1, V2, V3];
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {

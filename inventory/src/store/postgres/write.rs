@@ -426,6 +426,7 @@ impl WriteTx for Pg<'_> {
             created_at: m.at.at,
             product_ordinal: m.level.product_ordinal,
             actor: m.actor.map(str::to_owned),
+            external_id: m.external_id.map(str::to_owned),
         });
         Ok(())
     }

@@ -122,7 +122,8 @@ fn product_query(conn: &Connection, query: &ProductFilter) -> Result<(String, Ve
 
 const MOVEMENT_SELECT: &str =
     "SELECT m.seq, m.id, s.id, m.product_id, l.name, m.kind, m.quantity, m.on_hand_after,
-        m.reserved_after, m.reference, m.notes, m.transfer_id, m.created_at, m.actor
+        m.reserved_after, m.reference, m.notes, m.transfer_id, m.created_at, m.actor,
+        m.external_id
     FROM movements m
     JOIN locations l ON l.id = m.location_id
     JOIN stock_levels s ON s.product_id = m.product_id AND s.location_id = m.location_id";
@@ -154,6 +155,7 @@ fn movement_row(r: &Row) -> rusqlite::Result<Movement> {
             .transpose()?,
         created_at: from_text(&r.get::<_, String>(12)?)?,
         actor: r.get(13)?,
+        external_id: r.get(14)?,
     })
 }
 

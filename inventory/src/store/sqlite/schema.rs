@@ -204,7 +204,14 @@ UPDATE products SET revision = r.n
 CREATE UNIQUE INDEX products_revision ON products(revision);
 "#;
 
-const MIGRATIONS: [&str; 7] = [V1, V2, V3, V4, V5, V6, V7];
+/// A receipt's `external_id`: the id of the document in another system that caused it. Only an
+/// IN movement carries one.
+const V8: &str = r#"
+ALTER TABLE movements ADD COLUMN external_id TEXT
+    CHECK (external_id IS NULL OR (kind = 'IN' AND length(external_id) <= 255));
+"#;
+
+const MIGRATIONS: [&str; 8] = [V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {

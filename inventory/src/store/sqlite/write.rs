@@ -275,8 +275,8 @@ impl WriteTx for Sql<'_> {
         let mut stmt = self.0.prepare_cached(
             "INSERT INTO movements (id, product_id, location_id, kind, quantity, on_hand_delta, reserved_delta,
                                     on_hand_after, reserved_after, reference, notes, transfer_id, created_at,
-                                    product_ordinal, actor)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                                    product_ordinal, actor, external_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         )?;
         stmt.execute(params![
             m.id.to_string(),
@@ -294,6 +294,7 @@ impl WriteTx for Sql<'_> {
             m.at.text,
             m.level.product_ordinal,
             m.actor,
+            m.external_id,
         ])?;
         Ok(())
     }
