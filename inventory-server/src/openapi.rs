@@ -241,6 +241,10 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
     });
     let mut summary = level.clone();
     summary["locations"] = json!({ "type": "array", "items": r("StockLevel") });
+    summary["low_stock"] = json!({
+        "type": "boolean",
+        "description": "the product has a reorder point and its available total is at or below it (the `low_stock` filter's predicate)"
+    });
     let mut codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
     codes.extend(SERVER_CODES);
     let kinds: Vec<&str> = MovementKind::ALL.iter().map(|k| k.as_str()).collect();
@@ -1112,6 +1116,29 @@ fn operations() -> Vec<(String, Op)> {
         },
     );
     add(
+        "/api/reservations/expiring",
+        Op {
+            params: vec![
+                json!({ "name": "within", "in": "query", "required": true,
+                        "description": "seconds from now: reservations lapsing before then",
+                        "schema": { "type": "integer", "format": "int64", "minimum": 1, "maximum": inventory::MAX_EXPIRY_SECONDS } }),
+                query(
+                    "limit",
+                    json!({ "type": "integer", "minimum": 1, "maximum": inventory::MAX_PAGE, "default": inventory::DEFAULT_PAGE }),
+                    "page size",
+                ),
+            ],
+            data: "ReservationListResponse",
+            errors: &[400],
+            ..Op::new(
+                "get",
+                "list_expiring_reservations",
+                "reservations",
+                "open reservations of live products lapsing soon, soonest first",
+            )
+        },
+    );
+    add(
         crate::routes::EVENTS_PATH,
         Op {
             params: vec![
@@ -1669,6 +1696,7 @@ mod tests {
         let summary = StockSummary {
             totals: level("default"),
             locations: vec![level("default")],
+            low_stock: false,
         };
         let with_stock = ProductWithStock {
             product: product.clone(),
