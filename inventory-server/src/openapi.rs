@@ -88,6 +88,8 @@ fn batch_item_name(kind: OpKind) -> String {
 fn shape_schema(shape: &Shape, extra: Vec<(&str, Value)>, description: String) -> Value {
     let mut properties = Map::new();
     let mut required = Vec::new();
+    let mut order: Vec<&str> = extra.iter().map(|(name, _)| *name).collect();
+    order.extend(shape.fields.iter().map(|(field, _)| field.name()));
     for (name, schema) in extra {
         properties.insert(name.to_owned(), schema);
         required.push(name.to_owned());
@@ -103,6 +105,8 @@ fn shape_schema(shape: &Shape, extra: Vec<(&str, Value)>, description: String) -
         "additionalProperties": false,
         "description": description,
         "properties": properties,
+        // The table's order, which the properties' map does not keep: a form lists fields so.
+        "x-field-order": order,
     });
     if !required.is_empty() {
         schema["required"] = json!(required);
@@ -1549,6 +1553,11 @@ mod tests {
             documented.iter().collect::<BTreeSet<_>>(),
             fields.iter().collect::<BTreeSet<_>>(),
             "{context}: properties"
+        );
+        assert_eq!(
+            strings(&schema["x-field-order"]),
+            fields,
+            "{context}: x-field-order"
         );
         let required: BTreeSet<String> = own
             .iter()
