@@ -48,7 +48,7 @@ def test_the_chart_has_one_point_per_movement_shown(page, server):
     page.get_by_role("button", name="Newer").click()
     expect(page.locator("#history tbody tr")).to_have_count(20)
 
-    page.get_by_label("Location", exact=True).select_option("Store B")
+    page.get_by_label("Location shown").select_option("Store B")
     expect(page.locator("#history tbody tr")).to_have_count(1)
     rows, points = shown(page)
     assert [pt["seq"] for pt in points] == rows
