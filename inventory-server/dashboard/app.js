@@ -291,6 +291,7 @@ function attentionSummary(root) {
     "#attention", "#attention-error", "#attention-low", "#attention-low-none", "#attention-low-more",
     "#attention-expiring", "#attention-expiring-none",
   ].map((sel) => $(sel, root));
+  $("#attention-expiring-title", root).textContent = `Reservations expiring within ${EXPIRING_WITHIN / 60} minutes`;
   async function lowItem(p) {
     const link = h("a", { href: `#/product/${p.id}`, "data-product": p.id, text: p.sku });
     const item = h("li", { "data-id": p.id }, link, ` ${p.name}`);

@@ -62,6 +62,7 @@ def test_the_summary_links_work(page, server):
     open_dashboard(page, server)
     page.locator("#attention[data-state=ready]").wait_for()
 
+    expect(page.locator("#attention-expiring-title")).to_have_text("Reservations expiring within 15 minutes")
     expiring = page.locator("#attention-expiring li")
     expect(expiring).to_have_count(1)  # ORD-99 lapses in 2 hours: not soon
     expect(expiring.first).to_contain_text("ORD-17: 2 at default, expires in 4 min")
