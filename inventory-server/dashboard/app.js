@@ -875,9 +875,11 @@ async function openCode(code) {
   }
   remember(p);
   said(`${p.sku} · ${p.name}`, "ok");
+  // Routed here and now rather than on hashchange, so that the next line scanned finds this
+  // product on screen.
+  if (location.hash !== `#/product/${p.id}`) history.pushState(null, "", `#/product/${p.id}`);
   scanning = true;
-  if (location.hash === `#/product/${p.id}`) route();
-  else location.hash = `#/product/${p.id}`;
+  route();
 }
 
 async function runCommand({ op, body }, key) {
@@ -894,12 +896,7 @@ async function runCommand({ op, body }, key) {
   current.refresh();
 }
 
-scanForm.addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const line = scanInput.value;
-  const parsed = parseScan(line);
-  if (!parsed) return;
-  scanInput.value = "";
+async function scanLine(line, parsed) {
   scanForm.setAttribute("aria-busy", "true");
   try {
     if (parsed.code) await openCode(parsed.code);
@@ -910,6 +907,18 @@ scanForm.addEventListener("submit", async (e) => {
   } finally {
     scanForm.removeAttribute("aria-busy");
   }
+}
+
+// Lines are done in the order they were scanned, each after the one before has finished: a
+// scanner can send the next before the first is answered.
+let scanned = Promise.resolve();
+scanForm.addEventListener("submit", (e) => {
+  e.preventDefault();
+  const line = scanInput.value;
+  const parsed = parseScan(line);
+  if (!parsed) return;
+  scanInput.value = "";
+  scanned = scanned.then(() => scanLine(line, parsed));
 });
 scanInput.addEventListener("keydown", (e) => {
   if (e.key === "Escape") scanInput.value = "";

@@ -78,3 +78,16 @@ def test_slash_brings_the_focus_back_to_the_scan_field(page, server):
     page.keyboard.type("a/b")
     expect(search).to_have_value("a/b")
     expect(search).to_be_focused()
+
+
+def test_lines_scanned_back_to_back_apply_in_order(page, server):
+    """A scanner does not wait for answers: a code, Enter and a command at once still act on
+    the product the code named, once."""
+    p = new_product(server, name="Oat milk", sku="OAT-1", initial_quantity=10)
+    open_dashboard(page, server)
+    expect(page.get_by_label("Scan or type a code")).to_be_focused()
+    page.keyboard.type("OAT-1\n+3\n-1 ORD-5\n")
+    expect(page.locator("#scan-result")).to_contain_text("Removed 1 under ORD-5: OAT-1 · Oat milk. default: on hand 12")
+    ledger = movements(server, p["id"])
+    assert [(m["type"], m["quantity"]) for m in ledger] == [("OUT", 1), ("IN", 3), ("IN", 10)]
+    expect(page.locator("#t-on_hand")).to_have_text("12")
