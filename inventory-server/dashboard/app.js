@@ -578,8 +578,13 @@ function productView(id) {
         h(
           "tr",
           {},
-          h("td", { text: r.reference || "(unreferenced)" }),
-          h("td", { text: r.location }),
+          h(
+            "td",
+            {},
+            h("span", { "data-col": "reference", text: r.reference || "(unreferenced)" }),
+            h("span", { class: "fold-detail", text: `at ${r.location}` }),
+          ),
+          h("td", { class: "fold", text: r.location }),
           h("td", { class: "num", text: r.quantity }),
           r.expires_at
             ? h(
@@ -793,10 +798,15 @@ function locationsView() {
         h(
           "tr",
           {},
-          h("th", { scope: "row", text: l.name }),
-          h("td", { class: "num", text: l.products }),
-          h("td", { class: "num", text: l.on_hand }),
-          h("td", { class: "num", text: l.reserved }),
+          h(
+            "th",
+            { scope: "row" },
+            h("span", { "data-col": "name", text: l.name }),
+            h("span", { class: "fold-detail", text: `${l.products} products · on hand ${l.on_hand} · reserved ${l.reserved}` }),
+          ),
+          h("td", { class: "num fold", text: l.products }),
+          h("td", { class: "num fold", text: l.on_hand }),
+          h("td", { class: "num fold", text: l.reserved }),
           h("td", { class: "num", text: l.available }),
         ),
       ),

@@ -54,6 +54,10 @@ def test_no_view_scrolls_sideways_and_the_list_keeps_sku_name_and_available(brow
                 open_dashboard(page, server, where)
                 page.locator(loaded).wait_for()
             no_sideways_scroll(page, width, where)
+            # No table is cut off either: each fits its box, with nothing to scroll to.
+            cut = page.locator(".table-wrap").evaluate_all(
+                "ws => ws.filter(w => w.scrollWidth > w.clientWidth).map(w => w.firstElementChild.id)")
+            assert cut == [], f"{where} at {width} px: tables cut off: {cut}"
             if width in (390, 1280):
                 SHOTS.mkdir(parents=True, exist_ok=True)
                 page.evaluate("window.scrollTo(0, 0)")

@@ -68,7 +68,7 @@ def test_reservations_count_down_and_go_when_they_expire(page, server):
     assert int(timer.text_content().split()[1]) < int(shown.split()[1])
     # The server's sweep (every second here) releases it; the page follows.
     expect(page.locator("#reservations tbody tr")).to_have_count(1, timeout=8000)
-    expect(page.locator("#reservations tbody tr td").first).to_have_text("ORDER-2")
+    expect(page.locator("#reservations tbody tr [data-col=reference]")).to_have_text("ORDER-2")
     expect(page.locator("#t-reserved")).to_have_text("2")
     expect(page.locator("#feed li").first).to_contain_text("EXPIRE")
 
