@@ -75,9 +75,10 @@ export function parseJson(text) {
   return JSON.parse(text.replace(PRICE, '$1"$2"'));
 }
 
-// One request. `key` is the write's Idempotency-Key, `ifMatch` a version for If-Match.
+// One request. `key` is the write's Idempotency-Key, `ifMatch` a version for If-Match;
+// `whole`: the answer is not an envelope (/openapi.json), so `data` is all of it.
 // Resolves to { data, message, etag, replayed }; rejects with ApiError (status 0: no answer).
-export async function request(method, path, { body, key, ifMatch } = {}) {
+export async function request(method, path, { body, key, ifMatch, whole = false } = {}) {
   for (;;) {
     const headers = { Accept: "application/json", ...authHeaders() };
     if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -116,7 +117,7 @@ export async function request(method, path, { body, key, ifMatch } = {}) {
     if (!res.ok) throw new ApiError(res.status, envelope);
     const etag = res.headers.get("ETag");
     return {
-      data: envelope.data,
+      data: whole ? envelope : envelope.data,
       message: envelope.message,
       version: etag ? Number(etag.replace(/^W\//, "").replaceAll('"', "")) : null,
       replayed: res.headers.get("Idempotent-Replayed") === "true",

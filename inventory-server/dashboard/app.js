@@ -1,10 +1,13 @@
-// The dashboard's views (products, a product, locations, a new product), its forms and the
-// live feed panel. Everything goes through the public API (api.js); nothing here decides a
-// business rule: the API validates, and its errors are shown next to the fields they name.
+// The dashboard's views (products with what needs attention, a product, locations, a new
+// product), its forms, the scan field and the live feed panel. Everything goes through the
+// public API (api.js); nothing here decides a business rule: the API validates, flags such as
+// low stock come from it, and its errors are shown next to the fields they name.
 
 import { ApiError, askForKey, apiKey, get, newKey, query, request } from "./api.js";
 import { chart } from "./chart.js";
 import { follow, newestSeq } from "./feed.js";
+import { parseScan } from "./scan.js";
+import { stockOperations } from "./schema.js";
 
 const main = document.getElementById("main");
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -56,7 +59,8 @@ function clearErrors(form) {
   for (const p of form.querySelectorAll(".field-error")) p.remove();
   for (const input of form.querySelectorAll("[aria-invalid]")) {
     input.removeAttribute("aria-invalid");
-    input.removeAttribute("aria-describedby");
+    if (input.dataset.hint) input.setAttribute("aria-describedby", input.dataset.hint);
+    else input.removeAttribute("aria-describedby");
   }
   const error = $(".form-error", form);
   error.hidden = true;
@@ -73,7 +77,7 @@ function showError(form, err) {
     const p = h("p", { class: "field-error", id, text: prefix + err.message });
     input.closest(".field").appendChild(p);
     input.setAttribute("aria-invalid", "true");
-    input.setAttribute("aria-describedby", id);
+    input.setAttribute("aria-describedby", input.dataset.hint ? `${id} ${input.dataset.hint}` : id);
     input.focus();
     return;
   }
@@ -140,72 +144,74 @@ function formValues(form, fields) {
     }
     const v = input.value.trim();
     if (v === "") continue;
-    // Whole numbers go as numbers; anything else as typed, for the API to judge.
-    body[f.name] = f.kind === "int" && /^-?\d+$/.test(v) ? Number(v) : v;
+    // Whole numbers a double holds exactly go as numbers; anything else as typed, for the API
+    // to judge.
+    body[f.name] = f.kind === "int" && /^-?\d+$/.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : v;
   }
   return body;
 }
 
+// A labelled control. Its hint (the API's description of the field, after "Required." for a
+// required one) is linked to it with aria-describedby.
 function fieldRow(prefix, f) {
   const id = `${prefix}-${f.name}`;
+  const words = [f.required ? "Required." : "", f.hint || ""].filter(Boolean).join(" ");
+  const hintId = words ? `${id}-hint` : null;
+  const hint = words ? h("p", { class: "hint", id: hintId, text: words }) : "";
   if (f.kind === "bool") {
-    return h("div", { class: "field check" }, h("input", { id, name: f.name, type: "checkbox" }), h("label", { for: id, text: f.label }));
+    const box = h("input", { id, name: f.name, type: "checkbox", "aria-describedby": hintId, "data-hint": hintId });
+    return h("div", { class: "field check" }, box, h("label", { for: id, text: f.label }), hint);
   }
   const input = h("input", {
     id,
     name: f.name,
     autocomplete: "off",
+    spellcheck: "false",
     inputmode: f.kind === "int" ? "numeric" : null,
     list: f.kind === "location" ? "location-names" : null,
+    "aria-required": f.required ? "true" : null,
+    "aria-describedby": hintId,
+    "data-hint": hintId,
   });
-  return h("div", { class: "field" }, h("label", { for: id, text: f.label }), input);
+  return h("div", { class: "field" }, h("label", { for: id, text: f.label }), input, hint);
 }
 
-// ---- Stock operations: the fields each route takes (checked against /openapi.json by the
-// browser tests), in the order a clerk fills them. ----
-
-const int = (name, label) => ({ name, label, kind: "int" });
-const text = (name, label) => ({ name, label, kind: "text" });
-const place = (name, label) => ({ name, label, kind: "location" });
-const QUANTITY = int("quantity", "Quantity");
-const LOCATION = place("location", "Location (blank: the product's own)");
-const REFERENCE = text("reference", "Reference");
-const NOTES = text("notes", "Notes");
-
-const OPS = [
-  { op: "add", label: "Add (receive stock)", fields: [QUANTITY, LOCATION, REFERENCE, NOTES] },
-  { op: "remove", label: "Remove", fields: [QUANTITY, LOCATION, REFERENCE, NOTES] },
-  {
-    op: "reserve",
-    label: "Reserve",
-    fields: [QUANTITY, LOCATION, REFERENCE, int("expires_in_seconds", "Expires in seconds (blank: never)"), NOTES],
-  },
-  {
-    op: "commit",
-    label: "Commit a reservation",
-    fields: [
-      REFERENCE,
-      int("quantity", "Quantity (blank: all of it)"),
-      LOCATION,
-      { name: "release_remainder", label: "Release what is left of the reservation", kind: "bool" },
-      NOTES,
-    ],
-  },
-  {
-    op: "unreserve",
-    label: "Release a reservation",
-    fields: [text("reference", "Reference (blank: unreferenced stock)"), int("quantity", "Quantity (blank: all of it)"), LOCATION, NOTES],
-  },
-  {
-    op: "transfer",
-    label: "Transfer between locations",
-    fields: [QUANTITY, place("from_location", "From location"), place("to_location", "To location"), REFERENCE, NOTES],
-  },
-  { op: "count", label: "Count (set on hand)", fields: [int("counted", "Counted on hand"), LOCATION, NOTES] },
-];
+const int = (name) => ({ name, kind: "int" });
+const text = (name) => ({ name, kind: "text" });
 
 function levelText(l) {
   return `${l.location}: on hand ${l.on_hand}, reserved ${l.reserved}, available ${l.available}`;
+}
+
+// ---- What needs attention: the API's low_stock, nothing available, reservations lapsing soon.
+
+// How soon a lapsing reservation is flagged: a choice of this page, not a rule of the engine.
+const EXPIRING_WITHIN = 15 * 60;
+
+const FLAGS = {
+  out: { text: "Out of stock", symbol: "✕" },
+  low: { text: "Low stock", symbol: "▼" },
+  expiring: { text: "Reservation expiring", symbol: "◔" },
+};
+
+// Each flag says what it is in words; its colour and symbol only repeat that.
+function flag(kind) {
+  const f = FLAGS[kind];
+  return h("span", { class: `flag flag-${kind}`, "data-flag": kind }, h("span", { "aria-hidden": "true", text: `${f.symbol} ` }), f.text);
+}
+
+// The flags of a product's totals: out of stock when nothing is available, else the API's
+// low_stock; `expiring` when one of its reservations lapses soon.
+function flagsOf(totals, expiring) {
+  const kinds = [];
+  if (totals.available <= 0) kinds.push("out");
+  else if (totals.low_stock) kinds.push("low");
+  if (expiring) kinds.push("expiring");
+  return kinds.map(flag);
+}
+
+function expiringSoon(limit = 100) {
+  return get(`/api/reservations/expiring${query({ within: EXPIRING_WITHIN, limit })}`).then(({ data }) => data);
 }
 
 // ---- The live feed panel. Views subscribe to hear of movements. ----
@@ -215,7 +221,18 @@ const FEED_MAX = 50;
 const feedList = document.getElementById("feed");
 const feedStatus = document.getElementById("feed-status");
 
+// Who and why, when the movement says: the reference (an order number), the actor (the API
+// key's name) and the notes.
+function provenance(m) {
+  const parts = [];
+  if (m.reference) parts.push(h("span", { class: "ref" }, "ref ", h("strong", { text: m.reference })));
+  if (m.actor) parts.push(h("span", { class: "actor", text: `by ${m.actor}` }));
+  if (m.notes) parts.push(h("span", { class: "notes", text: `“${m.notes}”` }));
+  return parts;
+}
+
 function feedItem(m) {
+  const who = provenance(m);
   return h(
     "li",
     { "data-seq": m.seq, "data-product-id": m.product_id },
@@ -223,6 +240,7 @@ function feedItem(m) {
     " ",
     h("a", { href: `#/product/${m.product_id}`, "data-product": m.product_id, text: productLabel(m.product_id) }),
     ` ${m.quantity} at ${m.location} → on hand ${m.on_hand_after}, reserved ${m.reserved_after} `,
+    who.length ? h("span", { class: "provenance" }, ...who) : "",
     h("time", { datetime: m.created_at, text: new Date(m.created_at).toLocaleTimeString() }),
   );
 }
@@ -264,6 +282,59 @@ function hashParams() {
   return new URLSearchParams(q);
 }
 
+// The "needs attention" summary: low-stock products (the API's filter) and reservations
+// lapsing soon, each a link to its product.
+function attentionSummary(root) {
+  const SHOWN = 10;
+  // Looked up once: the view may be left while a read is under way.
+  const [section, error, lowList, lowNone, lowMore, soonList, soonNone] = [
+    "#attention", "#attention-error", "#attention-low", "#attention-low-none", "#attention-low-more",
+    "#attention-expiring", "#attention-expiring-none",
+  ].map((sel) => $(sel, root));
+  $("#attention-expiring-title", root).textContent = `Reservations expiring within ${EXPIRING_WITHIN / 60} minutes`;
+  async function lowItem(p) {
+    const link = h("a", { href: `#/product/${p.id}`, "data-product": p.id, text: p.sku });
+    const item = h("li", { "data-id": p.id }, link, ` ${p.name}`);
+    try {
+      const { data } = await get(`/api/products/${p.id}/inventory`);
+      item.append(" ", ...flagsOf(data, false), ` available ${data.available}, reorder point ${p.reorder_point}`);
+    } catch (e) {
+      item.append(` (${e.message})`);
+    }
+    return item;
+  }
+  async function load() {
+    let low;
+    let expiring;
+    try {
+      [{ data: low }, expiring] = await Promise.all([get(`/api/products${query({ low_stock: true, limit: SHOWN + 1 })}`), expiringSoon(SHOWN)]);
+    } catch (e) {
+      error.textContent = `What needs attention could not be read: ${e.message}`;
+      error.hidden = false;
+      return;
+    }
+    error.hidden = true;
+    for (const p of low) remember(p);
+    lowList.replaceChildren(...(await Promise.all(low.slice(0, SHOWN).map(lowItem))));
+    lowNone.hidden = low.length > 0;
+    lowMore.hidden = low.length <= SHOWN;
+    soonList.replaceChildren(
+      ...expiring.map((r) =>
+        h(
+          "li",
+          { "data-id": r.product_id },
+          h("a", { href: `#/product/${r.product_id}`, "data-product": r.product_id, text: productLabel(r.product_id) }),
+          ` ${r.reference || "(unreferenced)"}: ${r.quantity} at ${r.location}, expires `,
+          h("time", { datetime: r.expires_at, "data-expires": r.expires_at, title: when(r.expires_at), text: countdown(r.expires_at) }),
+        ),
+      ),
+    );
+    soonNone.hidden = expiring.length > 0;
+    section.dataset.state = "ready";
+  }
+  return load;
+}
+
 function productsView() {
   const root = view("tpl-products");
   const params = hashParams();
@@ -280,17 +351,41 @@ function productsView() {
   const table = $("#products", root);
   const tbody = $("tbody", table);
   const rows = new Map();
+  let expiring = new Set();
   let generation = 0;
+  const summary = attentionSummary(root);
+
+  function cell(row, col) {
+    return row.querySelector(`[data-col="${col}"]`);
+  }
 
   async function fill(id, row) {
     try {
       const { data } = await get(`/api/products/${id}/inventory`);
-      row.cells[3].textContent = data.on_hand;
-      row.cells[4].textContent = data.reserved;
-      row.cells[5].textContent = data.available;
+      for (const k of ["on_hand", "reserved", "available"]) cell(row, k).textContent = data[k];
+      row.totals = data;
+      showFlags(row);
+      const p = products.get(id);
+      cell(row, "detail").textContent = `Price ${p?.price ?? ""} · on hand ${data.on_hand} · reserved ${data.reserved}`;
     } catch (e) {
-      row.cells[5].textContent = e.message;
+      cell(row, "available").textContent = e.message;
     }
+  }
+
+  function showFlags(row) {
+    if (!row.totals) return;
+    const flags = flagsOf(row.totals, expiring.has(row.dataset.id));
+    cell(row, "flags").replaceChildren(...flags);
+    row.dataset.attention = flags.map((f) => f.dataset.flag).join(" ");
+  }
+
+  async function loadExpiring() {
+    try {
+      expiring = new Set((await expiringSoon()).map((r) => r.product_id));
+    } catch {
+      expiring = new Set();
+    }
+    for (const row of rows.values()) showFlags(row);
   }
 
   async function load() {
@@ -316,15 +411,22 @@ function productsView() {
     rows.clear();
     const built = list.map((p) => {
       remember(p);
+      // Narrow screens hide the folding columns and show them in the name cell's detail line.
       const row = h(
         "tr",
         { "data-id": p.id },
-        h("td", {}, h("a", { href: `#/product/${p.id}`, text: p.sku })),
-        h("td", { text: p.name }),
-        h("td", { class: "num", text: p.price }),
-        h("td", { class: "num", text: "…" }),
-        h("td", { class: "num", text: "…" }),
-        h("td", { class: "num", text: "…" }),
+        h("td", { "data-col": "sku" }, h("a", { href: `#/product/${p.id}`, text: p.sku })),
+        h(
+          "td",
+          { "data-col": "name-cell" },
+          h("span", { "data-col": "name", text: p.name }),
+          h("span", { class: "flags", "data-col": "flags" }),
+          h("span", { class: "fold-detail", "data-col": "detail" }),
+        ),
+        h("td", { class: "num fold", "data-col": "price", text: p.price }),
+        h("td", { class: "num fold", "data-col": "on_hand", text: "…" }),
+        h("td", { class: "num fold", "data-col": "reserved", text: "…" }),
+        h("td", { class: "num", "data-col": "available", text: "…" }),
       );
       rows.set(p.id, row);
       return row;
@@ -340,7 +442,7 @@ function productsView() {
       : state.offset
         ? "No more products"
         : "";
-    await Promise.all([...rows].map(([id, row]) => fill(id, row)));
+    await Promise.all([...[...rows].map(([id, row]) => fill(id, row)), loadExpiring()]);
     if (mine !== generation) return;
     performance.measure("products-ready", "products-load");
     table.dataset.state = "ready";
@@ -369,15 +471,36 @@ function productsView() {
     load();
   });
 
+  // Movements arrive in bursts: the summary and the expiring flags are read once per burst.
+  let soon = null;
   const listen = (batch) => {
     for (const id of new Set(batch.map((m) => m.product_id))) {
       const row = rows.get(id);
       if (row) fill(id, row);
     }
+    soon ??= setTimeout(() => {
+      soon = null;
+      summary();
+      loadExpiring();
+    }, 100);
   };
+  // Countdowns in the summary tick; a lapsed one is released by the server, so read again.
+  const ticker = setInterval(() => {
+    let lapsed = false;
+    for (const t of root.querySelectorAll("[data-expires]")) {
+      t.textContent = countdown(t.dataset.expires);
+      if (t.textContent === "expired") lapsed = true;
+    }
+    if (lapsed) listen([]);
+  }, 1000);
   listeners.add(listen);
+  summary();
   load();
-  return () => listeners.delete(listen);
+  return () => {
+    clearInterval(ticker);
+    clearTimeout(soon);
+    listeners.delete(listen);
+  };
 }
 
 function countdown(iso) {
@@ -419,6 +542,13 @@ function productView(id) {
     delete edit.dataset.dirty;
   }
 
+  function showFlags(inv, reservations) {
+    const soon = reservations.some((r) => r.expires_at && new Date(r.expires_at) - Date.now() < EXPIRING_WITHIN * 1000);
+    const flags = flagsOf(inv, soon);
+    $("#p-flags", root).replaceChildren(...flags);
+    $("#p-flags", root).dataset.attention = flags.map((f) => f.dataset.flag).join(" ");
+  }
+
   function showLevels(inv) {
     for (const k of ["on_hand", "reserved", "available"]) $(`#t-${k}`, root).textContent = inv[k];
     $("#levels tbody", root).replaceChildren(
@@ -448,11 +578,21 @@ function productView(id) {
         h(
           "tr",
           {},
-          h("td", { text: r.reference || "(unreferenced)" }),
-          h("td", { text: r.location }),
+          h(
+            "td",
+            {},
+            h("span", { "data-col": "reference", text: r.reference || "(unreferenced)" }),
+            h("span", { class: "fold-detail", text: `at ${r.location}` }),
+          ),
+          h("td", { class: "fold", text: r.location }),
           h("td", { class: "num", text: r.quantity }),
           r.expires_at
-            ? h("td", {}, h("time", { datetime: r.expires_at, "data-expires": r.expires_at, title: when(r.expires_at), text: countdown(r.expires_at) }))
+            ? h(
+                "td",
+                {},
+                h("time", { datetime: r.expires_at, "data-expires": r.expires_at, title: when(r.expires_at), text: countdown(r.expires_at) }),
+                new Date(r.expires_at) - Date.now() < EXPIRING_WITHIN * 1000 ? flag("expiring") : "",
+              )
             : h("td", { text: "never" }),
         ),
       ),
@@ -466,15 +606,26 @@ function productView(id) {
         h(
           "tr",
           { "data-seq": m.seq },
-          h("td", { class: "num", text: m.seq }),
-          h("td", {}, h("time", { datetime: m.created_at, text: when(m.created_at) })),
-          h("td", { text: m.type }),
+          h("td", { class: "num fold", text: m.seq }),
+          h("td", { class: "fold" }, h("time", { datetime: m.created_at, text: when(m.created_at) })),
+          h(
+            "td",
+            { "data-col": "type" },
+            m.type,
+            h("span", {
+              class: "fold-detail",
+              text: [`#${m.seq}`, when(m.created_at), m.location, `on hand ${m.on_hand_after}, reserved ${m.reserved_after}`, m.actor && `by ${m.actor}`, m.notes]
+                .filter(Boolean)
+                .join(" · "),
+            }),
+          ),
           h("td", { class: "num", text: m.quantity }),
-          h("td", { text: m.location }),
-          h("td", { class: "num", text: m.on_hand_after }),
-          h("td", { class: "num", text: m.reserved_after }),
-          h("td", { text: m.reference ?? "" }),
-          h("td", { text: m.notes ?? "" }),
+          h("td", { class: "text fold", text: m.location }),
+          h("td", { class: "num fold", text: m.on_hand_after }),
+          h("td", { class: "num fold", text: m.reserved_after }),
+          h("td", { class: "text", "data-col": "reference", text: m.reference ?? "" }),
+          h("td", { class: "text fold", "data-col": "actor", text: m.actor ?? "" }),
+          h("td", { class: "text fold", "data-col": "notes", text: m.notes ?? "" }),
         ),
       ),
     );
@@ -501,6 +652,7 @@ function productView(id) {
       if (mine !== asked) return;
       showProduct(p.data.product, p.version);
       showLevels(p.data.inventory);
+      showFlags(p.data.inventory, reservations.data);
       showReservations(reservations.data);
       showHistory(movements.data);
       error.hidden = true;
@@ -520,30 +672,37 @@ function productView(id) {
     }, 100);
   }
 
-  // Stock operation forms.
+  // Stock operation forms: one per operation the API publishes, with the fields it takes.
   const select = $("#op", root);
   const holder = $("#op-forms", root);
-  for (const spec of OPS) {
-    select.appendChild(h("option", { value: spec.op, text: spec.label }));
-    const form = h(
-      "form",
-      { id: `op-${spec.op}`, class: "op", "data-op": spec.op, novalidate: true, hidden: spec.op !== "add" },
-      ...spec.fields.map((f) => fieldRow(spec.op, f)),
-      h("div", { class: "actions" }, h("button", { type: "submit", text: spec.label.replace(/ \(.*\)$/, "") })),
-      h("p", { class: "form-error", role: "alert", hidden: true }),
-      h("p", { class: "form-ok", role: "status", hidden: true }),
-    );
-    holder.appendChild(form);
-    bindForm(
-      form,
-      (key) => request("POST", `/api/products/${id}/stock/${spec.op}`, { body: formValues(form, spec.fields), key }),
-      ({ data }, note) => {
-        const levels = data.from ? `${levelText(data.from)}; ${levelText(data.to)}` : levelText(data);
-        showOk(form, `Done. ${levels}.${note}`);
-        refreshSoon();
-      },
-    );
+  function buildForms(ops) {
+    for (const spec of ops) {
+      select.appendChild(h("option", { value: spec.op, text: `${spec.op[0].toUpperCase()}${spec.op.slice(1)}: ${spec.summary}` }));
+      const form = h(
+        "form",
+        { id: `op-${spec.op}`, class: "op", "data-op": spec.op, novalidate: true, hidden: spec.op !== select.options[0].value },
+        h("p", { class: "hint", text: `${spec.summary}.` }),
+        ...spec.fields.map((f) => fieldRow(spec.op, f)),
+        h("div", { class: "actions" }, h("button", { type: "submit", text: `${spec.op[0].toUpperCase()}${spec.op.slice(1)}` })),
+        h("p", { class: "form-error", role: "alert", hidden: true }),
+        h("p", { class: "form-ok", role: "status", hidden: true }),
+      );
+      holder.appendChild(form);
+      bindForm(
+        form,
+        (key) => request("POST", `/api/products/${id}/stock/${spec.op}`, { body: formValues(form, spec.fields), key }),
+        ({ data }, note) => {
+          const levels = data.from ? `${levelText(data.from)}; ${levelText(data.to)}` : levelText(data);
+          showOk(form, `Done. ${levels}.${note}`);
+          refreshSoon();
+        },
+      );
+    }
+    holder.dataset.state = "ready";
   }
+  stockOperations().then(buildForms, (e) => {
+    holder.replaceChildren(h("p", { class: "form-error", role: "alert", text: `The stock operations could not be read: ${e.message}` }));
+  });
   select.addEventListener("change", () => {
     for (const form of holder.children) form.hidden = form.dataset.op !== select.value;
   });
@@ -610,8 +769,10 @@ function productView(id) {
     if (batch.some((m) => m.product_id === id)) refreshSoon();
   };
   listeners.add(listen);
+  current = { id, refresh: refreshSoon };
   refresh();
   return () => {
+    current = null;
     clearInterval(ticker);
     listeners.delete(listen);
   };
@@ -637,10 +798,15 @@ function locationsView() {
         h(
           "tr",
           {},
-          h("th", { scope: "row", text: l.name }),
-          h("td", { class: "num", text: l.products }),
-          h("td", { class: "num", text: l.on_hand }),
-          h("td", { class: "num", text: l.reserved }),
+          h(
+            "th",
+            { scope: "row" },
+            h("span", { "data-col": "name", text: l.name }),
+            h("span", { class: "fold-detail", text: `${l.products} products · on hand ${l.on_hand} · reserved ${l.reserved}` }),
+          ),
+          h("td", { class: "num fold", text: l.products }),
+          h("td", { class: "num fold", text: l.on_hand }),
+          h("td", { class: "num fold", text: l.reserved }),
           h("td", { class: "num", text: l.available }),
         ),
       ),
@@ -692,6 +858,92 @@ function newProductView() {
   return () => {};
 }
 
+// ---- The scan field: a code and Enter opens its product; a short command acts on the
+// product on screen (scan.js), and the answer names the product and the result. ----
+
+let current = null; // the product page on screen: { id, refresh }
+let scanning = false; // a route change made by the scan field leaves the focus there
+
+const scanForm = document.getElementById("scan");
+const scanInput = document.getElementById("scan-input");
+const scanResult = document.getElementById("scan-result");
+
+function said(text, state) {
+  scanResult.textContent = text;
+  scanResult.dataset.state = state;
+}
+
+const DONE = { add: "Added", remove: "Removed", count: "Counted" };
+
+async function openCode(code) {
+  // SKUs are matched exactly; the list's q is a prefix, so the exact one is picked from it.
+  const { data } = await get(`/api/products${query({ q: code, limit: 100 })}`);
+  const p = data.find((x) => x.sku === code);
+  if (!p) {
+    said(`No product has the code ${code}.`, "error");
+    return;
+  }
+  remember(p);
+  said(`${p.sku} · ${p.name}`, "ok");
+  // Routed here and now rather than on hashchange, so that the next line scanned finds this
+  // product on screen.
+  if (location.hash !== `#/product/${p.id}`) history.pushState(null, "", `#/product/${p.id}`);
+  scanning = true;
+  route();
+}
+
+async function runCommand({ op, body }, key) {
+  if (!current) {
+    said("Scan or open a product first: a command acts on the product on screen.", "error");
+    return;
+  }
+  const p = products.get(current.id);
+  const name = p ? `${p.sku} · ${p.name}` : short(current.id);
+  const { data, replayed } = await request("POST", `/api/products/${current.id}/stock/${op}`, { body, key });
+  const amount = op === "count" ? body.counted : body.quantity;
+  const ref = body.reference ? ` under ${body.reference}` : "";
+  said(`${DONE[op]} ${amount}${ref}: ${name}. ${levelText(data)}.${replayed ? " (A repeat: applied once.)" : ""}`, "ok");
+  current.refresh();
+}
+
+async function scanLine(line, parsed) {
+  scanForm.setAttribute("aria-busy", "true");
+  try {
+    if (parsed.code) await openCode(parsed.code);
+    else await runCommand(parsed, newKey());
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    said(`${line.trim()}: ${err.message} (${err.error})`, "error");
+  } finally {
+    scanForm.removeAttribute("aria-busy");
+  }
+}
+
+// Lines are done in the order they were scanned, each after the one before has finished: a
+// scanner can send the next before the first is answered.
+let scanned = Promise.resolve();
+scanForm.addEventListener("submit", (e) => {
+  e.preventDefault();
+  const line = scanInput.value;
+  const parsed = parseScan(line);
+  if (!parsed) return;
+  scanInput.value = "";
+  scanned = scanned.then(() => scanLine(line, parsed));
+});
+scanInput.addEventListener("keydown", (e) => {
+  if (e.key === "Escape") scanInput.value = "";
+});
+
+// One key, "/", brings the focus back to the scan field from anywhere but a text control.
+document.addEventListener("keydown", (e) => {
+  if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
+  const t = e.target;
+  if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement || t.isContentEditable) return;
+  if (document.querySelector("dialog[open]")) return;
+  e.preventDefault();
+  scanInput.focus();
+});
+
 // ---- Routing ----
 
 let leave = () => {};
@@ -710,8 +962,9 @@ function route() {
     const target = a.getAttribute("href").slice(1);
     a.toggleAttribute("aria-current", target === path || (target === "/" && path === "/"));
   }
-  if (!first) $("#view-title")?.focus();
+  if (!first && !scanning) $("#view-title")?.focus();
   first = false;
+  scanning = false;
 }
 
 const keyButton = document.getElementById("key-button");
@@ -727,5 +980,6 @@ document.getElementById("key-dialog").addEventListener("close", showKeyState);
 
 showKeyState();
 route();
+scanInput.focus();
 loadLocationNames();
 startFeed();

@@ -134,6 +134,7 @@ pub struct SummaryJson<'a> {
     #[serde(flatten)]
     pub totals: LevelJson<'a>,
     pub locations: Vec<LevelJson<'a>>,
+    pub low_stock: bool,
 }
 
 impl<'a> From<&'a StockSummary> for SummaryJson<'a> {
@@ -141,6 +142,7 @@ impl<'a> From<&'a StockSummary> for SummaryJson<'a> {
         SummaryJson {
             totals: (&s.totals).into(),
             locations: s.locations.iter().map(LevelJson::from).collect(),
+            low_stock: s.low_stock,
         }
     }
 }

@@ -88,6 +88,8 @@ fn batch_item_name(kind: OpKind) -> String {
 fn shape_schema(shape: &Shape, extra: Vec<(&str, Value)>, description: String) -> Value {
     let mut properties = Map::new();
     let mut required = Vec::new();
+    let mut order: Vec<&str> = extra.iter().map(|(name, _)| *name).collect();
+    order.extend(shape.fields.iter().map(|(field, _)| field.name()));
     for (name, schema) in extra {
         properties.insert(name.to_owned(), schema);
         required.push(name.to_owned());
@@ -103,6 +105,8 @@ fn shape_schema(shape: &Shape, extra: Vec<(&str, Value)>, description: String) -
         "additionalProperties": false,
         "description": description,
         "properties": properties,
+        // The table's order, which the properties' map does not keep: a form lists fields so.
+        "x-field-order": order,
     });
     if !required.is_empty() {
         schema["required"] = json!(required);
@@ -241,6 +245,10 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
     });
     let mut summary = level.clone();
     summary["locations"] = json!({ "type": "array", "items": r("StockLevel") });
+    summary["low_stock"] = json!({
+        "type": "boolean",
+        "description": "the product has a reorder point and its available total is at or below it (the `low_stock` filter's predicate)"
+    });
     let mut codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
     codes.extend(SERVER_CODES);
     let kinds: Vec<&str> = MovementKind::ALL.iter().map(|k| k.as_str()).collect();
@@ -1113,6 +1121,29 @@ fn operations() -> Vec<(String, Op)> {
         },
     );
     add(
+        "/api/reservations/expiring",
+        Op {
+            params: vec![
+                json!({ "name": "within", "in": "query", "required": true,
+                        "description": "seconds from now: reservations lapsing before then",
+                        "schema": { "type": "integer", "format": "int64", "minimum": 1, "maximum": inventory::MAX_EXPIRY_SECONDS } }),
+                query(
+                    "limit",
+                    json!({ "type": "integer", "minimum": 1, "maximum": inventory::MAX_PAGE, "default": inventory::DEFAULT_PAGE }),
+                    "page size",
+                ),
+            ],
+            data: "ReservationListResponse",
+            errors: &[400],
+            ..Op::new(
+                "get",
+                "list_expiring_reservations",
+                "reservations",
+                "open reservations of live products lapsing soon, soonest first",
+            )
+        },
+    );
+    add(
         crate::routes::EVENTS_PATH,
         Op {
             params: vec![
@@ -1524,6 +1555,11 @@ mod tests {
             fields.iter().collect::<BTreeSet<_>>(),
             "{context}: properties"
         );
+        assert_eq!(
+            strings(&schema["x-field-order"]),
+            fields,
+            "{context}: x-field-order"
+        );
         let required: BTreeSet<String> = own
             .iter()
             .map(|s| (*s).to_owned())
@@ -1670,6 +1706,7 @@ mod tests {
         let summary = StockSummary {
             totals: level("default"),
             locations: vec![level("default")],
+            low_stock: false,
         };
         let with_stock = ProductWithStock {
             product: product.clone(),

@@ -109,6 +109,10 @@ pub const ROUTES: &[Route] = &[
         methods: &[("GET", locations::by_reference)],
     },
     Route {
+        path: "/api/reservations/expiring",
+        methods: &[("GET", locations::expiring)],
+    },
+    Route {
         path: EVENTS_PATH,
         methods: &[("GET", events::page)],
     },

@@ -424,6 +424,20 @@ impl Inventory {
         self.read_fresh(None, |tx| reads::reservations_by_reference(tx, reference))
     }
 
+    /// Open reservations of live products that lapse within `within_seconds` from now (1 to
+    /// 366 days' worth), soonest first, up to `limit` (1 to [`MAX_PAGE`], default
+    /// [`DEFAULT_PAGE`]). Reservations already due are released first, so none is listed.
+    pub fn reservations_expiring(
+        &self,
+        within_seconds: i64,
+        limit: Option<i64>,
+    ) -> Result<Vec<Reservation>> {
+        let now = self.now();
+        self.read_fresh(None, |tx| {
+            reads::reservations_expiring(tx, now, within_seconds, limit)
+        })
+    }
+
     /// Creates an API key. Its secret is in the result, and nowhere else: only its SHA-256 is
     /// stored.
     pub fn create_key(

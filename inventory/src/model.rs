@@ -63,6 +63,10 @@ pub struct StockSummary {
     pub totals: StockLevel,
     /// One level per location the product has ever stocked, ordered by location name.
     pub locations: Vec<StockLevel>,
+    /// Whether the product has a reorder point and its available total is at or below it: the
+    /// predicate of `ProductQuery::low_stock`, given with the totals so that a reader shows it
+    /// without stating the rule again.
+    pub low_stock: bool,
 }
 
 /// A product together with its stock, as `get_product` returns it.

@@ -5,9 +5,10 @@ use crate::error::{Error, Result};
 use crate::model::{
     CataloguePage, ChangePage, Movement, Product, ProductWithStock, StockLevel, StockSummary,
 };
-use crate::store::rows::{HistoryFilter, ProductFilter};
+use crate::store::rows::{HistoryFilter, ProductFilter, Stamp};
 use crate::store::tx::ReadTx;
 use crate::validate::{self, MAX_NAME};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 /// Page size of products or movements when none is given.
@@ -52,6 +53,12 @@ pub(crate) fn live_product(tx: &mut dyn ReadTx, id: Uuid) -> Result<Product> {
         .ok_or_else(|| Error::not_found(format!("product {id}")))
 }
 
+/// Low stock: a reorder point is set and the available total is at or below it (the stores'
+/// `low_stock` filter states the same in SQL, to use their partial index).
+pub(crate) fn is_low_stock(reorder_point: Option<i64>, available: i64) -> bool {
+    reorder_point.is_some_and(|point| available <= point)
+}
+
 fn summary_of(tx: &mut dyn ReadTx, product: &Product) -> Result<StockSummary> {
     let locations = tx.levels(product.id)?;
     let home = locations
@@ -63,9 +70,11 @@ fn summary_of(tx: &mut dyn ReadTx, product: &Product) -> Result<StockSummary> {
                 product.id
             ))
         })?;
-    let on_hand = locations.iter().map(|l| l.on_hand).sum();
-    let reserved = locations.iter().map(|l| l.reserved).sum();
+    let on_hand: i64 = locations.iter().map(|l| l.on_hand).sum();
+    let reserved: i64 = locations.iter().map(|l| l.reserved).sum();
+    let low_stock = is_low_stock(product.reorder_point, on_hand - reserved);
     Ok(StockSummary {
+        low_stock,
         totals: StockLevel {
             id: home.id,
             product_id: product.id,
@@ -193,6 +202,29 @@ pub(crate) fn reservations_by_reference(
         ));
     }
     tx.reservations_by_reference(reference)
+}
+
+/// Open reservations of live products that lapse within `within_seconds` of `now` (1 second to
+/// the longest expiry a reservation may have), soonest first: what needs attention before it
+/// is released.
+pub(crate) fn reservations_expiring(
+    tx: &mut dyn ReadTx,
+    now: DateTime<Utc>,
+    within_seconds: i64,
+    limit: Option<i64>,
+) -> Result<Vec<crate::model::Reservation>> {
+    if !(1..=validate::MAX_EXPIRY_SECONDS).contains(&within_seconds) {
+        return Err(Error::validation(
+            "within",
+            format!(
+                "within must be between 1 and {} seconds",
+                validate::MAX_EXPIRY_SECONDS
+            ),
+        ));
+    }
+    let limit = validate::page_limit(limit, DEFAULT_PAGE, MAX_PAGE)?;
+    let before = Stamp::new(now + chrono::Duration::seconds(within_seconds));
+    tx.reservations_expiring(&before, limit)
 }
 
 pub(crate) fn reservations_of(

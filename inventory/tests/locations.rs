@@ -254,6 +254,18 @@ fn a_reorder_point_set_later_sees_all_earlier_stock() {
             .map(|p| p.id)
             .collect::<Vec<_>>()
     };
+    // The summary's flag is the filter's predicate: each list below is checked against it.
+    let low = || {
+        let ids = low();
+        let flagged = f.inv.get_inventory(id).unwrap().low_stock;
+        assert_eq!(
+            flagged,
+            ids == vec![id],
+            "the summary's low_stock is the filter's"
+        );
+        assert_eq!(f.inv.get_product(id).unwrap().inventory.low_stock, flagged);
+        ids
+    };
     let set = |reorder: Option<i64>| {
         let changes = ProductChanges {
             reorder_point: Some(reorder),

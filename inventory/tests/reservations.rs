@@ -327,3 +327,73 @@ fn a_reservation_closed_and_reopened_in_one_batch_starts_afresh() {
     );
     assert!(f.inv.verify().unwrap().ok);
 }
+
+#[test]
+fn reservations_expiring_soon_are_listed_soonest_first_and_never_once_due() {
+    let f = fixture();
+    let a = product(&f.inv, "EX1", 20);
+    let b = product(&f.inv, "EX2", 20);
+    let gone = product(&f.inv, "EX3", 20);
+    let reserve = |id, reference: &str, expiry: Option<i64>| {
+        let mut op = StockOp::reserve(id, 1).reference(reference);
+        if let Some(seconds) = expiry {
+            op = op.expires(Expiry::In(seconds));
+        }
+        f.inv.reserve_stock(op).unwrap();
+    };
+    reserve(a, "LATER", Some(3600));
+    reserve(b, "SOON", Some(60));
+    reserve(a, "SOONER", Some(30));
+    reserve(b, "NEVER", None);
+    reserve(gone, "ARCHIVED", Some(10));
+    f.inv.delete_product(gone, None).unwrap();
+    let refs = |within, limit| {
+        f.inv
+            .reservations_expiring(within, limit)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.reference)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        refs(900, None),
+        ["SOONER", "SOON"],
+        "archived products and later expiries left out"
+    );
+    assert_eq!(refs(3601, None), ["SOONER", "SOON", "LATER"]);
+    assert_eq!(refs(3601, Some(1)), ["SOONER"]);
+    assert_eq!(
+        refs(30, None),
+        Vec::<String>::new(),
+        "within is exclusive of its end"
+    );
+
+    f.clock.advance(Duration::seconds(30));
+    assert_eq!(
+        refs(31, None),
+        ["SOON"],
+        "a reservation due is released, not listed"
+    );
+    let expired: Vec<_> = f
+        .inv
+        .list_movements(a, &MovementQuery::default())
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind == MovementKind::Expire)
+        .collect();
+    assert_eq!(expired.len(), 1);
+
+    for (within, limit, field) in [
+        (0, None, "within"),
+        (366 * 24 * 3600 + 1, None, "within"),
+        (60, Some(0), "limit"),
+        (60, Some(101), "limit"),
+    ] {
+        let e = f.inv.reservations_expiring(within, limit).unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (ErrorCode::ValidationError, Some(field))
+        );
+    }
+    assert_verified(&f.inv);
+}

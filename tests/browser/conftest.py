@@ -115,12 +115,11 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser, start, request):
-    """A fresh browser context (no cache, no storage) at a desktop size. It depends on `start`
-    so that its screenshot is taken while the test's servers still run."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def _page(browser, request, **context_args):
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **context_args})
     page = context.new_page()
+    if "axe" in request.fixturenames:
+        page.add_init_script(path=AXE)
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     yield page
@@ -132,6 +131,20 @@ def page(browser, start, request):
     finally:
         context.close()
     assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def page(browser, start, request):
+    """A fresh browser context (no cache, no storage) at a desktop size. It depends on `start`
+    so that its screenshot is taken while the test's servers still run."""
+    yield from _page(browser, request)
+
+
+@pytest.fixture
+def axe():
+    """Asked for by a test, it makes `page` load axe-core into every document."""
+    if not Path(AXE).is_file():
+        raise AssertionError(f"{AXE} is missing: tests/browser/run.sh installs axe-core from npm")
 
 
 _sku = [0]
@@ -166,5 +179,24 @@ def open_dashboard(page, server, hash_path="#/"):
 
 
 def open_product(page, server, product_id):
+    """Opens a product's page and waits for its data and its forms (built from /openapi.json)."""
     open_dashboard(page, server, f"#/product/{product_id}")
     page.locator("section[data-state=ready]").wait_for()
+    page.locator("#op-forms[data-state=ready]").wait_for()
+
+
+AXE = os.environ.get("AXE_JS", str(ROOT / "target/browser-tools/node_modules/axe-core/axe.min.js"))
+
+
+def axe_violations(page, impacts=("serious", "critical")):
+    """axe-core's violations of `impacts` on the page as it is now. axe is injected by the
+    test through the browser's devtools protocol (an init script, which the page's CSP does
+    not govern), never served by the server: run.sh installs it from npm."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        raise AssertionError("axe-core is not injected: use the `axe_page` fixture")
+    result = page.evaluate("async () => (await axe.run(document, { resultTypes: ['violations'] })).violations")
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result
+        if v["impact"] in impacts
+    ]

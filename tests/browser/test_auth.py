@@ -46,7 +46,7 @@ def test_with_keys_required_the_page_asks_for_one_and_a_read_key_views_but_canno
     expect(page.locator("#t-on_hand")).to_have_text("50")
     before = movements(server, p["id"])
     form = page.locator("#op-add")
-    form.get_by_label("Quantity").fill("7")
+    form.get_by_label("Quantity", exact=True).fill("7")
     form.get_by_role("button", name="Add").click()
     error = form.locator(".form-error")
     expect(error).to_be_visible()

@@ -4,7 +4,8 @@ after a reconnect from Last-Event-ID without gaps or repeats."""
 import json
 import time
 
-from conftest import movements, new_product, open_dashboard, stock
+from conftest import movements, new_product, open_dashboard, open_product, stock
+from test_auth import give_key, make_key
 from playwright.sync_api import expect
 
 
@@ -32,7 +33,7 @@ def test_a_movement_made_elsewhere_appears_in_the_feed(page, server):
     expect(newest).to_contain_text("LAP-001")
     expect(newest).to_contain_text(f"on hand {level['on_hand']}")
     # The products table follows the feed too.
-    expect(page.locator(f"#products tr[data-id='{p['id']}'] td").nth(3)).to_have_text("46")
+    expect(page.locator(f"#products tr[data-id='{p['id']}'] [data-col=on_hand]")).to_have_text("46")
     assert feed_seqs(page) == sorted(feed_seqs(page), reverse=True)
 
 
@@ -100,3 +101,29 @@ def test_the_event_stream_parser_whatever_the_chunking(page, server):
         "retry": 1500,
     }
     assert all(json.loads(r) == expected for r in result), result[0]
+
+
+def test_the_feed_shows_reference_actor_and_notes_within_a_second_and_the_history_too(page, start):
+    server = start(args=("--auth", "required"))
+    till = make_key(server, "till-3", "write")
+    server.http.headers["Authorization"] = f"Bearer {till}"
+    p = new_product(server, sku="COF-1", location="Warehouse A", initial_quantity=20)
+    page.goto(server.url + "/")
+    give_key(page, till, "This server needs an API key")
+    page.locator("#feed-status[data-state=live]").wait_for(timeout=10000)
+    started = time.monotonic()
+    stock(server, p["id"], "reserve", quantity=3, reference="ORD-17", notes="gift wrap")
+    seq = movements(server, p["id"])[0]["seq"]
+    wait_for_newest(page, seq)  # within a second of the write
+    print(f"reserve by the API -> reference in the live feed: {(time.monotonic() - started) * 1000:.0f} ms")
+    newest = page.locator("#feed li").first
+    expect(newest.locator(".ref")).to_have_text("ref ORD-17")
+    expect(newest.locator(".actor")).to_have_text("by till-3")
+    expect(newest.locator(".notes")).to_have_text("“gift wrap”")
+    expect(newest).to_contain_text("RESERVE")
+
+    open_product(page, server, p["id"])
+    row = page.locator(f"#history tr[data-seq='{seq}']")
+    expect(row.locator("[data-col=reference]")).to_have_text("ORD-17")
+    expect(row.locator("[data-col=actor]")).to_have_text("till-3")
+    expect(row.locator("[data-col=notes]")).to_have_text("gift wrap")

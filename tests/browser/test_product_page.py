@@ -48,7 +48,7 @@ def test_the_chart_has_one_point_per_movement_shown(page, server):
     page.get_by_role("button", name="Newer").click()
     expect(page.locator("#history tbody tr")).to_have_count(20)
 
-    page.get_by_label("Location", exact=True).select_option("Store B")
+    page.get_by_label("Location shown").select_option("Store B")
     expect(page.locator("#history tbody tr")).to_have_count(1)
     rows, points = shown(page)
     assert [pt["seq"] for pt in points] == rows
@@ -68,7 +68,7 @@ def test_reservations_count_down_and_go_when_they_expire(page, server):
     assert int(timer.text_content().split()[1]) < int(shown.split()[1])
     # The server's sweep (every second here) releases it; the page follows.
     expect(page.locator("#reservations tbody tr")).to_have_count(1, timeout=8000)
-    expect(page.locator("#reservations tbody tr td").first).to_have_text("ORDER-2")
+    expect(page.locator("#reservations tbody tr [data-col=reference]")).to_have_text("ORDER-2")
     expect(page.locator("#t-reserved")).to_have_text("2")
     expect(page.locator("#feed li").first).to_contain_text("EXPIRE")
 

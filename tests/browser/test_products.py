@@ -17,12 +17,15 @@ def test_list_shows_api_products_and_search_and_low_stock_filter(page, server):
 
     open_dashboard(page, server)
     assert sorted(table_skus(page)) == ["LAP-001", "LAP-002", "MOU-001"]
-    row = page.locator(f"#products tr[data-id='{low['id']}'] td")
-    assert row.all_text_contents() == ["LAP-002", "Laptop Sleeve", "12.3400", "12", "4", "8"]
+    row = page.locator(f"#products tr[data-id='{low['id']}']")
+    cols = ["sku", "name", "price", "on_hand", "reserved", "available"]
+    assert [row.locator(f"[data-col={c}]").text_content() for c in cols] == [
+        "LAP-002", "Laptop Sleeve", "12.3400", "12", "4", "8"
+    ]
     # Prices exactly as the API wrote them, scale kept, up to the largest price the engine takes
     # (a double would print 99999999999.9000 as 99999999999.9).
-    assert page.locator(f"#products tr[data-id='{laptop['id']}'] td").nth(2).text_content() == "1500.00"
-    assert page.locator(f"#products tr[data-id='{mouse['id']}'] td").nth(2).text_content() == "99999999999.9000"
+    assert page.locator(f"#products tr[data-id='{laptop['id']}'] [data-col=price]").text_content() == "1500.00"
+    assert page.locator(f"#products tr[data-id='{mouse['id']}'] [data-col=price]").text_content() == "99999999999.9000"
 
     skus = page.locator("#products tbody tr td:first-child")
     page.get_by_label("Search by SKU or name prefix").fill("LAP")

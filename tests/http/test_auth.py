@@ -102,6 +102,7 @@ def test_every_scope_against_every_class_of_route(start):
         ("read", "GET", f"/api/products/{pid}/reservations", None, 200),
         ("read", "GET", "/api/locations", None, 200),
         ("read", "GET", "/api/reservations?reference=x", None, 200),
+        ("read", "GET", "/api/reservations/expiring?within=60", None, 200),
         ("read", "GET", "/api/events", None, 200),
         ("write", "POST", "/api/products",
          lambda: {"name": "P", "sku": unique("SKU-W"), "price": 1}, 201),

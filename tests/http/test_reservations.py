@@ -253,3 +253,36 @@ def test_batch_items_take_their_kinds_fields(server):
         body = assert_error(server.post("/api/stock/batch", {"operations": [dict(item, product_id=pid)]}),
                             400, "VALIDATION_ERROR", field)
         assert body["index"] == 0
+
+
+def test_expiring_reservations_soonest_first_and_low_stock_with_the_totals(server):
+    a = new_product(server, location="Warehouse A", initial_quantity=20, reorder_point=15)["product"]
+    b = new_product(server, location="Warehouse A", initial_quantity=20)["product"]
+    inventory = server.get(f"/api/products/{a['id']}/inventory").json()["data"]
+    assert inventory["low_stock"] is False  # available 20 > 15
+    for pid, ref, seconds in [(a["id"], "LATER", 7200), (b["id"], "SOON", 300), (a["id"], "SOONEST", 120)]:
+        r = server.post(f"/api/products/{pid}/stock/reserve",
+                        {"quantity": 3, "reference": ref, "expires_in_seconds": seconds})
+        assert r.status_code == 200, r.text
+    server.post(f"/api/products/{b['id']}/stock/reserve", {"quantity": 1, "reference": "NEVER"})
+
+    r = server.get("/api/reservations/expiring", params={"within": 900})
+    assert r.status_code == 200, r.text
+    listed = r.json()["data"]
+    assert [(x["reference"], x["product_id"]) for x in listed] == [("SOONEST", a["id"]), ("SOON", b["id"])]
+    assert all(x["expires_at"] for x in listed)
+    r = server.get("/api/reservations/expiring", params={"within": 86400, "limit": 2})
+    assert [x["reference"] for x in r.json()["data"]] == ["SOONEST", "SOON"]
+
+    # Available is now 14, at or below 15: the totals say so, as the low_stock filter does.
+    for path in (f"/api/products/{a['id']}/inventory", f"/api/products/{a['id']}"):
+        data = server.get(path).json()["data"]
+        assert (data.get("inventory") or data)["low_stock"] is True, path
+    low = server.get("/api/products", params={"low_stock": "true"}).json()["data"]
+    assert [p["id"] for p in low] == [a["id"]]
+    assert server.get(f"/api/products/{b['id']}/inventory").json()["data"]["low_stock"] is False
+
+    assert_error(server.get("/api/reservations/expiring"), 400, "VALIDATION_ERROR", "within")
+    assert_error(server.get("/api/reservations/expiring?within=0"), 400, "VALIDATION_ERROR", "within")
+    assert_error(server.get("/api/reservations/expiring?within=soon"), 400, "VALIDATION_ERROR", "within")
+    assert_error(server.get("/api/reservations/expiring?within=60&limit=101"), 400, "VALIDATION_ERROR", "limit")

@@ -1,4 +1,4 @@
-//! /api/locations and /api/reservations.
+//! /api/locations, /api/reservations and /api/reservations/expiring.
 
 use super::write;
 use crate::app::App;
@@ -24,5 +24,17 @@ pub fn by_reference(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
         ApiError::validation("reference", "query parameter reference is required")
     })?;
     let list = app.inv.reservations_by_reference(reference)?;
+    Ok(Reply::ok(&list, "Reservations retrieved successfully"))
+}
+
+/// Open reservations lapsing within `?within=SECONDS` (required), soonest first, up to `limit`.
+pub fn expiring(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
+    let within = req
+        .query
+        .int("within")?
+        .ok_or_else(|| ApiError::validation("within", "query parameter within is required"))?;
+    let list = app
+        .inv
+        .reservations_expiring(within, req.query.int("limit")?)?;
     Ok(Reply::ok(&list, "Reservations retrieved successfully"))
 }

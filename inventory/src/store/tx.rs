@@ -35,6 +35,9 @@ pub(crate) trait ReadTx {
     fn reservations_of(&mut self, product: Uuid) -> Result<Vec<Reservation>>;
     /// Open reservations of live products held under a (non-empty) reference.
     fn reservations_by_reference(&mut self, reference: &str) -> Result<Vec<Reservation>>;
+    /// Up to `limit` open reservations of live products expiring before `before`, soonest
+    /// first (ties by id).
+    fn reservations_expiring(&mut self, before: &Stamp, limit: i64) -> Result<Vec<Reservation>>;
     /// Whether any reservation of `product` (or of any product) has passed its expiry.
     fn any_due(&mut self, product: Option<Uuid>, now: &Stamp) -> Result<bool>;
     /// How many reservations are open.

@@ -307,6 +307,18 @@ impl ReadTx for Pg<'_> {
         )
     }
 
+    fn reservations_expiring(&mut self, before: &Stamp, limit: i64) -> Result<Vec<Reservation>> {
+        self.rows(
+            &format!(
+                "{RESERVATION_SELECT} WHERE r.expires_at IS NOT NULL AND r.expires_at < $1
+                   AND r.product_id IN (SELECT id FROM products WHERE archived_at IS NULL)
+                 ORDER BY r.expires_at, r.id LIMIT $2"
+            ),
+            &[&before.at, &limit],
+            reservation_row,
+        )
+    }
+
     fn any_due(&mut self, product: Option<Uuid>, now: &Stamp) -> Result<bool> {
         let row = match product {
             Some(id) => self.query_opt(

@@ -369,6 +369,18 @@ impl ReadTx for Sql<'_> {
             .collect::<rusqlite::Result<_>>()?)
     }
 
+    fn reservations_expiring(&mut self, before: &Stamp, limit: i64) -> Result<Vec<Reservation>> {
+        // `IS NOT NULL` lets the partial index reservations_expiry serve the range.
+        let mut stmt = self.0.prepare_cached(&format!(
+            "{RESERVATION_SELECT} WHERE r.expires_at IS NOT NULL AND r.expires_at < ?1
+               AND r.product_id IN (SELECT id FROM products WHERE archived_at IS NULL)
+             ORDER BY r.expires_at, r.id LIMIT ?2"
+        ))?;
+        Ok(stmt
+            .query_map(params![before.text, limit], reservation_row)?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
     fn any_due(&mut self, product: Option<Uuid>, now: &Stamp) -> Result<bool> {
         Ok(match product {
             Some(id) => self
