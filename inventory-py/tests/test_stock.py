@@ -142,17 +142,32 @@ def test_reservations_commit_and_lookup(inv, laptop):
     assert [m.type for m in inv.list_transactions(laptop.id, 2)] == ["UNRESERVE", "COMMIT"]
 
 
-def test_reservation_expiry(inv, laptop):
+@pytest.fixture
+def clock():
+    return inventory.ManualClock()
+
+
+@pytest.fixture
+def clocked(tmp_path, clock):
+    """A database on a clock the test moves, with the laptop product."""
+    with inventory.Inventory(tmp_path / "clocked.db", clock=clock) as handle:
+        handle.create_product(name="Laptop", sku="LAP001", price=1500, location="Warehouse A",
+                              initial_quantity=50)
+        yield handle
+
+
+def test_reservation_expiry(clocked, clock):
+    inv = clocked
+    laptop = inv.list_products()[0]
     inv.reserve_stock(laptop.id, 5, reference="CART-1", expires_in_seconds=1)
-    at = datetime.now(timezone(timedelta(hours=2))) + timedelta(hours=1)
+    at = clock.now().astimezone(timezone(timedelta(hours=2))) + timedelta(hours=1)
     inv.reserve_stock(laptop.id, 1, reference="CART-2", expires_at=at)
     cart2 = [r for r in inv.list_reservations(laptop.id) if r.reference == "CART-2"][0]
     assert cart2.expires_at == at  # same instant, returned in UTC
     assert cart2.expires_at.utcoffset() == timedelta(0)
-    deadline = time.monotonic() + 10
-    while inv.get_inventory(laptop.id).reserved != 1:  # reads release expired reservations
-        assert time.monotonic() < deadline, "the reservation never expired"
-        time.sleep(0.05)
+    assert inv.get_inventory(laptop.id).reserved == 6
+    clock.advance(1)
+    assert inv.get_inventory(laptop.id).reserved == 1  # reads release expired reservations
     assert [r.reference for r in inv.list_reservations(laptop.id)] == ["CART-2"]
     assert inv.list_transactions(laptop.id, 1)[0].type == "EXPIRE"
     assert inv.expire_reservations() == 0
@@ -193,16 +208,13 @@ def test_expiry_with_a_manual_clock(tmp_path):
     assert inventory.ManualClock().now() == start  # the default start
 
 
-def test_expire_reservations_sweep(inv, laptop):
+def test_expire_reservations_sweep(clocked, clock):
+    inv = clocked
+    laptop = inv.list_products()[0]
     inv.reserve_stock(laptop.id, 2, reference="A", expires_in_seconds=1)
-    deadline = time.monotonic() + 10
-    released = 0
-    while released == 0:
-        assert time.monotonic() < deadline
-        released = inv.expire_reservations()
-        if not released:
-            time.sleep(0.05)
-    assert released == 1
+    assert inv.expire_reservations() == 0
+    clock.advance(1)
+    assert inv.expire_reservations() == 1
     assert inv.list_transactions(laptop.id, 1)[0].type == "EXPIRE"
 
 

@@ -200,7 +200,12 @@ fn a_backup_of_a_busy_file_holds_every_acknowledged_write() {
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(300));
+    // Some writes acknowledged before the backup, with the writers still going.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while acknowledged.load(Ordering::SeqCst) < 200 {
+        assert!(Instant::now() < deadline, "the writers never got going");
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let before = acknowledged.load(Ordering::SeqCst) as i64;
     let target = f.store.dir.path().join("copy.db");
     let report = f.inv.backup_to(&target).unwrap();
