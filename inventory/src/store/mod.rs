@@ -8,6 +8,7 @@ pub(crate) mod group;
 #[cfg(feature = "postgres")]
 pub(crate) mod postgres;
 pub(crate) mod rows;
+pub(crate) mod sql;
 pub(crate) mod sqlite;
 pub(crate) mod tx;
 

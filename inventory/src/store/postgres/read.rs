@@ -10,6 +10,7 @@ use crate::model::{
 use crate::money::Price;
 use crate::store::prefix_end;
 use crate::store::rows::{HistoryFilter, ProductFilter, Stamp};
+use crate::store::sql::MOVEMENT_SELECT;
 use crate::store::tx::ReadTx;
 use postgres::Row;
 use postgres::types::ToSql;
@@ -36,14 +37,6 @@ fn product_row(pg: &Pg, r: &Row) -> Result<Product> {
         updated_at: pg.get(r, 9)?,
     })
 }
-
-const MOVEMENT_SELECT: &str =
-    "SELECT m.seq, m.id, s.id, m.product_id, l.name, m.kind, m.quantity, m.on_hand_after,
-        m.reserved_after, m.reference, m.notes, m.transfer_id, m.created_at, m.actor,
-        m.external_id
-    FROM movements m
-    JOIN locations l ON l.id = m.location_id
-    JOIN stock_levels s ON s.product_id = m.product_id AND s.location_id = m.location_id";
 
 fn movement_row(pg: &Pg, r: &Row) -> Result<Movement> {
     let kind: String = pg.get(r, 5)?;

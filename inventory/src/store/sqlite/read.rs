@@ -10,6 +10,7 @@ use crate::model::{
 };
 use crate::store::prefix_end;
 use crate::store::rows::{HistoryFilter, ProductFilter, Stamp};
+use crate::store::sql::MOVEMENT_SELECT;
 use crate::store::tx::ReadTx;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -119,14 +120,6 @@ fn product_query(conn: &Connection, query: &ProductFilter) -> Result<(String, Ve
     args.extend([Value::Integer(query.limit), Value::Integer(query.offset)]);
     Ok((sql, args))
 }
-
-const MOVEMENT_SELECT: &str =
-    "SELECT m.seq, m.id, s.id, m.product_id, l.name, m.kind, m.quantity, m.on_hand_after,
-        m.reserved_after, m.reference, m.notes, m.transfer_id, m.created_at, m.actor,
-        m.external_id
-    FROM movements m
-    JOIN locations l ON l.id = m.location_id
-    JOIN stock_levels s ON s.product_id = m.product_id AND s.location_id = m.location_id";
 
 fn movement_row(r: &Row) -> rusqlite::Result<Movement> {
     let kind: String = r.get(5)?;
