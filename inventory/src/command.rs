@@ -3,7 +3,10 @@
 //! all go through that single path, on every store. Commands are serializable so that an
 //! idempotency key can be checked against the exact request it was first used with.
 
-use crate::model::{ApiKey, ImportSummary, Location, Product, ProductWithStock, Scope, StockLevel};
+use crate::model::{
+    ApiKey, CheckIn, ConflictReport, ImportSummary, Location, Product, ProductWithStock, Scope,
+    StockLevel, TakeOver,
+};
 use crate::money::Price;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -65,6 +68,31 @@ pub enum Command {
         reference: String,
         /// The counts.
         counts: Vec<CountImport>,
+    },
+    /// A till's check-in at the start of a sync: registers the till id with the call's key
+    /// and the till's instance on first use, and refuses any other pair after.
+    CheckInTill {
+        /// The till's id.
+        till_id: String,
+        /// The id the till generated for its own files.
+        instance_id: String,
+        /// Where it sells.
+        location: String,
+    },
+    /// An admin ends a till id's registration (a replaced device): its allotments are
+    /// released, or kept for the next instance to register under the id.
+    TakeOverTill {
+        /// The till's id.
+        till_id: String,
+        /// Release the allotments (true) or keep them for the next instance (false).
+        release: bool,
+    },
+    /// A till reports a sale of its own that central refused.
+    ReportTillConflict {
+        /// The sale's reference, `sale:<till id>:<sale id>`.
+        reference: String,
+        /// The code central refused it with.
+        code: String,
     },
 }
 
@@ -136,6 +164,9 @@ impl Command {
             Command::RevokeKey { .. } => "key.revoke",
             Command::ImportProducts(_) => "import.products",
             Command::ImportCounts { .. } => "import.counts",
+            Command::CheckInTill { .. } => "till.check_in",
+            Command::TakeOverTill { .. } => "till.take_over",
+            Command::ReportTillConflict { .. } => "till.conflict",
         }
     }
 }
@@ -439,4 +470,10 @@ pub enum Outcome {
     KeyRevoked(ApiKey),
     /// What an import did.
     Imported(ImportSummary),
+    /// A till's registration, and central's identity and high-water sequence.
+    TillCheckedIn(Box<CheckIn>),
+    /// What taking a till over did.
+    TillTakenOver(Box<TakeOver>),
+    /// A till's conflict, as recorded.
+    TillConflict(ConflictReport),
 }

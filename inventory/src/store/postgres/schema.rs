@@ -171,7 +171,37 @@ CREATE TABLE catalogue_counter (
 INSERT INTO catalogue_counter (last) SELECT coalesce(max(revision), 0) FROM products;
 "#;
 
-const MIGRATIONS: [&str; 2] = [V1, V2];
+/// SQLite's version 8: reservations' owners, tills' registrations, the conflicts they reported,
+/// and the database's identity and generation (which a restore changes).
+const V3: &str = r#"
+ALTER TABLE reservations ADD COLUMN owner text;
+
+CREATE TABLE tills (
+    id             text PRIMARY KEY,
+    key_name       text NOT NULL,
+    instance_id    text NOT NULL,
+    location       text NOT NULL,
+    registered_at  timestamptz NOT NULL,
+    last_sync_at   timestamptz NOT NULL
+);
+
+CREATE TABLE till_conflicts (
+    reference    text PRIMARY KEY,
+    till_id      text NOT NULL,
+    code         text NOT NULL,
+    reported_at  timestamptz NOT NULL
+);
+
+CREATE TABLE database_identity (
+    only_row    boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    id          text NOT NULL,
+    generation  text NOT NULL
+);
+INSERT INTO database_identity (id, generation)
+    VALUES (replace(gen_random_uuid()::text, '-', ''), replace(gen_random_uuid()::text, '-', ''));
+"#;
+
+const MIGRATIONS: [&str; 3] = [V1, V2, V3];
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {
