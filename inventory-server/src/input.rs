@@ -186,6 +186,10 @@ pub struct TillConflictBody {
 pub struct CheckInBody {
     pub instance_id: String,
     pub location: String,
+    /// What the till's previous check-in left; null before its first.
+    pub token: Option<String>,
+    /// What this one leaves.
+    pub next_token: String,
 }
 
 /// POST /api/tills/{id}/take-over: release the till's allotments, or keep them for its next

@@ -282,17 +282,24 @@ impl Write<u64> {
 
 impl Write<CheckIn> {
     /// A till's check-in: registers `till_id` with the call's key and `instance_id` the first
-    /// time; after that, FORBIDDEN (field `till_id`) under another key and CONFLICT (field
-    /// `instance_id`) from another instance, changing nothing.
+    /// time; after that, FORBIDDEN (field `till_id`) under another key, CONFLICT (field
+    /// `instance_id`) from another instance, and CONFLICT (field `token`) from a copy of the
+    /// till's files left behind by a later check-in, changing nothing. `token` is what the
+    /// till's previous check-in left (`None` before its first), `next_token` what this one
+    /// leaves; sending the same pair again (an answer lost) is accepted.
     pub fn check_in_till(
         till_id: impl Into<String>,
         instance_id: impl Into<String>,
         location: impl Into<String>,
+        token: Option<String>,
+        next_token: impl Into<String>,
     ) -> Self {
         let command = Command::CheckInTill {
             till_id: till_id.into(),
             instance_id: instance_id.into(),
             location: location.into(),
+            token,
+            next_token: next_token.into(),
         };
         Write::new(command, |o| match o {
             Outcome::TillCheckedIn(c) => Ok(*c),

@@ -14,14 +14,28 @@ fn key(inv: &Inventory, name: &str, scope: Scope, limited: bool) -> ApiKey {
     inv.create_key(name, scope, locations).unwrap().key
 }
 
+/// A check-in as a till's files make it: the token its previous one left, and a new one.
+fn check_in_with(
+    inv: &Inventory,
+    by: &ApiKey,
+    till: &str,
+    instance: &str,
+    token: Option<&str>,
+    next: &str,
+) -> inventory::Result<inventory::CheckIn> {
+    let write = Write::check_in_till(till, instance, SHOP, token.map(str::to_owned), next);
+    inv.write(write, &Call::by(by)).map(|a| a.value)
+}
+
+/// A check-in that leaves the token it came with (as an answer lost and sent again does):
+/// for the tests of everything but the token.
 fn check_in(
     inv: &Inventory,
     by: &ApiKey,
     till: &str,
     instance: &str,
 ) -> inventory::Result<inventory::CheckIn> {
-    inv.write(Write::check_in_till(till, instance, SHOP), &Call::by(by))
-        .map(|a| a.value)
+    check_in_with(inv, by, till, instance, None, &format!("{till}/{instance}"))
 }
 
 fn reserve(
@@ -58,6 +72,22 @@ fn a_second_instance_or_another_key_under_a_till_id_is_refused_and_changes_nothi
     assert_eq!(tills.len(), 1);
     assert_eq!(tills[0].till.instance_id, "instance-a");
     assert_eq!(tills[0].till.key, "till-1");
+}
+
+#[test]
+fn a_copy_of_a_tills_files_is_refused_once_the_other_copy_checked_in() {
+    let f = fixture();
+    let inv = &f.inv;
+    let till = key(inv, "till-1", Scope::Write, true);
+    check_in_with(inv, &till, "t1", "i", None, "a").unwrap();
+    // Both copies hold "a". One checks in, its answer lost, and again: the same pair.
+    check_in_with(inv, &till, "t1", "i", Some("a"), "b").unwrap();
+    check_in_with(inv, &till, "t1", "i", Some("a"), "b").unwrap();
+    // The other copy still holds "a".
+    let copy = check_in_with(inv, &till, "t1", "i", Some("a"), "c").unwrap_err();
+    assert_eq!(copy.code, ErrorCode::Conflict);
+    assert_eq!(copy.field.as_deref(), Some("token"));
+    check_in_with(inv, &till, "t1", "i", Some("b"), "d").unwrap();
 }
 
 #[test]
@@ -208,10 +238,7 @@ fn a_restore_changes_the_generation_and_takes_the_high_water_back() {
     let restored_at = dir.path().join("restored.db");
     inventory::restore(&backup, &restored_at, false).unwrap();
     let restored = Inventory::open(&restored_at).unwrap();
-    let seen = restored
-        .write(Write::check_in_till("t1", "i", SHOP), &Call::by(&till))
-        .unwrap()
-        .value;
+    let seen = check_in(&restored, &till, "t1", "i").unwrap();
     assert_eq!(seen.database.id, before.database.id);
     assert_ne!(seen.database.generation, before.database.generation);
     assert_eq!(seen.high_water, before.high_water);

@@ -32,7 +32,13 @@ pub fn check_in(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     let till_id = path_param(req.param("id"), "id")?;
     let body: CheckInBody = parse_body(req.body())?;
     let checked = app.inv.write(
-        Write::check_in_till(till_id, body.instance_id, body.location),
+        Write::check_in_till(
+            till_id,
+            body.instance_id,
+            body.location,
+            body.token,
+            body.next_token,
+        ),
         &call(req),
     )?;
     Ok(Reply::ok(&checked.value, "Till checked in"))

@@ -138,11 +138,17 @@ fn apply(tx: &mut dyn WriteTx, cmd: &Command, call: &Call, now: DateTime<Utc>) -
             till_id,
             instance_id,
             location,
+            token,
+            next_token,
         } => Outcome::TillCheckedIn(Box::new(tills::check_in(
             &mut ctx,
-            till_id,
-            instance_id,
-            location,
+            tills::Claim {
+                till_id,
+                instance_id,
+                location,
+                token: token.as_deref(),
+                next_token,
+            },
         )?)),
         Command::TakeOverTill { till_id, release } => {
             Outcome::TillTakenOver(Box::new(tills::take_over(&mut ctx, till_id, *release)?))

@@ -34,15 +34,23 @@ fn key_of<'c>(ctx: &Ctx<'c>) -> &'c str {
     ctx.key.unwrap_or("")
 }
 
-pub(crate) fn check_in(
-    ctx: &mut Ctx,
-    till_id: &str,
-    instance_id: &str,
-    location: &str,
-) -> Result<CheckIn> {
-    let till_id = validate::required("till_id", till_id, MAX_TILL_ID)?;
-    let instance_id = validate::required("instance_id", instance_id, MAX_INSTANCE_ID)?;
-    let location = validate::required("location", location, MAX_LOCATION)?;
+/// What a till claims at its check-in.
+pub(crate) struct Claim<'a> {
+    pub till_id: &'a str,
+    pub instance_id: &'a str,
+    pub location: &'a str,
+    pub token: Option<&'a str>,
+    pub next_token: &'a str,
+}
+
+/// A till's check-in. Its instance id tells two sets of files apart; the token, changed at
+/// every check-in, tells a copy of one set apart (a disk image restored on a second device):
+/// whichever copy checks in second holds a token the first left behind.
+pub(crate) fn check_in(ctx: &mut Ctx, claim: Claim) -> Result<CheckIn> {
+    let till_id = validate::required("till_id", claim.till_id, MAX_TILL_ID)?;
+    let instance_id = validate::required("instance_id", claim.instance_id, MAX_INSTANCE_ID)?;
+    let location = validate::required("location", claim.location, MAX_LOCATION)?;
+    let next_token = validate::required("next_token", claim.next_token, MAX_INSTANCE_ID)?;
     let key = key_of(ctx);
     ctx.may_stock_at(&location, "location")?;
     let till = match ctx.tx.load_till(&till_id)? {
@@ -55,7 +63,7 @@ pub(crate) fn check_in(
                 registered_at: ctx.now.at,
                 last_sync_at: ctx.now.at,
             };
-            ctx.tx.insert_till(&till)?;
+            ctx.tx.insert_till(&till, &next_token)?;
             till
         }
         Some(t) if t.key != key => {
@@ -79,7 +87,18 @@ pub(crate) fn check_in(
             .on_field("location"));
         }
         Some(t) => {
-            ctx.tx.touch_till(&t.id, &ctx.now)?;
+            let stored = ctx.tx.till_token(&t.id)?.unwrap_or_default();
+            // The same pair again is a check-in whose answer was lost; no token is a database
+            // restored from a backup, whose tokens were cleared.
+            let current = stored.is_empty() || Some(stored.as_str()) == claim.token;
+            if stored != next_token && !current {
+                return Err(Error::conflict(format!(
+                    "till {till_id:?} checked in since this copy of its files last did: it \
+                     runs on another device too; an admin may take it over"
+                ))
+                .on_field("token"));
+            }
+            ctx.tx.touch_till(&t.id, &next_token, &ctx.now)?;
             Till {
                 last_sync_at: ctx.now.at,
                 ..t

@@ -105,9 +105,11 @@ pub(crate) trait WriteTx: ReadTx {
 
     /// A till's registration.
     fn load_till(&mut self, id: &str) -> Result<Option<Till>>;
-    fn insert_till(&mut self, till: &Till) -> Result<()>;
-    /// Records a till's latest sync.
-    fn touch_till(&mut self, id: &str, now: &Stamp) -> Result<()>;
+    /// The token a till's latest check-in left.
+    fn till_token(&mut self, id: &str) -> Result<Option<String>>;
+    fn insert_till(&mut self, till: &Till, token: &str) -> Result<()>;
+    /// Records a till's latest sync and the token it leaves.
+    fn touch_till(&mut self, id: &str, token: &str, now: &Stamp) -> Result<()>;
     fn delete_till(&mut self, id: &str) -> Result<()>;
     /// Records a reported conflict; false when its reference was recorded before.
     fn insert_till_conflict(

@@ -181,6 +181,7 @@ CREATE TABLE tills (
     key_name       text NOT NULL,
     instance_id    text NOT NULL,
     location       text NOT NULL,
+    token          text NOT NULL,
     registered_at  timestamptz NOT NULL,
     last_sync_at   timestamptz NOT NULL
 );

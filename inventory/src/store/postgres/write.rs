@@ -501,16 +501,24 @@ impl WriteTx for Pg<'_> {
         self.row(&format!("{TILL_SELECT} WHERE id = $1"), &[&id], till_row)
     }
 
-    fn insert_till(&mut self, till: &Till) -> Result<()> {
+    fn till_token(&mut self, id: &str) -> Result<Option<String>> {
+        match self.query_opt("SELECT token FROM tills WHERE id = $1", &[&id])? {
+            Some(row) => self.get(&row, 0).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn insert_till(&mut self, till: &Till, token: &str) -> Result<()> {
         self.writing()?;
         self.execute(
-            "INSERT INTO tills (id, key_name, instance_id, location, registered_at, last_sync_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO tills (id, key_name, instance_id, location, token, registered_at, last_sync_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[
                 &till.id,
                 &till.key,
                 &till.instance_id,
                 &till.location,
+                &token,
                 &till.registered_at,
                 &till.last_sync_at,
             ],
@@ -518,11 +526,11 @@ impl WriteTx for Pg<'_> {
         Ok(())
     }
 
-    fn touch_till(&mut self, id: &str, now: &Stamp) -> Result<()> {
+    fn touch_till(&mut self, id: &str, token: &str, now: &Stamp) -> Result<()> {
         self.writing()?;
         self.execute(
-            "UPDATE tills SET last_sync_at = $2 WHERE id = $1",
-            &[&id, &now.at],
+            "UPDATE tills SET last_sync_at = $2, token = $3 WHERE id = $1",
+            &[&id, &now.at, &token],
         )?;
         Ok(())
     }

@@ -106,7 +106,9 @@ pub(crate) fn check_copy(path: &Path) -> Result<()> {
 
 /// Gives a restored copy a new generation, so that every till sees at its next sync that
 /// central was rewound and pushes again what it no longer holds (docs/TILLS.md). A copy from
-/// before generations existed gets its first one when it is migrated, which differs too.
+/// before generations existed gets its first one when it is migrated, which differs too. The
+/// tills' tokens are the backup's, older than what each till holds: they are cleared, and each
+/// till's next check-in leaves a new one.
 fn new_generation(copy: &Path) -> Result<()> {
     let conn = Connection::open(copy)?;
     let has_identity: bool = conn.query_row(
@@ -115,9 +117,9 @@ fn new_generation(copy: &Path) -> Result<()> {
         |r| r.get(0),
     )?;
     if has_identity {
-        conn.execute(
-            "UPDATE database_identity SET generation = lower(hex(randomblob(16)))",
-            [],
+        conn.execute_batch(
+            "UPDATE database_identity SET generation = lower(hex(randomblob(16)));
+             UPDATE tills SET token = '';",
         )?;
     }
     Ok(())

@@ -216,6 +216,8 @@ CREATE TABLE tills (
     key_name       TEXT NOT NULL CHECK (length(key_name) <= 255),
     instance_id    TEXT NOT NULL CHECK (length(instance_id) BETWEEN 1 AND 255),
     location       TEXT NOT NULL CHECK (length(location) BETWEEN 1 AND 255),
+    -- changed at every check-in: a copy of the till's files that synced before is left behind
+    token          TEXT NOT NULL,
     registered_at  TEXT NOT NULL,
     last_sync_at   TEXT NOT NULL
 ) WITHOUT ROWID;

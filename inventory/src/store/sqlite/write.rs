@@ -371,27 +371,35 @@ impl WriteTx for Sql<'_> {
         Ok(stmt.query_row([id], till_row).optional()?)
     }
 
-    fn insert_till(&mut self, till: &Till) -> Result<()> {
+    fn till_token(&mut self, id: &str) -> Result<Option<String>> {
+        let mut stmt = self
+            .0
+            .prepare_cached("SELECT token FROM tills WHERE id = ?1")?;
+        Ok(stmt.query_row([id], |r| r.get(0)).optional()?)
+    }
+
+    fn insert_till(&mut self, till: &Till, token: &str) -> Result<()> {
         let mut stmt = self.0.prepare_cached(
-            "INSERT INTO tills (id, key_name, instance_id, location, registered_at, last_sync_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO tills (id, key_name, instance_id, location, token, registered_at, last_sync_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         stmt.execute(params![
             till.id,
             till.key,
             till.instance_id,
             till.location,
+            token,
             to_text(till.registered_at),
             to_text(till.last_sync_at)
         ])?;
         Ok(())
     }
 
-    fn touch_till(&mut self, id: &str, now: &Stamp) -> Result<()> {
+    fn touch_till(&mut self, id: &str, token: &str, now: &Stamp) -> Result<()> {
         let mut stmt = self
             .0
-            .prepare_cached("UPDATE tills SET last_sync_at = ?2 WHERE id = ?1")?;
-        stmt.execute(params![id, now.text])?;
+            .prepare_cached("UPDATE tills SET last_sync_at = ?2, token = ?3 WHERE id = ?1")?;
+        stmt.execute(params![id, now.text, token])?;
         Ok(())
     }
 
