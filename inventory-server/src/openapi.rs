@@ -1900,6 +1900,45 @@ mod tests {
                 .contains(&scope)
         );
         assert_object(schemas, "Reservation", v(to_value(&reservation)));
+        let till = inventory::Till {
+            id: "T1".into(),
+            key: "till-1".into(),
+            instance_id: "i".into(),
+            location: "Shop".into(),
+            registered_at: Utc::now(),
+            last_sync_at: Utc::now(),
+        };
+        assert_object(schemas, "Till", v(to_value(&till)));
+        let database = inventory::DatabaseIdentity {
+            id: "a".into(),
+            generation: "b".into(),
+        };
+        assert_object(schemas, "DatabaseIdentity", v(to_value(&database)));
+        let check_in = inventory::CheckIn {
+            till: till.clone(),
+            database,
+            high_water: 9,
+        };
+        assert_object(schemas, "CheckIn", v(to_value(&check_in)));
+        let status = inventory::TillStatus {
+            till: till.clone(),
+            allotments: vec![reservation.clone()],
+            lag_seconds: 3,
+        };
+        assert_object(schemas, "TillStatus", v(to_value(&status)));
+        let taken = inventory::TakeOver {
+            till,
+            released: 1,
+            transferred: 0,
+        };
+        assert_object(schemas, "TakeOver", v(to_value(&taken)));
+        let report = inventory::ConflictReport {
+            reference: "sale:T1:1".into(),
+            till_id: "T1".into(),
+            code: "CONFLICT".into(),
+            first: true,
+        };
+        assert_object(schemas, "TillConflictReport", v(to_value(&report)));
         let catalogue = CataloguePage {
             products: vec![CatalogueEntry {
                 product: product.clone(),
