@@ -68,20 +68,20 @@ pub(crate) fn check_in(ctx: &mut Ctx, claim: Claim) -> Result<CheckIn> {
         }
         Some(t) if t.key != key => {
             return Err(Error::forbidden(format!(
-                "till {till_id:?} is registered to another key; an admin may take it over"
+                "till_id: till {till_id:?} is registered to another key; an admin may take it over"
             ))
             .on_field("till_id"));
         }
         Some(t) if t.instance_id != instance_id => {
             return Err(Error::conflict(format!(
-                "till {till_id:?} is registered to another instance (its files on another \
-                 device, or a copy of them); an admin may take it over"
+                "instance_id: till {till_id:?} is registered to another instance (its files on \
+                 another device, or a copy of them); an admin may take it over"
             ))
             .on_field("instance_id"));
         }
         Some(t) if t.location != location => {
             return Err(Error::conflict(format!(
-                "till {till_id:?} sells at {:?}, not {location:?}",
+                "location: till {till_id:?} sells at {:?}, not {location:?}",
                 t.location
             ))
             .on_field("location"));
@@ -93,8 +93,8 @@ pub(crate) fn check_in(ctx: &mut Ctx, claim: Claim) -> Result<CheckIn> {
             let current = stored.is_empty() || Some(stored.as_str()) == claim.token;
             if stored != next_token && !current {
                 return Err(Error::conflict(format!(
-                    "till {till_id:?} checked in since this copy of its files last did: it \
-                     runs on another device too; an admin may take it over"
+                    "token: till {till_id:?} checked in since this copy of its files last did: \
+                     it runs on another device too; an admin may take it over"
                 ))
                 .on_field("token"));
             }
@@ -174,7 +174,7 @@ pub(crate) fn report_conflict(
         .find(|t| reference.starts_with(&sale_prefix(&t.id)))
         .ok_or_else(|| {
             Error::forbidden(format!(
-                "{reference:?} is not a sale of a till registered to this key"
+                "reference {reference:?} is not a sale of a till registered to this key"
             ))
             .on_field("reference")
         })?;
@@ -208,7 +208,7 @@ pub(crate) fn may_change_hold(
             Some(till) => Some(till.key),
             None => {
                 return Err(Error::forbidden(format!(
-                    "reservation {reference:?} is a till's, and till {id:?} is not registered"
+                    "reference {reference:?} is a till's reservation, and till {id:?} is not registered"
                 ))
                 .on_field("reference"));
             }
@@ -224,7 +224,7 @@ pub(crate) fn may_change_hold(
     };
     match owner {
         Some(owner) if Some(owner.as_str()) != key => Err(Error::forbidden(format!(
-            "reservation {reference:?} at {} belongs to another key",
+            "reference {reference:?}: the reservation at {} belongs to another key",
             level.location
         ))
         .on_field("reference")),
