@@ -812,6 +812,11 @@ typedef struct InvTillOptions {
    * `inv_till_sync`).
    */
   int64_t sync_interval_ms;
+  /**
+   * How far back, in seconds, acknowledged sales are pushed again when central turns out to
+   * have been restored from a backup; 0 means the default (30 days).
+   */
+  int64_t retention_seconds;
 } InvTillOptions;
 
 /**
@@ -956,6 +961,14 @@ typedef struct InvSyncReport {
    * Operators' resolutions central applied in this sync.
    */
   uint64_t resolved;
+  /**
+   * Central was found restored from a backup since the till's last sync.
+   */
+  bool rewound;
+  /**
+   * Acknowledged sales central no longer had, pushed again (counted in `pushed` too).
+   */
+  uint64_t repushed;
   /**
    * Sales found in conflict in this sync.
    */

@@ -80,6 +80,9 @@ pub struct InvTillOptions {
     /// Sync in the background this often, in milliseconds; 0 means never (only
     /// `inv_till_sync`).
     pub sync_interval_ms: i64,
+    /// How far back, in seconds, acknowledged sales are pushed again when central turns out to
+    /// have been restored from a backup; 0 means the default (30 days).
+    pub retention_seconds: i64,
 }
 
 fn millis(value: i64, field: &str) -> Result<Option<Duration>> {
@@ -102,6 +105,11 @@ impl InvTillOptions {
             options.timeout = t;
         }
         options.sync_interval = millis(self.sync_interval_ms, "sync_interval_ms")?;
+        match u64::try_from(self.retention_seconds) {
+            Ok(0) => {}
+            Ok(s) => options.retention = Duration::from_secs(s),
+            Err(_) => return Err(Failure::invalid("retention_seconds must not be negative")),
+        }
         Ok(options)
     }
 }
@@ -387,6 +395,10 @@ pub struct InvSyncReport {
     pub refitted: u64,
     /// Operators' resolutions central applied in this sync.
     pub resolved: u64,
+    /// Central was found restored from a backup since the till's last sync.
+    pub rewound: bool,
+    /// Acknowledged sales central no longer had, pushed again (counted in `pushed` too).
+    pub repushed: u64,
     /// Sales found in conflict in this sync.
     pub conflicts: InvConflictList,
     /// Products whose local stock or central holding changed.
@@ -408,6 +420,8 @@ impl InvSyncReport {
             already_applied: 0,
             refitted: 0,
             resolved: 0,
+            rewound: false,
+            repushed: 0,
             conflicts: InvConflictList::empty(),
             allotments: null_mut(),
             allotments_len: 0,
@@ -430,6 +444,8 @@ impl From<SyncReport> for InvSyncReport {
             already_applied: r.already_applied,
             refitted: r.refitted,
             resolved: r.resolved,
+            rewound: r.rewound,
+            repushed: r.repushed,
             conflicts: r.conflicts.into(),
             allotments,
             allotments_len,

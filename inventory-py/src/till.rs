@@ -168,6 +168,10 @@ pub struct SyncReport {
     refitted: u64,
     /// Operators' resolutions central applied in this sync.
     resolved: u64,
+    /// Central was found restored from a backup since the till's last sync.
+    rewound: bool,
+    /// Acknowledged sales central no longer had, pushed again (counted in `pushed` too).
+    repushed: u64,
     conflicts: Vec<Conflict>,
     allotments: Vec<AllotmentChange>,
     catalogue_created: u64,
@@ -185,6 +189,8 @@ impl From<inventory_till::SyncReport> for SyncReport {
             already_applied: r.already_applied,
             refitted: r.refitted,
             resolved: r.resolved,
+            rewound: r.rewound,
+            repushed: r.repushed,
             conflicts: r.conflicts.into_iter().map(Conflict::from).collect(),
             allotments: r
                 .allotments
@@ -236,7 +242,9 @@ fn seconds(py: Python<'_>, field: &str, value: Option<f64>) -> PyResult<Option<D
 ///
 /// `lease` (seconds, default 7 days) is how long central holds the allotment without hearing
 /// from the till; `timeout` (seconds, default 30) bounds each phase of a request to central;
-/// `sync_interval` (seconds, default None) syncs in the background. Use it as a context
+/// `sync_interval` (seconds, default None) syncs in the background; `retention` (seconds,
+/// default 30 days) is how far back acknowledged sales are pushed again when central turns out
+/// to have been restored from a backup. Use it as a context
 /// manager, or call `close()`. One object may be shared by many threads.
 #[pyclass(frozen, module = "inventory")]
 pub struct Till {
@@ -262,7 +270,7 @@ impl Till {
 impl Till {
     #[new]
     #[pyo3(signature = (path, central_url, key, till_id, location, *, lease = None,
-        timeout = None, sync_interval = None))]
+        timeout = None, sync_interval = None, retention = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -274,6 +282,7 @@ impl Till {
         lease: Option<f64>,
         timeout: Option<f64>,
         sync_interval: Option<f64>,
+        retention: Option<f64>,
     ) -> PyResult<Self> {
         let mut options = TillOptions::default();
         if let Some(lease) = seconds(py, "lease", lease)? {
@@ -283,6 +292,9 @@ impl Till {
             options.timeout = timeout;
         }
         options.sync_interval = seconds(py, "sync_interval", sync_interval)?;
+        if let Some(retention) = seconds(py, "retention", retention)? {
+            options.retention = retention;
+        }
         let till = py
             .detach(|| {
                 inventory_till::Till::open_with(

@@ -211,3 +211,25 @@ def test_a_background_sync_pushes_without_being_called(tmp_path, central):
             time.sleep(0.05)
         assert till.last_report().complete
     assert [m.reference for m in commits(central.db, a)] == [sale.reference]
+
+
+def test_a_second_till_under_one_id_is_refused_and_keeps_its_sales(tmp_path, central):
+    a = central.products[0]
+    with pytest.raises(inventory.ValidationError) as e:
+        inventory.Till(tmp_path / "x.db", central.url, central.key, "P1", SHOP, retention=-1)
+    assert e.value.field == "retention"
+    with inventory.Till(tmp_path / "one.db", central.url, central.key, "P1", SHOP,
+                        retention=7 * 86400) as first:
+        first.sync()
+        first.set_target(a, 5)
+        report = first.sync()
+        assert report.complete and not report.rewound and report.repushed == 0
+        with inventory.Till(tmp_path / "two.db", central.url, central.key, "P1", SHOP) as second:
+            refused = second.sync()
+            assert not refused.complete and refused.error_code == "CONFLICT"
+            assert "another instance" in refused.error_message
+            with pytest.raises(inventory.NotFoundError):
+                second.sell(a, 1)  # it never mirrored the catalogue: it sells nothing
+        first.sell(a, 1)
+        assert first.sync().pushed == 1
+    assert len(commits(central.db, a)) == 1

@@ -20,7 +20,7 @@ use inventory::{ApiKey, ErrorCode, Inventory, Scope};
 /// Routes anyone may call, beside the dashboard's (`routes::PAGES`).
 const OPEN: &[&str] = &["/health"];
 /// Routes that need an `admin` key, whatever the method.
-const ADMIN: &[&str] = &["/api/keys", "/api/keys/{name}"];
+const ADMIN: &[&str] = &["/api/keys", "/api/keys/{name}", "/api/tills/{id}/take-over"];
 
 /// What a route needs of its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -169,13 +169,34 @@ pub struct LocationBody {
 }
 
 /// POST /api/tills/conflicts: a till reporting a sale of its own that central refused.
-#[derive(Debug, Deserialize, serde::Serialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TillConflictBody {
     /// The sale's reference (`sale:<till id>:<sale id>`).
     pub reference: String,
     /// The engine's code central refused the sale with.
     pub code: String,
+}
+
+/// POST /api/tills/{id}/check-in: the instance a till generated for its files, and where it
+/// sells.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckInBody {
+    pub instance_id: String,
+    pub location: String,
+    /// What the till's previous check-in left; null before its first.
+    pub token: Option<String>,
+    /// What this one leaves.
+    pub next_token: String,
+}
+
+/// POST /api/tills/{id}/take-over: release the till's allotments, or keep them for its next
+/// instance.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TakeOverBody {
+    pub release: bool,
 }
 
 /// POST /api/keys. `locations` left out or null: the key may move stock anywhere.

@@ -467,6 +467,70 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
             }),
         ),
         (
+            "Till",
+            object(
+                json!({
+                    "id": string,
+                    "key": { "type": "string", "description": "the name of the key it registered with" },
+                    "instance_id": { "type": "string", "description": "the instance (the till's own files) that registered it" },
+                    "location": string, "registered_at": ts, "last_sync_at": ts
+                }),
+                "A till registered at central: only its key and instance may sync under its id.",
+            ),
+        ),
+        (
+            "DatabaseIdentity",
+            object(
+                json!({
+                    "id": string,
+                    "generation": { "type": "string", "description": "changed by every restore of the database" }
+                }),
+                "Which database central is, and which generation of it.",
+            ),
+        ),
+        (
+            "CheckIn",
+            object(
+                json!({
+                    "till": r("Till"), "database": r("DatabaseIdentity"),
+                    "high_water": { "type": "integer", "format": "int64", "description": "the ledger's latest sequence number" }
+                }),
+                "A till's registration, and what it compares to notice that central was restored.",
+            ),
+        ),
+        (
+            "TillStatus",
+            object(
+                json!({
+                    "till": r("Till"),
+                    "allotments": { "type": "array", "items": r("Reservation") },
+                    "lag_seconds": { "type": "integer", "format": "int64", "description": "seconds since its latest sync" }
+                }),
+                "A till with its allotments and how long since it synced.",
+            ),
+        ),
+        (
+            "TakeOver",
+            object(
+                json!({
+                    "till": r("Till"),
+                    "released": { "type": "integer", "format": "int64", "description": "units of its allotments released" },
+                    "transferred": { "type": "integer", "format": "int64", "description": "units kept for its next instance" }
+                }),
+                "What taking a till over did.",
+            ),
+        ),
+        (
+            "TillConflictReport",
+            object(
+                json!({
+                    "reference": string, "till_id": string, "code": r("ErrorCode"),
+                    "first": { "type": "boolean", "description": "false when this sale was reported before: it is counted once" }
+                }),
+                "A till's conflict, as central recorded it.",
+            ),
+        ),
+        (
             "ApiKey",
             object(
                 json!({
@@ -515,6 +579,28 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
             }),
         ),
         (
+            "TillCheckIn",
+            json!({
+                "type": "object", "additionalProperties": false,
+                "required": ["instance_id", "location", "next_token"],
+                "properties": {
+                    "instance_id": text(255, true),
+                    "location": text(inventory::MAX_LOCATION, true),
+                    "token": { "type": "string", "nullable": true, "description": "what the till's previous check-in left; null before its first" },
+                    "next_token": text(255, true)
+                }
+            }),
+        ),
+        (
+            "TakeOverRequest",
+            json!({
+                "type": "object", "additionalProperties": false, "required": ["release"],
+                "properties": {
+                    "release": { "type": "boolean", "description": "true: release its allotments; false: keep them for the till's next instance" }
+                }
+            }),
+        ),
+        (
             "TillConflict",
             json!({
                 "type": "object", "additionalProperties": false, "required": ["reference", "code"],
@@ -553,7 +639,10 @@ fn envelopes() -> Vec<(&'static str, Value)> {
         ("LocationResponse", r("Location")),
         ("EventPageResponse", r("EventPage")),
         ("CataloguePageResponse", r("CataloguePage")),
-        ("TillConflictResponse", r("TillConflict")),
+        ("TillConflictResponse", r("TillConflictReport")),
+        ("CheckInResponse", r("CheckIn")),
+        ("TillListResponse", list("TillStatus")),
+        ("TakeOverResponse", r("TakeOver")),
         ("ApiKeyListResponse", list("ApiKey")),
         ("ApiKeyResponse", r("ApiKey")),
         ("CreatedApiKeyResponse", r("CreatedApiKey")),
@@ -1084,12 +1173,61 @@ fn operations() -> Vec<(String, Op)> {
             body: Some("TillConflict".into()),
             status: 202,
             data: "TillConflictResponse",
+            errors: &[403],
             idempotent: false,
             ..Op::new(
                 "post",
                 "report_till_conflict",
                 "tills",
-                "a till reports a sale of its own that central refused (its lease lapsed and the units were sold elsewhere, or the product was archived): counted in inventory_till_conflicts_total by code and logged with the key; the sale waits at the till for an operator. Nothing is stored: a repeat is counted again (no Idempotency-Key)",
+                "a till reports a sale of its own that central refused (its lease lapsed and the units were sold elsewhere, or the product was archived): only a sale of a till registered to the key (403 otherwise), recorded and counted once in inventory_till_conflicts_total by code, and logged with the key; the sale waits at the till for an operator. No Idempotency-Key: a repeat is recorded once",
+            )
+        },
+    );
+    add(
+        "/api/tills",
+        Op {
+            data: "TillListResponse",
+            ..Op::new(
+                "get",
+                "list_tills",
+                "tills",
+                "registered tills, with their last sync, allotments and lag",
+            )
+        },
+    );
+    add(
+        "/api/tills/{id}/check-in",
+        Op {
+            params: vec![json!({ "name": "id", "in": "path", "required": true,
+                                 "description": "the till's id, percent-encoded",
+                                 "schema": { "type": "string", "minLength": 1 } })],
+            body: Some("TillCheckIn".into()),
+            data: "CheckInResponse",
+            errors: &[403, 409],
+            idempotent: false,
+            ..Op::new(
+                "post",
+                "check_in_till",
+                "tills",
+                "a till's first call of every sync: registers the till id with the key and the till's instance the first time; another key is 403, another instance 409 (nothing of the registered till changes). Answers central's database identity, generation and high-water sequence. No Idempotency-Key",
+            )
+        },
+    );
+    add(
+        "/api/tills/{id}/take-over",
+        Op {
+            params: vec![json!({ "name": "id", "in": "path", "required": true,
+                                 "description": "the till's id, percent-encoded",
+                                 "schema": { "type": "string", "minLength": 1 } })],
+            body: Some("TakeOverRequest".into()),
+            data: "TakeOverResponse",
+            errors: &[404],
+            idempotent: false,
+            ..Op::new(
+                "post",
+                "take_over_till",
+                "tills",
+                "an admin ends a till's registration (a replaced device): its allotments are released, or kept for the next instance to register under the id, either way recorded in the ledger. No Idempotency-Key (a repeat is 404)",
             )
         },
     );
@@ -1452,8 +1590,8 @@ mod tests {
                     .unwrap()
                     .1;
                 // Every write takes an Idempotency-Key, but key management (whose replay could
-                // not show a secret again) and a till's report (which stores nothing).
-                let keyed = !path.starts_with("/api/keys") && path != "/api/tills/conflicts";
+                // not show a secret again) and tills' (a check-in or a report repeated is recorded once).
+                let keyed = !path.starts_with("/api/keys") && !path.starts_with("/api/tills");
                 assert_eq!(
                     ok["headers"]["Idempotent-Replayed"].is_object(),
                     keyed,
@@ -1801,6 +1939,45 @@ mod tests {
                 .contains(&scope)
         );
         assert_object(schemas, "Reservation", v(to_value(&reservation)));
+        let till = inventory::Till {
+            id: "T1".into(),
+            key: "till-1".into(),
+            instance_id: "i".into(),
+            location: "Shop".into(),
+            registered_at: Utc::now(),
+            last_sync_at: Utc::now(),
+        };
+        assert_object(schemas, "Till", v(to_value(&till)));
+        let database = inventory::DatabaseIdentity {
+            id: "a".into(),
+            generation: "b".into(),
+        };
+        assert_object(schemas, "DatabaseIdentity", v(to_value(&database)));
+        let check_in = inventory::CheckIn {
+            till: till.clone(),
+            database,
+            high_water: 9,
+        };
+        assert_object(schemas, "CheckIn", v(to_value(&check_in)));
+        let status = inventory::TillStatus {
+            till: till.clone(),
+            allotments: vec![reservation.clone()],
+            lag_seconds: 3,
+        };
+        assert_object(schemas, "TillStatus", v(to_value(&status)));
+        let taken = inventory::TakeOver {
+            till,
+            released: 1,
+            transferred: 0,
+        };
+        assert_object(schemas, "TakeOver", v(to_value(&taken)));
+        let report = inventory::ConflictReport {
+            reference: "sale:T1:1".into(),
+            till_id: "T1".into(),
+            code: "CONFLICT".into(),
+            first: true,
+        };
+        assert_object(schemas, "TillConflictReport", v(to_value(&report)));
         let catalogue = CataloguePage {
             products: vec![CatalogueEntry {
                 product: product.clone(),

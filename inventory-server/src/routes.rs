@@ -129,8 +129,20 @@ pub const ROUTES: &[Route] = &[
         methods: &[("DELETE", keys::revoke)],
     },
     Route {
+        path: "/api/tills",
+        methods: &[("GET", tills::list)],
+    },
+    Route {
         path: "/api/tills/conflicts",
         methods: &[("POST", tills::conflict)],
+    },
+    Route {
+        path: "/api/tills/{id}/check-in",
+        methods: &[("POST", tills::check_in)],
+    },
+    Route {
+        path: "/api/tills/{id}/take-over",
+        methods: &[("POST", tills::take_over)],
     },
 ];
 

@@ -3,8 +3,11 @@
 //! server's envelope with central's own clock (`timestamp`), which the till uses for anything
 //! measured in central's time (its idempotency window, lease expiries).
 
+use crate::wire;
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use inventory::StockOp;
+use serde::Serialize;
+use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use uuid::Uuid;
@@ -194,7 +197,7 @@ impl Central {
         )
     }
 
-    pub fn post(&self, path: &str, body: &Value, key: Option<&str>) -> Answer {
+    pub fn post(&self, path: &str, body: &impl Serialize, key: Option<&str>) -> Answer {
         self.open()?;
         let url = format!("{}{path}", self.base);
         let mut request = self
@@ -205,7 +208,9 @@ impl Central {
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
         }
-        Self::read(request.send(body.to_string()))
+        let body = serde_json::to_string(body)
+            .map_err(|e| Failure::Unreachable(format!("cannot write the request: {e}")))?;
+        Self::read(request.send(body))
     }
 
     /// Open reservations held under `reference`, across products.
@@ -241,17 +246,26 @@ impl Central {
         self.get(&format!("/api/catalogue?after={after}&limit={limit}"))
     }
 
-    /// One stock operation on a product (`op` is the route's last segment).
-    pub fn stock(&self, product: Uuid, op: &str, body: &Value, key: Option<&str>) -> Answer {
-        self.post(&format!("/api/products/{product}/stock/{op}"), body, key)
+    /// One stock operation, on its product's route for its kind.
+    pub fn stock(&self, op: &StockOp, key: Option<&str>) -> Answer {
+        let path = format!("/api/products/{}/stock/{}", op.product_id, op.kind.as_str());
+        self.post(&path, &wire::body(op), key)
     }
 
     /// Operations all or nothing.
-    pub fn batch(&self, operations: Vec<Value>, key: Option<&str>) -> Answer {
+    pub fn batch(&self, ops: &[StockOp], key: Option<&str>) -> Answer {
+        let batch = wire::Batch {
+            operations: ops.iter().map(wire::item).collect(),
+        };
+        self.post("/api/stock/batch", &batch, key)
+    }
+
+    /// A till's check-in, the first call of every sync.
+    pub fn check_in(&self, till_id: &str, body: &wire::CheckIn) -> Answer {
         self.post(
-            "/api/stock/batch",
-            &json!({ "operations": operations }),
-            key,
+            &format!("/api/tills/{}/check-in", encode(till_id)),
+            body,
+            None,
         )
     }
 }

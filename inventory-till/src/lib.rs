@@ -39,10 +39,11 @@ mod model;
 mod outbox;
 mod state;
 mod sync;
+mod wire;
 
 pub use model::{
-    Allotment, AllotmentChange, CatalogueChanges, Conflict, DEFAULT_LEASE, Resolution, Sale,
-    SaleOptions, SyncError, SyncReport, TillOptions,
+    Allotment, AllotmentChange, CatalogueChanges, Conflict, DEFAULT_LEASE, DEFAULT_RETENTION,
+    Resolution, Sale, SaleOptions, SyncError, SyncReport, TillOptions,
 };
 
 use central::{Central, Failure};

@@ -31,7 +31,15 @@ pub struct TillOptions {
     /// sync's would be: [`Till::last_report`](crate::Till::last_report), `pending()`,
     /// `conflicts()`.
     pub sync_interval: Option<Duration>,
+    /// How long the till keeps acknowledged sales ready to push again: when central turns out
+    /// to have been restored from a backup, every sale acknowledged within this window that
+    /// central no longer has is pushed again. Default [`DEFAULT_RETENTION`] (30 days).
+    pub retention: Duration,
 }
+
+/// How far back a till pushes acknowledged sales again after central was restored, unless
+/// [`TillOptions::retention`] says otherwise.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 
 impl Default for TillOptions {
     fn default() -> Self {
@@ -40,6 +48,7 @@ impl Default for TillOptions {
             timeout: Duration::from_secs(30),
             key_window: Duration::from_secs((inventory::IDEMPOTENCY_TTL_HOURS as u64 - 1) * 3600),
             sync_interval: None,
+            retention: DEFAULT_RETENTION,
         }
     }
 }
@@ -181,6 +190,11 @@ pub struct SyncReport {
     pub conflicts: Vec<Conflict>,
     /// Operators' resolutions central applied in this sync.
     pub resolved: u64,
+    /// Central was found rewound (restored from a backup) since the till's last sync.
+    pub rewound: bool,
+    /// Acknowledged sales central no longer had, pushed again (each applied once, or in
+    /// `conflicts`); counted in `pushed` too.
+    pub repushed: u64,
     /// Products whose local stock or central holding changed.
     pub allotments: Vec<AllotmentChange>,
     pub catalogue: CatalogueChanges,

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS till (
     catalogue_after  INTEGER NOT NULL CHECK (catalogue_after >= 0),
     synced_at        TEXT
 );
+
 CREATE TABLE IF NOT EXISTS allotments (
     product_id        TEXT PRIMARY KEY,
     target            INTEGER NOT NULL CHECK (target >= 0),
@@ -56,6 +57,20 @@ CREATE TABLE IF NOT EXISTS conflicts (
     reported_at      TEXT
 );
 "#;
+
+/// Columns added to `till` since its first version: who this till is to central, and what it
+/// last saw of central.
+const TILL_COLUMNS: [(&str, &str); 6] = [
+    // generated once for these files: central tells two sets of files under one till id apart
+    ("instance_id", "TEXT"),
+    // what the last check-in at central left, and the one a check-in under way leaves
+    ("token", "TEXT"),
+    ("next_token", "TEXT"),
+    // central's database identity, generation and ledger high-water at the last complete check
+    ("central_id", "TEXT"),
+    ("central_generation", "TEXT"),
+    ("central_high_water", "INTEGER"),
+];
 
 fn text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
@@ -96,6 +111,23 @@ pub(crate) struct Row {
     pub lease_expires_at: Option<DateTime<Utc>>,
 }
 
+/// What the till's files are to central.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Identity {
+    pub instance_id: String,
+    pub token: Option<String>,
+    pub next_token: Option<String>,
+    pub central: Option<SeenCentral>,
+}
+
+/// Central's database as a till last checked it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SeenCentral {
+    pub id: String,
+    pub generation: String,
+    pub high_water: i64,
+}
+
 pub(crate) struct State {
     conn: Mutex<Connection>,
 }
@@ -126,6 +158,19 @@ impl State {
             "INSERT INTO till (only_row, till_id, location, acked_upto, attempted_upto, catalogue_after)
              VALUES (1, ?1, ?2, 0, 0, 0) ON CONFLICT (only_row) DO NOTHING",
             params![till_id, location],
+        )?;
+        let present: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_table_info('till')")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (column, kind) in TILL_COLUMNS {
+            if !present.iter().any(|p| p == column) {
+                conn.execute_batch(&format!("ALTER TABLE till ADD COLUMN {column} {kind}"))?;
+            }
+        }
+        conn.execute(
+            "UPDATE till SET instance_id = ?1 WHERE instance_id IS NULL",
+            [Uuid::now_v7().to_string()],
         )?;
         let (id, at): (String, String) =
             conn.query_row("SELECT till_id, location FROM till", [], |r| {
@@ -326,6 +371,73 @@ impl State {
             params![reference, why],
         )?;
         Ok(())
+    }
+
+    /// Who these files are to central, and what they last saw of it.
+    pub fn identity(&self) -> Result<Identity> {
+        let conn = self.conn();
+        Ok(conn.query_row(
+            "SELECT instance_id, token, next_token, central_id, central_generation,
+                    central_high_water FROM till",
+            [],
+            |r| {
+                let central = match (r.get(3)?, r.get(4)?, r.get(5)?) {
+                    (Some(id), Some(generation), Some(high_water)) => Some(SeenCentral {
+                        id,
+                        generation,
+                        high_water,
+                    }),
+                    _ => None,
+                };
+                Ok(Identity {
+                    instance_id: r.get(0)?,
+                    token: r.get(1)?,
+                    next_token: r.get(2)?,
+                    central,
+                })
+            },
+        )?)
+    }
+
+    /// The token the next check-in leaves: made and stored before it is sent, so that a
+    /// check-in whose answer was lost is sent again as it was.
+    pub fn next_token(&self) -> Result<String> {
+        let conn = self.conn();
+        let pending: Option<String> =
+            conn.query_row("SELECT next_token FROM till", [], |r| r.get(0))?;
+        if let Some(token) = pending {
+            return Ok(token);
+        }
+        let token = Uuid::now_v7().to_string();
+        conn.execute("UPDATE till SET next_token = ?1", [&token])?;
+        Ok(token)
+    }
+
+    /// Central accepted the check-in that leaves `token`.
+    pub fn checked_in(&self, token: &str) -> Result<()> {
+        self.conn().execute(
+            "UPDATE till SET token = ?1, next_token = NULL WHERE next_token = ?1",
+            [token],
+        )?;
+        Ok(())
+    }
+
+    /// What the till has now checked of central: every acknowledged sale central should hold
+    /// is there.
+    pub fn saw_central(&self, seen: &SeenCentral) -> Result<()> {
+        self.conn().execute(
+            "UPDATE till SET central_id = ?1, central_generation = ?2, central_high_water = ?3",
+            params![seen.id, seen.generation, seen.high_water],
+        )?;
+        Ok(())
+    }
+
+    /// Conflicts ever recorded, resolved ones included: their sales are not pushed again.
+    pub fn conflict_references(&self) -> Result<std::collections::HashSet<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT reference FROM conflicts")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     pub fn set_catalogue_after(&self, after: i64) -> Result<()> {

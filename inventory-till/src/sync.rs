@@ -10,15 +10,24 @@
 //! product's movements at the till's location since the first attempt) and sent only if absent.
 //! The till records, durably and before sending, how far the outbox has been attempted and
 //! when, so it knows which sales may have reached central.
+//!
+//! **One identity, and a central that may be rewound.** Every sync starts with a check-in
+//! (`POST /api/tills/{id}/check-in`): central refuses a till id's other key, other instance or
+//! a copy of its files left behind, and the sync then stops before touching anything. The
+//! answer carries central's database identity, generation (which `restore` changes) and
+//! ledger high-water; when those show central went back in time since the last check, every
+//! acknowledged sale of the retention window that central no longer holds is pushed again,
+//! each found in central's ledger by its reference or applied once.
 
 use crate::Inner;
 use crate::catalogue;
 use crate::central::{Failure, Reply};
 use crate::model::{AllotmentChange, Conflict, Resolution, Sale, SyncReport};
 use crate::outbox;
+use crate::state::SeenCentral;
+use crate::wire;
 use chrono::{DateTime, Utc};
-use inventory::{Error, ErrorCode, Expect, StockOp, Uuid};
-use serde_json::{Value, json};
+use inventory::{Error, ErrorCode, Expect, Expiry, StockOp, Uuid};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Why a sync stopped.
@@ -53,7 +62,13 @@ pub(crate) fn run(till: &Inner, report: &mut SyncReport) -> Step<()> {
     // The till's own idempotency keys (of sales with a POS id) are kept as central keeps its.
     till.local.expire_reservations()?;
     // The first call also tells central's clock, which every window below is measured on.
-    let now = must(till.central.reservations(&till.reservation))?.at;
+    let (central, now) = check_in(till)?;
+    let last = till.state.identity()?.central;
+    if last.as_ref().is_some_and(|seen| rewound(seen, &central)) {
+        report.rewound = true;
+        repush(till, report, now)?;
+    }
+    till.state.saw_central(&central)?;
     push(till, report, now)?;
     report_conflicts(till)?;
     resolutions(till, report)?;
@@ -61,6 +76,98 @@ pub(crate) fn run(till: &Inner, report: &mut SyncReport) -> Step<()> {
     rebalance(till, report)?;
     till.state.synced(now)?;
     Ok(())
+}
+
+/// Checks in at central under the till's id, instance and token: what central is now, and
+/// its clock. A refusal (another key, another instance, a copy left behind) stops the sync.
+fn check_in(till: &Inner) -> Step<(SeenCentral, DateTime<Utc>)> {
+    let identity = till.state.identity()?;
+    let next = till.state.next_token()?;
+    let body = wire::CheckIn {
+        instance_id: &identity.instance_id,
+        location: &till.location,
+        token: identity.token.as_deref(),
+        next_token: &next,
+    };
+    let reply = must(till.central.check_in(&till.till_id, &body))?;
+    till.state.checked_in(&next)?;
+    let answer: wire::CheckedIn = serde_json::from_value(reply.data).map_err(|e| {
+        Stop::Central(Failure::Unreachable(format!(
+            "central's check-in answer is not what this till reads: {e}"
+        )))
+    })?;
+    let seen = SeenCentral {
+        id: answer.database.id,
+        generation: answer.database.generation,
+        high_water: answer.high_water,
+    };
+    Ok((seen, reply.at))
+}
+
+/// Central went back in time since the till last checked it: restored (a new generation, or
+/// another database), or its ledger shorter than it was.
+fn rewound(last: &SeenCentral, now: &SeenCentral) -> bool {
+    last.id != now.id || last.generation != now.generation || now.high_water < last.high_water
+}
+
+/// Pushes again every acknowledged sale of the retention window that a rewound central no
+/// longer holds: those its ledger has (found by reference) are left alone, the others are
+/// committed as a first push would, under the same key, or become conflicts. Sales ever in
+/// conflict are the operator's, and are not pushed again. Central's ledger is read back twice
+/// the window, so that a till clock running ahead does not hide a sale it holds.
+fn repush(till: &Inner, report: &mut SyncReport, now: DateTime<Utc>) -> Step<()> {
+    let window =
+        chrono::Duration::from_std(till.options.retention).unwrap_or(chrono::Duration::MAX);
+    let floor = now
+        .checked_sub_signed(window)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let acked = till.state.cursor()?.acked_upto;
+    let settled = till.state.conflict_references()?;
+    let sales: Vec<Sale> = outbox::sales_after(&till.local, 0, &till.prefix, &till.location)?
+        .into_iter()
+        .filter(|s| s.seq <= acked && s.sold_at >= floor && !settled.contains(&s.reference))
+        .collect();
+    if sales.is_empty() {
+        return Ok(());
+    }
+    let wanted: Vec<&Sale> = sales.iter().collect();
+    let lookup = floor
+        .checked_sub_signed(window)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let found = applied_at_central(till, &wanted, "COMMIT", Some(lookup))?;
+    for sale in sales.iter().filter(|s| !found.contains(&s.reference)) {
+        match push_one(till, sale)? {
+            Pushed::Applied { .. } => {
+                report.pushed += 1;
+                report.repushed += 1;
+            }
+            Pushed::Conflict(failure) => {
+                let conflict = conflict_of(sale, failure, now);
+                till.state.conflict(&conflict)?;
+                report.conflicts.push(conflict);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A sale central refused, as the till records it.
+fn conflict_of(sale: &Sale, failure: Failure, now: DateTime<Utc>) -> Conflict {
+    Conflict {
+        sale: Sale {
+            conflict: true,
+            ..sale.clone()
+        },
+        code: failure.code().to_owned(),
+        message: failure.message(),
+        found_at: match &failure {
+            Failure::Refused { at: Some(at), .. } => *at,
+            _ => now,
+        },
+        resolution: None,
+        reason: None,
+        resolution_error: None,
+    }
 }
 
 /// What became of one sale.
@@ -122,21 +229,7 @@ fn push(till: &Inner, report: &mut SyncReport, now: DateTime<Utc>) -> Step<()> {
                 }
             }
             Pushed::Conflict(failure) => {
-                let conflict = Conflict {
-                    sale: Sale {
-                        conflict: true,
-                        ..sale.clone()
-                    },
-                    code: failure.code().to_owned(),
-                    message: failure.message(),
-                    found_at: match &failure {
-                        Failure::Refused { at: Some(at), .. } => *at,
-                        _ => now,
-                    },
-                    resolution: None,
-                    reason: None,
-                    resolution_error: None,
-                };
+                let conflict = conflict_of(sale, failure, now);
                 till.state.acknowledged(acked)?;
                 till.state.conflict(&conflict)?;
                 acked = sale.seq;
@@ -154,17 +247,15 @@ fn push(till: &Inner, report: &mut SyncReport, now: DateTime<Utc>) -> Step<()> {
 /// reserve and a commit in one batch under the same key: when the units are still available
 /// the sale is applied after all; when they are not, it is in conflict.
 fn push_one(till: &Inner, sale: &Sale) -> Step<Pushed> {
-    let mut commit = json!({
-        "quantity": sale.quantity,
-        "location": till.location,
-        "reservation": till.reservation,
-        "reference": sale.reference,
-    });
+    let mut commit = StockOp::commit(sale.product_id, sale.reference.clone())
+        .quantity(Some(sale.quantity))
+        .at(till.location.clone())
+        .from_reservation(till.reservation.clone());
     if let Some(notes) = &sale.notes {
-        commit["notes"] = json!(notes);
+        commit = commit.notes(notes.clone());
     }
     let key = Some(sale.reference.as_str());
-    let refused = match till.central.stock(sale.product_id, "commit", &commit, key) {
+    let refused = match till.central.stock(&commit, key) {
         Ok(reply) => {
             return Ok(Pushed::Applied {
                 already: reply.replayed,
@@ -182,17 +273,11 @@ fn push_one(till: &Inner, sale: &Sale) -> Step<Pushed> {
     if !refused.is("INSUFFICIENT_RESERVED") {
         return settle(refused);
     }
-    commit["op"] = json!("commit");
-    commit["product_id"] = json!(sale.product_id);
-    let reserve = json!({
-        "op": "reserve",
-        "product_id": sale.product_id,
-        "quantity": sale.quantity,
-        "location": till.location,
-        "reference": till.reservation,
-        "expires_in_seconds": till.lease_seconds(),
-    });
-    match till.central.batch(vec![reserve, commit], key) {
+    let reserve = StockOp::reserve(sale.product_id, sale.quantity)
+        .at(till.location.clone())
+        .reference(till.reservation.clone())
+        .expires(Expiry::In(till.lease_seconds()));
+    match till.central.batch(&[reserve, commit], key) {
         Ok(reply) => Ok(Pushed::Applied {
             already: reply.replayed,
             refitted: !reply.replayed,
@@ -271,7 +356,10 @@ fn applied_at_central(
 /// the report for what it is (one without the route answers 404) is not asked again.
 fn report_conflicts(till: &Inner) -> Step<()> {
     for (reference, code) in till.state.unreported()? {
-        let body = json!({ "reference": reference, "code": code });
+        let body = wire::ConflictReport {
+            reference: &reference,
+            code: &code,
+        };
         match till.central.post("/api/tills/conflicts", &body, None) {
             Ok(reply) => till.state.reported(&reference, reply.at)?,
             Err(f @ Failure::Refused { .. }) if f.is_final_refusal() => {
@@ -361,17 +449,11 @@ pub(crate) fn resolve(till: &Inner, conflict: &Conflict, resolution: Resolution)
             };
             return refuse(till, reference, f);
         }
-        let body = json!({
-            "counted": counted,
-            "location": till.location,
-            "reference": reference,
-            "notes": notes,
-            "expected_quantity": on_hand,
-        });
-        match till
-            .central
-            .stock(conflict.sale.product_id, "count", &body, Some(&key))
-        {
+        let count = StockOp::count(conflict.sale.product_id, till.location.clone(), counted)
+            .reference(reference.clone())
+            .notes(notes.clone())
+            .expect(Expect::Quantity(on_hand));
+        match till.central.stock(&count, Some(&key)) {
             Ok(reply) => {
                 till.state.resolved(reference, reply.at)?;
                 return Ok(Resolved::Applied);
@@ -380,7 +462,12 @@ pub(crate) fn resolve(till: &Inner, conflict: &Conflict, resolution: Resolution)
                 till.state.resolved(reference, level.at)?;
                 return Ok(Resolved::Applied);
             }
-            Err(f) if f.is("CONFLICT") && f.on_field("expected_quantity") => continue,
+            Err(f)
+                if f.is("CONFLICT")
+                    && f.on_field(inventory::shape::Field::ExpectedQuantity.name()) =>
+            {
+                continue;
+            }
             Err(f) if f.is_final_refusal() => return refuse(till, reference, f),
             Err(f) => return Err(Stop::Central(f)),
         }
@@ -495,21 +582,14 @@ fn rebalance(till: &Inner, report: &mut SyncReport) -> Step<()> {
         let held = before.get(&product).map_or(0, |h| h.0);
         let pending = pending_of(till, product)?;
         let wanted = target + pending;
-        let at = |op: &str| {
-            json!({
-                "op": op, "product_id": product, "location": till.location,
-                "reference": till.reservation,
-            })
-        };
-        let renew = || {
-            let mut op = at("renew");
-            op["expires_in_seconds"] = json!(till.lease_seconds());
-            op
-        };
+        let lease = Expiry::In(till.lease_seconds());
+        let renew =
+            || StockOp::renew(product, till.reservation.clone(), lease).at(till.location.clone());
         if wanted < held {
             set_local(till, product, |stock, _| stock.min(target))?;
-            let mut release = at("unreserve");
-            release["quantity"] = json!(held - wanted);
+            let release = StockOp::unreserve(product, held - wanted)
+                .at(till.location.clone())
+                .reference(till.reservation.clone());
             ops.push(release);
             if wanted > 0 {
                 ops.push(renew());
@@ -522,9 +602,10 @@ fn rebalance(till: &Inner, report: &mut SyncReport) -> Step<()> {
             };
             let more = (wanted - held).min(available);
             if more > 0 {
-                let mut reserve = at("reserve");
-                reserve["quantity"] = json!(more);
-                reserve["expires_in_seconds"] = json!(till.lease_seconds());
+                let reserve = StockOp::reserve(product, more)
+                    .at(till.location.clone())
+                    .reference(till.reservation.clone())
+                    .expires(lease);
                 ops.push(reserve);
             } else if held > 0 {
                 ops.push(renew());
@@ -562,26 +643,17 @@ fn rebalance(till: &Inner, report: &mut SyncReport) -> Step<()> {
 /// Sends the rebalance in one batch; when central refuses it (one product archived, units
 /// taken by someone else since they were read), each operation alone, where a refused one
 /// waits for the next sync.
-fn apply(till: &Inner, ops: Vec<Value>) -> Step<()> {
+fn apply(till: &Inner, ops: Vec<StockOp>) -> Step<()> {
     if ops.is_empty() {
         return Ok(());
     }
-    match till.central.batch(ops.clone(), None) {
+    match till.central.batch(&ops, None) {
         Ok(_) => return Ok(()),
         Err(f) if f.is_final_refusal() => {}
         Err(f) => return Err(Stop::Central(f)),
     }
-    for mut op in ops {
-        let kind = op["op"].as_str().unwrap_or_default().to_owned();
-        let product = op["product_id"]
-            .as_str()
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .unwrap_or_default();
-        if let Some(o) = op.as_object_mut() {
-            o.remove("op");
-            o.remove("product_id");
-        }
-        match till.central.stock(product, &kind, &op, None) {
+    for op in &ops {
+        match till.central.stock(op, None) {
             Ok(_) => {}
             Err(f) if f.is_final_refusal() => {}
             Err(f) => return Err(Stop::Central(f)),

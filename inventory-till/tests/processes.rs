@@ -1,6 +1,7 @@
 //! Tills as processes of their own, killed with SIGKILL: at every step of a sync in turn, and
 //! at random in a simulation of four tills selling 500 sales each through links that drop,
-//! swallow answers and hang, while central itself is killed and restarted.
+//! swallow answers and hang, while central itself is killed and restarted, restored once from
+//! a backup taken earlier in the run, and one till's files are copied onto a second device.
 //!
 //! This binary is both sides (`harness = false`): run with `till <args>` it is one till
 //! process, driven over stdin/stdout one command a line; otherwise it runs the scenarios
@@ -34,7 +35,7 @@ fn main() {
             killed_at_every_step,
         ),
         (
-            "four_tills_selling_500_each_through_faults_agree_with_central",
+            "four_tills_selling_500_each_through_faults_a_restore_and_a_clone_agree_with_central",
             simulation,
         ),
     ];
@@ -77,6 +78,15 @@ fn till_process(args: &[String]) {
             }
             ["sync"] => {
                 let r = till.sync().unwrap();
+                if r.rewound {
+                    // Kept across this process's deaths, for the simulation to count.
+                    let mut log = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(format!("{db}.rewound"))
+                        .unwrap();
+                    writeln!(log, "{}", r.repushed).unwrap();
+                }
                 format!(
                     "synced {} {} {} {} {:?}",
                     u8::from(r.complete),
@@ -318,22 +328,48 @@ fn simulation() {
         .map(|n| dir.path().join(format!("T{n}.db")))
         .collect();
     let faults = Mutex::new(HashMap::<&str, usize>::new());
+    let backup = dir.path().join("backup.db");
+    let restored = AtomicBool::new(false);
+    let clone_db = dir.path().join("T1-clone.db");
 
     std::thread::scope(|s| {
-        // Central killed (SIGKILL) and restarted every so often while the tills sell.
+        // Central killed (SIGKILL) and restarted every so often while the tills sell; backed
+        // up live at the second turn and restored from that backup at the fifth, so that the
+        // tills find the sales it acknowledged meanwhile gone.
         let chaos = s.spawn(|| {
             let mut rng = fastrand::Rng::with_seed(seed);
-            loop {
+            for turn in 0.. {
                 let wake = Instant::now() + Duration::from_millis(rng.u64(300..1500));
                 while Instant::now() < wake {
-                    if !selling.load(Ordering::SeqCst) {
+                    // The restore happens however short the run.
+                    if !selling.load(Ordering::SeqCst) && turn > 5 {
                         return;
                     }
                     std::thread::sleep(Duration::from_millis(20));
                 }
                 let mut c = central.lock().unwrap();
+                if turn == 2 {
+                    cli(&[
+                        "backup",
+                        "--db",
+                        &c.db.display().to_string(),
+                        "--to",
+                        &backup.display().to_string(),
+                    ]);
+                }
                 c.kill();
                 std::thread::sleep(Duration::from_millis(rng.u64(50..400)));
+                if turn == 5 {
+                    let said = cli(&[
+                        "restore",
+                        "--from",
+                        &backup.display().to_string(),
+                        "--db",
+                        &c.db.display().to_string(),
+                    ]);
+                    assert!(said.contains("tills will push again"), "{said}");
+                    restored.store(true, Ordering::SeqCst);
+                }
                 c.restart();
                 upstream.store(c.port as usize, Ordering::SeqCst);
                 restarts.fetch_add(1, Ordering::SeqCst);
@@ -342,11 +378,11 @@ fn simulation() {
         let drivers: Vec<_> = (0..TILLS)
             .map(|t| {
                 let (ids, keys, upstream, faults) = (&ids, &keys, upstream.clone(), &faults);
-                let till_db = &till_dbs[t];
+                let (till_db, clone_db) = (&till_dbs[t], &clone_db);
                 s.spawn(move || {
                     let mut rng = fastrand::Rng::with_seed(seed.wrapping_add(1 + t as u64));
                     let id = format!("T{}", t + 1);
-                    let proxy = Proxy::start(upstream);
+                    let proxy = Proxy::start(upstream.clone());
                     let mut till = TillProcess::spawn(
                         till_db,
                         &proxy.url(),
@@ -363,7 +399,18 @@ fn simulation() {
                     };
                     let mut sold = 0;
                     let mut next_sync = rng.usize(5..40);
+                    let mut clone = None;
                     while sold < SALES {
+                        if t == 0 && sold == SALES / 2 && clone.is_none() {
+                            fault("till copied onto a second device");
+                            clone = Some(copy_onto_a_second_device(
+                                &mut till,
+                                till_db,
+                                clone_db,
+                                upstream.clone(),
+                                ids[0],
+                            ));
+                        }
                         let product = ids[rng.usize(..ids.len())];
                         match till.sell(product, rng.i64(1..=3)) {
                             Some(_) => sold += 1,
@@ -413,7 +460,7 @@ fn simulation() {
                             }
                         }
                     }
-                    (till, proxy)
+                    (till, proxy, clone)
                 })
             })
             .collect();
@@ -421,10 +468,16 @@ fn simulation() {
         // Central up for good, then every outbox is drained.
         selling.store(false, Ordering::SeqCst);
         chaos.join().unwrap();
-        let mut tills: Vec<(TillProcess, Proxy)> = ended.into_iter().map(|t| t.unwrap()).collect();
-        for (till, _) in &mut tills {
+        let mut tills: Vec<_> = ended.into_iter().map(|t| t.unwrap()).collect();
+        for (till, _, clone) in &mut tills {
             till.drain();
             assert_eq!(till.ask("verify"), "verify true");
+            if let Some((clone, _)) = clone {
+                // Refused still, its sales kept in its outbox: none reached central.
+                refused(clone);
+                assert_eq!(clone.ask("pending"), format!("pending {CLONE_SALES}"));
+                assert_eq!(clone.ask("verify"), "verify true");
+            }
         }
         // What central reserves is what the tills hold.
         let level = get(
@@ -452,7 +505,17 @@ fn simulation() {
         faults.lock().unwrap(),
         restarts.load(Ordering::SeqCst)
     );
-    assert!(restarts.load(Ordering::SeqCst) > 0);
+    assert!(restarts.load(Ordering::SeqCst) > 5);
+    assert!(restored.load(Ordering::SeqCst), "central was restored");
+    // Each till saw the restore, and between them they pushed again what central had lost.
+    let mut repushed = 0;
+    for till_db in &till_dbs {
+        let log = std::fs::read_to_string(format!("{}.rewound", till_db.display()))
+            .expect("the till saw central rewound");
+        repushed += log.lines().map(|l| l.parse::<u64>().unwrap()).sum::<u64>();
+    }
+    println!("  sales pushed again after the restore: {repushed}");
+    assert!(repushed > 0);
 
     let central = central.into_inner().unwrap();
     let applied = assert_none_twice(&central, &ids);
@@ -471,6 +534,24 @@ fn simulation() {
         }
         total += sold.iter().map(|s| s.1).sum::<i64>();
     }
+    // The copy's own sales never reached central.
+    let copied = ledger_sales(&clone_db, "T1");
+    let own: std::collections::HashSet<String> = ledger_sales(&till_dbs[0], "T1")
+        .into_iter()
+        .map(|s| s.0)
+        .collect();
+    let clone_only: Vec<&String> = copied
+        .iter()
+        .map(|s| &s.0)
+        .filter(|r| !own.contains(*r))
+        .collect();
+    assert_eq!(clone_only.len(), CLONE_SALES);
+    for reference in clone_only {
+        assert!(
+            !applied.contains_key(reference),
+            "{reference} from the copy"
+        );
+    }
     let inv = central.open();
     let on_hand: i64 = ids
         .iter()
@@ -478,6 +559,72 @@ fn simulation() {
         .sum();
     assert_eq!(on_hand, 3 * stock - total, "every unit sold once");
     assert!(inv.verify().unwrap().ok);
+}
+
+/// Sales the copy of a till's files makes on its second device.
+const CLONE_SALES: usize = 3;
+
+/// Runs the server's command line (backup, restore); its output.
+fn cli(args: &[&str]) -> String {
+    let out = Command::new(server_bin()).args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Stops the till's process with its outbox drained, copies its files as a disk image would
+/// be copied onto a second device, starts it again and syncs it once (which leaves central a
+/// new token), then runs a till on the copy: it sells from its copy of the allotment, and its
+/// sync is refused (CONFLICT), however often central is down meanwhile.
+fn copy_onto_a_second_device(
+    till: &mut TillProcess,
+    till_db: &Path,
+    clone_db: &Path,
+    upstream: Arc<AtomicUsize>,
+    product: Uuid,
+) -> (TillProcess, Proxy) {
+    till.drain();
+    let _ = till.child.kill();
+    let _ = till.child.wait();
+    for suffix in ["", "-wal", ".till", ".till-wal"] {
+        let from = PathBuf::from(format!("{}{suffix}", till_db.display()));
+        if from.exists() {
+            std::fs::copy(&from, format!("{}{suffix}", clone_db.display())).unwrap();
+        }
+    }
+    *till = TillProcess::spawn_with(till.args.clone());
+    till.drain();
+    let proxy = Proxy::start(upstream);
+    let mut args = till.args.clone();
+    args[1] = clone_db.display().to_string();
+    args[2] = proxy.url();
+    let mut clone = TillProcess::spawn_with(args);
+    for _ in 0..CLONE_SALES {
+        assert!(
+            clone.sell(product, 1).is_some(),
+            "the copy sells from its allotment"
+        );
+    }
+    refused(&mut clone);
+    (clone, proxy)
+}
+
+/// Syncs the copy of a till's files until central answers it (it may be down meanwhile), and
+/// finds it refused, having pushed nothing.
+fn refused(clone: &mut TillProcess) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let answer = clone.ask("sync");
+        if answer.contains("CONFLICT") {
+            assert!(answer.starts_with("synced 0 0 "), "{answer}");
+            return;
+        }
+        assert!(answer.contains("UNREACHABLE"), "{answer}");
+        assert!(
+            Instant::now() < deadline,
+            "the copy was not refused: {answer}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 fn url_of(central: &Mutex<Central>) -> String {

@@ -801,8 +801,9 @@ fn a_background_sync_waiting_on_central_never_blocks_a_sale() {
             std::thread::sleep(Duration::from_millis(20));
         }
     };
+    // The allotment is in place before the sync that placed it has stored its report.
     until("a background sync took the allotment", &|| {
-        till.allotments().unwrap()[0].remaining == 10
+        till.allotments().unwrap()[0].remaining == 10 && till.last_report().is_some()
     });
     assert!(till.last_report().unwrap().complete);
 

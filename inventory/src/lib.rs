@@ -65,9 +65,9 @@ pub use command::{
 };
 pub use error::{Error, ErrorCode, Result};
 pub use model::{
-    ApiKey, CatalogueEntry, CataloguePage, ChangePage, CreatedKey, ImportSummary, Location,
-    Movement, MovementKind, Product, ProductWithStock, Reservation, Scope, StockLevel,
-    StockSummary, VerifyReport,
+    ApiKey, CatalogueEntry, CataloguePage, ChangePage, CheckIn, ConflictReport, CreatedKey,
+    DatabaseIdentity, ImportSummary, Location, Movement, MovementKind, Product, ProductWithStock,
+    Reservation, Scope, StockLevel, StockSummary, TakeOver, Till, TillStatus, VerifyReport,
 };
 pub use money::{MAX_PRICE_SCALE, PRICE_LIMIT, Price};
 pub use observe::{CommandEnd, Observer, Stats};
@@ -75,6 +75,7 @@ pub use reads::{
     DEFAULT_CHANGES_PAGE, DEFAULT_PAGE, MAX_CHANGES_PAGE, MAX_PAGE, MovementQuery, ProductQuery,
 };
 pub use rules::IDEMPOTENCY_TTL_HOURS;
+pub use rules::tills::{sale_prefix, till_reference};
 pub use store::sqlite::BackupReport;
 pub use store::sqlite::latest_version as schema_version;
 pub use store::{Durability, Options, StoreKind, redacted};
@@ -436,6 +437,38 @@ impl Inventory {
         self.read_fresh(None, |tx| {
             reads::reservations_expiring(tx, now, within_seconds, limit)
         })
+    }
+
+    /// Every registered till with its allotments and how long since it synced (docs/TILLS.md).
+    pub fn tills(&self) -> Result<Vec<TillStatus>> {
+        let now = self.now();
+        self.read_fresh(None, |tx| {
+            tx.tills()?
+                .into_iter()
+                .map(|till| {
+                    let allotments =
+                        reads::reservations_by_reference(tx, &till_reference(&till.id))?;
+                    let lag_seconds = (now - till.last_sync_at).num_seconds().max(0);
+                    Ok(TillStatus {
+                        till,
+                        allotments,
+                        lag_seconds,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Ends a till id's registration (an admin's call: see [`Write::take_over_till`]).
+    pub fn take_over_till(&self, till_id: &str, release: bool, call: &Call) -> Result<TakeOver> {
+        Ok(self
+            .write(Write::take_over_till(till_id, release), call)?
+            .value)
+    }
+
+    /// This database's identity, and its generation (which [`restore`] changes).
+    pub fn identity(&self) -> Result<DatabaseIdentity> {
+        self.store().read(|tx| tx.identity())
     }
 
     /// Creates an API key. Its secret is in the result, and nowhere else: only its SHA-256 is

@@ -353,3 +353,79 @@ impl std::fmt::Debug for CreatedKey {
             .finish()
     }
 }
+
+/// A till as central knows it: the first sync under a till id registers it with the key that
+/// made it and the instance id the till generated for its own files, and only that pair may
+/// sync under the id until an admin takes it over ([`Inventory::take_over_till`](crate::Inventory::take_over_till)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Till {
+    /// The till's id (its allotments are held under `till:<id>`, its sales are `sale:<id>:…`).
+    pub id: String,
+    /// The name of the key it registered with.
+    pub key: String,
+    /// The instance (a till's own files) that registered it.
+    pub instance_id: String,
+    /// Where it sells.
+    pub location: String,
+    /// Its first sync.
+    pub registered_at: DateTime<Utc>,
+    /// Its latest sync.
+    pub last_sync_at: DateTime<Utc>,
+}
+
+/// Which database this is: `generation` changes whenever it is restored from a backup, so a
+/// till that saw another generation knows central was rewound.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatabaseIdentity {
+    /// Given when the database was created; kept by a restore of one of its backups.
+    pub id: String,
+    /// Changed by every restore.
+    pub generation: String,
+}
+
+/// What central answers a till checking in at the start of a sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckIn {
+    /// The till's registration.
+    pub till: Till,
+    /// Central's database identity and generation.
+    pub database: DatabaseIdentity,
+    /// The ledger's high-water sequence number: a restore from a backup takes it back.
+    pub high_water: i64,
+}
+
+/// A till's state at central: its registration, what it holds and how long since it synced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TillStatus {
+    /// The registration.
+    pub till: Till,
+    /// Its open reservations (`till:<id>`), by product.
+    pub allotments: Vec<Reservation>,
+    /// Seconds since its latest sync, on this database's clock.
+    pub lag_seconds: i64,
+}
+
+/// What taking a till id over did: the registration it ended and its allotments' units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TakeOver {
+    /// The registration that ended; the next sync under the id registers anew.
+    pub till: Till,
+    /// Units of its allotments released (UNRESERVE movements).
+    pub released: i64,
+    /// Units of its allotments kept for the till's next instance (an UNRESERVE and a RESERVE
+    /// each, so that the ledger records the hand-over).
+    pub transferred: i64,
+}
+
+/// A conflict a till reported, as central recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictReport {
+    /// The sale's reference (`sale:<till id>:<sale id>`).
+    pub reference: String,
+    /// The till it belongs to.
+    pub till_id: String,
+    /// The code central refused the sale with.
+    pub code: String,
+    /// False when this reference was reported before: it is counted once.
+    pub first: bool,
+}

@@ -6,7 +6,10 @@ use crate::command::{
     Command, CountImport, NewProduct, OpKind, Outcome, ProductChanges, ProductImport, StockOp,
 };
 use crate::error::{Error, Result};
-use crate::model::{ApiKey, ImportSummary, Location, Product, ProductWithStock, StockLevel};
+use crate::model::{
+    ApiKey, CheckIn, ConflictReport, ImportSummary, Location, Product, ProductWithStock,
+    StockLevel, TakeOver,
+};
 use uuid::Uuid;
 
 /// Per-call options of a write.
@@ -20,6 +23,11 @@ pub struct Call {
     /// The only locations the write may move stock at (those of the API key it is made with);
     /// an operation elsewhere is FORBIDDEN and a batch is refused whole. `None`: anywhere.
     pub locations: Option<Vec<String>>,
+    /// The name of the API key the write is made with: it owns the reservations the write
+    /// opens, and a call limited to locations may change no reservation another key owns.
+    pub key: Option<String>,
+    /// Made with an admin key: it may change any reservation, and take over a till.
+    pub admin: bool,
     /// Check everything and change nothing: the command runs, with every rule and constraint,
     /// and is then rolled back. Its result is what it would have been.
     pub dry_run: bool,
@@ -36,6 +44,8 @@ impl Call {
         Call {
             actor: Some(key.name.clone()),
             locations: key.locations.clone(),
+            key: Some(key.name.clone()),
+            admin: key.scope == crate::model::Scope::Admin,
             ..Call::default()
         }
     }
@@ -265,6 +275,64 @@ impl Write<u64> {
     pub fn sweep() -> Self {
         Write::new(Command::Sweep, |o| match o {
             Outcome::Swept(n) => Ok(n),
+            other => Err(other),
+        })
+    }
+}
+
+impl Write<CheckIn> {
+    /// A till's check-in: registers `till_id` with the call's key and `instance_id` the first
+    /// time; after that, FORBIDDEN (field `till_id`) under another key, CONFLICT (field
+    /// `instance_id`) from another instance, and CONFLICT (field `token`) from a copy of the
+    /// till's files left behind by a later check-in, changing nothing. `token` is what the
+    /// till's previous check-in left (`None` before its first), `next_token` what this one
+    /// leaves; sending the same pair again (an answer lost) is accepted.
+    pub fn check_in_till(
+        till_id: impl Into<String>,
+        instance_id: impl Into<String>,
+        location: impl Into<String>,
+        token: Option<String>,
+        next_token: impl Into<String>,
+    ) -> Self {
+        let command = Command::CheckInTill {
+            till_id: till_id.into(),
+            instance_id: instance_id.into(),
+            location: location.into(),
+            token,
+            next_token: next_token.into(),
+        };
+        Write::new(command, |o| match o {
+            Outcome::TillCheckedIn(c) => Ok(*c),
+            other => Err(other),
+        })
+    }
+}
+
+impl Write<TakeOver> {
+    /// Ends a till's registration (admin keys only), releasing its allotments or keeping them
+    /// for its next instance; both are recorded in the ledger.
+    pub fn take_over_till(till_id: impl Into<String>, release: bool) -> Self {
+        let command = Command::TakeOverTill {
+            till_id: till_id.into(),
+            release,
+        };
+        Write::new(command, |o| match o {
+            Outcome::TillTakenOver(t) => Ok(*t),
+            other => Err(other),
+        })
+    }
+}
+
+impl Write<ConflictReport> {
+    /// Records a conflict a till reports: only a sale reference of a till registered to the
+    /// call's key (any till's, for an admin key), counted once.
+    pub fn report_till_conflict(reference: impl Into<String>, code: impl Into<String>) -> Self {
+        let command = Command::ReportTillConflict {
+            reference: reference.into(),
+            code: code.into(),
+        };
+        Write::new(command, |o| match o {
+            Outcome::TillConflict(c) => Ok(c),
             other => Err(other),
         })
     }

@@ -68,6 +68,11 @@ static void test_open_refusals(void) {
     EXPECT(INV_ERR_INVALID_ARGUMENT,
            inv_till_open_with(till_db, url, key, "T-C", "Shop", &negative, &t));
     CHECK(t == NULL);
+    negative.lease_seconds = 0;
+    negative.retention_seconds = -1;
+    EXPECT(INV_ERR_INVALID_ARGUMENT,
+           inv_till_open_with(till_db, url, key, "T-C", "Shop", &negative, &t));
+    CHECK(t == NULL);
     EXPECT(INV_ERR_INVALID_ARGUMENT, inv_till_open(till_db, url, key, "T-C", "Shop", NULL));
 }
 
@@ -156,6 +161,7 @@ static void test_selling_and_syncing(InvHandle *central, const char *a) {
     OK(inv_till_open(till_db, url, key, "T-C", "Shop", &t));
     OK(inv_till_sync(t, &report));
     CHECK(report.complete && report.pushed == 2 && report.already_applied == 0);
+    CHECK(!report.rewound && report.repushed == 0);
     CHECK(report.conflicts.len == 0);
     inv_sync_report_free(&report);
     CHECK(pending_len(t) == 0);

@@ -108,11 +108,23 @@ def test_a_tills_report_of_a_conflict_is_counted_by_code(server):
         prefix = 'inventory_till_conflicts_total{code="INSUFFICIENT_STOCK"} '
         return next((float(line[len(prefix):]) for line in text.splitlines() if line.startswith(prefix)), 0)
 
+    # Only a sale of a registered till is accepted: T1 checks in first.
+    made_up = server.post("/api/tills/conflicts", {"reference": "sale:T1:7", "code": "INSUFFICIENT_STOCK"})
+    assert_error(made_up, 403, "FORBIDDEN", "reference")
+    check_in = {"instance_id": "i-1", "location": "Shop 1", "token": None, "next_token": "t-1"}
+    r = server.post("/api/tills/T1/check-in", check_in)
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["till"]["id"] == "T1"
+
     before = counted()
     report = {"reference": "sale:T1:7", "code": "INSUFFICIENT_STOCK"}
     r = server.post("/api/tills/conflicts", report)
     assert r.status_code == 202, r.text
-    assert r.json()["data"] == report
+    assert r.json()["data"] == {**report, "till_id": "T1", "first": True}
+    assert counted() == before + 1
+    # A repeat is recorded once, and counted once.
+    r = server.post("/api/tills/conflicts", report)
+    assert r.status_code == 202 and r.json()["data"]["first"] is False
     assert counted() == before + 1
     assert_error(server.post("/api/tills/conflicts", {"reference": "sale:T1:7", "code": "LOST"}),
                  400, "VALIDATION_ERROR", "code")
@@ -127,3 +139,35 @@ def test_a_tills_report_of_a_conflict_is_counted_by_code(server):
     r = server.post("/api/tills/conflicts", {**report, "till": "T1"})
     assert r.status_code == 400, r.text
     assert counted() == before + 1, "a refused report is not counted"
+
+
+def test_a_till_id_has_one_instance_until_an_admin_takes_it_over(server):
+    pid = new_product(server, initial_quantity=10, location="Shop 1")["product"]["id"]
+    first = {"instance_id": "device-a", "location": "Shop 1", "token": None, "next_token": "a1"}
+    r = server.post("/api/tills/T9/check-in", first)
+    assert r.status_code == 200, r.text
+    database = r.json()["data"]["database"]
+    assert database["id"] and database["generation"]
+    r = server.post(f"/api/products/{pid}/stock/reserve",
+                    {"quantity": 4, "reference": "till:T9", "location": "Shop 1"})
+    assert r.status_code == 200, r.text
+    again = {**first, "token": "a1", "next_token": "a2"}
+    assert server.post("/api/tills/T9/check-in", again).status_code == 200
+    other = {"instance_id": "device-b", "location": "Shop 1", "token": None, "next_token": "b1"}
+    assert_error(server.post("/api/tills/T9/check-in", other), 409, "CONFLICT", "instance_id")
+    copy = {**first, "token": "a1", "next_token": "a3"}
+    assert_error(server.post("/api/tills/T9/check-in", copy), 409, "CONFLICT", "token")
+
+    tills = server.get("/api/tills").json()["data"]
+    mine = next(t for t in tills if t["till"]["id"] == "T9")
+    assert mine["till"]["instance_id"] == "device-a"
+    assert [a["quantity"] for a in mine["allotments"]] == [4]
+    assert mine["lag_seconds"] >= 0
+
+    r = server.post("/api/tills/T9/take-over", {"release": False})
+    assert r.status_code == 200, r.text
+    assert (r.json()["data"]["released"], r.json()["data"]["transferred"]) == (0, 4)
+    assert_error(server.post("/api/tills/T9/take-over", {"release": False}), 404, "NOT_FOUND")
+    assert server.post("/api/tills/T9/check-in", other).status_code == 200
+    history = server.get(f"/api/products/{pid}/transactions").json()["data"]
+    assert [m["type"] for m in history[:2]] == ["RESERVE", "UNRESERVE"]

@@ -40,6 +40,11 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         args.from.display(),
         report.bytes
     );
+    // The copy has a new generation: each till sees it at its next sync (docs/TILLS.md).
+    println!(
+        "tills will push again, at their next sync, every sale central acknowledged after this \
+         backup was taken (within their retention window, 30 days by default)"
+    );
     if !holders.is_empty() {
         let pids: Vec<String> = holders.iter().map(u32::to_string).collect();
         eprintln!(

@@ -45,14 +45,22 @@ pub struct Central {
     pub db: PathBuf,
     pub port: u16,
     child: Option<Child>,
+    /// More arguments for the server.
+    extra: Vec<String>,
 }
 
 impl Central {
     pub fn start(db: &Path) -> Central {
+        Central::start_with(db, &[])
+    }
+
+    /// As `start`, with more arguments for the server (`--auth required`).
+    pub fn start_with(db: &Path, extra: &[&str]) -> Central {
         let mut central = Central {
             db: db.to_owned(),
             port: 0,
             child: None,
+            extra: extra.iter().map(|a| a.to_string()).collect(),
         };
         central.restart();
         central
@@ -72,6 +80,7 @@ impl Central {
                 .arg("--db")
                 .arg(&self.db)
                 .args(["--sweep-interval-secs", "1", "--workers", "4"])
+                .args(&self.extra)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())
                 .spawn()
@@ -200,6 +209,45 @@ pub fn post(url: &str, path: &str, body: &Value) -> (u16, Value) {
     let mut response = agent
         .post(&format!("{url}{path}"))
         .header("Content-Type", "application/json")
+        .send(body.to_string())
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap())
+}
+
+/// A GET on central with a key: the answer's text.
+pub fn get_text_as(url: &str, path: &str, secret: &str) -> String {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    agent
+        .get(&format!("{url}{path}"))
+        .header("Authorization", &format!("Bearer {secret}"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap()
+}
+
+/// A GET on central with a key; the envelope's data.
+pub fn get_as(url: &str, path: &str, secret: &str) -> Value {
+    let body: Value = serde_json::from_str(&get_text_as(url, path, secret)).unwrap();
+    body["data"].clone()
+}
+
+/// A POST on central with a key; (status, envelope).
+pub fn post_as(url: &str, path: &str, body: &Value, secret: &str) -> (u16, Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent
+        .post(&format!("{url}{path}"))
+        .header("Content-Type", "application/json")
+        .header("Authorization", &format!("Bearer {secret}"))
         .send(body.to_string())
         .unwrap();
     let status = response.status().as_u16();

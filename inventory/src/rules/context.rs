@@ -35,6 +35,10 @@ pub(crate) struct Ctx<'t> {
     pub tx: &'t mut dyn WriteTx,
     pub now: Stamp,
     pub actor: Option<&'t str>,
+    /// The name of the API key the command is made with: it owns what it reserves.
+    pub key: Option<&'t str>,
+    /// Made with an admin key.
+    pub admin: bool,
     /// The only locations this command may move stock at; `None`: any.
     allowed: Option<&'t [String]>,
     /// Within a command `now` is fixed and stock operations change neither a product's fields
@@ -50,6 +54,8 @@ impl<'t> Ctx<'t> {
             tx,
             now: Stamp::new(now),
             actor: call.actor.as_deref(),
+            key: call.key.as_deref(),
+            admin: call.admin,
             allowed: call.locations.as_deref(),
             products: HashMap::new(),
             locations: HashMap::new(),
@@ -91,6 +97,12 @@ impl<'t> Ctx<'t> {
             .on_field(field)),
             _ => Ok(()),
         }
+    }
+
+    /// Whether the call is bound by reservations' owners: made with a key limited to
+    /// locations, and not an admin key.
+    pub fn limited(&self) -> bool {
+        self.allowed.is_some() && !self.admin
     }
 
     /// Notes a location's id found along with something else.
@@ -222,9 +234,10 @@ impl<'t> Ctx<'t> {
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<()> {
         let at = level.updated_at;
+        let owner = self.key;
         self.pending
             .hold(self.tx, level, reference)?
-            .add(quantity, expires_at, at);
+            .add(quantity, expires_at, at, owner);
         Ok(())
     }
 

@@ -9,6 +9,7 @@ mod import;
 mod keys;
 mod pending;
 mod stock;
+pub(crate) mod tills;
 
 use crate::command::{Command, Outcome};
 use crate::error::{Error, Result};
@@ -132,6 +133,28 @@ fn apply(tx: &mut dyn WriteTx, cmd: &Command, call: &Call, now: DateTime<Utc>) -
         Command::ImportProducts(rows) => Outcome::Imported(import::products(&mut ctx, rows)?),
         Command::ImportCounts { reference, counts } => {
             Outcome::Imported(import::counts(&mut ctx, reference, counts)?)
+        }
+        Command::CheckInTill {
+            till_id,
+            instance_id,
+            location,
+            token,
+            next_token,
+        } => Outcome::TillCheckedIn(Box::new(tills::check_in(
+            &mut ctx,
+            tills::Claim {
+                till_id,
+                instance_id,
+                location,
+                token: token.as_deref(),
+                next_token,
+            },
+        )?)),
+        Command::TakeOverTill { till_id, release } => {
+            Outcome::TillTakenOver(Box::new(tills::take_over(&mut ctx, till_id, *release)?))
+        }
+        Command::ReportTillConflict { reference, code } => {
+            Outcome::TillConflict(tills::report_conflict(&mut ctx, reference, code)?)
         }
     };
     ctx.finish()?;

@@ -35,6 +35,8 @@ pub(crate) struct Hold {
     stored: bool,
     pub quantity: i64,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The name of the key that opened it.
+    pub owner: Option<String>,
     /// False once the reservation closed in this command: reopening it then starts a new
     /// one (new id, no old expiry) rather than continuing the stored row.
     continues: bool,
@@ -99,7 +101,8 @@ impl Pending {
             let hold = Hold {
                 stored: stored.is_some(),
                 quantity: stored.as_ref().map_or(0, |s| s.quantity),
-                expires_at: stored.and_then(|s| s.expires_at),
+                expires_at: stored.as_ref().and_then(|s| s.expires_at),
+                owner: stored.and_then(|s| s.owner),
                 continues: true,
                 touched: false,
                 updated_at: level.updated_at,
@@ -138,11 +141,18 @@ impl Pending {
 }
 
 impl Hold {
-    /// Adds to the reservation, opening it if needed. A new expiry replaces the old one;
-    /// `None` keeps it (a reservation opened anew starts without one).
-    pub fn add(&mut self, quantity: i64, expires_at: Option<DateTime<Utc>>, at: DateTime<Utc>) {
+    /// Adds to the reservation, opening it if needed (owned by `owner`). A new expiry replaces
+    /// the old one; `None` keeps it (a reservation opened anew starts without one).
+    pub fn add(
+        &mut self,
+        quantity: i64,
+        expires_at: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+        owner: Option<&str>,
+    ) {
         if self.quantity == 0 {
             self.expires_at = None;
+            self.owner = owner.map(str::to_owned);
         }
         self.quantity += quantity;
         self.expires_at = expires_at.or(self.expires_at);
@@ -174,6 +184,7 @@ fn write_hold(tx: &mut dyn WriteTx, key: &HoldKey, hold: &Hold) -> Result<()> {
     let row = HoldRow {
         quantity: hold.quantity,
         expires_at: hold.expires_at,
+        owner: hold.owner.clone(),
         updated_at: hold.updated_at,
     };
     match (hold.quantity, hold.stored, hold.continues) {

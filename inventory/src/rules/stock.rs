@@ -3,6 +3,7 @@
 
 use super::context::{Ctx, Memo, Stocked};
 use super::expiry;
+use super::tills;
 use crate::command::{Expect, OpKind, StockOp};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{MovementKind, StockLevel};
@@ -44,6 +45,7 @@ pub(crate) fn apply(ctx: &mut Ctx, op: &StockOp) -> Result<Vec<StockLevel>> {
             let q = quantity(op, Field::Quantity)?;
             let expires_at = expiry::resolve(op.expires, ctx.now.at)?;
             ensure_available(&level, q)?;
+            tills::may_change_hold(ctx, &level, op.reference.as_deref().unwrap_or(""))?;
             ctx.post(&mut level, MovementKind::Reserve, q, &memo)?;
             ctx.hold(&level, op.reference.as_deref().unwrap_or(""), q, expires_at)?;
         }
@@ -101,6 +103,7 @@ fn ensure_available(level: &Level, wanted: i64) -> Result<()> {
 fn release(ctx: &mut Ctx, level: &mut Level, op: &StockOp, memo: &Memo) -> Result<()> {
     let reference = op.reservation.as_deref().or(op.reference.as_deref());
     let held_for = reference.unwrap_or("");
+    tills::may_change_hold(ctx, level, held_for)?;
     let held = ctx.held(level, held_for)?;
     let whose = || match reference {
         None | Some("") => "unreferenced".to_owned(),
@@ -147,6 +150,7 @@ fn renew(ctx: &mut Ctx, level: &Level, op: &StockOp) -> Result<()> {
         expiry::resolve(op.expires, ctx.now.at)?,
         Field::ExpiresInSeconds,
     )?;
+    tills::may_change_hold(ctx, level, held_for)?;
     if ctx.held(level, held_for)? == 0 {
         let whose = match held_for {
             "" => "unreferenced".to_owned(),

@@ -94,6 +94,8 @@ pub(crate) struct HoldKey<'a> {
 pub(crate) struct StoredHold {
     pub quantity: i64,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The name of the key that opened it.
+    pub owner: Option<String>,
 }
 
 /// A reservation's state to write.
@@ -101,6 +103,8 @@ pub(crate) struct StoredHold {
 pub(crate) struct HoldRow {
     pub quantity: i64,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The name of the key that opened it (written when it is opened, never changed after).
+    pub owner: Option<String>,
     /// When it last changed; for a new reservation also when it was opened.
     pub updated_at: DateTime<Utc>,
 }

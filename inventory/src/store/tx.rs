@@ -4,7 +4,10 @@
 
 use super::rows::*;
 use crate::error::Result;
-use crate::model::{ApiKey, CatalogueEntry, Location, Movement, Product, Reservation, StockLevel};
+use crate::model::{
+    ApiKey, CatalogueEntry, DatabaseIdentity, Location, Movement, Product, Reservation, StockLevel,
+    Till,
+};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -44,6 +47,10 @@ pub(crate) trait ReadTx {
     fn open_reservations(&mut self) -> Result<i64>;
     /// Every API key, revoked ones included, each with the SHA-256 hex of its secret.
     fn api_keys(&mut self) -> Result<Vec<(ApiKey, String)>>;
+    /// Every registered till, by id.
+    fn tills(&mut self) -> Result<Vec<Till>>;
+    /// The database's identity and generation.
+    fn identity(&mut self) -> Result<DatabaseIdentity>;
     /// The problems `verify()` finds: caches against the ledger, and the store's own integrity.
     fn verify(&mut self) -> Result<Vec<String>>;
 }
@@ -98,4 +105,21 @@ pub(crate) trait WriteTx: ReadTx {
     /// The key of that name that is not revoked.
     fn live_key(&mut self, name: &str) -> Result<Option<ApiKey>>;
     fn revoke_key(&mut self, name: &str, now: &Stamp) -> Result<()>;
+
+    /// A till's registration.
+    fn load_till(&mut self, id: &str) -> Result<Option<Till>>;
+    /// The token a till's latest check-in left.
+    fn till_token(&mut self, id: &str) -> Result<Option<String>>;
+    fn insert_till(&mut self, till: &Till, token: &str) -> Result<()>;
+    /// Records a till's latest sync and the token it leaves.
+    fn touch_till(&mut self, id: &str, token: &str, now: &Stamp) -> Result<()>;
+    fn delete_till(&mut self, id: &str) -> Result<()>;
+    /// Records a reported conflict; false when its reference was recorded before.
+    fn insert_till_conflict(
+        &mut self,
+        reference: &str,
+        till_id: &str,
+        code: &str,
+        now: &Stamp,
+    ) -> Result<bool>;
 }

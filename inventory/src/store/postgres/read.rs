@@ -4,8 +4,8 @@
 use super::Pg;
 use crate::error::{Error, Result};
 use crate::model::{
-    ApiKey, CatalogueEntry, Location, Movement, MovementKind, Product, Reservation, Scope,
-    StockLevel,
+    ApiKey, CatalogueEntry, DatabaseIdentity, Location, Movement, MovementKind, Product,
+    Reservation, Scope, StockLevel, Till,
 };
 use crate::money::Price;
 use crate::store::prefix_end;
@@ -107,6 +107,20 @@ pub(crate) fn key_row(pg: &Pg, r: &Row) -> Result<ApiKey> {
         locations: locations.map(|l| serde_json::from_str(&l)).transpose()?,
         created_at: pg.get(r, 3)?,
         revoked_at: pg.get(r, 4)?,
+    })
+}
+
+pub(crate) const TILL_SELECT: &str =
+    "SELECT id, key_name, instance_id, location, registered_at, last_sync_at FROM tills";
+
+pub(crate) fn till_row(pg: &Pg, r: &Row) -> Result<Till> {
+    Ok(Till {
+        id: pg.get(r, 0)?,
+        key: pg.get(r, 1)?,
+        instance_id: pg.get(r, 2)?,
+        location: pg.get(r, 3)?,
+        registered_at: pg.get(r, 4)?,
+        last_sync_at: pg.get(r, 5)?,
     })
 }
 
@@ -367,6 +381,22 @@ impl ReadTx for Pg<'_> {
             &[],
             |pg, r| Ok((key_row(pg, r)?, pg.get(r, 5)?)),
         )
+    }
+
+    fn tills(&mut self) -> Result<Vec<Till>> {
+        self.rows(
+            &format!("{TILL_SELECT} ORDER BY id COLLATE \"C\""),
+            &[],
+            till_row,
+        )
+    }
+
+    fn identity(&mut self) -> Result<DatabaseIdentity> {
+        let row = self.query_one("SELECT id, generation FROM database_identity", &[])?;
+        Ok(DatabaseIdentity {
+            id: self.get(&row, 0)?,
+            generation: self.get(&row, 1)?,
+        })
     }
 
     fn verify(&mut self) -> Result<Vec<String>> {

@@ -160,6 +160,7 @@ impl Pg<'_> {
         let stored = state.as_ref().map(|s| StoredHold {
             quantity: s.row.quantity,
             expires_at: s.row.expires_at,
+            owner: s.row.owner.clone(),
         });
         if let (Some(e), Some(target)) = (
             state.as_ref().and_then(|s| s.row.expires_at),
@@ -239,12 +240,14 @@ impl Pg<'_> {
             let ids: Vec<Uuid> = fresh.iter().map(|f| f.2).collect();
             let opened: Vec<DateTime<Utc>> = fresh.iter().map(|f| f.3).collect();
             let (q, e, t) = row_columns(fresh.iter().map(|f| f.1));
+            let owners: Vec<Option<&str>> =
+                fresh.iter().map(|f| f.1.row.owner.as_deref()).collect();
             self.execute(
                 "INSERT INTO reservations (id, product_id, location_id, reference, quantity, expires_at,
-                                           created_at, updated_at)
+                                           created_at, updated_at, owner)
                  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int8[], $4::text[], $5::int8[],
-                                      $6::timestamptz[], $7::timestamptz[], $8::timestamptz[])",
-                &[&ids, &p, &l, &r, &q, &e, &opened, &t],
+                                      $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::text[])",
+                &[&ids, &p, &l, &r, &q, &e, &opened, &t, &owners],
             )?;
         }
         let changed: Vec<(&HoldId, &HoldState)> = holds

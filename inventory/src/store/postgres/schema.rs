@@ -177,7 +177,38 @@ ALTER TABLE movements ADD COLUMN external_id text
     CHECK (external_id IS NULL OR (kind = 'IN' AND char_length(external_id) <= 255));
 "#;
 
-const MIGRATIONS: [&str; 3] = [V1, V2, V3];
+/// SQLite's version 9: reservations' owners, tills' registrations, the conflicts they reported,
+/// and the database's identity and generation (which a restore changes).
+const V4: &str = r#"
+ALTER TABLE reservations ADD COLUMN owner text;
+
+CREATE TABLE tills (
+    id             text PRIMARY KEY,
+    key_name       text NOT NULL,
+    instance_id    text NOT NULL,
+    location       text NOT NULL,
+    token          text NOT NULL,
+    registered_at  timestamptz NOT NULL,
+    last_sync_at   timestamptz NOT NULL
+);
+
+CREATE TABLE till_conflicts (
+    reference    text PRIMARY KEY,
+    till_id      text NOT NULL,
+    code         text NOT NULL,
+    reported_at  timestamptz NOT NULL
+);
+
+CREATE TABLE database_identity (
+    only_row    boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    id          text NOT NULL,
+    generation  text NOT NULL
+);
+INSERT INTO database_identity (id, generation)
+    VALUES (replace(gen_random_uuid()::text, '-', ''), replace(gen_random_uuid()::text, '-', ''));
+"#;
+
+const MIGRATIONS: [&str; 4] = [V1, V2, V3, V4];
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {

@@ -1,11 +1,11 @@
 //! The statements of the write path. Everything here runs inside the writer's transaction, after
 //! the group's locks are taken (see the module docs of `postgres`).
 
-use super::read::{LIVE_KEY_SQL, key_row};
+use super::read::{LIVE_KEY_SQL, TILL_SELECT, key_row, till_row};
 use super::rows::{HoldState, KnownTarget};
 use super::{PendingMovement, Pg};
 use crate::error::Result;
-use crate::model::ApiKey;
+use crate::model::{ApiKey, Till};
 use crate::store::rows::*;
 use crate::store::tx::WriteTx;
 use chrono::{DateTime, Utc};
@@ -261,13 +261,14 @@ impl WriteTx for Pg<'_> {
             return Ok(hold.clone());
         }
         let hold = match self.query_opt(
-            "SELECT quantity, expires_at FROM reservations
+            "SELECT quantity, expires_at, owner FROM reservations
              WHERE product_id = $1 AND location_id = $2 AND reference = $3",
             &[&key.product, &key.location_id, &key.reference],
         )? {
             Some(r) => Some(StoredHold {
                 quantity: self.get(&r, 0)?,
                 expires_at: self.get(&r, 1)?,
+                owner: self.get(&r, 2)?,
             }),
             None => None,
         };
@@ -321,8 +322,8 @@ impl WriteTx for Pg<'_> {
         }
         self.writing()?;
         self.execute(
-            "INSERT INTO reservations (id, product_id, location_id, reference, quantity, expires_at, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+            "INSERT INTO reservations (id, product_id, location_id, reference, quantity, expires_at, created_at, updated_at, owner)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
             &[
                 &id,
                 &key.product,
@@ -331,6 +332,7 @@ impl WriteTx for Pg<'_> {
                 &hold.quantity,
                 &hold.expires_at,
                 &hold.updated_at,
+                &hold.owner,
             ],
         )?;
         Ok(())
@@ -494,5 +496,65 @@ impl WriteTx for Pg<'_> {
             &[&name, &now.at],
         )?;
         Ok(())
+    }
+
+    fn load_till(&mut self, id: &str) -> Result<Option<Till>> {
+        self.row(&format!("{TILL_SELECT} WHERE id = $1"), &[&id], till_row)
+    }
+
+    fn till_token(&mut self, id: &str) -> Result<Option<String>> {
+        match self.query_opt("SELECT token FROM tills WHERE id = $1", &[&id])? {
+            Some(row) => self.get(&row, 0).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn insert_till(&mut self, till: &Till, token: &str) -> Result<()> {
+        self.writing()?;
+        self.execute(
+            "INSERT INTO tills (id, key_name, instance_id, location, token, registered_at, last_sync_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &till.id,
+                &till.key,
+                &till.instance_id,
+                &till.location,
+                &token,
+                &till.registered_at,
+                &till.last_sync_at,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn touch_till(&mut self, id: &str, token: &str, now: &Stamp) -> Result<()> {
+        self.writing()?;
+        self.execute(
+            "UPDATE tills SET last_sync_at = $2, token = $3 WHERE id = $1",
+            &[&id, &now.at, &token],
+        )?;
+        Ok(())
+    }
+
+    fn delete_till(&mut self, id: &str) -> Result<()> {
+        self.writing()?;
+        self.execute("DELETE FROM tills WHERE id = $1", &[&id])?;
+        Ok(())
+    }
+
+    fn insert_till_conflict(
+        &mut self,
+        reference: &str,
+        till_id: &str,
+        code: &str,
+        now: &Stamp,
+    ) -> Result<bool> {
+        self.writing()?;
+        let inserted = self.execute(
+            "INSERT INTO till_conflicts (reference, till_id, code, reported_at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (reference) DO NOTHING",
+            &[&reference, &till_id, &code, &now.at],
+        )?;
+        Ok(inserted == 1)
     }
 }

@@ -104,6 +104,27 @@ pub(crate) fn check_copy(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Gives a restored copy a new generation, so that every till sees at its next sync that
+/// central was rewound and pushes again what it no longer holds (docs/TILLS.md). A copy from
+/// before generations existed gets its first one when it is migrated, which differs too. The
+/// tills' tokens are the backup's, older than what each till holds: they are cleared, and each
+/// till's next check-in leaves a new one.
+fn new_generation(copy: &Path) -> Result<()> {
+    let conn = Connection::open(copy)?;
+    let has_identity: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'database_identity')",
+        [],
+        |r| r.get(0),
+    )?;
+    if has_identity {
+        conn.execute_batch(
+            "UPDATE database_identity SET generation = lower(hex(randomblob(16)));
+             UPDATE tills SET token = '';",
+        )?;
+    }
+    Ok(())
+}
+
 fn sync_and_rename(tmp: &Path, target: &Path) -> Result<()> {
     let io = |what: &str, e: std::io::Error| Error::storage(format!("{what}: {e}"));
     std::fs::File::open(tmp)
@@ -180,6 +201,7 @@ pub(crate) fn restore(source: &Path, target: &Path, force: bool) -> Result<Backu
     let copied = std::fs::copy(source, &tmp)
         .map_err(|e| Error::storage(format!("cannot copy {}: {e}", source.display())));
     let done = copied.and_then(|bytes| {
+        new_generation(&tmp)?;
         for suffix in ["-wal", "-shm"] {
             let mut name = target.to_path_buf().into_os_string();
             name.push(suffix);

@@ -5,8 +5,8 @@ use super::Sql;
 use crate::clock::from_text;
 use crate::error::Result;
 use crate::model::{
-    ApiKey, CatalogueEntry, Location, Movement, MovementKind, Product, Reservation, Scope,
-    StockLevel,
+    ApiKey, CatalogueEntry, DatabaseIdentity, Location, Movement, MovementKind, Product,
+    Reservation, Scope, StockLevel, Till,
 };
 use crate::store::prefix_end;
 use crate::store::rows::{HistoryFilter, ProductFilter, Stamp};
@@ -223,6 +223,20 @@ pub(crate) fn key_row(r: &Row) -> rusqlite::Result<ApiKey> {
     })
 }
 
+pub(crate) const TILL_SELECT: &str =
+    "SELECT id, key_name, instance_id, location, registered_at, last_sync_at FROM tills";
+
+pub(crate) fn till_row(r: &Row) -> rusqlite::Result<Till> {
+    Ok(Till {
+        id: r.get(0)?,
+        key: r.get(1)?,
+        instance_id: r.get(2)?,
+        location: r.get(3)?,
+        registered_at: from_text(&r.get::<_, String>(4)?)?,
+        last_sync_at: from_text(&r.get::<_, String>(5)?)?,
+    })
+}
+
 pub(crate) const LIVE_KEY_SQL: &str = "SELECT name, scope, locations, created_at, revoked_at, secret_sha256 FROM api_keys WHERE name = ?1 AND revoked_at IS NULL";
 
 impl ReadTx for Sql<'_> {
@@ -400,6 +414,26 @@ impl ReadTx for Sql<'_> {
             .prepare_cached(&format!("{KEY_SELECT} ORDER BY created_at, name"))?;
         let rows = stmt.query_map([], |r| Ok((key_row(r)?, r.get(5)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn tills(&mut self) -> Result<Vec<Till>> {
+        let mut stmt = self
+            .0
+            .prepare_cached(&format!("{TILL_SELECT} ORDER BY id"))?;
+        let rows = stmt.query_map([], till_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn identity(&mut self) -> Result<DatabaseIdentity> {
+        let mut stmt = self
+            .0
+            .prepare_cached("SELECT id, generation FROM database_identity")?;
+        Ok(stmt.query_row([], |r| {
+            Ok(DatabaseIdentity {
+                id: r.get(0)?,
+                generation: r.get(1)?,
+            })
+        })?)
     }
 
     fn verify(&mut self) -> Result<Vec<String>> {

@@ -211,7 +211,41 @@ ALTER TABLE movements ADD COLUMN external_id TEXT
     CHECK (external_id IS NULL OR (kind = 'IN' AND length(external_id) <= 255));
 "#;
 
-const MIGRATIONS: [&str; 8] = [V1, V2, V3, V4, V5, V6, V7, V8];
+/// Tills and who may act for them (docs/TILLS.md): the owner of each reservation (the name of
+/// the key that opened it); each till id's registration (the key and the instance that first
+/// synced under it); the conflicts tills reported, each counted once; and the database's
+/// identity, whose generation `restore` changes so that tills see central was rewound.
+const V9: &str = r#"
+ALTER TABLE reservations ADD COLUMN owner TEXT CHECK (owner IS NULL OR length(owner) <= 255);
+
+CREATE TABLE tills (
+    id             TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 255),
+    key_name       TEXT NOT NULL CHECK (length(key_name) <= 255),
+    instance_id    TEXT NOT NULL CHECK (length(instance_id) BETWEEN 1 AND 255),
+    location       TEXT NOT NULL CHECK (length(location) BETWEEN 1 AND 255),
+    -- changed at every check-in: a copy of the till's files that synced before is left behind
+    token          TEXT NOT NULL,
+    registered_at  TEXT NOT NULL,
+    last_sync_at   TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE till_conflicts (
+    reference    TEXT PRIMARY KEY CHECK (length(reference) BETWEEN 1 AND 255),
+    till_id      TEXT NOT NULL,
+    code         TEXT NOT NULL,
+    reported_at  TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE database_identity (
+    only_row    INTEGER PRIMARY KEY CHECK (only_row = 1),
+    id          TEXT NOT NULL,
+    generation  TEXT NOT NULL
+);
+INSERT INTO database_identity (only_row, id, generation)
+    VALUES (1, lower(hex(randomblob(16))), lower(hex(randomblob(16))));
+"#;
+
+const MIGRATIONS: [&str; 9] = [V1, V2, V3, V4, V5, V6, V7, V8, V9];
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {

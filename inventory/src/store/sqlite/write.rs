@@ -1,10 +1,10 @@
 //! The statements of the write path. Everything here runs inside the writer's transaction.
 
 use super::Sql;
-use super::read::{LIVE_KEY_SQL, key_row, parse_uuid};
+use super::read::{LIVE_KEY_SQL, TILL_SELECT, key_row, parse_uuid, till_row};
 use crate::clock::{from_text, to_text};
 use crate::error::Result;
-use crate::model::ApiKey;
+use crate::model::{ApiKey, Till};
 use crate::store::rows::*;
 use crate::store::tx::WriteTx;
 use chrono::{DateTime, Utc};
@@ -187,19 +187,20 @@ impl WriteTx for Sql<'_> {
 
     fn load_hold(&mut self, key: &HoldKey) -> Result<Option<StoredHold>> {
         let mut stmt = self.0.prepare_cached(
-            "SELECT quantity, expires_at FROM reservations
+            "SELECT quantity, expires_at, owner FROM reservations
              WHERE product_id = ?1 AND location_id = ?2 AND reference = ?3",
         )?;
-        let row: Option<(i64, Option<String>)> = stmt
+        let row: Option<(i64, Option<String>, Option<String>)> = stmt
             .query_row(
                 params![key.product.to_string(), key.location_id, key.reference],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
         Ok(match row {
-            Some((quantity, expires_at)) => Some(StoredHold {
+            Some((quantity, expires_at, owner)) => Some(StoredHold {
                 quantity,
                 expires_at: expires_at.as_deref().map(from_text).transpose()?,
+                owner,
             }),
             None => None,
         })
@@ -235,8 +236,8 @@ impl WriteTx for Sql<'_> {
 
     fn insert_hold(&mut self, key: &HoldKey, id: Uuid, hold: &HoldRow) -> Result<()> {
         let mut stmt = self.0.prepare_cached(
-            "INSERT INTO reservations (id, product_id, location_id, reference, quantity, expires_at, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+            "INSERT INTO reservations (id, product_id, location_id, reference, quantity, expires_at, created_at, updated_at, owner)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
         )?;
         stmt.execute(params![
             id.to_string(),
@@ -245,7 +246,8 @@ impl WriteTx for Sql<'_> {
             key.reference,
             hold.quantity,
             hold.expires_at.map(to_text),
-            to_text(hold.updated_at)
+            to_text(hold.updated_at),
+            hold.owner
         ])?;
         Ok(())
     }
@@ -361,5 +363,64 @@ impl WriteTx for Sql<'_> {
         )?;
         stmt.execute(params![name, now.text])?;
         Ok(())
+    }
+
+    fn load_till(&mut self, id: &str) -> Result<Option<Till>> {
+        let mut stmt = self
+            .0
+            .prepare_cached(&format!("{TILL_SELECT} WHERE id = ?1"))?;
+        Ok(stmt.query_row([id], till_row).optional()?)
+    }
+
+    fn till_token(&mut self, id: &str) -> Result<Option<String>> {
+        let mut stmt = self
+            .0
+            .prepare_cached("SELECT token FROM tills WHERE id = ?1")?;
+        Ok(stmt.query_row([id], |r| r.get(0)).optional()?)
+    }
+
+    fn insert_till(&mut self, till: &Till, token: &str) -> Result<()> {
+        let mut stmt = self.0.prepare_cached(
+            "INSERT INTO tills (id, key_name, instance_id, location, token, registered_at, last_sync_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        stmt.execute(params![
+            till.id,
+            till.key,
+            till.instance_id,
+            till.location,
+            token,
+            to_text(till.registered_at),
+            to_text(till.last_sync_at)
+        ])?;
+        Ok(())
+    }
+
+    fn touch_till(&mut self, id: &str, token: &str, now: &Stamp) -> Result<()> {
+        let mut stmt = self
+            .0
+            .prepare_cached("UPDATE tills SET last_sync_at = ?2, token = ?3 WHERE id = ?1")?;
+        stmt.execute(params![id, now.text, token])?;
+        Ok(())
+    }
+
+    fn delete_till(&mut self, id: &str) -> Result<()> {
+        let mut stmt = self.0.prepare_cached("DELETE FROM tills WHERE id = ?1")?;
+        stmt.execute([id])?;
+        Ok(())
+    }
+
+    fn insert_till_conflict(
+        &mut self,
+        reference: &str,
+        till_id: &str,
+        code: &str,
+        now: &Stamp,
+    ) -> Result<bool> {
+        let mut stmt = self.0.prepare_cached(
+            "INSERT INTO till_conflicts (reference, till_id, code, reported_at)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (reference) DO NOTHING",
+        )?;
+        Ok(stmt.execute(params![reference, till_id, code, now.text])? == 1)
     }
 }

@@ -1,0 +1,321 @@
+//! Tills that cannot be impersonated or rolled back (issue 31), against the real server binary
+//! on real files: two tills opened under one id, a till's files copied onto a second device,
+//! another key at the same location taking a till's id or its allotment, a shop front's
+//! reservation released by a till's key, central restored from a backup between syncs, and a
+//! made-up conflict report. Each row of the issue's table, each failing before.
+
+mod common;
+
+use common::*;
+use inventory::{MovementKind, Scope, Uuid};
+use inventory_till::{SaleOptions, Till, TillOptions};
+use serde_json::json;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+const SHOP: &str = "Shop 1";
+
+fn options() -> TillOptions {
+    TillOptions {
+        timeout: Duration::from_secs(10),
+        ..TillOptions::default()
+    }
+}
+
+fn open(path: &Path, url: &str, key: &str, id: &str) -> Till {
+    Till::open_with(path, url, key, id, SHOP, options()).unwrap()
+}
+
+fn sell(till: &Till, product: Uuid, receipt: &str) {
+    let sale = SaleOptions {
+        sale_id: Some(receipt.to_owned()),
+        ..SaleOptions::default()
+    };
+    till.sell_with(product, 1, &sale).unwrap();
+}
+
+fn held(url: &str, till: &str, secret: &str) -> i64 {
+    get_as(
+        url,
+        &format!("/api/reservations?reference=till:{till}"),
+        secret,
+    )
+    .as_array()
+    .unwrap()
+    .iter()
+    .map(|r| r["quantity"].as_i64().unwrap())
+    .sum()
+}
+
+#[test]
+fn a_second_till_under_one_id_is_refused_and_no_sale_is_recorded_nowhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("central.db");
+    let (ids, keys) = central_file(&db, SHOP, &[("A", 10)], &["till-dup"]);
+    let a = ids[0];
+    let mut central = Central::start(&db);
+    let url = central.url();
+    let first = open(&dir.path().join("one.db"), &url, &keys["till-dup"], "dup");
+    let second = open(&dir.path().join("two.db"), &url, &keys["till-dup"], "dup");
+    for till in [&first, &second] {
+        till.sync().unwrap();
+        till.set_target(a, 10).unwrap();
+    }
+    assert!(first.sync().unwrap().complete);
+    let refused = second.sync().unwrap();
+    assert!(!refused.complete);
+    let error = refused.error.unwrap();
+    assert_eq!(error.code, "CONFLICT", "{}", error.message);
+    assert!(
+        error.message.contains("another instance"),
+        "{}",
+        error.message
+    );
+    assert_eq!(held(&url, "dup", &keys["till-dup"]), 10);
+    assert_eq!(
+        second
+            .inventory()
+            .get_stock_level(a, SHOP)
+            .map_or(0, |l| l.on_hand),
+        0
+    );
+
+    for i in 0..10 {
+        sell(&first, a, &format!("r{i}"));
+    }
+    // The second till holds nothing, so it sells nothing: no receipt can shadow the first's.
+    assert!(second.sell(a, 1).is_err());
+    let pushed = first.sync().unwrap();
+    assert_eq!(pushed.pushed, 10);
+    assert!(first.pending().unwrap().is_empty());
+    assert!(!second.sync().unwrap().complete);
+    drop((first, second));
+    central.stop();
+    let inv = central.open();
+    let commits = commits(&inv, &ids);
+    assert_eq!(commits.len(), 10);
+    assert!(commits.values().all(|c| c.len() == 1));
+    assert!(inv.verify().unwrap().ok);
+}
+
+#[test]
+fn a_copy_of_a_tills_files_on_a_second_device_is_refused_once_the_first_synced() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("central.db");
+    let (ids, keys) = central_file(&db, SHOP, &[("A", 20)], &["till-T1"]);
+    let a = ids[0];
+    let mut central = Central::start(&db);
+    let url = central.url();
+    let path = dir.path().join("t1.db");
+    let till = open(&path, &url, &keys["till-T1"], "T1");
+    till.sync().unwrap();
+    till.set_target(a, 10).unwrap();
+    assert!(till.sync().unwrap().complete);
+    drop(till);
+    let copy = dir.path().join("copy.db");
+    for suffix in ["", ".till"] {
+        let from = format!("{}{suffix}", path.display());
+        let to = format!("{}{suffix}", copy.display());
+        std::fs::copy(from, to).unwrap();
+    }
+    let till = open(&path, &url, &keys["till-T1"], "T1");
+    let clone = open(&copy, &url, &keys["till-T1"], "T1");
+    sell(&till, a, "r1");
+    sell(&clone, a, "r1");
+    assert!(till.sync().unwrap().complete);
+    let refused = clone.sync().unwrap();
+    assert_eq!(refused.error.unwrap().code, "CONFLICT");
+    // The copy's sale is not lost: it waits in its outbox, where an operator sees it.
+    assert_eq!(clone.pending().unwrap().len(), 1);
+    assert!(till.sync().unwrap().complete, "the first copy goes on");
+    assert_eq!(held(&url, "T1", &keys["till-T1"]), 10);
+    drop((till, clone));
+    central.stop();
+    let inv = central.open();
+    assert_eq!(commits(&inv, &ids).len(), 1);
+    assert!(inv.verify().unwrap().ok);
+}
+
+#[test]
+fn another_key_cannot_take_a_tills_id_nor_release_its_allotment_nor_a_web_reservation() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("central.db");
+    let (ids, keys) = central_file(&db, SHOP, &[("A", 30)], &["victim", "thief", "web"]);
+    let a = ids[0];
+    let root = inventory::Inventory::open(&db)
+        .unwrap()
+        .create_key("root", Scope::Admin, None)
+        .unwrap()
+        .secret;
+    let mut central = Central::start_with(&db, &["--auth", "required"]);
+    let url = central.url();
+    let victim = open(
+        &dir.path().join("victim.db"),
+        &url,
+        &keys["victim"],
+        "victim",
+    );
+    victim.sync().unwrap();
+    victim.set_target(a, 10).unwrap();
+    assert!(victim.sync().unwrap().complete);
+    let (status, _) = post_as(
+        &url,
+        &format!("/api/products/{a}/stock/reserve"),
+        &json!({ "quantity": 5, "location": SHOP, "reference": "order-1" }),
+        &keys["web"],
+    );
+    assert_eq!(status, 200);
+
+    // The thief's till under the victim's id is refused before it touches anything.
+    let thief = open(&dir.path().join("thief.db"), &url, &keys["thief"], "victim");
+    let refused = thief.sync().unwrap();
+    assert_eq!(refused.error.unwrap().code, "FORBIDDEN");
+    assert_eq!(held(&url, "victim", &keys["web"]), 10);
+    for (key, reference) in [("thief", "till:victim"), ("victim", "order-1")] {
+        let (status, body) = post_as(
+            &url,
+            &format!("/api/products/{a}/stock/unreserve"),
+            &json!({ "location": SHOP, "reference": reference }),
+            &keys[key],
+        );
+        assert_eq!(status, 403, "{key} on {reference}: {body}");
+    }
+    assert_eq!(held(&url, "victim", &keys["web"]), 10);
+    let tills = get_as(&url, "/api/tills", &keys["web"]);
+    assert_eq!(tills[0]["till"]["id"], "victim");
+    assert_eq!(tills[0]["till"]["key"], "victim");
+    assert_eq!(tills[0]["allotments"][0]["quantity"], 10);
+
+    // A replaced device: an admin takes the id over, releasing the allotment in the ledger.
+    let (status, _) = post_as(
+        &url,
+        "/api/tills/victim/take-over",
+        &json!({ "release": true }),
+        &keys["victim"],
+    );
+    assert_eq!(status, 403);
+    let (status, body) = post_as(
+        &url,
+        "/api/tills/victim/take-over",
+        &json!({ "release": true }),
+        &root,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["released"], 10);
+    assert_eq!(held(&url, "victim", &keys["web"]), 0);
+    drop((victim, thief));
+    central.stop();
+    let inv = central.open();
+    let released = inv
+        .list_movements(a, &Default::default())
+        .unwrap()
+        .into_iter()
+        .find(|m| m.kind == MovementKind::Unreserve)
+        .unwrap();
+    assert_eq!(released.reference.as_deref(), Some("till:victim"));
+    assert_eq!(released.actor.as_deref(), Some("root"));
+    assert!(inv.verify().unwrap().ok);
+}
+
+#[test]
+fn a_sale_acknowledged_before_central_was_restored_is_pushed_again_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("central.db");
+    let (ids, keys) = central_file(&db, SHOP, &[("A", 50)], &["till-T1"]);
+    let a = ids[0];
+    let mut central = Central::start(&db);
+    let url = central.url();
+    let till = open(&dir.path().join("t1.db"), &url, &keys["till-T1"], "T1");
+    till.sync().unwrap();
+    till.set_target(a, 20).unwrap();
+    assert!(till.sync().unwrap().complete);
+    for i in 0..3 {
+        sell(&till, a, &format!("r{i}"));
+    }
+    assert_eq!(till.sync().unwrap().pushed, 3);
+    let backup = dir.path().join("backup.db");
+    let made = Command::new(server_bin())
+        .args(["backup", "--db"])
+        .arg(&db)
+        .arg("--to")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    for i in 3..7 {
+        sell(&till, a, &format!("r{i}"));
+    }
+    assert_eq!(till.sync().unwrap().pushed, 4);
+    central.stop();
+    let restored = Command::new(server_bin())
+        .args(["restore", "--from"])
+        .arg(&backup)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(restored.status.success(), "{restored:?}");
+    let said = String::from_utf8_lossy(&restored.stdout);
+    assert!(said.contains("tills"), "restore tells the operator: {said}");
+    central.restart();
+
+    let report = till.sync().unwrap();
+    assert!(report.complete, "{report:?}");
+    assert!(report.rewound);
+    assert_eq!(report.repushed, 4);
+    assert!(report.conflicts.is_empty());
+    // Seen once, the rewind is not seen again.
+    let again = till.sync().unwrap();
+    assert!(!again.rewound);
+    assert_eq!(again.repushed, 0);
+    drop(till);
+    central.stop();
+    let inv = central.open();
+    let commits = commits(&inv, &ids);
+    let mut references: Vec<&String> = commits.keys().collect();
+    references.sort();
+    assert_eq!(references.len(), 7, "{references:?}");
+    assert!(commits.values().all(|c| c.len() == 1));
+    let level = inv.get_stock_level(a, SHOP).unwrap();
+    assert_eq!(level.on_hand, 50 - 7);
+    assert!(inv.verify().unwrap().ok);
+}
+
+#[test]
+fn a_made_up_conflict_report_is_refused_and_a_real_one_counted_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("central.db");
+    let (_, keys) = central_file(&db, SHOP, &[("A", 5)], &["till-T1", "other"]);
+    let mut central = Central::start_with(&db, &["--auth", "required"]);
+    let url = central.url();
+    let till = open(&dir.path().join("t1.db"), &url, &keys["till-T1"], "T1");
+    assert!(till.sync().unwrap().complete);
+    let report = |key: &str, reference: &str| {
+        post_as(
+            &url,
+            "/api/tills/conflicts",
+            &json!({ "reference": reference, "code": "INSUFFICIENT_STOCK" }),
+            &keys[key],
+        )
+    };
+    for made_up in ["made-up", "sale:nobody:1", "sale:T1x:1"] {
+        assert_eq!(report("till-T1", made_up).0, 403, "{made_up}");
+    }
+    assert_eq!(report("other", "sale:T1:1").0, 403);
+    let (status, first) = report("till-T1", "sale:T1:1");
+    assert_eq!(status, 202);
+    assert_eq!(first["data"]["first"], true);
+    assert_eq!(report("till-T1", "sale:T1:1").1["data"]["first"], false);
+    let metrics = get_text_as(&url, "/metrics", &keys["till-T1"]);
+    let counted: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("inventory_till_conflicts_total{"))
+        .collect();
+    assert_eq!(
+        counted,
+        ["inventory_till_conflicts_total{code=\"INSUFFICIENT_STOCK\"} 1"]
+    );
+    drop(till);
+    central.stop();
+}
