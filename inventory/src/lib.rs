@@ -75,8 +75,8 @@ pub use reads::{
     DEFAULT_CHANGES_PAGE, DEFAULT_PAGE, MAX_CHANGES_PAGE, MAX_PAGE, MovementQuery, ProductQuery,
 };
 pub use rules::IDEMPOTENCY_TTL_HOURS;
-pub use store::sqlite::BackupReport;
 pub use store::sqlite::latest_version as schema_version;
+pub use store::sqlite::{BackupReport, Overwrite};
 pub use store::{Durability, Options, StoreKind, redacted};
 pub use validate::required as required_text;
 pub use validate::{
@@ -114,16 +114,24 @@ pub fn verify_file(path: impl AsRef<Path>) -> Result<VerifyReport> {
 /// A consistent, verified copy of the SQLite database at `source` (which a server may be writing
 /// to) at `target`, as [`Inventory::backup_with_progress`] makes it, but without opening
 /// `source` for writing: nothing is created, migrated or changed there.
+///
+/// Refused, with nothing touched: a target that is neither a regular file nor a new path (a
+/// directory, device, FIFO or socket: VALIDATION_ERROR), the source itself (VALIDATION_ERROR),
+/// a SQLite database another process holds open (CONFLICT: a live database is never a backup
+/// target), and with [`Overwrite::Refused`] any existing file (CONFLICT).
 pub fn backup_file(
     source: impl AsRef<Path>,
     target: impl AsRef<Path>,
+    overwrite: Overwrite,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<BackupReport> {
-    store::sqlite::backup_file(source.as_ref(), target.as_ref(), progress)
+    store::sqlite::backup_file(source.as_ref(), target.as_ref(), overwrite, progress)
 }
 
 /// Replaces the SQLite database at `target` with a verified copy of `source`, atomically.
-/// Refused (CONFLICT) while another process has `target` open, unless `force`.
+/// Refused (CONFLICT) while another process has `target` open, unless `force`; refused always
+/// when `source` is not a regular file or is held open by another process (a live file), and
+/// when `target` is neither a regular file nor a new path, or is `source` itself.
 pub fn restore(
     source: impl AsRef<Path>,
     target: impl AsRef<Path>,

@@ -10,7 +10,7 @@ mod schema;
 mod verify;
 mod write;
 
-pub use backup::BackupReport;
+pub use backup::{BackupReport, Overwrite};
 pub(crate) use backup::{backup as backup_file, holders, restore};
 
 /// The problems `verify()` finds in the file at `path`, read without opening it for writing.
@@ -297,7 +297,7 @@ impl Db {
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<BackupReport> {
         self.identity.check()?;
-        backup::backup(self.identity.path(), target, progress)
+        backup::backup(self.identity.path(), target, Overwrite::Allowed, progress)
     }
 
     /// Copies the WAL into the main file and truncates it.
