@@ -265,6 +265,7 @@ async fn respond(
     let incoming = Incoming {
         method: parts.method.as_str().to_owned(),
         path: parts.uri.path().to_owned(),
+        authority: parts.uri.authority().map(|a| a.as_str().to_owned()),
         query: parts.uri.query().unwrap_or("").to_owned(),
         headers,
         peer,
