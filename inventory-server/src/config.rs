@@ -140,6 +140,12 @@ pub struct Config {
     #[arg(long, env = "INVENTORY_RATE_LIMIT", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub rate_limit: Option<u32>,
 
+    /// Serve reads only: every POST, PUT and DELETE is refused with 503 READ_ONLY, expired
+    /// reservations are not swept, and nothing is written at shutdown. Without it, a server
+    /// that cannot write its database (a read-only file, a full disk) exits at start-up.
+    #[arg(long, env = "INVENTORY_READ_ONLY")]
+    pub read_only: bool,
+
     /// Longest wait, in seconds, for requests in flight when shutting down.
     #[arg(long, env = "INVENTORY_SHUTDOWN_GRACE", default_value_t = 10)]
     pub shutdown_grace_secs: u64,

@@ -113,6 +113,13 @@ pub fn handle(app: &Arc<App>, router: &Router, incoming: Incoming) -> Reply {
                     Ok(key) => key,
                     Err(refused) => return Ok(refused),
                 };
+                if app.read_only && !matches!(method.as_str(), "GET" | "HEAD") {
+                    return Err(ApiError::new(
+                        503,
+                        "READ_ONLY",
+                        "this server was started with --read-only: it serves reads and applies no write",
+                    ));
+                }
                 if method == "GET" && route.path == EVENTS_PATH && wants_event_stream(&headers) {
                     return sse::subscribe(app, &headers, &query, &rid, started, key);
                 }

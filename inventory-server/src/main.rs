@@ -98,6 +98,16 @@ fn run(config: &Config) -> Result<(), String> {
     let shown = inventory::redacted(&db);
     let inv = inventory::Inventory::open_with(&db, options)
         .map_err(|e| format!("cannot open {shown}: {}", e.message))?;
+    // A server that would answer every write with 503 is not worth starting, unless asked to
+    // serve reads only.
+    if !config.read_only {
+        inv.probe_write().map_err(|e| {
+            format!(
+                "cannot write to {shown}: {} (start with --read-only to serve reads only)",
+                e.message
+            )
+        })?;
+    }
 
     let listener = transport::listen(&config.addr)
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
@@ -119,6 +129,7 @@ fn run(config: &Config) -> Result<(), String> {
         ),
         auth: auth::Gate::new(auth),
         limiter: config.rate_limit.map(ratelimit::Limiter::new),
+        read_only: config.read_only,
     });
     let limits = Limits {
         max_connections: config.max_connections as usize,
@@ -147,10 +158,12 @@ fn run(config: &Config) -> Result<(), String> {
         stopped,
         grace,
     ));
-    let sweeper = sweep::start(
-        Arc::clone(&app),
-        Duration::from_secs(config.sweep_interval_secs),
-    );
+    let sweeper = (!config.read_only).then(|| {
+        sweep::start(
+            Arc::clone(&app),
+            Duration::from_secs(config.sweep_interval_secs),
+        )
+    });
     tracing::info!(
         addr = %addr,
         db = %shown,
@@ -159,6 +172,7 @@ fn run(config: &Config) -> Result<(), String> {
         durability = ?config.durability,
         auth = if auth { "required" } else { "off" },
         rate_limit = config.rate_limit,
+        read_only = config.read_only,
         "listening"
     );
 
@@ -177,8 +191,10 @@ fn run(config: &Config) -> Result<(), String> {
         Err(e) => return Err(format!("the HTTP server failed: {e}")),
     };
     runtime.shutdown_timeout(grace);
-    sweeper.thread().unpark();
-    let _ = sweeper.join();
+    if let Some(sweeper) = sweeper {
+        sweeper.thread().unpark();
+        let _ = sweeper.join();
+    }
     let deadline = Instant::now() + grace;
     while app.streams.open() > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
@@ -188,9 +204,11 @@ fn run(config: &Config) -> Result<(), String> {
     app.inv
         .health()
         .map_err(|e| format!("at shutdown: {}", e.message))?;
-    app.inv
-        .checkpoint()
-        .map_err(|e| format!("checkpoint at shutdown failed: {}", e.message))?;
+    if !config.read_only {
+        app.inv
+            .checkpoint()
+            .map_err(|e| format!("checkpoint at shutdown failed: {}", e.message))?;
+    }
     tracing::info!(accept_errors, "stopped");
     Ok(())
 }

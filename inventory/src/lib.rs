@@ -496,11 +496,20 @@ impl Inventory {
         self.store().read(|tx| tx.last_seq().map(drop))
     }
 
-    /// Succeeds only when the database is open, writable (its write lock can be taken) and, for
-    /// a file, still the file at the path this handle opened: what a load balancer should ask
-    /// before sending writes.
+    /// Succeeds only when the database is open, writable (its write lock can be taken, and a
+    /// SQLite file is not read-only for this process) and, for a file, still the file at the
+    /// path this handle opened: what a load balancer should ask before sending writes. After a
+    /// write failed with STORAGE_ERROR (a full disk, an I/O error), it fails until a write
+    /// commits again or its own probe write does.
     pub fn ready(&self) -> Result<()> {
         self.store().ready()
+    }
+
+    /// Succeeds only when a write commits now: for a SQLite file, a probe write that changes
+    /// nothing is committed and synced (a read-only file or a full disk refuses it); for
+    /// PostgreSQL, the server is a primary. A server asks this at start-up.
+    pub fn probe_write(&self) -> Result<()> {
+        self.store().probe_write()
     }
 
     /// Gauges for metrics: open reservations, file sizes.

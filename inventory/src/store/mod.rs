@@ -245,6 +245,15 @@ impl Store {
         }
     }
 
+    /// Fails unless a write commits now.
+    pub fn probe_write(&self) -> Result<()> {
+        match self {
+            Store::Sqlite(db) => db.probe_write(),
+            #[cfg(feature = "postgres")]
+            Store::Postgres(db) => db.ready(),
+        }
+    }
+
     /// Sizes of the database and WAL files, for stores that keep files.
     pub fn file_sizes(&self) -> (Option<u64>, Option<u64>) {
         match self {
