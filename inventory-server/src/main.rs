@@ -9,6 +9,7 @@ mod auth;
 mod browser;
 mod cli;
 mod config;
+mod descriptors;
 mod dispatch;
 mod errors;
 mod handlers;
@@ -109,6 +110,28 @@ fn run(config: &Config) -> Result<(), String> {
         })?;
     }
 
+    let nofile = descriptors::raise_limit();
+    let reserved = inv.max_descriptors();
+    let max_connections =
+        descriptors::connection_cap(config.max_connections.into(), nofile, reserved).ok_or_else(
+            || {
+                format!(
+                    "the open-file limit ({}) leaves no descriptor for connections once the \
+                     database's {reserved} are kept: raise it (ulimit -n)",
+                    nofile.unwrap_or(0)
+                )
+            },
+        )?;
+    if max_connections < config.max_connections.into() {
+        tracing::warn!(
+            max_connections,
+            asked = config.max_connections,
+            open_file_limit = nofile,
+            database_descriptors = reserved,
+            "the connection cap is lowered so that the database keeps its descriptors"
+        );
+    }
+
     let listener = transport::listen(&config.addr)
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     let addr = listener
@@ -132,7 +155,7 @@ fn run(config: &Config) -> Result<(), String> {
         read_only: config.read_only,
     });
     let limits = Limits {
-        max_connections: config.max_connections as usize,
+        max_connections: max_connections as usize,
         max_header_bytes: config.max_header_bytes as usize,
         max_body: config.max_body_bytes,
         io_timeout: config.io_timeout(),
@@ -169,6 +192,7 @@ fn run(config: &Config) -> Result<(), String> {
         db = %shown,
         workers,
         max_connections = limits.max_connections,
+        open_file_limit = nofile,
         durability = ?config.durability,
         auth = if auth { "required" } else { "off" },
         rate_limit = config.rate_limit,

@@ -577,6 +577,13 @@ impl Inventory {
         self.store().checkpoint()
     }
 
+    /// The most file descriptors the handle's database connections hold at once (every pooled
+    /// connection open): what a process sharing its descriptor limit with connections of its
+    /// own must leave free.
+    pub fn max_descriptors(&self) -> u64 {
+        self.store().max_descriptors()
+    }
+
     /// Which store the handle is open on.
     pub fn store_kind(&self) -> StoreKind {
         self.store().kind()

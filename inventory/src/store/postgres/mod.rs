@@ -764,6 +764,11 @@ impl Db {
 
     /// Fails unless the writer's connection works and the database accepts writes (a standby
     /// in recovery does not).
+    /// A socket for each pooled reader, the writer and the change-feed listener.
+    pub fn max_descriptors(&self) -> u64 {
+        u64::from(self.readers.max_size()) + 2
+    }
+
     pub fn ready(&self) -> Result<()> {
         let mut writer = lock(&self.writer);
         if writer.client.as_ref().is_none_or(Client::is_closed) {

@@ -333,6 +333,14 @@ impl Db {
         Ok(())
     }
 
+    /// Each connection (the writer, every pooled reader, the checkpointer's) holds the file
+    /// and its WAL, the process one shared-memory file per database, counted per connection
+    /// to stay on the safe side; the checkpointer also holds the file for its syncs.
+    pub fn max_descriptors(&self) -> u64 {
+        let connections = u64::from(self.readers.max_size()) + 2;
+        connections * 3 + 1
+    }
+
     /// Fails when the path no longer leads to the file this store opened.
     pub fn check_file(&self) -> Result<()> {
         self.identity.check()
