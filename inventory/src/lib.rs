@@ -50,6 +50,7 @@ mod error;
 mod model;
 mod money;
 mod observe;
+mod reach;
 mod reads;
 mod rules;
 pub mod shape;
@@ -71,6 +72,7 @@ pub use model::{
 };
 pub use money::{MAX_PRICE_SCALE, PRICE_LIMIT, Price};
 pub use observe::{CommandEnd, Observer, Stats};
+pub use reach::{Located, Reach};
 pub use reads::{
     DEFAULT_CHANGES_PAGE, DEFAULT_PAGE, MAX_CHANGES_PAGE, MAX_PAGE, MovementQuery, ProductQuery,
 };
