@@ -4,18 +4,19 @@ use crate::app::App;
 use crate::errors::ApiError;
 use crate::http::{Reply, Req};
 
-/// 200 when the database answers a query, 503 when it does not.
+/// 200 when the database answers a query, 503 when it does not, with the engine's code: BUSY
+/// (with `Retry-After`) while PostgreSQL cannot be reached, STORAGE_ERROR otherwise.
 pub fn health(app: &App, _req: &mut Req) -> Result<Reply, ApiError> {
     match app.inv.health() {
         Ok(()) => Ok(Reply::ok(
             &serde_json::json!({ "status": "ok", "database": "ok" }),
             "Service is healthy",
         )),
-        Err(e) => Err(ApiError::new(
-            503,
-            "STORAGE_ERROR",
-            format!("database unavailable: {}", e.message),
-        )),
+        Err(e) => Err(ApiError {
+            status: 503,
+            message: format!("database unavailable: {}", e.message),
+            ..ApiError::from(e)
+        }),
     }
 }
 
