@@ -98,6 +98,12 @@ pub struct Config {
     #[arg(long, env = "INVENTORY_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: u32,
 
+    /// Most connections one client address may hold open at once; further ones from it are
+    /// closed as soon as they are accepted, so that one address (a client trickling bytes to
+    /// hold connections) cannot take every slot. A till fleet behind one NAT can raise it.
+    #[arg(long, env = "INVENTORY_MAX_CONNECTIONS_PER_IP", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections_per_ip: u32,
+
     /// Largest request head (request line and headers), in bytes; larger ones get 431. A
     /// request target over 8 KiB gets 414.
     #[arg(long, env = "INVENTORY_MAX_HEADER_BYTES", default_value_t = 16 * 1024, value_parser = clap::value_parser!(u32).range(1024..=1 << 20))]

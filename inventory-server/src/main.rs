@@ -156,6 +156,7 @@ fn run(config: &Config) -> Result<(), String> {
     });
     let limits = Limits {
         max_connections: max_connections as usize,
+        max_connections_per_ip: config.max_connections_per_ip as usize,
         max_header_bytes: config.max_header_bytes as usize,
         max_body: config.max_body_bytes,
         io_timeout: config.io_timeout(),
@@ -192,6 +193,7 @@ fn run(config: &Config) -> Result<(), String> {
         db = %shown,
         workers,
         max_connections = limits.max_connections,
+        max_connections_per_ip = limits.max_connections_per_ip,
         open_file_limit = nofile,
         durability = ?config.durability,
         auth = if auth { "required" } else { "off" },

@@ -7,6 +7,8 @@
 //!
 //! Limits, all per connection:
 //! - at most `--max-connections` open; further connections wait in the listen queue;
+//! - at most `--max-connections-per-ip` from one client address; further ones from it are
+//!   closed once accepted, so one address cannot hold every slot (`PerAddress`);
 //! - the request head within `--max-header-bytes` (431) and its target within 8 KiB (414);
 //! - the whole head within `--io-timeout-secs` of waiting for it, which is also how long an
 //!   idle keep-alive connection stays open (hyper's header read timeout covers both);
@@ -56,6 +58,7 @@ pub const STREAM_DEPTH: usize = 16;
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_connections: usize,
+    pub max_connections_per_ip: usize,
     pub max_header_bytes: usize,
     pub max_body: usize,
     pub io_timeout: Duration,
@@ -75,6 +78,38 @@ pub fn listen(addr: &str) -> std::io::Result<std::net::TcpListener> {
     socket.bind(&addr.into())?;
     socket.listen(1024)?;
     Ok(socket.into())
+}
+
+/// Connections open per client address.
+#[derive(Default)]
+struct PerAddress(std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>);
+
+/// One connection counted against its address; dropping it uncounts it.
+struct Counted(Arc<PerAddress>, IpAddr);
+
+impl PerAddress {
+    /// Counts a connection from `ip`, unless that address already holds `max`.
+    fn admit(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<Counted> {
+        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(Counted(Arc::clone(self), ip))
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        let mut open = (self.0).0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.1);
+            }
+        }
+    }
 }
 
 struct Shared {
@@ -110,6 +145,7 @@ pub async fn serve(
         builder,
     });
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let per_address = Arc::new(PerAddress::default());
     let graceful = GracefulShutdown::new();
     let mut accept_errors = 0u64;
     let metrics = &shared.app.metrics;
@@ -139,12 +175,18 @@ pub async fn serve(
                 }
             },
         };
+        // Over its address's share: closed at once, its slot free for another client.
+        let Some(counted) = per_address.admit(peer.ip(), limits.max_connections_per_ip) else {
+            metrics.per_address_refused();
+            drop(stream);
+            continue;
+        };
         let watcher = graceful.watcher();
         let open = metrics.connection();
         let shared = Arc::clone(&shared);
         tokio::spawn(async move {
             connection(stream, peer.ip(), shared, watcher).await;
-            drop((open, permit));
+            drop((open, permit, counted));
         });
     }
     drop(listener);

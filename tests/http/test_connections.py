@@ -36,7 +36,8 @@ def slow_sockets(server, n):
 
 
 def test_a_thousand_slow_sockets_hold_no_threads_and_little_memory(start, many_fds):
-    server = start("--io-timeout-secs", "30")
+    # All from one address: its own cap (--max-connections-per-ip, test_slow_clients.py) raised.
+    server = start("--io-timeout-secs", "30", "--max-connections-per-ip", "2000")
     assert server.get("/health").status_code == 200
     baseline = server.pid_status("Threads")
     slow = slow_sockets(server, 1000)
@@ -59,7 +60,7 @@ def test_a_thousand_slow_sockets_hold_no_threads_and_little_memory(start, many_f
 def test_service_continues_with_hundreds_of_slow_clients(start, many_fds):
     # Slow heads, slow bodies (over 1 KiB: wave 1 read those on its workers once its upload
     # threads ran out) and idle keep-alive connections at once.
-    server = start("--io-timeout-secs", "30", "--workers", "2")
+    server = start("--io-timeout-secs", "30", "--workers", "2", "--max-connections-per-ip", "2000")
     slow = slow_sockets(server, 200)
     for _ in range(200):
         s = socket.create_connection((server.host, server.port))

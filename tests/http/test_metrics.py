@@ -61,6 +61,7 @@ def test_both_formats_parse_and_declare_every_family(server):
         "inventory_http_connections_open": "gauge",
         "inventory_http_connections": "counter",
         "inventory_http_connection_cap_reached": "counter",
+        "inventory_http_connections_over_address_cap": "counter",
         "inventory_http_accept_errors": "counter",
         "inventory_commands_applied": "counter",
         "inventory_commit_group_size": "histogram",
