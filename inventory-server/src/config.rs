@@ -93,8 +93,15 @@ pub struct Config {
     #[arg(long, env = "INVENTORY_IO_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub io_timeout_secs: u64,
 
-    /// Most connections open at once (as nginx's worker_connections); further ones wait in the
-    /// listen queue until one closes.
+    /// Seconds from a request head's first byte to its blank line before the connection is
+    /// closed; at most `--io-timeout-secs` (the idle keep-alive timeout), and shorter by default,
+    /// so that a client trickling a head a byte at a time cannot hold a connection long.
+    #[arg(long, env = "INVENTORY_HEAD_TIMEOUT", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub head_timeout_secs: u64,
+
+    /// Most connections open at once (as nginx's worker_connections). At the cap, an idle
+    /// keep-alive connection (the longest idle), else the slowest unfinished head, is closed for
+    /// a new client; when every connection is in a request, new ones wait in the listen queue.
     #[arg(long, env = "INVENTORY_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: u32,
 
@@ -205,6 +212,11 @@ impl Config {
 
     pub fn io_timeout(&self) -> Duration {
         Duration::from_secs(self.io_timeout_secs)
+    }
+
+    /// `--head-timeout-secs`, never longer than the idle timeout that bounds it anyway.
+    pub fn head_timeout(&self) -> Duration {
+        Duration::from_secs(self.head_timeout_secs.min(self.io_timeout_secs))
     }
 }
 

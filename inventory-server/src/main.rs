@@ -19,6 +19,7 @@ mod json;
 mod logging;
 mod metrics;
 mod openapi;
+mod phases;
 mod ratelimit;
 mod routes;
 mod shutdown;
@@ -160,6 +161,7 @@ fn run(config: &Config) -> Result<(), String> {
         max_header_bytes: config.max_header_bytes as usize,
         max_body: config.max_body_bytes,
         io_timeout: config.io_timeout(),
+        head_timeout: config.head_timeout(),
     };
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     let workers = config.workers();
@@ -194,6 +196,7 @@ fn run(config: &Config) -> Result<(), String> {
         workers,
         max_connections = limits.max_connections,
         max_connections_per_ip = limits.max_connections_per_ip,
+        head_timeout_secs = limits.head_timeout.as_secs(),
         open_file_limit = nofile,
         durability = ?config.durability,
         auth = if auth { "required" } else { "off" },

@@ -196,8 +196,8 @@ impl Metrics {
         http.register("connections", "Connections accepted", connections.clone());
         http.register(
             "connection_cap_reached",
-            "Times every one of --max-connections was taken, so that new connections waited in \
-             the listen queue (the server never refuses a connection at the cap)",
+            "Times a new connection found every one of --max-connections taken: an idle or slow \
+             connection was closed for it, or (every connection being in a request) it waited",
             cap_reached.clone(),
         );
         http.register(

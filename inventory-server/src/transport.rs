@@ -10,8 +10,10 @@
 //! - at most `--max-connections-per-ip` from one client address; further ones from it are
 //!   closed once accepted, so one address cannot hold every slot (`PerAddress`);
 //! - the request head within `--max-header-bytes` (431) and its target within 8 KiB (414);
-//! - the whole head within `--io-timeout-secs` of waiting for it, which is also how long an
-//!   idle keep-alive connection stays open (hyper's header read timeout covers both);
+//! - the whole head within `--head-timeout-secs` of its first byte, and an idle keep-alive
+//!   connection open at most `--io-timeout-secs` (hyper's header read timeout bounds both
+//!   together; `phases` times the head on its own);
+//! - at the cap, an idle or slow connection is closed for a new one (`phases`);
 //! - the body within `--max-body-bytes` (413) and `--io-timeout-secs` (408);
 //! - every write within `--io-timeout-secs`, so a client that stops reading is dropped.
 //!
@@ -26,6 +28,7 @@ use crate::app::App;
 use crate::dispatch;
 use crate::errors::ApiError;
 use crate::http::{self, Headers, Incoming, Reply};
+use crate::phases::{Phase, Registry, Watched};
 use crate::routes::{READY_PATH, Router};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Either, Full, Limited};
@@ -62,6 +65,8 @@ pub struct Limits {
     pub max_header_bytes: usize,
     pub max_body: usize,
     pub io_timeout: Duration,
+    /// From a request head's first byte to its end (`--head-timeout-secs`).
+    pub head_timeout: Duration,
 }
 
 /// A listening socket on `addr` (port 0 picks one). Accepted sockets get TCP_NODELAY.
@@ -117,6 +122,7 @@ struct Shared {
     router: Router,
     limits: Limits,
     builder: http1::Builder,
+    registry: Arc<Registry>,
 }
 
 /// Accepts and serves connections until `stop` turns true; then stops accepting, lets every
@@ -143,6 +149,7 @@ pub async fn serve(
         router: Router::new(),
         limits,
         builder,
+        registry: Registry::new(),
     });
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let per_address = Arc::new(PerAddress::default());
@@ -150,17 +157,6 @@ pub async fn serve(
     let mut accept_errors = 0u64;
     let metrics = &shared.app.metrics;
     loop {
-        let permit = match Arc::clone(&slots).try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(_) => {
-                metrics.cap_reached();
-                tokio::select! {
-                    biased;
-                    _ = stop.changed() => break,
-                    permit = Arc::clone(&slots).acquire_owned() => permit.expect("the semaphore is never closed"),
-                }
-            }
-        };
         let (stream, peer) = tokio::select! {
             biased;
             _ = stop.changed() => break,
@@ -180,6 +176,20 @@ pub async fn serve(
             metrics.per_address_refused();
             drop(stream);
             continue;
+        };
+        // At the cap, a new client takes the place of an idle or slow connection (`phases`);
+        // when every connection is in a request, it waits for one to finish.
+        let permit = match Arc::clone(&slots).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                metrics.cap_reached();
+                shared.registry.shed_one();
+                tokio::select! {
+                    biased;
+                    _ = stop.changed() => break,
+                    permit = Arc::clone(&slots).acquire_owned() => permit.expect("the semaphore is never closed"),
+                }
+            }
         };
         let watcher = graceful.watcher();
         let open = metrics.connection();
@@ -207,6 +217,24 @@ async fn connection(
 ) {
     let _ = stream.set_nodelay(true);
     let limits = shared.limits;
+    // Registered before its first byte: a connection that sends nothing is idle, and shed first.
+    let entry = shared.registry.register();
+    let serve = serve_http1(stream, peer, &shared, watcher, &entry.phase);
+    tokio::select! {
+        () = serve => {}
+        () = entry.phase.head_expired(limits.head_timeout) => {}
+        () = entry.phase.shed() => {}
+    }
+}
+
+async fn serve_http1(
+    stream: TcpStream,
+    peer: IpAddr,
+    shared: &Arc<Shared>,
+    watcher: hyper_util::server::graceful::Watcher,
+    phase: &Arc<Phase>,
+) {
+    let limits = shared.limits;
     match http2_preface(&stream, limits.io_timeout).await {
         Preface::Http1 => {}
         Preface::Idle => return,
@@ -214,14 +242,19 @@ async fn connection(
     }
     let mut io = TimeoutStream::new(stream);
     io.set_write_timeout(Some(limits.io_timeout));
-    let io = TokioIo::new(Box::pin(io));
+    let io = TokioIo::new(Watched {
+        inner: Box::pin(io),
+        phase: Arc::clone(phase),
+    });
     let service = {
-        let shared = Arc::clone(&shared);
-        service_fn(move |request| respond(Arc::clone(&shared), request, peer))
+        let shared = Arc::clone(shared);
+        let phase = Arc::clone(phase);
+        service_fn(move |request| respond(Arc::clone(&shared), request, peer, Arc::clone(&phase)))
     };
     let conn = shared.builder.serve_connection(io, service);
     // A failed connection (a parse error hyper already answered, a reset, a timeout) concerns
-    // only its client.
+    // only its client; one whose head is late, or that is shed at the cap, is closed as it is
+    // (`connection`).
     let _ = watcher.watch(conn).await;
 }
 
@@ -290,7 +323,9 @@ async fn respond(
     shared: Arc<Shared>,
     request: Request<hyper::body::Incoming>,
     peer: IpAddr,
+    phase: Arc<Phase>,
 ) -> Result<Response<ResponseBody>, Infallible> {
+    phase.request_started();
     let _in_flight = shared.app.metrics.in_flight();
     let (parts, body) = request.into_parts();
     let head_only = parts.method == hyper::Method::HEAD;
@@ -335,7 +370,9 @@ async fn respond(
                 ))
             })
     };
-    Ok(response(reply, head_only, close))
+    let response = response(reply, head_only, close);
+    phase.request_done(matches!(response.body(), Either::Right(_)));
+    Ok(response)
 }
 
 /// What RFC 9112 asks of a server beyond what hyper checks.
