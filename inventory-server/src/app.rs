@@ -26,6 +26,8 @@ pub struct App {
     pub limiter: Option<Limiter>,
     /// What `GET /metrics` exposes.
     pub metrics: Metrics,
+    /// `--read-only`: writes are refused before they reach the engine.
+    pub read_only: bool,
 }
 
 impl App {

@@ -5,10 +5,14 @@
 //!   `Access-Control-Allow-Origin`.
 //! - CSRF: a write whose `Origin` is neither this server's own origin nor an allowed one is
 //!   403, so a page on another site cannot change stock through a "simple" request (a
-//!   `text/plain` POST needs no preflight).
+//!   `text/plain` POST needs no preflight). A write without `Origin` but with the Fetch
+//!   Metadata header `Sec-Fetch-Site: cross-site` is refused alike: the browser says what the
+//!   request is even where it leaves `Origin` out.
 //! - DNS rebinding: when the server listens only on loopback, a `Host` that is not a loopback
 //!   name or address (or one given with `--allowed-host`) is 403: a page whose name was rebound
-//!   to 127.0.0.1 is same-origin with itself and could otherwise read and write.
+//!   to 127.0.0.1 is same-origin with itself and could otherwise read and write. An
+//!   absolute-form target's authority (`GET http://evil.example/...`) is the request's host
+//!   (RFC 9112, 3.2.2), so it is held to the same rule.
 
 use crate::errors::ApiError;
 use crate::http::Headers;
@@ -45,38 +49,57 @@ impl Policy {
         }
     }
 
-    /// The DNS-rebinding guard. A request without `Host` (HTTP/1.0) has nothing to check; the
-    /// transport already refused an HTTP/1.1 request without one.
-    pub fn check_host(&self, headers: &Headers) -> Result<(), ApiError> {
+    /// The DNS-rebinding guard, on `Host` and on an absolute-form target's `authority`. A
+    /// request without either (HTTP/1.0) has nothing to check; the transport already refused
+    /// an HTTP/1.1 request without `Host`.
+    pub fn check_host(&self, headers: &Headers, authority: Option<&str>) -> Result<(), ApiError> {
         if !self.loopback_only {
             return Ok(());
         }
-        let Some(host) = headers.get("Host") else {
-            return Ok(());
-        };
-        let name = host_name(host).to_ascii_lowercase();
-        if is_loopback_name(&name) || self.allowed_hosts.contains(&name) {
-            return Ok(());
+        for (what, host) in [
+            ("Host", headers.get("Host")),
+            ("the request target's host", authority),
+        ] {
+            let Some(host) = host else { continue };
+            let name = host_name(host).to_ascii_lowercase();
+            if !is_loopback_name(&name) && !self.allowed_hosts.contains(&name) {
+                return Err(ApiError::new(
+                    403,
+                    "FORBIDDEN",
+                    format!(
+                        "{what} {host} is not a loopback name; this server listens on loopback only (start it with --allowed-host to accept that name)"
+                    ),
+                ));
+            }
         }
-        Err(ApiError::new(
-            403,
-            "FORBIDDEN",
-            format!(
-                "Host {host} is not a loopback name; this server listens on loopback only (start it with --allowed-host to accept that name)"
-            ),
-        ))
+        Ok(())
     }
 
-    /// The CSRF guard, for methods that change state.
-    pub fn check_origin(&self, method: &str, headers: &Headers) -> Result<(), ApiError> {
+    /// The CSRF guard, for methods that change state. The server's own origin is `http://`
+    /// plus the request's host: an absolute-form target's `authority`, else `Host`.
+    pub fn check_origin(
+        &self,
+        method: &str,
+        headers: &Headers,
+        authority: Option<&str>,
+    ) -> Result<(), ApiError> {
         if matches!(method, "GET" | "HEAD" | "OPTIONS") {
             return Ok(());
         }
         let Some(origin) = headers.raw("Origin") else {
-            return Ok(());
+            return match headers.get("Sec-Fetch-Site") {
+                Some(site) if site.trim().eq_ignore_ascii_case("cross-site") => Err(ApiError::new(
+                    403,
+                    "FORBIDDEN",
+                    "a write with Sec-Fetch-Site: cross-site is refused: a page on another \
+                         site sent it (a page of an origin given with --cors-origin sends its \
+                         Origin)",
+                )),
+                _ => Ok(()),
+            };
         };
         let origin = std::str::from_utf8(origin).unwrap_or("");
-        if self.is_allowed(origin) || same_origin(origin, headers.get("Host")) {
+        if self.is_allowed(origin) || same_origin(origin, authority.or(headers.get("Host"))) {
             return Ok(());
         }
         Err(ApiError::new(
@@ -169,7 +192,10 @@ mod tests {
             "app.localhost",
             "Inventory.Internal:8080",
         ] {
-            assert!(p.check_host(&headers(&[("Host", ok)])).is_ok(), "{ok}");
+            assert!(
+                p.check_host(&headers(&[("Host", ok)]), None).is_ok(),
+                "{ok}"
+            );
         }
         for bad in [
             "evil.example:8080",
@@ -177,13 +203,24 @@ mod tests {
             "[::2]:80",
             "localhost.evil",
         ] {
-            let e = p.check_host(&headers(&[("Host", bad)])).unwrap_err();
+            let e = p.check_host(&headers(&[("Host", bad)]), None).unwrap_err();
             assert_eq!(e.status, 403, "{bad}");
         }
-        assert!(p.check_host(&headers(&[])).is_ok());
+        assert!(p.check_host(&headers(&[]), None).is_ok());
+        // An absolute-form target's authority is the request's host: both are checked.
+        let local = headers(&[("Host", "127.0.0.1:8080")]);
+        assert!(p.check_host(&local, Some("localhost:8080")).is_ok());
+        for bad in [
+            "evil.example",
+            "evil.example:8080",
+            "127.0.0.1.evil.example",
+        ] {
+            let e = p.check_host(&local, Some(bad)).unwrap_err();
+            assert_eq!(e.status, 403, "{bad}");
+        }
         let open = Policy::new(&[], false, &[]);
         assert!(
-            open.check_host(&headers(&[("Host", "evil.example")]))
+            open.check_host(&headers(&[("Host", "evil.example")]), None)
                 .is_ok()
         );
     }
@@ -192,28 +229,63 @@ mod tests {
     fn origin_guard_for_writes() {
         let p = Policy::new(&["https://shop.example/".into()], true, &[]);
         let host = ("Host", "127.0.0.1:8080");
-        assert!(p.check_origin("POST", &headers(&[host])).is_ok());
+        assert!(p.check_origin("POST", &headers(&[host]), None).is_ok());
         assert!(
             p.check_origin(
                 "POST",
-                &headers(&[host, ("Origin", "http://127.0.0.1:8080")])
+                &headers(&[host, ("Origin", "http://127.0.0.1:8080")]),
+                None
             )
             .is_ok()
         );
         assert!(
-            p.check_origin("PUT", &headers(&[host, ("Origin", "https://shop.example")]))
-                .is_ok()
+            p.check_origin(
+                "PUT",
+                &headers(&[host, ("Origin", "https://shop.example")]),
+                None
+            )
+            .is_ok()
         );
         for bad in ["https://evil.example", "null", "http://127.0.0.1:9999"] {
             let e = p
-                .check_origin("DELETE", &headers(&[host, ("Origin", bad)]))
+                .check_origin("DELETE", &headers(&[host, ("Origin", bad)]), None)
                 .unwrap_err();
             assert_eq!(e.status, 403, "{bad}");
         }
         assert!(
-            p.check_origin("GET", &headers(&[host, ("Origin", "https://evil.example")]))
+            p.check_origin(
+                "GET",
+                &headers(&[host, ("Origin", "https://evil.example")]),
+                None
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn cross_site_fetch_metadata_refuses_a_write_without_origin() {
+        let p = Policy::new(&["https://shop.example".into()], true, &[]);
+        let host = ("Host", "127.0.0.1:8080");
+        let cross = ("Sec-Fetch-Site", "cross-site");
+        let e = p
+            .check_origin("POST", &headers(&[host, cross]), None)
+            .unwrap_err();
+        assert_eq!(e.status, 403);
+        for fine in ["same-origin", "same-site", "none"] {
+            let h = headers(&[host, ("Sec-Fetch-Site", fine)]);
+            assert!(p.check_origin("POST", &h, None).is_ok(), "{fine}");
+        }
+        assert!(
+            p.check_origin("GET", &headers(&[host, cross]), None)
                 .is_ok()
         );
+        // An allowed origin's page is cross-site by nature, and says who it is.
+        let allowed = headers(&[host, cross, ("Origin", "https://shop.example")]);
+        assert!(p.check_origin("POST", &allowed, None).is_ok());
+        // The server's own origin follows an absolute-form target's authority.
+        let own = headers(&[host, ("Origin", "http://localhost:8080")]);
+        assert!(p.check_origin("POST", &own, Some("localhost:8080")).is_ok());
+        assert!(p.check_origin("POST", &own, None).is_err());
     }
 
     #[test]

@@ -93,10 +93,23 @@ pub struct Config {
     #[arg(long, env = "INVENTORY_IO_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub io_timeout_secs: u64,
 
-    /// Most connections open at once (as nginx's worker_connections); further ones wait in the
-    /// listen queue until one closes.
+    /// Seconds from a request head's first byte to its blank line before the connection is
+    /// closed; at most `--io-timeout-secs` (the idle keep-alive timeout), and shorter by default,
+    /// so that a client trickling a head a byte at a time cannot hold a connection long.
+    #[arg(long, env = "INVENTORY_HEAD_TIMEOUT", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub head_timeout_secs: u64,
+
+    /// Most connections open at once (as nginx's worker_connections). At the cap, an idle
+    /// keep-alive connection (the longest idle), else the slowest unfinished head, is closed for
+    /// a new client; when every connection is in a request, new ones wait in the listen queue.
     #[arg(long, env = "INVENTORY_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: u32,
+
+    /// Most connections one client address may hold open at once; further ones from it are
+    /// closed as soon as they are accepted, so that one address (a client trickling bytes to
+    /// hold connections) cannot take every slot. A till fleet behind one NAT can raise it.
+    #[arg(long, env = "INVENTORY_MAX_CONNECTIONS_PER_IP", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections_per_ip: u32,
 
     /// Largest request head (request line and headers), in bytes; larger ones get 431. A
     /// request target over 8 KiB gets 414.
@@ -139,6 +152,12 @@ pub struct Config {
     /// without a key are limited per address. Beyond it: 429 with Retry-After. Off by default.
     #[arg(long, env = "INVENTORY_RATE_LIMIT", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub rate_limit: Option<u32>,
+
+    /// Serve reads only: every POST, PUT and DELETE is refused with 503 READ_ONLY, expired
+    /// reservations are not swept, and nothing is written at shutdown. Without it, a server
+    /// that cannot write its database (a read-only file, a full disk) exits at start-up.
+    #[arg(long, env = "INVENTORY_READ_ONLY")]
+    pub read_only: bool,
 
     /// Longest wait, in seconds, for requests in flight when shutting down.
     #[arg(long, env = "INVENTORY_SHUTDOWN_GRACE", default_value_t = 10)]
@@ -193,6 +212,11 @@ impl Config {
 
     pub fn io_timeout(&self) -> Duration {
         Duration::from_secs(self.io_timeout_secs)
+    }
+
+    /// `--head-timeout-secs`, never longer than the idle timeout that bounds it anyway.
+    pub fn head_timeout(&self) -> Duration {
+        Duration::from_secs(self.head_timeout_secs.min(self.io_timeout_secs))
     }
 }
 

@@ -70,6 +70,7 @@ pub fn handle(app: &Arc<App>, router: &Router, incoming: Incoming) -> Reply {
     let Incoming {
         method,
         path,
+        authority,
         query,
         headers,
         peer,
@@ -82,7 +83,7 @@ pub fn handle(app: &Arc<App>, router: &Router, incoming: Incoming) -> Reply {
     let outcome = (|| {
         let body = body?;
         check_interpreted(&headers)?;
-        app.browser.check_host(&headers)?;
+        app.browser.check_host(&headers, authority.as_deref())?;
         let caller = caller.as_ref().map_err(ApiError::clone)?;
         if let Some(limiter) = &app.limiter {
             if let Err(refused) = limiter.admit(caller.key_name(), peer) {
@@ -106,11 +107,19 @@ pub fn handle(app: &Arc<App>, router: &Router, incoming: Incoming) -> Reply {
                 params,
             } => {
                 template = Some(route.path);
-                app.browser.check_origin(&method, &headers)?;
+                app.browser
+                    .check_origin(&method, &headers, authority.as_deref())?;
                 let key = match app.auth.admit(caller, &method, route.path) {
                     Ok(key) => key,
                     Err(refused) => return Ok(refused),
                 };
+                if app.read_only && !matches!(method.as_str(), "GET" | "HEAD") {
+                    return Err(ApiError::new(
+                        503,
+                        "READ_ONLY",
+                        "this server was started with --read-only: it serves reads and applies no write",
+                    ));
+                }
                 if method == "GET" && route.path == EVENTS_PATH && wants_event_stream(&headers) {
                     return sse::subscribe(app, &headers, &query, &rid, started, key);
                 }

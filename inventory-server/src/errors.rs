@@ -12,7 +12,7 @@ use inventory::ErrorCode;
 
 /// The envelope's `error` codes of failures the server meets before or around the engine,
 /// beside the engine's own (`ErrorCode::ALL`).
-pub const SERVER_CODES: [&str; 10] = [
+pub const SERVER_CODES: [&str; 11] = [
     "BAD_REQUEST",
     "METHOD_NOT_ALLOWED",
     "REQUEST_TIMEOUT",
@@ -23,6 +23,7 @@ pub const SERVER_CODES: [&str; 10] = [
     "NOT_IMPLEMENTED",
     "SERVICE_UNAVAILABLE",
     "HTTP_VERSION_NOT_SUPPORTED",
+    "READ_ONLY",
 ];
 
 /// What a client is told to wait before retrying a BUSY write: the server has already waited

@@ -35,6 +35,9 @@ impl Headers {
 pub struct Incoming {
     pub method: String,
     pub path: String,
+    /// The authority of an absolute-form target (`GET http://name:port/path`), which RFC 9112
+    /// makes the request's host in place of `Host`.
+    pub authority: Option<String>,
     /// The raw query string, without the `?`.
     pub query: String,
     pub headers: Headers,

@@ -9,6 +9,7 @@ mod auth;
 mod browser;
 mod cli;
 mod config;
+mod descriptors;
 mod dispatch;
 mod errors;
 mod handlers;
@@ -18,6 +19,7 @@ mod json;
 mod logging;
 mod metrics;
 mod openapi;
+mod phases;
 mod ratelimit;
 mod routes;
 mod shutdown;
@@ -98,6 +100,38 @@ fn run(config: &Config) -> Result<(), String> {
     let shown = inventory::redacted(&db);
     let inv = inventory::Inventory::open_with(&db, options)
         .map_err(|e| format!("cannot open {shown}: {}", e.message))?;
+    // A server that would answer every write with 503 is not worth starting, unless asked to
+    // serve reads only.
+    if !config.read_only {
+        inv.probe_write().map_err(|e| {
+            format!(
+                "cannot write to {shown}: {} (start with --read-only to serve reads only)",
+                e.message
+            )
+        })?;
+    }
+
+    let nofile = descriptors::raise_limit();
+    let reserved = inv.max_descriptors();
+    let max_connections =
+        descriptors::connection_cap(config.max_connections.into(), nofile, reserved).ok_or_else(
+            || {
+                format!(
+                    "the open-file limit ({}) leaves no descriptor for connections once the \
+                     database's {reserved} are kept: raise it (ulimit -n)",
+                    nofile.unwrap_or(0)
+                )
+            },
+        )?;
+    if max_connections < config.max_connections.into() {
+        tracing::warn!(
+            max_connections,
+            asked = config.max_connections,
+            open_file_limit = nofile,
+            database_descriptors = reserved,
+            "the connection cap is lowered so that the database keeps its descriptors"
+        );
+    }
 
     let listener = transport::listen(&config.addr)
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
@@ -119,12 +153,15 @@ fn run(config: &Config) -> Result<(), String> {
         ),
         auth: auth::Gate::new(auth),
         limiter: config.rate_limit.map(ratelimit::Limiter::new),
+        read_only: config.read_only,
     });
     let limits = Limits {
-        max_connections: config.max_connections as usize,
+        max_connections: max_connections as usize,
+        max_connections_per_ip: config.max_connections_per_ip as usize,
         max_header_bytes: config.max_header_bytes as usize,
         max_body: config.max_body_bytes,
         io_timeout: config.io_timeout(),
+        head_timeout: config.head_timeout(),
     };
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     let workers = config.workers();
@@ -147,18 +184,24 @@ fn run(config: &Config) -> Result<(), String> {
         stopped,
         grace,
     ));
-    let sweeper = sweep::start(
-        Arc::clone(&app),
-        Duration::from_secs(config.sweep_interval_secs),
-    );
+    let sweeper = (!config.read_only).then(|| {
+        sweep::start(
+            Arc::clone(&app),
+            Duration::from_secs(config.sweep_interval_secs),
+        )
+    });
     tracing::info!(
         addr = %addr,
         db = %shown,
         workers,
         max_connections = limits.max_connections,
+        max_connections_per_ip = limits.max_connections_per_ip,
+        head_timeout_secs = limits.head_timeout.as_secs(),
+        open_file_limit = nofile,
         durability = ?config.durability,
         auth = if auth { "required" } else { "off" },
         rate_limit = config.rate_limit,
+        read_only = config.read_only,
         "listening"
     );
 
@@ -177,8 +220,10 @@ fn run(config: &Config) -> Result<(), String> {
         Err(e) => return Err(format!("the HTTP server failed: {e}")),
     };
     runtime.shutdown_timeout(grace);
-    sweeper.thread().unpark();
-    let _ = sweeper.join();
+    if let Some(sweeper) = sweeper {
+        sweeper.thread().unpark();
+        let _ = sweeper.join();
+    }
     let deadline = Instant::now() + grace;
     while app.streams.open() > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
@@ -188,9 +233,11 @@ fn run(config: &Config) -> Result<(), String> {
     app.inv
         .health()
         .map_err(|e| format!("at shutdown: {}", e.message))?;
-    app.inv
-        .checkpoint()
-        .map_err(|e| format!("checkpoint at shutdown failed: {}", e.message))?;
+    if !config.read_only {
+        app.inv
+            .checkpoint()
+            .map_err(|e| format!("checkpoint at shutdown failed: {}", e.message))?;
+    }
     tracing::info!(accept_errors, "stopped");
     Ok(())
 }

@@ -138,6 +138,7 @@ pub struct Metrics {
     connections_open: Gauge,
     connections: Counter,
     cap_reached: Counter,
+    per_address_refused: Counter,
     accept_errors: Counter,
     swept: Counter,
     till_conflicts: Family<CodeLabels, Counter>,
@@ -165,6 +166,7 @@ impl Metrics {
         let (in_flight, connections_open) = (Gauge::default(), Gauge::default());
         let (connections, cap_reached) = (Counter::default(), Counter::default());
         let (accept_errors, swept) = (Counter::default(), Counter::default());
+        let per_address_refused = Counter::default();
         let mut registry = Registry::default();
         registry.register_collector(Box::new(ProcessGauges));
         let ours = registry.sub_registry_with_prefix("inventory");
@@ -194,9 +196,15 @@ impl Metrics {
         http.register("connections", "Connections accepted", connections.clone());
         http.register(
             "connection_cap_reached",
-            "Times every one of --max-connections was taken, so that new connections waited in \
-             the listen queue (the server never refuses a connection at the cap)",
+            "Times a new connection found every one of --max-connections taken: an idle or slow \
+             connection was closed for it, or (every connection being in a request) it waited",
             cap_reached.clone(),
+        );
+        http.register(
+            "connections_over_address_cap",
+            "Connections closed as soon as accepted because their client address already held \
+             --max-connections-per-ip",
+            per_address_refused.clone(),
         );
         http.register(
             "accept_errors",
@@ -261,6 +269,7 @@ impl Metrics {
             connections_open,
             connections,
             cap_reached,
+            per_address_refused,
             accept_errors,
             swept,
             till_conflicts,
@@ -315,6 +324,10 @@ impl Metrics {
 
     pub fn cap_reached(&self) {
         self.cap_reached.inc();
+    }
+
+    pub fn per_address_refused(&self) {
+        self.per_address_refused.inc();
     }
 
     pub fn accept_error(&self) {

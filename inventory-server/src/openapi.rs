@@ -715,7 +715,7 @@ fn error_text(code: u16) -> &'static str {
         500 => "a fault of the server itself (INTERNAL_ERROR), logged with the request id",
         501 => "a transfer coding other than chunked",
         503 => {
-            "the store cannot serve the request: BUSY (another process holds the write lock past the busy timeout; retry after Retry-After), STORAGE_ERROR (the database failed, or its file was deleted or replaced while the server runs: writes are refused until it is restarted on the right file), or SERVICE_UNAVAILABLE (too many event streams; retry after Retry-After)"
+            "the store cannot serve the request: BUSY (another process holds the write lock past the busy timeout; retry after Retry-After), STORAGE_ERROR (the database failed, or its file was deleted or replaced while the server runs: writes are refused until it is restarted on the right file), SERVICE_UNAVAILABLE (too many event streams; retry after Retry-After), or READ_ONLY (a write to a server started with --read-only)"
         }
         505 => "an HTTP/2 connection preface: the server speaks HTTP/1.1",
         _ => "error",

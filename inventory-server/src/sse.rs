@@ -66,12 +66,15 @@ pub fn subscribe(
     // The slot goes with the thread's closure, so it is released however the stream ends,
     // even if the thread cannot be started.
     let (app, rid) = (Arc::clone(app), rid.to_owned());
+    // What the key may read: the movements at its locations (a limited key's).
+    let limited = key.cloned();
     let key = key.and_then(|key| Some((key.name.clone(), Secret::of(headers)?)));
     std::thread::Builder::new()
         .name("sse".into())
         .spawn(move || {
             let secret = key.as_ref().map(|(_, secret)| secret);
-            stream(&app, &tx, &rid, after, secret);
+            let reach = inventory::Reach::of(limited.as_ref());
+            stream(&app, &tx, &rid, after, secret, reach);
             let name = key.as_ref().map(|(name, _)| name.as_str());
             access_log(&rid, "GET", crate::routes::EVENTS_PATH, 200, started, name);
             drop(slot);
@@ -91,7 +94,14 @@ pub fn subscribe(
     })
 }
 
-fn stream(app: &App, out: &StreamSender, rid: &str, mut after: i64, key: Option<&Secret>) {
+fn stream(
+    app: &App,
+    out: &StreamSender,
+    rid: &str,
+    mut after: i64,
+    key: Option<&Secret>,
+    reach: inventory::Reach,
+) {
     if !out.send(b"retry: 1000\n\n".to_vec()) {
         return;
     }
@@ -116,6 +126,12 @@ fn stream(app: &App, out: &StreamSender, rid: &str, mut after: i64, key: Option<
                 last_write = Instant::now();
             }
             app.inv.wait_for_changes(after, POLL);
+            continue;
+        }
+        // Movements the key does not see are skipped, and the cursor moves past them.
+        let page = reach.changes(page);
+        if page.movements.is_empty() {
+            after = page.next_after;
             continue;
         }
         let mut buf = Vec::with_capacity(page.movements.len() * 400);

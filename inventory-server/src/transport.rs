@@ -7,9 +7,13 @@
 //!
 //! Limits, all per connection:
 //! - at most `--max-connections` open; further connections wait in the listen queue;
+//! - at most `--max-connections-per-ip` from one client address; further ones from it are
+//!   closed once accepted, so one address cannot hold every slot (`PerAddress`);
 //! - the request head within `--max-header-bytes` (431) and its target within 8 KiB (414);
-//! - the whole head within `--io-timeout-secs` of waiting for it, which is also how long an
-//!   idle keep-alive connection stays open (hyper's header read timeout covers both);
+//! - the whole head within `--head-timeout-secs` of its first byte, and an idle keep-alive
+//!   connection open at most `--io-timeout-secs` (hyper's header read timeout bounds both
+//!   together; `phases` times the head on its own);
+//! - at the cap, an idle or slow connection is closed for a new one (`phases`);
 //! - the body within `--max-body-bytes` (413) and `--io-timeout-secs` (408);
 //! - every write within `--io-timeout-secs`, so a client that stops reading is dropped.
 //!
@@ -24,6 +28,7 @@ use crate::app::App;
 use crate::dispatch;
 use crate::errors::ApiError;
 use crate::http::{self, Headers, Incoming, Reply};
+use crate::phases::{Phase, Registry, Watched};
 use crate::routes::{READY_PATH, Router};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Either, Full, Limited};
@@ -56,9 +61,12 @@ pub const STREAM_DEPTH: usize = 16;
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_connections: usize,
+    pub max_connections_per_ip: usize,
     pub max_header_bytes: usize,
     pub max_body: usize,
     pub io_timeout: Duration,
+    /// From a request head's first byte to its end (`--head-timeout-secs`).
+    pub head_timeout: Duration,
 }
 
 /// A listening socket on `addr` (port 0 picks one). Accepted sockets get TCP_NODELAY.
@@ -77,11 +85,44 @@ pub fn listen(addr: &str) -> std::io::Result<std::net::TcpListener> {
     Ok(socket.into())
 }
 
+/// Connections open per client address.
+#[derive(Default)]
+struct PerAddress(std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>);
+
+/// One connection counted against its address; dropping it uncounts it.
+struct Counted(Arc<PerAddress>, IpAddr);
+
+impl PerAddress {
+    /// Counts a connection from `ip`, unless that address already holds `max`.
+    fn admit(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<Counted> {
+        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(Counted(Arc::clone(self), ip))
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        let mut open = (self.0).0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.1);
+            }
+        }
+    }
+}
+
 struct Shared {
     app: Arc<App>,
     router: Router,
     limits: Limits,
     builder: http1::Builder,
+    registry: Arc<Registry>,
 }
 
 /// Accepts and serves connections until `stop` turns true; then stops accepting, lets every
@@ -108,23 +149,14 @@ pub async fn serve(
         router: Router::new(),
         limits,
         builder,
+        registry: Registry::new(),
     });
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let per_address = Arc::new(PerAddress::default());
     let graceful = GracefulShutdown::new();
     let mut accept_errors = 0u64;
     let metrics = &shared.app.metrics;
     loop {
-        let permit = match Arc::clone(&slots).try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(_) => {
-                metrics.cap_reached();
-                tokio::select! {
-                    biased;
-                    _ = stop.changed() => break,
-                    permit = Arc::clone(&slots).acquire_owned() => permit.expect("the semaphore is never closed"),
-                }
-            }
-        };
         let (stream, peer) = tokio::select! {
             biased;
             _ = stop.changed() => break,
@@ -139,12 +171,32 @@ pub async fn serve(
                 }
             },
         };
+        // Over its address's share: closed at once, its slot free for another client.
+        let Some(counted) = per_address.admit(peer.ip(), limits.max_connections_per_ip) else {
+            metrics.per_address_refused();
+            drop(stream);
+            continue;
+        };
+        // At the cap, a new client takes the place of an idle or slow connection (`phases`);
+        // when every connection is in a request, it waits for one to finish.
+        let permit = match Arc::clone(&slots).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                metrics.cap_reached();
+                shared.registry.shed_one();
+                tokio::select! {
+                    biased;
+                    _ = stop.changed() => break,
+                    permit = Arc::clone(&slots).acquire_owned() => permit.expect("the semaphore is never closed"),
+                }
+            }
+        };
         let watcher = graceful.watcher();
         let open = metrics.connection();
         let shared = Arc::clone(&shared);
         tokio::spawn(async move {
             connection(stream, peer.ip(), shared, watcher).await;
-            drop((open, permit));
+            drop((open, permit, counted));
         });
     }
     drop(listener);
@@ -165,6 +217,24 @@ async fn connection(
 ) {
     let _ = stream.set_nodelay(true);
     let limits = shared.limits;
+    // Registered before its first byte: a connection that sends nothing is idle, and shed first.
+    let entry = shared.registry.register();
+    let serve = serve_http1(stream, peer, &shared, watcher, &entry.phase);
+    tokio::select! {
+        () = serve => {}
+        () = entry.phase.head_expired(limits.head_timeout) => {}
+        () = entry.phase.shed() => {}
+    }
+}
+
+async fn serve_http1(
+    stream: TcpStream,
+    peer: IpAddr,
+    shared: &Arc<Shared>,
+    watcher: hyper_util::server::graceful::Watcher,
+    phase: &Arc<Phase>,
+) {
+    let limits = shared.limits;
     match http2_preface(&stream, limits.io_timeout).await {
         Preface::Http1 => {}
         Preface::Idle => return,
@@ -172,14 +242,19 @@ async fn connection(
     }
     let mut io = TimeoutStream::new(stream);
     io.set_write_timeout(Some(limits.io_timeout));
-    let io = TokioIo::new(Box::pin(io));
+    let io = TokioIo::new(Watched {
+        inner: Box::pin(io),
+        phase: Arc::clone(phase),
+    });
     let service = {
-        let shared = Arc::clone(&shared);
-        service_fn(move |request| respond(Arc::clone(&shared), request, peer))
+        let shared = Arc::clone(shared);
+        let phase = Arc::clone(phase);
+        service_fn(move |request| respond(Arc::clone(&shared), request, peer, Arc::clone(&phase)))
     };
     let conn = shared.builder.serve_connection(io, service);
     // A failed connection (a parse error hyper already answered, a reset, a timeout) concerns
-    // only its client.
+    // only its client; one whose head is late, or that is shed at the cap, is closed as it is
+    // (`connection`).
     let _ = watcher.watch(conn).await;
 }
 
@@ -248,7 +323,9 @@ async fn respond(
     shared: Arc<Shared>,
     request: Request<hyper::body::Incoming>,
     peer: IpAddr,
+    phase: Arc<Phase>,
 ) -> Result<Response<ResponseBody>, Infallible> {
+    phase.request_started();
     let _in_flight = shared.app.metrics.in_flight();
     let (parts, body) = request.into_parts();
     let head_only = parts.method == hyper::Method::HEAD;
@@ -265,6 +342,7 @@ async fn respond(
     let incoming = Incoming {
         method: parts.method.as_str().to_owned(),
         path: parts.uri.path().to_owned(),
+        authority: parts.uri.authority().map(|a| a.as_str().to_owned()),
         query: parts.uri.query().unwrap_or("").to_owned(),
         headers,
         peer,
@@ -292,7 +370,9 @@ async fn respond(
                 ))
             })
     };
-    Ok(response(reply, head_only, close))
+    let response = response(reply, head_only, close);
+    phase.request_done(matches!(response.body(), Either::Right(_)));
+    Ok(response)
 }
 
 /// What RFC 9112 asks of a server beyond what hyper checks.

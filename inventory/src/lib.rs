@@ -50,6 +50,7 @@ mod error;
 mod model;
 mod money;
 mod observe;
+mod reach;
 mod reads;
 mod rules;
 pub mod shape;
@@ -71,13 +72,14 @@ pub use model::{
 };
 pub use money::{MAX_PRICE_SCALE, PRICE_LIMIT, Price};
 pub use observe::{CommandEnd, Observer, Stats};
+pub use reach::{Located, Reach};
 pub use reads::{
     DEFAULT_CHANGES_PAGE, DEFAULT_PAGE, MAX_CHANGES_PAGE, MAX_PAGE, MovementQuery, ProductQuery,
 };
 pub use rules::IDEMPOTENCY_TTL_HOURS;
 pub use rules::tills::{sale_prefix, till_reference};
-pub use store::sqlite::BackupReport;
 pub use store::sqlite::latest_version as schema_version;
+pub use store::sqlite::{BackupReport, Overwrite};
 pub use store::{Durability, Options, StoreKind, redacted};
 pub use validate::required as required_text;
 pub use validate::{
@@ -115,16 +117,24 @@ pub fn verify_file(path: impl AsRef<Path>) -> Result<VerifyReport> {
 /// A consistent, verified copy of the SQLite database at `source` (which a server may be writing
 /// to) at `target`, as [`Inventory::backup_with_progress`] makes it, but without opening
 /// `source` for writing: nothing is created, migrated or changed there.
+///
+/// Refused, with nothing touched: a target that is neither a regular file nor a new path (a
+/// directory, device, FIFO or socket: VALIDATION_ERROR), the source itself (VALIDATION_ERROR),
+/// a SQLite database another process holds open (CONFLICT: a live database is never a backup
+/// target), and with [`Overwrite::Refused`] any existing file (CONFLICT).
 pub fn backup_file(
     source: impl AsRef<Path>,
     target: impl AsRef<Path>,
+    overwrite: Overwrite,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<BackupReport> {
-    store::sqlite::backup_file(source.as_ref(), target.as_ref(), progress)
+    store::sqlite::backup_file(source.as_ref(), target.as_ref(), overwrite, progress)
 }
 
 /// Replaces the SQLite database at `target` with a verified copy of `source`, atomically.
-/// Refused (CONFLICT) while another process has `target` open, unless `force`.
+/// Refused (CONFLICT) while another process has `target` open, unless `force`; refused always
+/// when `source` is not a regular file or is held open by another process (a live file), and
+/// when `target` is neither a regular file nor a new path, or is `source` itself.
 pub fn restore(
     source: impl AsRef<Path>,
     target: impl AsRef<Path>,
@@ -535,11 +545,20 @@ impl Inventory {
         self.store().read(|tx| tx.last_seq().map(drop))
     }
 
-    /// Succeeds only when the database is open, writable (its write lock can be taken) and, for
-    /// a file, still the file at the path this handle opened: what a load balancer should ask
-    /// before sending writes.
+    /// Succeeds only when the database is open, writable (its write lock can be taken, and a
+    /// SQLite file is not read-only for this process) and, for a file, still the file at the
+    /// path this handle opened: what a load balancer should ask before sending writes. After a
+    /// write failed with STORAGE_ERROR (a full disk, an I/O error), it fails until a write
+    /// commits again or its own probe write does.
     pub fn ready(&self) -> Result<()> {
         self.store().ready()
+    }
+
+    /// Succeeds only when a write commits now: for a SQLite file, a probe write that changes
+    /// nothing is committed and synced (a read-only file or a full disk refuses it); for
+    /// PostgreSQL, the server is a primary. A server asks this at start-up.
+    pub fn probe_write(&self) -> Result<()> {
+        self.store().probe_write()
     }
 
     /// Gauges for metrics: open reservations, file sizes.
@@ -605,6 +624,13 @@ impl Inventory {
     /// manages its own WAL, it does nothing.
     pub fn checkpoint(&self) -> Result<()> {
         self.store().checkpoint()
+    }
+
+    /// The most file descriptors the handle's database connections hold at once (every pooled
+    /// connection open): what a process sharing its descriptor limit with connections of its
+    /// own must leave free.
+    pub fn max_descriptors(&self) -> u64 {
+        self.store().max_descriptors()
     }
 
     /// Which store the handle is open on.

@@ -12,7 +12,7 @@ mod common;
 use common::*;
 use inventory::{
     Call, CommandEnd, CountImport, ErrorCode, Inventory, MovementKind, MovementQuery, Observer,
-    Options, Price, ProductImport, StockOp, Write,
+    Options, Overwrite, Price, ProductImport, StockOp, Write,
 };
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -237,10 +237,11 @@ fn a_file_backup_copies_without_creating_or_changing_the_source() {
     let id = product(&f.inv, "BF-1", 4);
     let target = f.store.dir.path().join("copy.db");
     let seen = Mutex::new(Vec::new());
-    let report = inventory::backup_file(f.path(), &target, &|written, total| {
-        seen.lock().unwrap().push((written, total));
-    })
-    .unwrap();
+    let report =
+        inventory::backup_file(f.path(), &target, Overwrite::Allowed, &|written, total| {
+            seen.lock().unwrap().push((written, total));
+        })
+        .unwrap();
     assert_eq!(
         seen.lock().unwrap().last(),
         Some(&(report.bytes, report.bytes))
@@ -249,7 +250,7 @@ fn a_file_backup_copies_without_creating_or_changing_the_source() {
     assert_eq!(copy.get_inventory(id).unwrap().totals.on_hand, 4);
     assert_verified(&copy);
 
-    let e = inventory::backup_file(f.path(), f.path(), &|_, _| {}).unwrap_err();
+    let e = inventory::backup_file(f.path(), f.path(), Overwrite::Allowed, &|_, _| {}).unwrap_err();
     assert_eq!(
         e.code,
         ErrorCode::ValidationError,
@@ -258,14 +259,27 @@ fn a_file_backup_copies_without_creating_or_changing_the_source() {
     assert_verified(&f.inv);
 
     let missing = f.store.dir.path().join("missing.db");
-    let e =
-        inventory::backup_file(&missing, f.store.dir.path().join("x.db"), &|_, _| {}).unwrap_err();
+    let e = inventory::backup_file(
+        &missing,
+        f.store.dir.path().join("x.db"),
+        Overwrite::Allowed,
+        &|_, _| {},
+    )
+    .unwrap_err();
     assert_eq!(e.code, ErrorCode::StorageError);
     assert!(e.message.contains("missing.db"), "{}", e.message);
     assert!(!missing.exists(), "the source is not created");
     let junk = f.store.dir.path().join("junk.db");
     std::fs::write(&junk, b"not a database at all, not even close").unwrap();
-    assert!(inventory::backup_file(&junk, f.store.dir.path().join("y.db"), &|_, _| {}).is_err());
+    assert!(
+        inventory::backup_file(
+            &junk,
+            f.store.dir.path().join("y.db"),
+            Overwrite::Allowed,
+            &|_, _| {}
+        )
+        .is_err()
+    );
     assert!(!f.store.dir.path().join("y.db").exists());
 }
 

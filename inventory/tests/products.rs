@@ -408,39 +408,61 @@ fn prices_are_exact_and_keep_their_scale() {
     assert_eq!(sum.to_string(), "112345680421.5899");
 }
 
-/// Initial stock is stock moved in: a call limited to other locations may create a product
-/// without stock there, but not with it.
+/// The catalogue is shared by every location: a call limited to some locations (a till's key)
+/// may not create, update or archive a product, nor create a location, even at its own
+/// location and without stock; nothing is changed.
 #[test]
-fn a_location_limited_call_stocks_new_products_only_where_it_may() {
+fn a_location_limited_call_cannot_change_the_catalogue() {
     let f = fixture();
     let limited = inventory::Call {
         locations: Some(vec!["Shop".into()]),
         ..inventory::Call::default()
     };
-    let e = f
+    let mut in_shop = new_product("SHOP", 0);
+    in_shop.location = Some("Shop".into());
+    let id = f
         .inv
-        .write(Write::create_product(new_product("ELSEWHERE", 5)), &limited)
-        .unwrap_err();
+        .create_product(new_product("KEPT", 5))
+        .unwrap()
+        .product
+        .id;
+    let changes = ProductChanges {
+        name: Some("Renamed".into()),
+        ..ProductChanges::default()
+    };
+    let refused = [
+        f.inv
+            .write(Write::create_product(in_shop), &limited)
+            .map(drop),
+        f.inv
+            .write(Write::update_product(id, changes, None), &limited)
+            .map(drop),
+        f.inv
+            .write(Write::delete_product(id, None), &limited)
+            .map(drop),
+        f.inv
+            .write(Write::create_location("Back"), &limited)
+            .map(drop),
+    ];
+    for e in refused {
+        let e = e.unwrap_err();
+        assert_eq!(e.code, ErrorCode::Forbidden);
+        assert!(
+            e.message.contains("without a location limit"),
+            "{}",
+            e.message
+        );
+    }
+    let products = f.inv.list_products(&ProductQuery::default()).unwrap();
     assert_eq!(
-        (e.code, e.field.as_deref()),
-        (ErrorCode::Forbidden, Some("location"))
+        products.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+        ["Product KEPT"]
     );
     assert!(
-        f.inv
-            .list_products(&ProductQuery::default())
+        !f.inv
+            .list_locations()
             .unwrap()
-            .is_empty()
+            .iter()
+            .any(|l| l.name == "Back")
     );
-    let created = f
-        .inv
-        .write(Write::create_product(new_product("EMPTY", 0)), &limited)
-        .unwrap();
-    assert_eq!(created.value.inventory.totals.on_hand, 0);
-    let mut in_shop = new_product("SHOP", 5);
-    in_shop.location = Some("Shop".into());
-    let created = f
-        .inv
-        .write(Write::create_product(in_shop), &limited)
-        .unwrap();
-    assert_eq!(created.value.inventory.totals.on_hand, 5);
 }

@@ -33,10 +33,10 @@ def clean_env(**extra):
     return env
 
 
-def cli(*args, env=None, cwd=None, check=None, stdin=None, raw=False):
+def cli(*args, env=None, cwd=None, check=None, stdin=None, raw=False, timeout=600):
     """Runs `inventory-server ARGS...` (`raw`: ARGS is the whole command); returns the
     CompletedProcess (text, both streams captured). `check`: the exit status expected, asserted
-    with the output shown."""
+    with the output shown. `timeout`: seconds before the command counts as hung (it fails)."""
     proc = subprocess.run(
         [*([] if raw else [BIN]), *map(str, args)],
         capture_output=True,
@@ -44,7 +44,7 @@ def cli(*args, env=None, cwd=None, check=None, stdin=None, raw=False):
         env=env or clean_env(),
         cwd=cwd,
         stdin=stdin if stdin is not None else subprocess.DEVNULL,
-        timeout=600,
+        timeout=timeout,
     )
     if check is not None:
         assert proc.returncode == check, (proc.returncode, proc.stdout, proc.stderr)

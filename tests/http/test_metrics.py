@@ -61,6 +61,7 @@ def test_both_formats_parse_and_declare_every_family(server):
         "inventory_http_connections_open": "gauge",
         "inventory_http_connections": "counter",
         "inventory_http_connection_cap_reached": "counter",
+        "inventory_http_connections_over_address_cap": "counter",
         "inventory_http_accept_errors": "counter",
         "inventory_commands_applied": "counter",
         "inventory_commit_group_size": "histogram",
@@ -177,8 +178,8 @@ def test_connections_open_and_the_cap_are_counted(start):
     server = start("--max-connections", "3")
     _, _, samples = scrape(server)
     assert value(samples, "inventory_http_connection_cap_reached_total") == 0
-    # The scrape's keep-alive connection and two held ones take every slot.
-    held = [socket.create_connection((server.host, server.port)) for _ in range(2)]
+    # The scrape's keep-alive connection and two held ones take every slot; a third arrives.
+    held = [socket.create_connection((server.host, server.port)) for _ in range(3)]
     time.sleep(0.3)
     for s in held:
         s.close()

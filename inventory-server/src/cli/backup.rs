@@ -8,20 +8,31 @@ use std::path::PathBuf;
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Exit status: 0 when the copy is in place and verified, 1 when the backup \
-                        failed (no copy is left under FILE's name), 2 for a PostgreSQL URL."
+                        failed or was refused (no copy is left under FILE's name, and a file already \
+                        there is untouched), 2 for a PostgreSQL URL."
 )]
 pub struct Args {
     #[command(flatten)]
     db: Database,
-    /// Where the copy goes; an existing file there is replaced once the copy has verified.
+    /// Where the copy goes: a new path, or an older backup, replaced once the copy has verified.
+    /// Never a directory, device, FIFO or socket, the database itself, or a database another
+    /// process has open.
     #[arg(long, value_name = "FILE")]
     to: PathBuf,
+    /// Refuse any existing file at FILE rather than replace it.
+    #[arg(long)]
+    no_clobber: bool,
 }
 
 pub fn run(args: &Args) -> Result<(), Failure> {
     let db = args.db.file("backup")?;
     let bar = progress::bytes(0, format!("backing up {}", db.display()));
-    let report = inventory::backup_file(&db, &args.to, &|written, total| {
+    let overwrite = if args.no_clobber {
+        inventory::Overwrite::Refused
+    } else {
+        inventory::Overwrite::Allowed
+    };
+    let report = inventory::backup_file(&db, &args.to, overwrite, &|written, total| {
         bar.set_length(total.max(written));
         bar.set_position(written);
     });

@@ -2,8 +2,11 @@
 //! pages of the catalogue, the change feed for movements), so memory stays flat however large
 //! the database. Products and levels are written in the columns their imports take, so an
 //! export imports as it is; movements carry every field of the engine's ledger entry.
+//!
+//! A CSV text cell that a spreadsheet would run as a formula is written with a leading `'`
+//! (`formula`), unless `--raw-csv`; JSON Lines is always raw.
 
-use super::{Database, Failure, Format, progress};
+use super::{Database, Failure, Format, formula, progress};
 use indicatif::ProgressBar;
 use inventory::{MAX_CHANGES_PAGE, MAX_PAGE, Price, Product, StockLevel};
 use serde::Serialize;
@@ -38,6 +41,11 @@ pub struct Args {
     /// stdout.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Write CSV text cells as they are stored, even those beginning with =, +, -, @, a tab or
+    /// a carriage return (by default such a cell gets a leading ', so that a spreadsheet shows
+    /// it rather than running it; `import` takes the ' off again).
+    #[arg(long)]
+    raw_csv: bool,
     #[command(flatten)]
     db: Database,
 }
@@ -124,12 +132,37 @@ const MOVEMENT_HEADER: &[&str] = &[
 /// Where records go, in their format. The CSV header is written first even when no record
 /// follows, so that an empty export still imports.
 enum Sink<W: Write> {
-    Csv(Box<csv::Writer<W>>),
+    /// `header`: the record's fields in order; `neutralise` unless `--raw-csv`.
+    Csv {
+        writer: Box<csv::Writer<W>>,
+        header: &'static [&'static str],
+        neutralise: bool,
+    },
     Jsonl(std::io::BufWriter<W>),
 }
 
+/// One CSV cell of a field, a formula-looking text neutralised. The field's JSON type tells
+/// text (a string) from a number, so a negative ADJUST quantity stays a number.
+fn neutral_cell(value: Option<&serde_json::Value>) -> std::io::Result<std::borrow::Cow<'_, str>> {
+    use serde_json::Value;
+    match value {
+        Some(Value::String(text)) => Ok(formula::neutralise(text)),
+        Some(Value::Number(n)) => Ok(n.to_string().into()),
+        Some(Value::Bool(b)) => Ok(b.to_string().into()),
+        Some(Value::Null) => Ok("".into()),
+        other => Err(std::io::Error::other(format!(
+            "a record field is not a CSV cell: {other:?}"
+        ))),
+    }
+}
+
 impl<W: Write> Sink<W> {
-    fn new(out: W, format: Format, header: &[&str]) -> std::io::Result<Self> {
+    fn new(
+        out: W,
+        format: Format,
+        header: &'static [&'static str],
+        raw_csv: bool,
+    ) -> std::io::Result<Self> {
         Ok(match format {
             Format::Csv => {
                 let mut w = csv::WriterBuilder::new()
@@ -137,7 +170,11 @@ impl<W: Write> Sink<W> {
                     .buffer_capacity(1 << 16)
                     .from_writer(out);
                 w.write_record(header)?;
-                Sink::Csv(Box::new(w))
+                Sink::Csv {
+                    writer: Box::new(w),
+                    header,
+                    neutralise: !raw_csv,
+                }
             }
             Format::Jsonl => Sink::Jsonl(std::io::BufWriter::with_capacity(1 << 16, out)),
         })
@@ -145,7 +182,21 @@ impl<W: Write> Sink<W> {
 
     fn write(&mut self, record: &impl Serialize) -> std::io::Result<()> {
         match self {
-            Sink::Csv(w) => Ok(w.serialize(record)?),
+            Sink::Csv {
+                writer,
+                neutralise: false,
+                ..
+            } => Ok(writer.serialize(record)?),
+            Sink::Csv { writer, header, .. } => {
+                let serde_json::Value::Object(fields) = serde_json::to_value(record)? else {
+                    return Err(std::io::Error::other("a record is not a struct"));
+                };
+                let cells = header
+                    .iter()
+                    .map(|name| neutral_cell(fields.get(*name)))
+                    .collect::<std::io::Result<Vec<_>>>()?;
+                Ok(writer.write_record(cells.iter().map(|c| c.as_bytes()))?)
+            }
             Sink::Jsonl(w) => {
                 serde_json::to_writer(&mut *w, record)?;
                 w.write_all(b"\n")
@@ -155,7 +206,7 @@ impl<W: Write> Sink<W> {
 
     fn finish(self) -> std::io::Result<W> {
         match self {
-            Sink::Csv(w) => w.into_inner().map_err(|e| e.into_error()),
+            Sink::Csv { writer, .. } => writer.into_inner().map_err(|e| e.into_error()),
             Sink::Jsonl(w) => w.into_inner().map_err(|e| e.into_error()),
         }
     }
@@ -190,8 +241,8 @@ pub fn run(what: &What) -> Result<(), Failure> {
     // Records written to a terminal share it with stderr: a bar redrawn there would overwrite them.
     let show = args.out.is_some() || !std::io::stdout().is_terminal();
     let written = match &args.out {
-        Some(path) => to_file(path, format, what, &inv),
-        None => Sink::new(std::io::stdout().lock(), format, header(what))
+        Some(path) => to_file(path, format, args.raw_csv, what, &inv),
+        None => Sink::new(std::io::stdout().lock(), format, header(what), args.raw_csv)
             .map_err(Stop::Write)
             .and_then(|mut sink| {
                 write_records(what, &inv, &mut sink, show)?;
@@ -245,6 +296,7 @@ fn write_records<W: Write>(
 fn to_file(
     path: &Path,
     format: Format,
+    raw_csv: bool,
     what: &What,
     inv: &inventory::Inventory,
 ) -> Result<(), Stop> {
@@ -260,7 +312,7 @@ fn to_file(
         std::process::id()
     ));
     let done = (|| {
-        let mut sink = Sink::new(std::fs::File::create(&tmp)?, format, header(what))?;
+        let mut sink = Sink::new(std::fs::File::create(&tmp)?, format, header(what), raw_csv)?;
         write_records(what, inv, &mut sink, true)?;
         sink.finish()?.sync_all()?;
         std::fs::rename(&tmp, path)?;
@@ -401,6 +453,10 @@ mod tests {
     }
 
     fn export(inv: &Inventory, format: Format, what: &str) -> String {
+        export_with(inv, format, what, false)
+    }
+
+    fn export_with(inv: &Inventory, format: Format, what: &str, raw_csv: bool) -> String {
         let mut sink = Sink::new(
             Vec::new(),
             format,
@@ -409,6 +465,7 @@ mod tests {
                 "levels" => LEVEL_HEADER,
                 _ => MOVEMENT_HEADER,
             },
+            raw_csv,
         )
         .unwrap();
         let hidden = ProgressBar::hidden;
@@ -467,6 +524,33 @@ mod tests {
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
         assert_eq!(read, ledger);
+    }
+
+    /// Neutralised and raw CSV are the same file but for the cells a spreadsheet would run;
+    /// numbers (a negative ADJUST quantity) are never touched.
+    #[test]
+    fn formula_cells_are_neutralised_unless_raw() {
+        let (_dir, inv) = sample();
+        let id = inv.products_after(None, None).unwrap()[0].product.id;
+        inv.count_stock(StockOp::count(id, "Warehouse A", 1).notes("=1+1"))
+            .unwrap();
+        let raw = export_with(&inv, Format::Csv, "movements", true);
+        let neutral = export(&inv, Format::Csv, "movements");
+        let last = |csv: &str| csv.lines().last().unwrap().to_owned();
+        assert!(last(&raw).contains(",ADJUST,-2,1,0,,=1+1,"), "{raw}");
+        assert!(
+            last(&neutral).contains(",ADJUST,-2,1,0,,'=1+1,"),
+            "{neutral}"
+        );
+        assert_eq!(
+            raw.lines().count(),
+            neutral.lines().count(),
+            "only the cell changes"
+        );
+        assert_eq!(
+            raw.lines().take(4).collect::<Vec<_>>(),
+            neutral.lines().take(4).collect::<Vec<_>>()
+        );
     }
 
     #[test]

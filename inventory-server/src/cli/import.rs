@@ -47,6 +47,11 @@ pub struct Args {
     /// Check every row against the database and report what would change, changing nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Take CSV cells as they are written. By default a cell that an export wrote with a
+    /// leading ' (a text beginning with =, +, -, @, a tab or a carriage return, which a
+    /// spreadsheet would run as a formula) loses that ', so that an export imports exactly.
+    #[arg(long)]
+    raw_csv: bool,
     #[command(flatten)]
     db: Database,
 }
@@ -103,7 +108,7 @@ fn import<T>(
     let size = file.metadata().map_or(0, |m| m.len());
     let format = Format::pick(args.format, Some(&args.file));
     let bar = progress::bytes(size, format!("reading {}", file_name(&args.file)));
-    let found = rows::read(bar.wrap_read(file), format, columns, convert)
+    let found = rows::read(bar.wrap_read(file), format, args.raw_csv, columns, convert)
         .map_err(|e| Failure::failed(format!("cannot read {shown}: {e}")));
     bar.finish_and_clear();
     let found = found?;
@@ -245,7 +250,7 @@ mod tests {
         columns: &Columns,
         convert: impl Fn(&Cells) -> inventory::Result<T>,
     ) -> Parsed<T> {
-        rows::read(text.as_bytes(), format, columns, convert).unwrap()
+        rows::read(text.as_bytes(), format, false, columns, convert).unwrap()
     }
 
     fn products(text: &str, format: Format) -> Parsed<ProductImport> {

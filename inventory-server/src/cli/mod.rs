@@ -8,6 +8,7 @@
 
 mod backup;
 mod export;
+mod formula;
 mod import;
 mod keys;
 mod progress;

@@ -1,8 +1,9 @@
 //! Input rows of an import, from CSV (RFC 4180, with a header row, read by the `csv` crate) or
 //! JSON Lines (one object per line), as cells named by the import's columns, each row with the
 //! line it starts on. Reading only finds the cells; what they must hold is for the import to say.
+//! A CSV cell that an export neutralised (`formula`) is read as the text it stands for.
 
-use super::Format;
+use super::{Format, formula};
 use inventory::{Error, ErrorCode};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
@@ -163,20 +164,23 @@ impl<T> Parsed<T> {
 
 /// Reads every row of `input`, converting each with `convert`. Fails only when the input
 /// cannot be read; problems with its content are in the result, up to [`MAX_REPORTED`].
+/// `raw_csv`: CSV cells are taken as written, a neutralised formula's `'` included.
 pub fn read<T>(
     input: impl Read,
     format: Format,
+    raw_csv: bool,
     columns: &Columns,
     convert: impl Fn(&Cells) -> inventory::Result<T>,
 ) -> std::io::Result<Parsed<T>> {
     match format {
-        Format::Csv => read_csv(input, columns, convert),
+        Format::Csv => read_csv(input, raw_csv, columns, convert),
         Format::Jsonl => read_jsonl(input, columns, convert),
     }
 }
 
 fn read_csv<T>(
     input: impl Read,
+    raw: bool,
     columns: &Columns,
     convert: impl Fn(&Cells) -> inventory::Result<T>,
 ) -> std::io::Result<Parsed<T>> {
@@ -229,7 +233,8 @@ fn read_csv<T>(
                 let line = record.position().map_or(0, |p| p.line());
                 for (field, fill) in record.iter().zip(&fills) {
                     if let Some(i) = fill {
-                        values[*i] = Some(field.to_owned());
+                        let text = if raw { field } else { formula::restore(field) };
+                        values[*i] = Some(text.to_owned());
                     }
                 }
                 let cells = Cells {

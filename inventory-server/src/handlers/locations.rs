@@ -5,10 +5,10 @@ use crate::app::App;
 use crate::errors::ApiError;
 use crate::http::{Reply, Req};
 use crate::input::{LocationBody, parse_body};
-use inventory::Write;
+use inventory::{Reach, Write};
 
-pub fn list(app: &App, _req: &mut Req) -> Result<Reply, ApiError> {
-    let locations = app.inv.list_locations()?;
+pub fn list(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
+    let locations = Reach::of(req.key).retain(app.inv.list_locations()?);
     Ok(Reply::ok(&locations, "Locations retrieved successfully"))
 }
 
@@ -23,7 +23,7 @@ pub fn by_reference(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     let reference = req.query.get("reference").ok_or_else(|| {
         ApiError::validation("reference", "query parameter reference is required")
     })?;
-    let list = app.inv.reservations_by_reference(reference)?;
+    let list = Reach::of(req.key).retain(app.inv.reservations_by_reference(reference)?);
     Ok(Reply::ok(&list, "Reservations retrieved successfully"))
 }
 
@@ -33,8 +33,9 @@ pub fn expiring(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
         .query
         .int("within")?
         .ok_or_else(|| ApiError::validation("within", "query parameter within is required"))?;
-    let list = app
-        .inv
-        .reservations_expiring(within, req.query.int("limit")?)?;
+    let list = Reach::of(req.key).retain(
+        app.inv
+            .reservations_expiring(within, req.query.int("limit")?)?,
+    );
     Ok(Reply::ok(&list, "Reservations retrieved successfully"))
 }

@@ -6,7 +6,7 @@ use crate::errors::ApiError;
 use crate::http::{Reply, Req};
 use crate::input::{CreateProductBody, UpdateProductBody, parse_body};
 use crate::json::{LevelJson, MovementJson, ProductJson, ProductWithStockJson, SummaryJson};
-use inventory::{MovementQuery, ProductQuery, Write};
+use inventory::{MovementQuery, ProductQuery, Reach, Write};
 
 pub fn create(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     let body: CreateProductBody = parse_body(req.body())?;
@@ -33,7 +33,7 @@ pub fn list(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
 }
 
 pub fn get(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
-    let p = app.inv.get_product(product_id(req)?)?;
+    let p = Reach::of(req.key).product(app.inv.get_product(product_id(req)?)?);
     Ok(Reply::ok(
         &ProductWithStockJson::from(&p),
         "Product retrieved successfully",
@@ -76,8 +76,10 @@ pub fn delete(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
 /// The seed's inventory: totals over all locations, or with `?location=` that one level.
 pub fn inventory(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     let id = product_id(req)?;
+    let reach = Reach::of(req.key);
     match req.query.get("location") {
         Some(location) => {
+            reach.check(location, "location")?;
             let level = app.inv.get_stock_level(id, location)?;
             Ok(Reply::ok(
                 &LevelJson::from(&level),
@@ -85,7 +87,7 @@ pub fn inventory(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
             ))
         }
         None => {
-            let summary = app.inv.get_inventory(id)?;
+            let summary = reach.summary(app.inv.get_inventory(id)?);
             Ok(Reply::ok(
                 &SummaryJson::from(&summary),
                 "Inventory retrieved successfully",
@@ -97,6 +99,10 @@ pub fn inventory(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
 /// Movements, newest first; `before=SEQ` pages by cursor, `location=` filters.
 pub fn transactions(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     let id = product_id(req)?;
+    let reach = Reach::of(req.key);
+    if let Some(location) = req.query.get("location") {
+        reach.check(location, "location")?;
+    }
     let query = MovementQuery {
         limit: req.query.int("limit")?,
         offset: req.query.int("offset")?,
@@ -104,12 +110,12 @@ pub fn transactions(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
         before: req.query.int("before")?,
         location: req.query.get("location").map(str::to_owned),
     };
-    let movements = app.inv.list_movements(id, &query)?;
+    let movements = reach.retain(app.inv.list_movements(id, &query)?);
     let data: Vec<MovementJson> = movements.iter().map(MovementJson::from).collect();
     Ok(Reply::ok(&data, "Transactions retrieved successfully"))
 }
 
 pub fn reservations(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
-    let list = app.inv.list_reservations(product_id(req)?)?;
+    let list = Reach::of(req.key).retain(app.inv.list_reservations(product_id(req)?)?);
     Ok(Reply::ok(&list, "Reservations retrieved successfully"))
 }

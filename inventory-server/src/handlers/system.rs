@@ -4,18 +4,19 @@ use crate::app::App;
 use crate::errors::ApiError;
 use crate::http::{Reply, Req};
 
-/// 200 when the database answers a query, 503 when it does not.
+/// 200 when the database answers a query, 503 when it does not, with the engine's code: BUSY
+/// (with `Retry-After`) while PostgreSQL cannot be reached, STORAGE_ERROR otherwise.
 pub fn health(app: &App, _req: &mut Req) -> Result<Reply, ApiError> {
     match app.inv.health() {
         Ok(()) => Ok(Reply::ok(
             &serde_json::json!({ "status": "ok", "database": "ok" }),
             "Service is healthy",
         )),
-        Err(e) => Err(ApiError::new(
-            503,
-            "STORAGE_ERROR",
-            format!("database unavailable: {}", e.message),
-        )),
+        Err(e) => Err(ApiError {
+            status: 503,
+            message: format!("database unavailable: {}", e.message),
+            ..ApiError::from(e)
+        }),
     }
 }
 
@@ -23,7 +24,18 @@ pub fn health(app: &App, _req: &mut Req) -> Result<Reply, ApiError> {
 /// for a file, the path still leading to the file the server holds (the engine's `ready()`).
 /// Otherwise 503 with the engine's code: STORAGE_ERROR (a vanished or replaced file, a
 /// database that does not answer) or BUSY (another process holds the write lock).
-pub fn ready(app: &App, _req: &mut Req) -> Result<Reply, ApiError> {
+///
+/// A server started with `--read-only` takes no write by design: it is ready once the database
+/// answers a read, and says so (`"status": "read-only"`).
+pub fn ready(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
+    if app.read_only {
+        return health(app, req).map(|_| {
+            Reply::ok(
+                &serde_json::json!({ "status": "read-only", "database": "ok" }),
+                "Ready for reads; this server applies no write (--read-only)",
+            )
+        });
+    }
     match app.inv.ready() {
         Ok(()) => Ok(Reply::ok(
             &serde_json::json!({ "status": "ready", "database": "ok" }),

@@ -49,8 +49,9 @@ pub fn check_in(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     Ok(Reply::ok(&checked.value, "Till checked in"))
 }
 
-pub fn list(app: &App, _req: &mut Req) -> Result<Reply, ApiError> {
-    Ok(Reply::ok(&app.inv.tills()?, "Tills retrieved successfully"))
+pub fn list(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
+    let tills = inventory::Reach::of(req.key).retain(app.inv.tills()?);
+    Ok(Reply::ok(&tills, "Tills retrieved successfully"))
 }
 
 pub fn take_over(app: &App, req: &mut Req) -> Result<Reply, ApiError> {

@@ -1,4 +1,7 @@
-//! The rules of the catalogue: products and locations.
+//! The rules of the catalogue: products and locations. The catalogue is shared by every
+//! location, so only a call without a location limit may change it: a till's key, limited to
+//! its shop, moves stock there but cannot rename, reprice or archive a product (archiving
+//! would release other shops' reservations) nor add a location.
 
 use super::context::{Ctx, Memo, Stocked};
 use crate::DEFAULT_LOCATION;
@@ -25,6 +28,7 @@ pub(crate) fn create_product(ctx: &mut Ctx, new: &NewProduct) -> Result<ProductW
 
 /// Creates the product; returns its id.
 pub(crate) fn add_product(ctx: &mut Ctx, new: &NewProduct) -> Result<Uuid> {
+    ctx.may_change_catalogue("create products")?;
     let name = validate::required("name", &new.name, MAX_NAME)?;
     let sku = validate::required("sku", &new.sku, MAX_SKU)?;
     validate::limit("description", &new.description, MAX_DESCRIPTION)?;
@@ -34,10 +38,6 @@ pub(crate) fn add_product(ctx: &mut Ctx, new: &NewProduct) -> Result<Uuid> {
         MAX_LOCATION,
     )?;
     let initial = validate::non_negative_quantity("initial_quantity", new.initial_quantity)?;
-    // Initial stock is stock moved in, at the product's own location.
-    if initial > 0 {
-        ctx.may_stock_at(&location, "location")?;
-    }
     let reorder_point = reorder_point(new.reorder_point)?;
     if ctx.tx.sku_taken(&sku)? {
         return Err(Error::new(
@@ -114,6 +114,7 @@ pub(crate) fn update_product(
     changes: &ProductChanges,
     expected: Option<i64>,
 ) -> Result<Product> {
+    ctx.may_change_catalogue("update products")?;
     let product = live_product(ctx, id)?;
     check_version(&product, expected)?;
     let name = match changes.name.as_deref() {
@@ -157,12 +158,14 @@ pub(crate) fn update_product(
 
 /// Archives: the product leaves the catalogue, its ledger stays, and its SKU is free again.
 pub(crate) fn delete_product(ctx: &mut Ctx, id: Uuid, expected: Option<i64>) -> Result<()> {
+    ctx.may_change_catalogue("archive products")?;
     let product = live_product(ctx, id)?;
     check_version(&product, expected)?;
     ctx.tx.archive_product(id, &ctx.now)
 }
 
 pub(crate) fn create_location(ctx: &mut Ctx, name: &str) -> Result<Location> {
+    ctx.may_change_catalogue("create locations")?;
     let name = validate::required("name", name, MAX_LOCATION)?;
     if ctx.tx.location_id(&name)?.is_some() {
         return Err(Error::conflict(format!("location {name:?} already exists")).on_field("name"));

@@ -105,6 +105,18 @@ impl<'t> Ctx<'t> {
         self.allowed.is_some() && !self.admin
     }
 
+    /// Refuses changing the catalogue (`what`: "create products"…) when the call is limited to
+    /// some locations.
+    pub fn may_change_catalogue(&self, what: &str) -> Result<()> {
+        match self.allowed {
+            Some(allowed) => Err(Error::forbidden(format!(
+                "this key is limited to locations {allowed:?}: only a key without a location \
+                 limit may {what}"
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// Notes a location's id found along with something else.
     pub fn known_location(&mut self, name: &str, id: i64) {
         if !self.locations.contains_key(name) {

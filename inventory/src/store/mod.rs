@@ -246,6 +246,24 @@ impl Store {
         }
     }
 
+    /// Fails unless a write commits now.
+    pub fn probe_write(&self) -> Result<()> {
+        match self {
+            Store::Sqlite(db) => db.probe_write(),
+            #[cfg(feature = "postgres")]
+            Store::Postgres(db) => db.ready(),
+        }
+    }
+
+    /// The most file descriptors the store's connections hold at once.
+    pub fn max_descriptors(&self) -> u64 {
+        match self {
+            Store::Sqlite(db) => db.max_descriptors(),
+            #[cfg(feature = "postgres")]
+            Store::Postgres(db) => db.max_descriptors(),
+        }
+    }
+
     /// Sizes of the database and WAL files, for stores that keep files.
     pub fn file_sizes(&self) -> (Option<u64>, Option<u64>) {
         match self {

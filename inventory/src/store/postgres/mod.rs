@@ -411,7 +411,7 @@ fn key_lock(key: &str) -> i64 {
 pub(crate) fn describe_error(e: postgres::Error) -> Error {
     let Some(db) = e.as_db_error() else {
         if e.is_closed() {
-            return Error::storage(format!("the connection to PostgreSQL is closed: {e}"));
+            return unreachable(format!("the connection to PostgreSQL is closed: {e}"));
         }
         return Error::storage(format!("database error: {e}"));
     };
@@ -518,6 +518,8 @@ pub(crate) struct Db {
     /// `SET` statements every writer connection starts with.
     session: String,
     readers: r2d2::Pool<Readers>,
+    /// A read found PostgreSQL unreachable, and none has reached it since.
+    unreachable: AtomicBool,
     queue: Queue,
     writer: Mutex<Writer>,
     feed: Arc<Feed>,
@@ -548,7 +550,11 @@ impl Db {
             "SET lock_timeout = {}; SET synchronous_commit = {sync}",
             options.busy_timeout.as_millis().max(1)
         );
-        let mut writer = connect(&config, &shown, &session)?;
+        // Opening has no caller to retry for it: a server out of reach is a failure to open.
+        let mut writer = connect(&config, &shown, &session).map_err(|e| Error {
+            code: ErrorCode::StorageError,
+            ..e
+        })?;
         schema::migrate(&mut writer).map_err(|e| Error {
             message: format!("{shown}: {}", e.message),
             ..e
@@ -574,6 +580,7 @@ impl Db {
             shown,
             session,
             readers,
+            unreachable: AtomicBool::new(false),
             queue: Queue::new(options.observer.clone()),
             observer: options.observer,
             writer: Mutex::new(Writer {
@@ -595,8 +602,18 @@ impl Db {
         // pool may hold lost ones.
         let mut tries = self.readers.max_size() + 1;
         loop {
-            let mut conn = self.readers.get()?;
+            let got = if self.unreachable.load(Ordering::Relaxed) {
+                self.readers.get_timeout(UNREACHABLE_WAIT)
+            } else {
+                self.readers.get()
+            };
+            let mut conn = got.map_err(|e| {
+                self.unreachable.store(true, Ordering::Relaxed);
+                unreachable(format!("cannot reach PostgreSQL at {}: {e}", self.shown))
+            })?;
             let result = read_in(&mut conn, &f);
+            // A lost connection is what a server going away looks like first.
+            self.unreachable.store(conn.lost, Ordering::Relaxed);
             tries -= 1;
             if result.is_err() && conn.lost && tries > 0 {
                 continue;
@@ -767,6 +784,11 @@ impl Db {
 
     /// Fails unless the writer's connection works and the database accepts writes (a standby
     /// in recovery does not).
+    /// A socket for each pooled reader, the writer and the change-feed listener.
+    pub fn max_descriptors(&self) -> u64 {
+        u64::from(self.readers.max_size()) + 2
+    }
+
     pub fn ready(&self) -> Result<()> {
         let mut writer = lock(&self.writer);
         if writer.client.as_ref().is_none_or(Client::is_closed) {
@@ -845,10 +867,23 @@ fn busy() -> Error {
 }
 
 /// A new connection with the writer's session settings.
+/// PostgreSQL cannot be reached (restarting, failing over, down): BUSY, which every surface
+/// maps to "retry soon" (HTTP 503 with `Retry-After`), since the server coming back or a
+/// standby promoted cures it with no operator. A write that met it may or may not have
+/// committed: a retry under the same idempotency key settles which.
+fn unreachable(message: String) -> Error {
+    Error::new(ErrorCode::Busy, message)
+}
+
+/// How long a read waits for a pooled connection once PostgreSQL was found unreachable, rather
+/// than the pool's full timeout: reads and health checks answer within a second while it is
+/// down.
+const UNREACHABLE_WAIT: Duration = Duration::from_millis(500);
+
 fn connect(config: &postgres::Config, shown: &str, session: &str) -> Result<Client> {
     let mut client = config
         .connect(NoTls)
-        .map_err(|e| Error::storage(format!("cannot connect to PostgreSQL at {shown}: {e}")))?;
+        .map_err(|e| unreachable(format!("cannot connect to PostgreSQL at {shown}: {e}")))?;
     client.batch_execute(session).map_err(describe_error)?;
     Ok(client)
 }

@@ -3,8 +3,13 @@
 //! its own: no WAL beside it. The copy is written under a temporary name, checked as `verify()`
 //! checks a database, synced, and only then renamed into place, so a crash or a failed check
 //! never leaves a half copy under the target name.
+//!
+//! Only a regular file or a new path is ever replaced: a rename over a device, a FIFO or a
+//! socket would swap the node itself for a file (as root, `/dev/full` became a regular file),
+//! and a rename over a database another process holds open leaves that process writing to a
+//! file no path leads to.
 
-use super::{schema, verify};
+use super::{file::file_id, schema, verify};
 use crate::error::{Error, Result};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
@@ -29,19 +34,108 @@ fn temporary_name(target: &Path) -> Result<PathBuf> {
     )))
 }
 
+/// Whether a backup may replace a file already at its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overwrite {
+    /// An older backup there is replaced once the new copy has verified.
+    Allowed,
+    /// Any file there refuses the backup (CONFLICT), for scripts that never replace one.
+    Refused,
+}
+
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+fn is_sqlite(path: &Path) -> bool {
+    use std::io::Read;
+    let mut header = [0u8; 16];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .is_ok_and(|()| &header == SQLITE_HEADER)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    matches!((file_id(a), file_id(b)), (Ok(x), Ok(y)) if x == y)
+}
+
+fn not_regular(field: &str, path: &Path) -> Error {
+    Error::validation(
+        field,
+        format!(
+            "{} is not a regular file (a directory, device, FIFO or socket is never read or \
+             replaced)",
+            path.display()
+        ),
+    )
+}
+
+/// Refuses, before anything is opened, a source that is not a regular file (a FIFO would block
+/// the open, a device would be read as a database). A missing source is the open's to report.
+fn check_source(source: &Path, field: &str) -> Result<()> {
+    match std::fs::metadata(source) {
+        Ok(meta) if !meta.is_file() => Err(not_regular(field, source)),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a target that must not be replaced: anything but a regular file or a new path, the
+/// source itself, and (`overwrite` refused) any existing file. Whether another process holds
+/// it is the caller's question, since a restore may be forced past it.
+fn check_target(source: &Path, target: &Path, field: &str, overwrite: Overwrite) -> Result<()> {
+    let meta = match std::fs::metadata(target) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(Error::storage(format!(
+                "cannot stat {}: {e}",
+                target.display()
+            )));
+        }
+        Ok(meta) => meta,
+    };
+    if !meta.is_file() {
+        return Err(not_regular(field, target));
+    }
+    if same_file(source, target) {
+        return Err(Error::validation(
+            field,
+            format!("{} is the database itself", target.display()),
+        ));
+    }
+    if overwrite == Overwrite::Refused {
+        return Err(Error::conflict(format!(
+            "{} already exists, and this backup replaces no file",
+            target.display()
+        )));
+    }
+    Ok(())
+}
+
+fn pid_list(pids: &[u32]) -> String {
+    pids.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Copies the database at `source` to `target`, calling `progress(written, total)` as the copy
-/// grows (`total` is the source's size, an upper bound).
+/// grows (`total` is the source's size, an upper bound). A live database is never a target:
+/// a SQLite file that another process holds open is refused (CONFLICT).
 pub(crate) fn backup(
     source: &Path,
     target: &Path,
+    overwrite: Overwrite,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<BackupReport> {
-    if let (Ok(from), Ok(to)) = (std::fs::canonicalize(source), std::fs::canonicalize(target)) {
-        if from == to {
-            return Err(Error::validation(
-                "to",
-                format!("{} is the database itself", target.display()),
-            ));
+    check_source(source, "db")?;
+    check_target(source, target, "to", overwrite)?;
+    if is_sqlite(target) {
+        let holders = holders(target);
+        if !holders.is_empty() {
+            return Err(Error::conflict(format!(
+                "{} is a database open in another process (pid {}): a live database is \
+                 never a backup target",
+                target.display(),
+                pid_list(&holders)
+            )));
         }
     }
     let tmp = temporary_name(target)?;
@@ -186,15 +280,29 @@ pub(crate) fn holders(path: &Path) -> Vec<u32> {
 /// shared-memory files are removed first (replayed onto the new file they would corrupt it),
 /// which is only safe while no process has the target open: unless `force`, the restore is
 /// refused, naming the processes that do.
+///
+/// The source must be a regular file that no other process holds open (a live database's file
+/// without its WAL is not a consistent copy: back it up, and restore the backup), and the
+/// target a regular file or a new path other than the source.
 pub(crate) fn restore(source: &Path, target: &Path, force: bool) -> Result<BackupReport> {
+    check_source(source, "from")?;
+    check_target(source, target, "db", Overwrite::Allowed)?;
+    let live = holders(source);
+    if !live.is_empty() {
+        return Err(Error::conflict(format!(
+            "{} is a database open in another process (pid {}): restore a backup of it, never \
+             the live file",
+            source.display(),
+            pid_list(&live)
+        )));
+    }
     check_copy(source)?;
     let holders = holders(target);
     if !holders.is_empty() && !force {
-        let pids: Vec<String> = holders.iter().map(u32::to_string).collect();
         return Err(Error::conflict(format!(
             "{} is open in another process (pid {}); stop it first, or force the restore",
             target.display(),
-            pids.join(", ")
+            pid_list(&holders)
         )));
     }
     let tmp = temporary_name(target)?;

@@ -13,15 +13,16 @@ pub(crate) struct Identity {
     id: (u64, u64),
 }
 
+/// (device, inode) of the file `path` leads to.
 #[cfg(unix)]
-fn file_id(path: &Path) -> std::io::Result<(u64, u64)> {
+pub(crate) fn file_id(path: &Path) -> std::io::Result<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(path)?;
     Ok((meta.dev(), meta.ino()))
 }
 
 #[cfg(not(unix))]
-fn file_id(path: &Path) -> std::io::Result<(u64, u64)> {
+pub(crate) fn file_id(path: &Path) -> std::io::Result<(u64, u64)> {
     // Without inode numbers, only a deleted file can be told apart.
     std::fs::metadata(path).map(|_| (0, 0))
 }

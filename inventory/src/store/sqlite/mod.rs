@@ -10,7 +10,7 @@ mod schema;
 mod verify;
 mod write;
 
-pub use backup::BackupReport;
+pub use backup::{BackupReport, Overwrite};
 pub(crate) use backup::{backup as backup_file, holders, restore};
 
 /// The problems `verify()` finds in the file at `path`, read without opening it for writing.
@@ -38,7 +38,7 @@ use super::group::{Feed, GroupResult, Queue, Queued, lock, settle};
 use super::tx::ReadTx;
 use crate::clock::Clock;
 use crate::command::{Command, Outcome};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::observe::Observer;
 use crate::rules;
 use crate::store::Durability;
@@ -50,6 +50,16 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// A write that changes nothing but must reach the disk: the header's application id set to
+/// itself dirties page 1, so the commit appends and syncs a WAL frame (a full disk or a
+/// failing device refuses it).
+fn probe(writer: &mut Connection) -> Result<()> {
+    let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.pragma_update(None, "application_id", schema::APPLICATION_ID)?;
+    tx.commit()?;
+    Ok(())
+}
 
 /// Statements and queries on one connection, inside whatever transaction it is in.
 pub(crate) struct Sql<'c>(pub &'c Connection);
@@ -65,6 +75,9 @@ pub(crate) struct Db {
     /// Shared with the checkpointer, which holds it to copy the last frames of a round.
     writer: Arc<Mutex<Connection>>,
     identity: Identity,
+    /// The storage failure of the last write (disk full, a read-only file, an I/O error), kept
+    /// until a write commits or a probe does: until then the store is not ready.
+    write_fault: Mutex<Option<Error>>,
     pub feed: Feed,
     pub clock: Arc<dyn Clock>,
     observer: Option<Arc<dyn Observer>>,
@@ -180,6 +193,7 @@ impl Db {
         Ok(Db {
             checkpointer: Some(checkpointer),
             identity,
+            write_fault: Mutex::new(None),
             readers,
             _readers_closed: HousekeepingDone,
             queue: Queue::new(options.observer.clone()),
@@ -211,6 +225,16 @@ impl Db {
             .identity
             .check()
             .and_then(|()| self.apply_group(conn, group));
+        let fault = match &applied {
+            Err(e) => Some(e),
+            Ok((results, _)) => results.iter().find_map(|r| r.as_ref().err()),
+        }
+        .filter(|e| e.code == ErrorCode::StorageError);
+        match (fault, &applied) {
+            (Some(e), _) => *lock(&self.write_fault) = Some(e.clone()),
+            (None, Ok((_, Some(_)))) => *lock(&self.write_fault) = None,
+            _ => {}
+        }
         settle(group, &self.feed, applied);
     }
 
@@ -266,14 +290,55 @@ impl Db {
         Ok(())
     }
 
-    /// Fails unless the path still leads to the file this store opened, and the writer can
-    /// take the write lock.
+    /// Fails unless the path still leads to the file this store opened, the file is writable
+    /// for this process, and the writer can take the write lock; and, after a write failed in
+    /// storage, unless a probe write now commits.
     pub fn ready(&self) -> Result<()> {
         self.identity.check()?;
         let mut writer = lock(&self.writer);
+        self.check_read_only(&writer)?;
         let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.rollback()?;
+        let fault = lock(&self.write_fault).clone();
+        if let Some(fault) = fault {
+            probe(&mut writer).map_err(|e| {
+                Error::storage(format!(
+                    "a write failed ({}), and a probe write fails too: {}",
+                    fault.message, e.message
+                ))
+            })?;
+            *lock(&self.write_fault) = None;
+        }
         Ok(())
+    }
+
+    /// Fails unless a write commits now: the path leads to the file opened, the file is
+    /// writable, and a probe write (which changes nothing) commits and syncs.
+    pub fn probe_write(&self) -> Result<()> {
+        self.identity.check()?;
+        let mut writer = lock(&self.writer);
+        self.check_read_only(&writer)?;
+        probe(&mut writer)?;
+        *lock(&self.write_fault) = None;
+        Ok(())
+    }
+
+    fn check_read_only(&self, writer: &Connection) -> Result<()> {
+        if writer.is_readonly(rusqlite::MAIN_DB)? {
+            return Err(Error::storage(format!(
+                "{} is read-only for this process: no write can be applied",
+                self.identity.path().display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Each connection (the writer, every pooled reader, the checkpointer's) holds the file
+    /// and its WAL, the process one shared-memory file per database, counted per connection
+    /// to stay on the safe side; the checkpointer also holds the file for its syncs.
+    pub fn max_descriptors(&self) -> u64 {
+        let connections = u64::from(self.readers.max_size()) + 2;
+        connections * 3 + 1
     }
 
     /// Fails when the path no longer leads to the file this store opened.
@@ -297,7 +362,7 @@ impl Db {
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<BackupReport> {
         self.identity.check()?;
-        backup::backup(self.identity.path(), target, progress)
+        backup::backup(self.identity.path(), target, Overwrite::Allowed, progress)
     }
 
     /// Copies the WAL into the main file and truncates it.
