@@ -83,12 +83,12 @@ def small_disk(tmp_path):
 
 
 def fill(path):
-    """Writes a file until the disk is full."""
-    with open(path, "wb") as f:
+    """Writes a file until the disk is full. Unbuffered, so that closing it has nothing left
+    to write (a buffered close would raise ENOSPC again)."""
+    with open(path, "wb", buffering=0) as f:
         try:
             while True:
                 f.write(b"\0" * 65536)
-                f.flush()
         except OSError:
             pass
 
