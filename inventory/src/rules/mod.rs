@@ -13,6 +13,7 @@ pub(crate) mod tills;
 
 use crate::command::{Command, Outcome};
 use crate::error::{Error, Result};
+use crate::store::rows::NewRequest;
 use crate::store::tx::WriteTx;
 use crate::validate::{self, MAX_ACTOR, MAX_BATCH, MAX_IDEMPOTENCY_KEY};
 use crate::write::{Applied, Call};
@@ -63,7 +64,12 @@ pub(crate) fn execute(
     }
     let outcome = apply(tx, cmd, call, now)?;
     let stamp = crate::store::rows::Stamp::new(now);
-    tx.store_request(key, &request, &serde_json::to_string(&outcome)?, &stamp)?;
+    tx.store_request(&NewRequest {
+        key,
+        request: &request,
+        outcome: &serde_json::to_string(&outcome)?,
+        at: &stamp,
+    })?;
     Ok(Applied {
         value: outcome,
         replayed: false,

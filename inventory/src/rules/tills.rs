@@ -6,6 +6,7 @@
 use super::context::{Ctx, Memo};
 use crate::error::{Error, Result};
 use crate::model::{CheckIn, ConflictReport, MovementKind, TakeOver, Till};
+use crate::store::rows::NewTillConflict;
 use crate::validate::{self, MAX_LOCATION, MAX_REFERENCE};
 
 /// The longest till id: `till:<id>` must fit a reference.
@@ -178,9 +179,12 @@ pub(crate) fn report_conflict(
             ))
             .on_field("reference")
         })?;
-    let first = ctx
-        .tx
-        .insert_till_conflict(&reference, &till.id, code, &ctx.now)?;
+    let first = ctx.tx.insert_till_conflict(&NewTillConflict {
+        reference: &reference,
+        till_id: &till.id,
+        code,
+        at: &ctx.now,
+    })?;
     Ok(ConflictReport {
         reference,
         till_id: till.id,

@@ -137,6 +137,24 @@ pub(crate) struct NewMovement<'a> {
     pub at: &'a Stamp,
 }
 
+/// A command's request and outcome (both JSON), stored under its idempotency key.
+#[derive(Debug)]
+pub(crate) struct NewRequest<'a> {
+    pub key: &'a str,
+    pub request: &'a str,
+    pub outcome: &'a str,
+    pub at: &'a Stamp,
+}
+
+/// A conflict a till reported, to be counted once by its reference.
+#[derive(Debug)]
+pub(crate) struct NewTillConflict<'a> {
+    pub reference: &'a str,
+    pub till_id: &'a str,
+    pub code: &'a str,
+    pub at: &'a Stamp,
+}
+
 /// A new product's row.
 #[derive(Debug)]
 pub(crate) struct NewProductRow<'a> {

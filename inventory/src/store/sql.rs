@@ -1,5 +1,5 @@
 //! SQL both stores run as it is written: the movement columns every read of the ledger selects,
-//! and the proofs of `verify()`. Each is written in the subset of SQL that SQLite and PostgreSQL
+//! the statements that are the same on both, and the proofs of `verify()`. Each is written in the subset of SQL that SQLite and PostgreSQL
 //! share (`<>`, a `$1` parameter, which SQLite binds by position like `?1`), so that a column or
 //! a proof added here is added to both stores; each store adds only the checks of what it alone
 //! has (SQLite's integrity check, PostgreSQL's counters and constraints).
@@ -12,6 +12,15 @@ pub(crate) const MOVEMENT_SELECT: &str =
     FROM movements m
     JOIN locations l ON l.id = m.location_id
     JOIN stock_levels s ON s.product_id = m.product_id AND s.location_id = m.location_id";
+
+/// Stores a command's request and outcome under its idempotency key.
+pub(crate) const INSERT_REQUEST: &str =
+    "INSERT INTO idempotency_keys (key, request, outcome, created_at) VALUES ($1, $2, $3, $4)";
+
+/// Records a till's reported conflict once: a reference reported again inserts nothing.
+pub(crate) const INSERT_TILL_CONFLICT: &str =
+    "INSERT INTO till_conflicts (reference, till_id, code, reported_at)
+     VALUES ($1, $2, $3, $4) ON CONFLICT (reference) DO NOTHING";
 
 /// Problems reported per check at most, so a badly damaged database still gives a readable report.
 pub(crate) const MAX_PROBLEMS_PER_CHECK: i64 = 50;

@@ -96,8 +96,7 @@ pub(crate) trait WriteTx: ReadTx {
 
     /// The request and outcome (both JSON) first stored under an idempotency key.
     fn find_request(&mut self, key: &str) -> Result<Option<(String, String)>>;
-    fn store_request(&mut self, key: &str, request: &str, outcome: &str, now: &Stamp)
-    -> Result<()>;
+    fn store_request(&mut self, request: &NewRequest) -> Result<()>;
     /// Forgets idempotency keys stored before `before`.
     fn forget_requests(&mut self, before: DateTime<Utc>) -> Result<()>;
 
@@ -115,11 +114,5 @@ pub(crate) trait WriteTx: ReadTx {
     fn touch_till(&mut self, id: &str, token: &str, now: &Stamp) -> Result<()>;
     fn delete_till(&mut self, id: &str) -> Result<()>;
     /// Records a reported conflict; false when its reference was recorded before.
-    fn insert_till_conflict(
-        &mut self,
-        reference: &str,
-        till_id: &str,
-        code: &str,
-        now: &Stamp,
-    ) -> Result<bool>;
+    fn insert_till_conflict(&mut self, conflict: &NewTillConflict) -> Result<bool>;
 }

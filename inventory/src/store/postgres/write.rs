@@ -7,6 +7,7 @@ use super::{PendingMovement, Pg};
 use crate::error::Result;
 use crate::model::{ApiKey, Till};
 use crate::store::rows::*;
+use crate::store::sql::{INSERT_REQUEST, INSERT_TILL_CONFLICT};
 use crate::store::tx::WriteTx;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -443,18 +444,9 @@ impl WriteTx for Pg<'_> {
         }
     }
 
-    fn store_request(
-        &mut self,
-        key: &str,
-        request: &str,
-        outcome: &str,
-        now: &Stamp,
-    ) -> Result<()> {
+    fn store_request(&mut self, r: &NewRequest) -> Result<()> {
         self.writing()?;
-        self.execute(
-            "INSERT INTO idempotency_keys (key, request, outcome, created_at) VALUES ($1, $2, $3, $4)",
-            &[&key, &request, &outcome, &now.at],
-        )?;
+        self.execute(INSERT_REQUEST, &[&r.key, &r.request, &r.outcome, &r.at.at])?;
         Ok(())
     }
 
@@ -542,18 +534,11 @@ impl WriteTx for Pg<'_> {
         Ok(())
     }
 
-    fn insert_till_conflict(
-        &mut self,
-        reference: &str,
-        till_id: &str,
-        code: &str,
-        now: &Stamp,
-    ) -> Result<bool> {
+    fn insert_till_conflict(&mut self, c: &NewTillConflict) -> Result<bool> {
         self.writing()?;
         let inserted = self.execute(
-            "INSERT INTO till_conflicts (reference, till_id, code, reported_at)
-             VALUES ($1, $2, $3, $4) ON CONFLICT (reference) DO NOTHING",
-            &[&reference, &till_id, &code, &now.at],
+            INSERT_TILL_CONFLICT,
+            &[&c.reference, &c.till_id, &c.code, &c.at.at],
         )?;
         Ok(inserted == 1)
     }

@@ -6,6 +6,7 @@ use crate::clock::{from_text, to_text};
 use crate::error::Result;
 use crate::model::{ApiKey, Till};
 use crate::store::rows::*;
+use crate::store::sql::{INSERT_REQUEST, INSERT_TILL_CONFLICT};
 use crate::store::tx::WriteTx;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
@@ -310,17 +311,9 @@ impl WriteTx for Sql<'_> {
             .optional()?)
     }
 
-    fn store_request(
-        &mut self,
-        key: &str,
-        request: &str,
-        outcome: &str,
-        now: &Stamp,
-    ) -> Result<()> {
-        let mut stmt = self.0.prepare_cached(
-            "INSERT INTO idempotency_keys (key, request, outcome, created_at) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        stmt.execute(params![key, request, outcome, now.text])?;
+    fn store_request(&mut self, r: &NewRequest) -> Result<()> {
+        let mut stmt = self.0.prepare_cached(INSERT_REQUEST)?;
+        stmt.execute(params![r.key, r.request, r.outcome, r.at.text])?;
         Ok(())
     }
 
@@ -410,17 +403,8 @@ impl WriteTx for Sql<'_> {
         Ok(())
     }
 
-    fn insert_till_conflict(
-        &mut self,
-        reference: &str,
-        till_id: &str,
-        code: &str,
-        now: &Stamp,
-    ) -> Result<bool> {
-        let mut stmt = self.0.prepare_cached(
-            "INSERT INTO till_conflicts (reference, till_id, code, reported_at)
-             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (reference) DO NOTHING",
-        )?;
-        Ok(stmt.execute(params![reference, till_id, code, now.text])? == 1)
+    fn insert_till_conflict(&mut self, c: &NewTillConflict) -> Result<bool> {
+        let mut stmt = self.0.prepare_cached(INSERT_TILL_CONFLICT)?;
+        Ok(stmt.execute(params![c.reference, c.till_id, c.code, c.at.text])? == 1)
     }
 }
