@@ -4,11 +4,17 @@ use crate::app::App;
 use crate::errors::ApiError;
 use crate::http::{Reply, Req};
 
-/// 200 when the database answers a query, 503 when it does not.
+/// 200 when the database answers a query, 503 when it does not. The body names the build
+/// (version and commit), so that a probe also tells which binary answers.
 pub fn health(app: &App, _req: &mut Req) -> Result<Reply, ApiError> {
     match app.inv.health() {
         Ok(()) => Ok(Reply::ok(
-            &serde_json::json!({ "status": "ok", "database": "ok" }),
+            &serde_json::json!({
+                "status": "ok",
+                "database": "ok",
+                "version": inventory_version::FULL,
+                "commit": inventory_version::COMMIT,
+            }),
             "Service is healthy",
         )),
         Err(e) => Err(ApiError::new(
