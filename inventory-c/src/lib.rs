@@ -96,6 +96,17 @@ pub extern "C" fn inv_last_error_index() -> i64 {
     boundary::last_index()
 }
 
+/// The library's version and the commit it was built from, "0.1.0+1a2b3c4d5e6f" ("+unknown"
+/// when built outside a git checkout). The part before '+' is the `INV_VERSION` this header
+/// declares: a program may compare the two to catch a header and a library of different
+/// releases.
+///
+/// Returns a static string: never free it. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn inv_version() -> *const c_char {
+    inventory_version::FULL_C.as_ptr()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Opening and closing
 
@@ -1023,7 +1034,12 @@ mod tests {
     #[test]
     fn header_is_up_to_date() {
         let crate_dir = env!("CARGO_MANIFEST_DIR");
-        let config = cbindgen::Config::from_root_or_default(crate_dir);
+        let mut config = cbindgen::Config::from_root_or_default(crate_dir);
+        // Cargo's version, so that the header states the release it belongs to.
+        config.after_includes = Some(format!(
+            "\n/** The release this header belongs to; inv_version() names the library's. */\n#define INV_VERSION \"{}\"",
+            env!("CARGO_PKG_VERSION")
+        ));
         let mut generated = Vec::new();
         cbindgen::Builder::new()
             .with_crate(crate_dir)

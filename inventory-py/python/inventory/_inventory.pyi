@@ -54,6 +54,7 @@ __all__ = [
     "stock_fields",
 ]
 
+__version__: str
 DEFAULT_LOCATION: str
 IDEMPOTENCY_TTL_HOURS: int
 DEFAULT_PAGE: int
