@@ -1,5 +1,6 @@
 //! Records the commit being built as `INVENTORY_COMMIT`: `git rev-parse` of the checkout the
-//! crate sits in, or "unknown" outside one (an unpacked sdist, a tarball). Cargo reruns this
+//! crate sits in, or "unknown" outside one (an unpacked sdist, a tarball), also when that is
+//! unpacked inside some other repository (this file is not tracked there). Cargo reruns this
 //! only when HEAD moves, so an ordinary rebuild does not recompile the surfaces that embed it.
 
 use std::path::Path;
@@ -19,7 +20,10 @@ fn git(dir: &Path, args: &[&str]) -> Option<String> {
 fn main() {
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let dir = Path::new(&dir);
-    let commit = git(dir, &["rev-parse", "--short=12", "HEAD"]);
+    let tracked = git(dir, &["ls-files", "--full-name", "build.rs"]).is_some();
+    let commit = tracked
+        .then(|| git(dir, &["rev-parse", "--short=12", "HEAD"]))
+        .flatten();
     if commit.is_some() {
         // HEAD names a branch whose ref is a loose file or a line of packed-refs; in a worktree
         // they live in the common git directory, which --git-path resolves.

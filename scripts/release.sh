@@ -78,8 +78,8 @@ rm -r "$DIST/$SERVER.d"
 echo "== C library ($TARGET, glibc $GLIBC, soname libinventory.so.$SOVERSION)"
 # `cargo rustc` passes the soname to this crate's link only; cargo names the files
 # libinventory_c.* (see inventory-c/Makefile), shipped as libinventory.*.
-"${NICE[@]}" cargo zigbuild rustc --release --locked --target "$TARGET.$GLIBC" -p inventory-c \
-    --lib --crate-type cdylib --crate-type staticlib -- \
+"${NICE[@]}" cargo-zigbuild rustc --release --locked --target "$TARGET.$GLIBC" -p inventory-c \
+    --lib --crate-type cdylib,staticlib -- \
     -C "link-arg=-Wl,-soname,libinventory.so.$SOVERSION"
 C="inventory-c-$VERSION-x86_64-linux"
 STAGE="$(mktemp -d)"

@@ -5,7 +5,7 @@
 #   2. The wheel: its tag (abi3, manylinux2014) by name and by `auditwheel show`, its py.typed
 #      and stub; installed into a fresh virtualenv and run, examples/quickstart.py, with a PATH
 #      that holds no Rust toolchain; its __version__ is Cargo's version and the commit.
-#   3. The sdist holds the workspace crates it builds from.
+#   3. The sdist builds (with the wheel's toolchain), and its build reports "+unknown".
 #   4. The C tarball unpacked to a temporary prefix: examples/pos.c compiled with pkg-config
 #      only, against the shared library and the static one, run, and clean under valgrind with
 #      the shipped suppressions; the .so's soname; inv_version().
@@ -13,7 +13,7 @@
 #      with status 0.
 #   6. The highest glibc symbol version the server and the .so need is at most 2.17.
 #   7. `cargo package` of the library crates (inventory, inventory-till), and `cargo doc` of
-#      the workspace without a warning.
+#      the library crates without a warning.
 #
 #   tests/release/run.sh [--allow-dirty] [DIST]      (DIST defaults to dist/)
 set -euo pipefail
@@ -31,6 +31,8 @@ COMMIT="$(git rev-parse --short=12 HEAD)"
 FULL="$VERSION+$COMMIT"
 MAX_GLIBC=2.17
 VENV="$ROOT/.venv-release"
+# scripts/release.sh's tools: maturin, auditwheel, and Zig as `python3 -m ziglang`.
+export PATH="$VENV/bin:$HOME/.cargo/bin:$PATH"
 
 WORK="$(mktemp -d)"
 SERVER_PID=""
@@ -73,7 +75,9 @@ case "$(basename "$WHEEL")" in
     *) fail "wheel tag: $(basename "$WHEEL")" ;;
 esac
 "$VENV/bin/auditwheel" show "$WHEEL" | tee "$WORK/auditwheel.txt"
-grep -q 'consistent with the following platform tag: "manylinux_2_17_x86_64"' "$WORK/auditwheel.txt" ||
+# auditwheel wraps its lines.
+tr -s ' \n' ' ' <"$WORK/auditwheel.txt" |
+    grep -q 'consistent with the following platform tag: "manylinux_2_17_x86_64"' ||
     fail "auditwheel does not find the wheel consistent with manylinux_2_17_x86_64"
 python3 - "$WHEEL" <<'PY'
 import sys, zipfile
@@ -97,13 +101,23 @@ grep -qx "verify: ok=True problems=\[\]" "$WORK/quickstart.out" || fail "quickst
 test "$(cd "$WORK/py" && PATH="$NO_RUST_PATH" "$WORK/venv/bin/python" -c \
     'import inventory; print(inventory.__version__)')" = "$FULL" || fail "__version__ is not $FULL"
 
-echo "== the sdist"
+echo "== the sdist builds, outside a git checkout (so its version says +unknown)"
 SDIST="$(only_one "inventory_py-$VERSION.tar.gz")"
-tar -tzf "$SDIST" >"$WORK/sdist.txt"
-for needed in pyproject.toml inventory-py/Cargo.toml inventory/Cargo.toml inventory-till/Cargo.toml \
-              inventory-version/build.rs inventory-py/python/inventory/py.typed Cargo.lock; do
-    grep -q "^inventory_py-$VERSION/$needed$" "$WORK/sdist.txt" || fail "the sdist lacks $needed"
-done
+mkdir "$WORK/sdist"
+tar -C "$WORK/sdist" -xzf "$SDIST"
+# Its own target directory: cargo fingerprints a workspace crate by its path relative to the
+# workspace, so in the checkout's target directory the unpacked build script would pass for
+# the checkout's, already run, and both builds would keep whichever commit it found last.
+# Not --locked: the sdist's workspace holds fewer members, so cargo drops their packages from
+# its Cargo.lock (as a pip install of the sdist does), keeping the versions of the rest.
+(cd "$WORK/sdist/inventory_py-$VERSION" &&
+    CARGO_TARGET_DIR="$ROOT/target/release-sdist" nice -n 10 "$VENV/bin/maturin" build \
+        --release --zig --compatibility manylinux2014 --out "$WORK/sdist-wheel")
+python3 -m venv "$WORK/sdist-venv"
+"$WORK/sdist-venv/bin/python" -m pip install -q --disable-pip-version-check --no-index \
+    "$WORK/sdist-wheel"/*.whl
+test "$(cd "$WORK" && "$WORK/sdist-venv/bin/python" -c 'import inventory; print(inventory.__version__)')" \
+    = "$VERSION+unknown" || fail "the sdist's build does not report $VERSION+unknown"
 
 echo "== the C tarball, through pkg-config only"
 C="inventory-c-$VERSION-x86_64-linux"
@@ -189,6 +203,7 @@ grep -q '"message":"stopped"' "$WORK/server.log" || fail "the server did not log
 
 echo "== cargo package (inventory, inventory-till), cargo doc without warnings"
 nice -n 10 cargo package --locked "${allow_dirty[@]}" -p inventory -p inventory-till
-RUSTDOCFLAGS="-D warnings" nice -n 10 cargo doc --locked --no-deps --workspace
+RUSTDOCFLAGS="-D warnings" nice -n 10 cargo doc --locked --no-deps -p inventory -p inventory-till \
+    -p inventory-c -p inventory-py -p inventory-version
 
 echo "== release smoke suite passed"
