@@ -100,8 +100,10 @@ sed -e 's|@PREFIX@|${pcfiledir}/../..|' -e 's|@LIBDIR@|${prefix}/lib|' \
 tar -C "$STAGE" --owner=0 --group=0 -czf "$DIST/$C.tar.gz" "$C"
 
 echo "== Python wheel (abi3, manylinux2014) and sdist"
-"${NICE[@]}" maturin build --release --locked --zig --compatibility manylinux2014 \
-    -m inventory-py/Cargo.toml --out "$DIST"
+# Its own target directory: maturin builds with other flags (strip), which would otherwise
+# rebuild the dependencies that the server and the C library share with it, every time.
+CARGO_TARGET_DIR="$TARGET_DIR/release-wheel" "${NICE[@]}" maturin build --release --locked --zig \
+    --compatibility manylinux2014 -m inventory-py/Cargo.toml --out "$DIST"
 maturin sdist -m inventory-py/Cargo.toml --out "$DIST"
 
 (cd "$DIST" && sha256sum -- * >SHA256SUMS)
