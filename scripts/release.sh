@@ -77,10 +77,12 @@ rm -r "$DIST/$SERVER.d"
 
 echo "== C library ($TARGET, glibc $GLIBC, soname libinventory.so.$SOVERSION)"
 # `cargo rustc` passes the soname to this crate's link only; cargo names the files
-# libinventory_c.* (see inventory-c/Makefile), shipped as libinventory.*.
+# libinventory_c.* (see inventory-c/Makefile), shipped as libinventory.*. The symbol table
+# stays (strip=none: through Zig's linker the release profile's strip=debuginfo drops it),
+# because the shipped valgrind suppressions match function names.
 "${NICE[@]}" cargo-zigbuild rustc --release --locked --target "$TARGET.$GLIBC" -p inventory-c \
     --lib --crate-type cdylib,staticlib -- \
-    -C "link-arg=-Wl,-soname,libinventory.so.$SOVERSION"
+    -C "link-arg=-Wl,-soname,libinventory.so.$SOVERSION" -C strip=none
 C="inventory-c-$VERSION-x86_64-linux"
 STAGE="$(mktemp -d)"
 trap 'rm -rf "$STAGE"' EXIT
