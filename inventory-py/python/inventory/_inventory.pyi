@@ -52,6 +52,7 @@ __all__ = [
     "VerifyReport",
     "required_stock_fields",
     "stock_fields",
+    "__version__",
 ]
 
 __version__: str
