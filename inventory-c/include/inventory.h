@@ -47,6 +47,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** The release this header belongs to; inv_version() names the library's. */
+#define INV_VERSION "0.1.0"
+
 /**
  * Longest string, in bytes without the terminating NUL, that any function accepts. Longer
  * input is refused with `INV_ERR_INVALID_ARGUMENT` before it is read further; the engine's own
@@ -1065,6 +1068,16 @@ const char *inv_last_error_field(void);
  * failure on the calling thread was not inside a batch. Thread-safe (per-thread).
  */
 int64_t inv_last_error_index(void);
+
+/**
+ * The library's version and the commit it was built from, "0.1.0+1a2b3c4d5e6f" ("+unknown"
+ * when built outside a git checkout). The part before '+' is the `INV_VERSION` this header
+ * declares: a program may compare the two to catch a header and a library of different
+ * releases.
+ *
+ * Returns a static string: never free it. Thread-safe.
+ */
+const char *inv_version(void);
 
 /**
  * Opens (creating and migrating if needed) the database at `path`, with default options:

@@ -1,7 +1,7 @@
 //! # inventory-c
 //!
 //! The C ABI of the inventory engine. Each exported function translates its arguments into the
-//! engine's values, calls the engine once inside a landing pad ([`boundary::guard`]), and
+//! engine's values, calls the engine once inside a landing pad (`boundary::guard`), and
 //! translates the result into caller-owned structs. No business rule lives here: validation,
 //! SQL and invariants are the engine's; this crate only refuses what C can get wrong (NULL,
 //! bad UTF-8, unbounded strings, unknown enum values) and maps error codes to [`InvStatus`].
@@ -11,6 +11,9 @@
 // Every exported function is `unsafe extern "C"`: its contract is stated for C callers in the
 // header comment rather than in a Rust `# Safety` section.
 #![allow(clippy::missing_safety_doc)]
+// The doc comments are the C header's (cbindgen copies them): the brackets in a stock function's
+// field list name `InvStockOp` members, as tests/shapes.rs requires, not Rust items.
+#![allow(rustdoc::broken_intra_doc_links)]
 
 mod boundary;
 mod limits;
@@ -94,6 +97,17 @@ pub extern "C" fn inv_last_error_field() -> *const c_char {
 #[unsafe(no_mangle)]
 pub extern "C" fn inv_last_error_index() -> i64 {
     boundary::last_index()
+}
+
+/// The library's version and the commit it was built from, "0.1.0+1a2b3c4d5e6f" ("+unknown"
+/// when built outside a git checkout). The part before '+' is the `INV_VERSION` this header
+/// declares: a program may compare the two to catch a header and a library of different
+/// releases.
+///
+/// Returns a static string: never free it. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn inv_version() -> *const c_char {
+    inventory_version::FULL_C.as_ptr()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1024,7 +1038,12 @@ mod tests {
     #[test]
     fn header_is_up_to_date() {
         let crate_dir = env!("CARGO_MANIFEST_DIR");
-        let config = cbindgen::Config::from_root_or_default(crate_dir);
+        let mut config = cbindgen::Config::from_root_or_default(crate_dir);
+        // Cargo's version, so that the header states the release it belongs to.
+        config.after_includes = Some(format!(
+            "\n/** The release this header belongs to; inv_version() names the library's. */\n#define INV_VERSION \"{}\"",
+            env!("CARGO_PKG_VERSION")
+        ));
         let mut generated = Vec::new();
         cbindgen::Builder::new()
             .with_crate(crate_dir)

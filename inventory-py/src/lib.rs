@@ -30,6 +30,9 @@ fn _inventory(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // The engine's own defaults and limits, so that no Python code or document restates them.
     let kinds: Vec<&str> = inventory::OpKind::ALL.iter().map(|k| k.as_str()).collect();
     m.add("STOCK_OPS", pyo3::types::PyTuple::new(m.py(), kinds)?)?;
+    // The build, `0.1.0+1a2b3c4d5e6f` (a PEP 440 local version): the package's version and
+    // the commit it was compiled from, or `+unknown` from an sdist.
+    m.add("__version__", inventory_version::FULL)?;
     m.add("DEFAULT_LOCATION", inventory::DEFAULT_LOCATION)?;
     m.add("IDEMPOTENCY_TTL_HOURS", inventory::IDEMPOTENCY_TTL_HOURS)?;
     m.add("DEFAULT_PAGE", inventory::DEFAULT_PAGE)?;

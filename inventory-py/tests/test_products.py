@@ -1,6 +1,9 @@
 """Products, the result classes and the handle's lifecycle."""
 
 import dataclasses
+import importlib.metadata
+import re
+import subprocess
 import threading
 from datetime import timezone
 from decimal import Decimal
@@ -8,6 +11,20 @@ from decimal import Decimal
 import pytest
 
 import inventory
+from conftest import ROOT
+
+
+def test_version_is_cargos_with_the_commit():
+    version, plus, commit = inventory.__version__.partition("+")
+    assert plus == "+"
+    assert version == importlib.metadata.version("inventory-py")
+    cargo = re.search(r'^version = "([^"]+)"', (ROOT / "Cargo.toml").read_text(), re.M)
+    assert version == cargo.group(1)
+    head = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"],
+        capture_output=True, text=True, check=True,
+    )
+    assert commit == head.stdout.strip()
 
 
 def test_import_surface():

@@ -3,6 +3,7 @@
 
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 /// Default workers per core: with durable commits a worker mostly waits on the disk, and
@@ -218,6 +219,25 @@ impl Config {
     pub fn head_timeout(&self) -> Duration {
         Duration::from_secs(self.head_timeout_secs.min(self.io_timeout_secs))
     }
+}
+
+/// What `--version` prints after the program's name: the version with its commit, then the
+/// commit, the engine's cargo features and the target on lines of their own, so that a binary
+/// found on a machine says what it was built from.
+pub fn long_version() -> &'static str {
+    static TEXT: LazyLock<String> = LazyLock::new(|| {
+        let features = match inventory::FEATURES {
+            [] => "none".to_owned(),
+            names => names.join(", "),
+        };
+        format!(
+            "{}\ncommit: {}\nfeatures: {features}\ntarget: {}",
+            inventory_version::FULL,
+            inventory_version::COMMIT,
+            inventory_version::TARGET,
+        )
+    });
+    &TEXT
 }
 
 /// A URL the engine opens as a PostgreSQL database.

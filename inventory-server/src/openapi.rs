@@ -407,8 +407,13 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
         (
             "Health",
             object(
-                json!({ "status": string, "database": string }),
-                "Service health.",
+                json!({
+                    "status": string,
+                    "database": string,
+                    "version": { "type": "string", "description": "the build: Cargo's version, `+`, and the commit (`0.1.0+1a2b3c4d5e6f`; `+unknown` when built outside a git checkout)" },
+                    "commit": { "type": "string", "description": "the commit built, 12 hex digits, or `unknown`" }
+                }),
+                "Service health, and the build answering.",
             ),
         ),
         (
@@ -1414,7 +1419,7 @@ pub fn document() -> Value {
         "openapi": "3.0.3",
         "info": {
             "title": "inventory-server",
-            "version": env!("CARGO_PKG_VERSION"),
+            "version": inventory_version::FULL,
             "description": format!("Products, stock per location and an audit ledger. Every response uses the envelope {{data, message, timestamp}} or {{error, message, code, timestamp}}. Every POST, PUT and DELETE takes an Idempotency-Key header: a repeat with the same key and request returns the first status and body with `Idempotent-Replayed: true`; the same key with a different request is 409 CONFLICT. Idempotency keys are kept {ttl} hours (key management and till reports take none). Unless the server runs with authentication off (the default on a loopback-only address), every route but /health needs an API key sent as `Authorization: Bearer <secret>`, whose scope (read, write or admin, each including the one before) covers the route's `x-required-scope`; a key limited to locations may move stock only there. With `--rate-limit`, a key (or an address without one) over its requests per second gets 429 with Retry-After.")
         },
         "tags": [

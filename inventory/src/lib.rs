@@ -100,6 +100,14 @@ use store::Store;
 /// The location a product gets when it is created without one.
 pub const DEFAULT_LOCATION: &str = "default";
 
+/// The cargo features this build of the engine was compiled with, for surfaces that report
+/// what a binary can do (`inventory-server --version`).
+pub const FEATURES: &[&str] = if cfg!(feature = "postgres") {
+    &["postgres"]
+} else {
+    &[]
+};
+
 /// A command's result, and whether it was replayed from an idempotency key.
 pub type Executed = Applied<Outcome>;
 

@@ -54,6 +54,18 @@ static void test_names_and_last_error(void) {
     CHECK(inv_last_error_index() == -1);
 }
 
+/* inv_version() is the header's INV_VERSION (Cargo's), '+', and a 12-digit commit or "unknown". */
+static void test_version(void) {
+    const char *v = inv_version();
+    size_t n = strlen(INV_VERSION);
+    CHECK(strncmp(v, INV_VERSION, n) == 0 && v[n] == '+');
+    const char *commit = v + n + 1;
+    int hex = strlen(commit) == 12;
+    for (const char *c = commit; hex && *c; c++) hex = strchr("0123456789abcdef", *c) != NULL;
+    CHECK(hex || streq(commit, "unknown"));
+    CHECK(inv_version() == v); /* static: the same string every call */
+}
+
 static void test_open(void) {
     char path[1200];
     InvHandle *h = (InvHandle *)&h; /* anything but NULL: a failed open must clear it */
@@ -1097,6 +1109,7 @@ int main(int argc, char **argv) {
     }
     snprintf(dir, sizeof dir, "%s", argv[1]);
     test_names_and_last_error();
+    test_version();
     test_open();
 
     char path[1200];

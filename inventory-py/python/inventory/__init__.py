@@ -57,11 +57,10 @@ from ._inventory import (
     UnauthorizedError,
     ValidationError,
     VerifyReport,
+    __version__,
     required_stock_fields,
     stock_fields,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_CHANGES_PAGE",

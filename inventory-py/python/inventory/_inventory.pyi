@@ -52,8 +52,10 @@ __all__ = [
     "VerifyReport",
     "required_stock_fields",
     "stock_fields",
+    "__version__",
 ]
 
+__version__: str
 DEFAULT_LOCATION: str
 IDEMPOTENCY_TTL_HOURS: int
 DEFAULT_PAGE: int

@@ -27,7 +27,8 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(
     name = "inventory-server",
-    version,
+    version = inventory_version::FULL,
+    long_version = crate::config::long_version(),
     args_conflicts_with_subcommands = true
 )]
 struct Cli {

@@ -5,11 +5,17 @@ use crate::errors::ApiError;
 use crate::http::{Reply, Req};
 
 /// 200 when the database answers a query, 503 when it does not, with the engine's code: BUSY
-/// (with `Retry-After`) while PostgreSQL cannot be reached, STORAGE_ERROR otherwise.
+/// (with `Retry-After`) while PostgreSQL cannot be reached, STORAGE_ERROR otherwise. The body
+/// names the build (version and commit), so that a probe also tells which binary answers.
 pub fn health(app: &App, _req: &mut Req) -> Result<Reply, ApiError> {
     match app.inv.health() {
         Ok(()) => Ok(Reply::ok(
-            &serde_json::json!({ "status": "ok", "database": "ok" }),
+            &serde_json::json!({
+                "status": "ok",
+                "database": "ok",
+                "version": inventory_version::FULL,
+                "commit": inventory_version::COMMIT,
+            }),
             "Service is healthy",
         )),
         Err(e) => Err(ApiError {
