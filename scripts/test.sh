@@ -32,6 +32,8 @@ fi
 
 suite "format" cargo fmt --all -- --check
 suite "clippy" cargo clippy --workspace --all-targets -- -D warnings
+suite "docs" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p inventory -p inventory-till \
+    -p inventory-c -p inventory-py -p inventory-version
 suite "cargo test" cargo test --workspace
 suite "HTTP server" tests/http/run.sh
 suite "Operator commands" tests/cli/run.sh

@@ -7,7 +7,7 @@
 //! into a [`Value`] of the field's type ([`Field::read_json`] for JSON surfaces), and
 //! [`StockOp::from_fields`] builds the operation; [`StockOp::fields`] lists one back, which is
 //! how a client (the till) writes requests. A field is placed into or read out of `StockOp` in
-//! exactly one place each ([`Value::place`], [`StockOp::fields`]), and limits are checked here
+//! exactly one place each (`Value::place`, [`StockOp::fields`]), and limits are checked here
 //! ([`Field::check`]), so a new field is an edit of this table and of the rule that uses it.
 
 use crate::command::{Expect, Expiry, OpKind, StockOp};

@@ -1,6 +1,7 @@
 """`verify`: exit 0 on a clean file, 1 when it finds problems, 2 when the file cannot be opened."""
 
 import sqlite3
+import threading
 
 from conftest import cli, new_product, write
 
@@ -17,8 +18,30 @@ def test_a_clean_file_exits_0(tmp_path, db):
 
 def test_a_live_file_verifies_while_its_server_writes(tmp_path, start):
     server = start()
-    new_product(server, initial_quantity=3)
-    cli("verify", "--db", server.db, check=0)
+    pid = new_product(server, initial_quantity=3)["product"]["id"]
+    acknowledged = []
+    stop = threading.Event()
+
+    def writer():
+        while not stop.is_set():
+            r = server.post(f"/api/products/{pid}/stock/add", {"quantity": 1})
+            assert r.status_code == 200, r.text
+            acknowledged.append(1)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        for _ in range(3):
+            before = len(acknowledged)
+            proc = cli("verify", "--db", server.db, check=0)
+            assert proc.stdout == f"{server.db}: ok\n"
+            # The server committed writes while that verify read the file.
+            assert len(acknowledged) > before
+    finally:
+        stop.set()
+        thread.join()
+    on_hand = server.get(f"/api/products/{pid}/inventory").json()["data"]["on_hand"]
+    assert on_hand == 3 + len(acknowledged)
 
 
 def test_a_damaged_file_exits_1_and_names_the_problems(tmp_path, db):
