@@ -2,45 +2,25 @@
 //! engine (`Inventory::authenticate`: a cached, constant-time lookup), and the scope each route
 //! needs.
 //!
-//! The scope table is generic, so that a route added later is covered without a line here:
-//! a read (GET, HEAD) needs `read`, anything else `write`. Only the exceptions are listed:
-//! `/health` and the dashboard's page and files are open (the page asks for a key itself when
-//! the API answers 401), and key management needs `admin`. OPTIONS is open: a browser's
-//! preflight never carries credentials (Fetch standard, CORS-preflight fetch), and its answer
-//! only lists methods.
+//! The scope each route needs is the route table's (`routes.rs`, each endpoint's `access`),
+//! whose constructors make a read (GET, HEAD) need `read` and anything else `write` unless an
+//! entry says otherwise: `/health` and the dashboard are open (the page asks for a key itself
+//! when the API answers 401), key management and taking a till over need `admin`. OPTIONS is
+//! open: a browser's preflight never carries credentials (Fetch standard, CORS-preflight fetch),
+//! and its answer only lists methods.
 //!
 //! A secret is never written anywhere: not in a log line (the access log names the key), not
 //! in an error message, not in a `Debug` form (`Secret` redacts itself).
 
 use crate::errors::ApiError;
 use crate::http::{Headers, Reply};
-use crate::routes::PAGES;
 use inventory::{ApiKey, ErrorCode, Inventory, Scope};
 
-/// Routes anyone may call, beside the dashboard's (`routes::PAGES`).
-const OPEN: &[&str] = &["/health"];
-/// Routes that need an `admin` key, whatever the method.
-const ADMIN: &[&str] = &["/api/keys", "/api/keys/{name}", "/api/tills/{id}/take-over"];
-
-/// What a route needs of its caller.
+/// What a route needs of its caller (each endpoint of `routes.rs` says).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     Open,
     Needs(Scope),
-}
-
-/// What `method` on the route whose pattern is `path` needs.
-pub fn needed(method: &str, path: &str) -> Access {
-    if method == "OPTIONS" || OPEN.contains(&path) || PAGES.iter().any(|p| p.path == path) {
-        return Access::Open;
-    }
-    if ADMIN.contains(&path) {
-        return Access::Needs(Scope::Admin);
-    }
-    match method {
-        "GET" | "HEAD" => Access::Needs(Scope::Read),
-        _ => Access::Needs(Scope::Write),
-    }
 }
 
 /// A bearer secret, kept to check it again later (a long-lived event stream) and never shown.
@@ -126,15 +106,17 @@ impl Gate {
         }
     }
 
-    /// Whether `caller` may call `method` on the route `path`: the key the call is made with
-    /// (none for an open route or when keys are not required), or the 401 or 403 answer.
+    /// Whether `caller` may call `method` on the route `path`, which needs `access`: the key
+    /// the call is made with (none for an open route or when keys are not required), or the 401
+    /// or 403 answer.
     pub fn admit<'c>(
         &self,
         caller: &'c Caller,
+        access: Access,
         method: &str,
         path: &str,
     ) -> Result<Option<&'c ApiKey>, Reply> {
-        let Access::Needs(scope) = needed(method, path) else {
+        let Access::Needs(scope) = access else {
             return Ok(None);
         };
         if !self.required {
@@ -172,7 +154,7 @@ fn unauthorized(message: &str, challenge: &'static str) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::routes::ROUTES;
+    use crate::routes::{PAGES, ROUTES};
 
     #[test]
     fn bearer_tokens() {
@@ -185,37 +167,55 @@ mod tests {
         assert_eq!(bearer(b"Bearer \xff"), None);
     }
 
+    /// What the route table says each method needs: reads `read`, other methods `write`, key
+    /// management and taking a till over `admin`; `/health` and the dashboard are open.
     #[test]
     fn the_scope_table() {
+        let needed = |method: &str, path: &str| {
+            let route = ROUTES
+                .iter()
+                .chain(PAGES)
+                .find(|r| r.path == path)
+                .unwrap_or_else(|| panic!("{path} is a route"));
+            route
+                .methods
+                .iter()
+                .find(|e| e.method == method)
+                .unwrap_or_else(|| panic!("{method} {path}"))
+                .access
+        };
         let read = Access::Needs(Scope::Read);
         let write = Access::Needs(Scope::Write);
         let admin = Access::Needs(Scope::Admin);
         assert_eq!(needed("GET", "/health"), Access::Open);
-        assert_eq!(needed("HEAD", "/health"), Access::Open);
         assert_eq!(needed("GET", "/"), Access::Open);
         assert_eq!(needed("GET", "/dashboard/{file}"), Access::Open);
-        assert_eq!(needed("OPTIONS", "/api/products"), Access::Open);
         assert_eq!(needed("GET", "/openapi.json"), read);
+        assert_eq!(needed("GET", "/metrics"), read);
         assert_eq!(needed("GET", "/api/products/{id}"), read);
-        assert_eq!(needed("HEAD", "/api/events"), read);
+        assert_eq!(needed("GET", "/api/events"), read);
+        assert_eq!(needed("GET", "/api/tills"), read);
         assert_eq!(needed("PUT", "/api/products/{id}"), write);
         assert_eq!(needed("DELETE", "/api/products/{id}"), write);
         assert_eq!(needed("POST", "/api/stock/batch"), write);
         assert_eq!(needed("POST", "/api/locations"), write);
+        assert_eq!(needed("POST", "/api/tills/{id}/check-in"), write);
         assert_eq!(needed("GET", "/api/keys"), admin);
         assert_eq!(needed("POST", "/api/keys"), admin);
         assert_eq!(needed("DELETE", "/api/keys/{name}"), admin);
-        // A route added later follows its method.
-        assert_eq!(needed("GET", "/metrics"), read);
-        assert_eq!(needed("POST", "/api/tills"), write);
-    }
-
-    /// Every exception names a route that exists (a renamed route would otherwise fall back
-    /// to the generic rule without a word).
-    #[test]
-    fn every_exception_is_a_route() {
-        for path in OPEN.iter().chain(ADMIN) {
-            assert!(ROUTES.iter().any(|r| r.path == *path), "{path}");
+        assert_eq!(needed("POST", "/api/tills/{id}/take-over"), admin);
+        // Beside the listed exceptions, a read needs `read` and anything else `write`.
+        let exceptions = [
+            "/health",
+            "/api/keys",
+            "/api/keys/{name}",
+            "/api/tills/{id}/take-over",
+        ];
+        for route in ROUTES.iter().filter(|r| !exceptions.contains(&r.path)) {
+            for e in route.methods {
+                let expected = if e.method == "GET" { read } else { write };
+                assert_eq!(e.access, expected, "{} {}", e.method, route.path);
+            }
         }
     }
 

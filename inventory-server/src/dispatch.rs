@@ -103,13 +103,13 @@ pub fn handle(app: &Arc<App>, router: &Router, incoming: Incoming) -> Reply {
             }
             Found::Handler {
                 route,
-                handler,
+                endpoint,
                 params,
             } => {
                 template = Some(route.path);
                 app.browser
                     .check_origin(&method, &headers, authority.as_deref())?;
-                let key = match app.auth.admit(caller, &method, route.path) {
+                let key = match app.auth.admit(caller, endpoint.access, &method, route.path) {
                     Ok(key) => key,
                     Err(refused) => return Ok(refused),
                 };
@@ -124,13 +124,13 @@ pub fn handle(app: &Arc<App>, router: &Router, incoming: Incoming) -> Reply {
                     return sse::subscribe(app, &headers, &query, &rid, started, key);
                 }
                 let mut req = Req {
-                    params,
-                    query: Query::parse(&query)?,
+                    path_pairs: params,
+                    query_pairs: Query::parse(&query)?,
                     headers: &headers,
                     body: &body,
                     key,
                 };
-                let reply = catch_unwind(AssertUnwindSafe(|| handler(app, &mut req)))
+                let reply = catch_unwind(AssertUnwindSafe(|| (endpoint.handler)(app, &mut req)))
                     .unwrap_or_else(|_| {
                         Err(ApiError::new(500, "INTERNAL_ERROR", "the handler panicked"))
                     })?;

@@ -26,6 +26,31 @@ pub const SERVER_CODES: [&str; 11] = [
     "READ_ONLY",
 ];
 
+/// Every code the envelope's `error` can hold: the engine's, then the server's.
+pub fn codes() -> impl Iterator<Item = &'static str> {
+    ErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .chain(SERVER_CODES)
+}
+
+/// The schema of an error code (the document's `ErrorCode`): a closed set, [`codes`].
+pub struct CodeName;
+
+impl schemars::JsonSchema for CodeName {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ErrorCode".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let codes: Vec<&str> = codes().collect();
+        schemars::json_schema!({
+            "type": "string", "enum": codes,
+            "description": "A stable machine code: the engine's, or the server's own for failures around it."
+        })
+    }
+}
+
 /// What a client is told to wait before retrying a BUSY write: the server has already waited
 /// the busy timeout, so the lock is held by a long transaction elsewhere.
 pub const RETRY_AFTER_SECS: u32 = 1;

@@ -5,6 +5,7 @@
 
 use crate::errors::ApiError;
 use crate::input::Query;
+use serde::de::DeserializeOwned;
 use std::borrow::Cow;
 
 /// Request headers, names lower-cased, values as sent (they may hold obs-text bytes).
@@ -50,8 +51,9 @@ pub struct Incoming {
 }
 
 pub struct Req<'a> {
-    pub params: Vec<(String, String)>,
-    pub query: Query,
+    /// The route's path parameters, as matched (percent-encoded).
+    pub path_pairs: Vec<(String, String)>,
+    pub query_pairs: Query,
     pub headers: &'a Headers,
     pub body: &'a [u8],
     /// The API key the request is made with (none when keys are not required).
@@ -108,12 +110,19 @@ pub fn etag(version: i64) -> String {
 }
 
 impl Req<'_> {
-    pub fn param(&self, name: &str) -> &str {
-        self.params
+    /// The path parameters as the route's type for them (`params.rs`), each percent-decoded.
+    pub fn path<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        let decoded = self
+            .path_pairs
             .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
+            .map(|(name, raw)| Ok((name.clone(), crate::input::path_param(raw, name)?)))
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        crate::params::read(&decoded)
+    }
+
+    /// The query as the route's type for it (`params.rs`).
+    pub fn query<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        crate::params::read(self.query_pairs.pairs())
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -327,8 +336,8 @@ mod tests {
     fn expected(if_match: Option<&str>, current: i64) -> Result<Option<i64>, ApiError> {
         let headers = headers(if_match);
         let req = Req {
-            params: Vec::new(),
-            query: Query::parse("").unwrap(),
+            path_pairs: Vec::new(),
+            query_pairs: Query::parse("").unwrap(),
             headers: &headers,
             body: &[],
             key: None,
@@ -357,8 +366,8 @@ mod tests {
         // The current version is only read when a list has to be compared.
         let headers = headers(Some("*"));
         let req = Req {
-            params: Vec::new(),
-            query: Query::parse("").unwrap(),
+            path_pairs: Vec::new(),
+            query_pairs: Query::parse("").unwrap(),
             headers: &headers,
             body: &[],
             key: None,

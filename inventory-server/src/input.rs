@@ -1,9 +1,11 @@
 //! What the server reads: JSON bodies (unknown fields rejected, every error naming its field),
 //! prices as exact decimals from a number or a string, and query strings.
 
-use crate::errors::ApiError;
+use crate::errors::{ApiError, CodeName};
+use crate::params::NON_BLANK;
 use inventory::shape;
 use inventory::{NewProduct, OpKind, Price, ProductChanges, StockOp};
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
@@ -30,42 +32,45 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         }
     }
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        // "." is the top level; "?" a position serde could not name (a syntax error).
-        let path = match e.path().to_string() {
-            p if p == "?" => ".".to_owned(),
-            p => p,
-        };
-        let inner = e.into_inner();
-        let message = inner.to_string();
-        // serde reports a missing field at the enclosing path; name the field itself. (An
-        // unknown field is already the path's last segment.)
-        let field = backtick_name(&message)
-            .filter(|_| message.starts_with("missing field"))
-            .map(|name| {
-                if path == "." {
-                    name.to_owned()
-                } else {
-                    format!("{path}.{name}")
-                }
-            })
-            .unwrap_or_else(|| {
-                if path == "." {
-                    "body".to_owned()
-                } else {
-                    path.clone()
-                }
-            });
-        let message = if field == "body" || message.contains(&field) {
-            message
-        } else {
-            format!("{field}: {message}")
-        };
-        ApiError::validation(&field, message)
-    })?;
+    let value = serde_path_to_error::deserialize(&mut de).map_err(named)?;
     de.end()
         .map_err(|e| ApiError::validation("body", e.to_string()))?;
     Ok(value)
+}
+
+/// A 400 naming what failed to deserialize: `field` is the path (a body's `operations[1].quantity`,
+/// a query's `limit`), a missing field named itself, and "body" where serde could not say.
+pub fn named<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> ApiError {
+    // "." is the top level; "?" a position serde could not name (a syntax error).
+    let path = match e.path().to_string() {
+        p if p == "?" => ".".to_owned(),
+        p => p,
+    };
+    let message = e.into_inner().to_string();
+    // serde reports a missing field at the enclosing path; name the field itself. (An
+    // unknown field is already the path's last segment.)
+    let field = backtick_name(&message)
+        .filter(|_| message.starts_with("missing field"))
+        .map(|name| {
+            if path == "." {
+                name.to_owned()
+            } else {
+                format!("{path}.{name}")
+            }
+        })
+        .unwrap_or_else(|| {
+            if path == "." {
+                "body".to_owned()
+            } else {
+                path.clone()
+            }
+        });
+    let message = if field == "body" || message.contains(&field) {
+        message
+    } else {
+        format!("{field}: {message}")
+    };
+    ApiError::validation(&field, message)
 }
 
 fn backtick_name(message: &str) -> Option<&str> {
@@ -97,6 +102,28 @@ impl<'de> Deserialize<'de> for PriceInput {
     }
 }
 
+impl JsonSchema for PriceInput {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "PriceInput".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let digits = inventory::PRICE_LIMIT.to_string().len() - 1;
+        let scale = inventory::MAX_PRICE_SCALE;
+        json_schema!({
+            "description": "A price as a JSON number (its scale kept) or a string.",
+            "anyOf": [
+                crate::json::price_number_schema(),
+                {
+                    "type": "string", "format": "decimal",
+                    "pattern": format!("^[0-9]{{1,{digits}}}(\\.[0-9]{{1,{scale}}})?$"),
+                    "description": "The same decimal as a string (\"19.99\")."
+                }
+            ]
+        })
+    }
+}
+
 /// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
 fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
@@ -104,19 +131,31 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
-#[derive(Debug, Deserialize)]
+/// Text without NUL characters (the engine refuses them in every string).
+pub const NO_NUL: &str = "^[^\\u0000]*$";
+
+/// POST /api/products: a new product and its initial stock (at its own location).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "NewProduct")]
 pub struct CreateProductBody {
+    #[schemars(length(min = 1, max = inventory::MAX_NAME), regex(pattern = NON_BLANK))]
     pub name: String,
+    #[schemars(length(min = 1, max = inventory::MAX_SKU), regex(pattern = NON_BLANK))]
     pub sku: String,
     pub price: PriceInput,
     #[serde(default)]
+    #[schemars(length(max = inventory::MAX_DESCRIPTION), regex(pattern = NO_NUL))]
     pub description: Option<String>,
+    /// The product's own location; left out: the default location.
     #[serde(default)]
+    #[schemars(length(min = 1, max = inventory::MAX_LOCATION), regex(pattern = NON_BLANK))]
     pub location: Option<String>,
     #[serde(default)]
+    #[schemars(range(min = 0, max = inventory::MAX_QUANTITY))]
     pub initial_quantity: Option<i64>,
     #[serde(default)]
+    #[schemars(range(min = 0, max = inventory::MAX_QUANTITY))]
     pub reorder_point: Option<i64>,
 }
 
@@ -138,16 +177,21 @@ impl From<CreateProductBody> for NewProduct {
 }
 
 /// A partial update: omitted fields stay; `"reorder_point": null` clears the reorder point.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ProductChanges")]
 pub struct UpdateProductBody {
     #[serde(default)]
+    #[schemars(length(min = 1, max = inventory::MAX_NAME), regex(pattern = NON_BLANK))]
     pub name: Option<String>,
     #[serde(default)]
+    #[schemars(length(max = inventory::MAX_DESCRIPTION), regex(pattern = NO_NUL))]
     pub description: Option<String>,
     #[serde(default)]
     pub price: Option<PriceInput>,
+    /// null clears the reorder point.
     #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<i64>", range(min = 0, max = inventory::MAX_QUANTITY))]
     pub reorder_point: Option<Option<i64>>,
 }
 
@@ -162,57 +206,83 @@ impl From<UpdateProductBody> for ProductChanges {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "NewLocation")]
 pub struct LocationBody {
+    #[schemars(length(min = 1, max = inventory::MAX_LOCATION), regex(pattern = NON_BLANK))]
     pub name: String,
 }
 
 /// POST /api/tills/conflicts: a till reporting a sale of its own that central refused.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "TillConflict")]
 pub struct TillConflictBody {
     /// The sale's reference (`sale:<till id>:<sale id>`).
+    #[schemars(length(min = 1, max = inventory::MAX_REFERENCE), regex(pattern = NON_BLANK))]
     pub reference: String,
     /// The engine's code central refused the sale with.
+    #[schemars(with = "CodeName")]
     pub code: String,
 }
 
 /// POST /api/tills/{id}/check-in: the instance a till generated for its files, and where it
 /// sells.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "TillCheckIn")]
 pub struct CheckInBody {
+    #[schemars(length(min = 1, max = inventory::MAX_INSTANCE_ID), regex(pattern = NON_BLANK))]
     pub instance_id: String,
+    #[schemars(length(min = 1, max = inventory::MAX_LOCATION), regex(pattern = NON_BLANK))]
     pub location: String,
     /// What the till's previous check-in left; null before its first.
     pub token: Option<String>,
     /// What this one leaves.
+    #[schemars(length(min = 1, max = inventory::MAX_INSTANCE_ID), regex(pattern = NON_BLANK))]
     pub next_token: String,
 }
 
 /// POST /api/tills/{id}/take-over: release the till's allotments, or keep them for its next
 /// instance.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "TakeOverRequest")]
 pub struct TakeOverBody {
+    /// true: release its allotments; false: keep them for the till's next instance.
     pub release: bool,
 }
 
 /// POST /api/keys. `locations` left out or null: the key may move stock anywhere.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "NewApiKey")]
 pub struct KeyBody {
+    #[schemars(length(min = 1, max = inventory::MAX_KEY_NAME), regex(pattern = NON_BLANK))]
     pub name: String,
     pub scope: inventory::Scope,
+    /// The only locations the key may move stock at; left out or null: any.
     #[serde(default)]
+    #[schemars(length(min = 1), inner(length(min = 1, max = inventory::MAX_LOCATION), regex(pattern = NON_BLANK)))]
     pub locations: Option<Vec<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// POST /api/stock/batch: stock operations applied all or nothing.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Batch")]
 pub struct BatchBody {
+    /// Each a `BatchItem`: read by the engine's table, kind by kind (`parse_batch`).
+    #[schemars(schema_with = "batch_operations")]
     pub operations: Vec<serde_json::Value>,
+}
+
+fn batch_operations(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "array", "minItems": 1, "maxItems": inventory::MAX_BATCH,
+        "items": { "$ref": "#/components/schemas/BatchItem" }
+    })
 }
 
 /// A batch item's own keys, beside the fields of its operation.
@@ -298,7 +368,7 @@ fn batch_item(mut object: Map<String, Value>) -> Result<StockOp, ApiError> {
     stock_op(kind, product_id, object)
 }
 
-/// A decoded query string. Repeated keys keep their last value.
+/// A decoded query string: its (name, value) pairs, as sent. `params::read` types them.
 pub struct Query(Vec<(String, String)>);
 
 impl Query {
@@ -311,32 +381,8 @@ impl Query {
         Ok(Query(pairs))
     }
 
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn int(&self, key: &str) -> Result<Option<i64>, ApiError> {
-        self.get(key)
-            .map(|v| {
-                v.parse::<i64>()
-                    .map_err(|_| ApiError::validation(key, format!("{key} must be an integer")))
-            })
-            .transpose()
-    }
-
-    pub fn bool(&self, key: &str) -> Result<bool, ApiError> {
-        match self.get(key) {
-            None | Some("false") | Some("0") => Ok(false),
-            Some("true") | Some("1") | Some("") => Ok(true),
-            Some(_) => Err(ApiError::validation(
-                key,
-                format!("{key} must be true or false"),
-            )),
-        }
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
     }
 }
 
@@ -550,10 +596,17 @@ mod tests {
 
     #[test]
     fn query_decoding() {
-        let q = Query::parse("q=Gaming+L%61p&limit=5&low_stock=true").unwrap();
-        assert_eq!(q.get("q"), Some("Gaming Lap"));
-        assert_eq!(q.int("limit").unwrap(), Some(5));
-        assert!(q.bool("low_stock").unwrap());
+        let q = Query::parse("q=Gaming+L%61p&limit=5&low_stock").unwrap();
+        let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        assert_eq!(
+            q.pairs(),
+            [
+                pair("q", "Gaming Lap"),
+                pair("limit", "5"),
+                pair("low_stock", "")
+            ]
+        );
         assert!(Query::parse("q=%zz").is_err());
+        assert!(Query::parse("q=%ff").is_err());
     }
 }

@@ -8,6 +8,7 @@ use inventory::{
     ApiKey, CatalogueEntry, CataloguePage, ChangePage, CreatedKey, Movement, Price, Product,
     ProductWithStock, StockLevel, StockSummary,
 };
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 use uuid::Uuid;
@@ -16,10 +17,11 @@ fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-#[derive(Serialize)]
-struct Success<'a, T: Serialize> {
+#[derive(Serialize, JsonSchema)]
+struct Success<'a, T> {
     data: &'a T,
     message: &'a str,
+    #[schemars(with = "DateTime<Utc>")]
     timestamp: String,
 }
 
@@ -33,14 +35,21 @@ pub fn success<T: Serialize>(data: &T, message: &str) -> Vec<u8> {
     .expect("response values always serialize")
 }
 
-#[derive(Serialize)]
+/// The error envelope.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Error")]
 struct Failure<'a> {
+    #[schemars(with = "crate::errors::CodeName")]
     error: &'a str,
     message: &'a str,
+    /// The HTTP status.
     code: u16,
+    #[schemars(with = "DateTime<Utc>")]
     timestamp: String,
+    /// The offending input field, when known (`operations[2].quantity` in a batch).
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    /// The failing operation of a batch.
     #[serde(skip_serializing_if = "Option::is_none")]
     index: Option<usize>,
 }
@@ -58,6 +67,59 @@ pub fn failure(e: &ApiError) -> Vec<u8> {
     .expect("error values always serialize")
 }
 
+/// The schema of the success envelope around a `T`: what `success` writes.
+pub fn envelope<T: JsonSchema + 'static>(generator: &mut SchemaGenerator) -> Schema {
+    Success::<'static, T>::json_schema(generator)
+}
+
+/// The error envelope's schema (its component, `Error`).
+pub fn failure_schema(generator: &mut SchemaGenerator) -> Schema {
+    generator.subschema_for::<Failure>()
+}
+
+/// The largest price, and its step: prices are below `PRICE_LIMIT` with at most
+/// `MAX_PRICE_SCALE` decimal places, so every one survives a client that reads doubles.
+pub fn price_bounds() -> (f64, f64) {
+    let step = inventory::Decimal::new(1, inventory::MAX_PRICE_SCALE);
+    let max = inventory::PRICE_LIMIT - step;
+    let float =
+        |d: inventory::Decimal| d.to_string().parse::<f64>().expect("a decimal is a number");
+    (float(max), float(step))
+}
+
+/// A price as written: a JSON number, exact to its scale.
+pub fn price_number_schema() -> serde_json::Value {
+    let (max, step) = price_bounds();
+    serde_json::json!({
+        "type": "number", "format": "decimal", "minimum": 0, "maximum": max, "multipleOf": step,
+        "description": format!("An exact decimal with at most {} decimal places, below {}: at most 15 significant digits, so a client that reads JSON numbers as doubles reads it exactly.", inventory::MAX_PRICE_SCALE, inventory::PRICE_LIMIT)
+    })
+}
+
+fn price_schema(_: &mut SchemaGenerator) -> Schema {
+    Schema::try_from(price_number_schema()).expect("a price's schema is an object")
+}
+
+/// The movement kinds' names, as `type` writes them.
+pub struct MovementType;
+
+impl JsonSchema for MovementType {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "MovementType".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let kinds: Vec<&str> = inventory::MovementKind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect();
+        json_schema!({
+            "type": "string", "enum": kinds,
+            "description": "What a movement did to (on hand, reserved)."
+        })
+    }
+}
+
 fn price_number<S: Serializer>(price: &Price, s: S) -> Result<S::Ok, S::Error> {
     // A validated Price prints as a plain decimal ("1500.00"), which is a valid JSON number.
     RawValue::from_string(price.to_string())
@@ -65,16 +127,21 @@ fn price_number<S: Serializer>(price: &Price, s: S) -> Result<S::Ok, S::Error> {
         .serialize(s)
 }
 
-#[derive(Serialize)]
+/// A catalogue entry.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Product")]
 pub struct ProductJson<'a> {
     pub id: Uuid,
     pub name: &'a str,
     pub description: &'a str,
     pub sku: &'a str,
     #[serde(serialize_with = "price_number")]
+    #[schemars(schema_with = "price_schema")]
     pub price: Price,
+    /// The product's own location.
     pub location: &'a str,
     pub reorder_point: Option<i64>,
+    /// Also sent as the ETag.
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -97,12 +164,14 @@ impl<'a> From<&'a Product> for ProductJson<'a> {
     }
 }
 
-/// A stock level in the seed's inventory shape: `quantity` is on hand.
-#[derive(Serialize)]
+/// The stock of a product at one location.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "StockLevel")]
 pub struct LevelJson<'a> {
     pub id: Uuid,
     pub product_id: Uuid,
     pub location: &'a str,
+    /// On hand (the seed's name).
     pub quantity: i64,
     pub on_hand: i64,
     pub reserved: i64,
@@ -129,12 +198,23 @@ impl<'a> From<&'a StockLevel> for LevelJson<'a> {
 
 /// Totals over every location in the shape of one level (whose `location` is the product's
 /// own), and one level per location.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Inventory")]
 pub struct SummaryJson<'a> {
     #[serde(flatten)]
     pub totals: LevelJson<'a>,
     pub locations: Vec<LevelJson<'a>>,
+    /// The product has a reorder point and its available total is at or below it (the
+    /// `low_stock` filter's predicate).
     pub low_stock: bool,
+}
+
+/// A product's inventory: its totals, or with `?location=` that one level.
+#[derive(Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum SummaryOrLevel<'a> {
+    Summary(SummaryJson<'a>),
+    Level(LevelJson<'a>),
 }
 
 impl<'a> From<&'a StockSummary> for SummaryJson<'a> {
@@ -147,7 +227,9 @@ impl<'a> From<&'a StockSummary> for SummaryJson<'a> {
     }
 }
 
-#[derive(Serialize)]
+/// A product and its stock.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "ProductWithStock")]
 pub struct ProductWithStockJson<'a> {
     pub product: ProductJson<'a>,
     pub inventory: SummaryJson<'a>,
@@ -164,7 +246,8 @@ impl<'a> From<&'a ProductWithStock> for ProductWithStockJson<'a> {
 
 /// A ledger movement in the seed's transaction shape: `type` is the movement kind and
 /// `quantity_after` repeats `on_hand_after` under the seed's quantity name.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Transaction", description = "A ledger movement.")]
 pub struct MovementJson<'a> {
     pub id: Uuid,
     pub seq: i64,
@@ -172,6 +255,7 @@ pub struct MovementJson<'a> {
     pub product_id: Uuid,
     pub location: &'a str,
     #[serde(rename = "type")]
+    #[schemars(with = "MovementType")]
     pub kind: &'static str,
     pub quantity: i64,
     pub on_hand_after: i64,
@@ -179,6 +263,7 @@ pub struct MovementJson<'a> {
     pub reserved_after: i64,
     pub reference: Option<&'a str>,
     pub notes: Option<&'a str>,
+    /// A receipt's id in the system that caused it; null when none was given.
     pub external_id: Option<&'a str>,
     pub transfer_id: Option<Uuid>,
     /// Who made it (an API key's name, or the actor a caller set); null when unknown.
@@ -209,9 +294,12 @@ impl<'a> From<&'a Movement> for MovementJson<'a> {
     }
 }
 
-#[derive(Serialize)]
+/// A page of the change feed.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "EventPage")]
 pub struct ChangePageJson<'a> {
     pub movements: Vec<MovementJson<'a>>,
+    /// Pass as `after` for the next page.
     pub next_after: i64,
 }
 
@@ -226,11 +314,17 @@ impl<'a> From<&'a ChangePage> for ChangePageJson<'a> {
 
 /// A product of the catalogue feed: its fields, when it was archived (null while live) and the
 /// revision at which it last changed.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(
+    rename = "CatalogueEntry",
+    description = "A product as it is now, archived or not, with the revision of its last change."
+)]
 pub struct CatalogueEntryJson<'a> {
     #[serde(flatten)]
     pub product: ProductJson<'a>,
+    /// When it was archived; null while it is live.
     pub archived_at: Option<DateTime<Utc>>,
+    /// The catalogue revision of its last change.
     pub revision: i64,
 }
 
@@ -244,9 +338,12 @@ impl<'a> From<&'a CatalogueEntry> for CatalogueEntryJson<'a> {
     }
 }
 
-#[derive(Serialize)]
+/// A page of the catalogue feed, in revision (commit) order.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "CataloguePage")]
 pub struct CataloguePageJson<'a> {
     pub products: Vec<CatalogueEntryJson<'a>>,
+    /// Pass as `after` for the next page.
     pub next_after: i64,
 }
 
@@ -279,11 +376,41 @@ mod tests {
 }
 
 /// A key just created: its fields and, this once, its secret.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(
+    rename = "CreatedApiKey",
+    description = "A key just created, with its secret."
+)]
 pub struct CreatedKeyJson<'a> {
     #[serde(flatten)]
     pub key: &'a ApiKey,
+    /// The bearer secret: shown this once, stored only as its SHA-256.
     pub secret: &'a str,
+}
+
+/// Service health, and the build answering.
+#[derive(Serialize, JsonSchema)]
+pub struct Health {
+    pub status: &'static str,
+    pub database: &'static str,
+    /// The build: Cargo's version, `+`, and the commit (`0.1.0+1a2b3c4d5e6f`; `+unknown` when
+    /// built outside a git checkout).
+    pub version: &'static str,
+    /// The commit built, 12 hex digits, or `unknown`.
+    pub commit: &'static str,
+}
+
+/// Ready for writes (or, on a server started with `--read-only`, for reads).
+#[derive(Serialize, JsonSchema)]
+pub struct Ready {
+    pub status: &'static str,
+    pub database: &'static str,
+}
+
+/// The archived product's id.
+#[derive(Serialize, JsonSchema)]
+pub struct Deleted {
+    pub id: Uuid,
 }
 
 impl<'a> From<&'a CreatedKey> for CreatedKeyJson<'a> {

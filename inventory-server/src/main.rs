@@ -19,6 +19,7 @@ mod json;
 mod logging;
 mod metrics;
 mod openapi;
+mod params;
 mod phases;
 mod ratelimit;
 mod routes;

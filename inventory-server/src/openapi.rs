@@ -1,17 +1,19 @@
-//! The OpenAPI 3 document served at /openapi.json.
-//!
-//! What is stated elsewhere is generated from there: the stock-operation bodies and the batch
-//! items from the engine's table (`inventory::shape`), with the limits of each field; the error
-//! and movement-type enums from `ErrorCode::ALL` and `MovementKind::ALL`; page sizes, the price
-//! limit, string lengths and the idempotency window from the engine's constants. The rest (the
-//! routes' descriptions, the response objects of `json.rs`) is written here, and the tests below
-//! hold it to the router, to the table and to what `json.rs` really writes.
+//! The OpenAPI 3 document served at /openapi.json, generated from what states each part once:
+//! the operations from the route table (`routes.rs`: ids, summaries, scopes, parameters, bodies,
+//! answers); every request and response object from its Rust type (`schemars` derives on the
+//! types the server reads and writes, `json.rs`, `input.rs`, `params.rs` and the engine's
+//! models); the stock-operation bodies and batch items from the engine's table
+//! (`inventory::shape`), with the limits of each field. What is written here is what no type
+//! holds: the statuses every request can meet, the shared headers and the document's prose.
+//! The tests below hold the result to the router, to the table and to what `json.rs` writes.
 
-use crate::auth::{Access, needed};
-use crate::errors::SERVER_CODES;
+use crate::auth::Access;
 use crate::input::ITEM_KEYS;
+use crate::routes::{Answer, Body, Endpoint, ROUTES, Route, kind_summary};
+use inventory::OpKind;
 use inventory::shape::{self, Field, FieldType, Presence, Shape};
-use inventory::{Decimal, ErrorCode, MovementKind, OpKind};
+use schemars::SchemaGenerator;
+use schemars::generate::{Contract, SchemaSettings};
 use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
 
@@ -20,15 +22,10 @@ pub fn document_bytes() -> &'static [u8] {
     DOC.get_or_init(|| serde_json::to_vec(&document()).expect("the document serializes"))
 }
 
-/// Header values are printable ASCII (tiny_http closes a connection whose request headers hold
-/// other bytes, without an answer), and not blank (HTTP trims the spaces around a value).
+/// Header values are printable ASCII, and not blank (HTTP trims the spaces around a value).
 const ASCII_TOKEN: &str = "^[ -~]*[!-~][ -~]*$";
 /// What If-Match takes: `*`, or an ETag the server sent (`"3"`, `W/"3"`, or a bare version).
 const ETAG: &str = "^ *(\\*|(W/)?\"[0-9]{1,18}\"|[0-9]{1,18}) *$";
-/// Text without NUL characters (the engine refuses them in every string).
-const NO_NUL: &str = "^[^\\u0000]*$";
-/// Text without NUL that is not blank: the engine trims names and refuses empty ones.
-const NON_BLANK: &str = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$";
 
 fn r(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
@@ -36,20 +33,10 @@ fn r(name: &str) -> Value {
 
 fn text(max: usize, non_empty: bool) -> Value {
     if non_empty {
-        json!({ "type": "string", "minLength": 1, "maxLength": max, "pattern": NON_BLANK })
+        json!({ "type": "string", "minLength": 1, "maxLength": max, "pattern": crate::params::NON_BLANK })
     } else {
-        json!({ "type": "string", "maxLength": max, "pattern": NO_NUL })
+        json!({ "type": "string", "maxLength": max, "pattern": crate::input::NO_NUL })
     }
-}
-
-fn quantity(min: i64) -> Value {
-    json!({ "type": "integer", "format": "int64", "minimum": min, "maximum": inventory::MAX_QUANTITY })
-}
-
-fn nullable_quantity() -> Value {
-    let mut schema = quantity(0);
-    schema["nullable"] = true.into();
-    schema
 }
 
 /// A field of a stock operation, as the engine's table types and limits it.
@@ -130,19 +117,6 @@ fn shape_schema(shape: &Shape, extra: Vec<(&str, Value)>, description: String) -
     schema
 }
 
-fn kind_summary(kind: OpKind) -> &'static str {
-    match kind {
-        OpKind::Add => "Receive stock",
-        OpKind::Remove => "Remove available stock",
-        OpKind::Reserve => "Reserve available stock, optionally expiring",
-        OpKind::Unreserve => "Release reserved stock",
-        OpKind::Commit => "Fulfil a reservation: on hand and reserved both drop",
-        OpKind::Transfer => "Move stock between two locations atomically",
-        OpKind::Count => "Set on hand at a location to a physical count",
-        OpKind::Renew => "Give an open reservation a new expiry (a lease renewed), nothing else",
-    }
-}
-
 fn stock_schemas(schemas: &mut Map<String, Value>) {
     for kind in OpKind::ALL {
         let shape = shape::shape(kind);
@@ -192,498 +166,6 @@ fn stock_schemas(schemas: &mut Map<String, Value>) {
             } }
         }),
     );
-}
-
-/// The largest price, and its step: prices are below `PRICE_LIMIT` with at most
-/// `MAX_PRICE_SCALE` decimal places, so every one survives a client that reads doubles.
-fn price_bounds() -> (f64, f64) {
-    let step = Decimal::new(1, inventory::MAX_PRICE_SCALE);
-    let max = inventory::PRICE_LIMIT - step;
-    let float = |d: Decimal| d.to_string().parse::<f64>().expect("a decimal is a number");
-    (float(max), float(step))
-}
-
-fn price_number() -> Value {
-    let (max, step) = price_bounds();
-    json!({
-        "type": "number", "format": "decimal", "minimum": 0, "maximum": max, "multipleOf": step,
-        "description": format!("An exact decimal with at most {} decimal places, below {}: at most 15 significant digits, so a client that reads JSON numbers as doubles reads it exactly.", inventory::MAX_PRICE_SCALE, inventory::PRICE_LIMIT)
-    })
-}
-
-fn price_string() -> Value {
-    let digits = inventory::PRICE_LIMIT.to_string().len() - 1;
-    let scale = inventory::MAX_PRICE_SCALE;
-    json!({
-        "type": "string", "format": "decimal",
-        "pattern": format!("^[0-9]{{1,{digits}}}(\\.[0-9]{{1,{scale}}})?$"),
-        "description": "The same decimal as a string (\"19.99\")."
-    })
-}
-
-fn response_schemas(schemas: &mut Map<String, Value>) {
-    let ts = json!({ "type": "string", "format": "date-time" });
-    let uuid = json!({ "type": "string", "format": "uuid" });
-    let int = json!({ "type": "integer", "format": "int64" });
-    let string = json!({ "type": "string" });
-    let nullable = |t: &str, format: Option<&str>| {
-        let mut v = json!({ "type": t, "nullable": true });
-        if let Some(f) = format {
-            v["format"] = f.into();
-        }
-        v
-    };
-    let object = |properties: Value, description: &str| {
-        let required: Vec<&String> = properties.as_object().unwrap().keys().collect();
-        json!({ "type": "object", "description": description, "required": required, "properties": properties })
-    };
-    let level = json!({
-        "id": uuid, "product_id": uuid, "location": string,
-        "quantity": { "type": "integer", "format": "int64", "description": "on hand (the seed's name)" },
-        "on_hand": int, "reserved": int, "available": int,
-        "created_at": ts, "updated_at": ts
-    });
-    let mut summary = level.clone();
-    summary["locations"] = json!({ "type": "array", "items": r("StockLevel") });
-    summary["low_stock"] = json!({
-        "type": "boolean",
-        "description": "the product has a reorder point and its available total is at or below it (the `low_stock` filter's predicate)"
-    });
-    let mut codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
-    codes.extend(SERVER_CODES);
-    let kinds: Vec<&str> = MovementKind::ALL.iter().map(|k| k.as_str()).collect();
-    let entries = [
-        (
-            "ErrorCode",
-            json!({
-                "type": "string", "enum": codes,
-                "description": "A stable machine code: the engine's, or the server's own for failures around it."
-            }),
-        ),
-        (
-            "MovementType",
-            json!({
-                "type": "string", "enum": kinds,
-                "description": "What a movement did to (on hand, reserved)."
-            }),
-        ),
-        (
-            "Error",
-            json!({
-                "type": "object",
-                "description": "The error envelope.",
-                "required": ["error", "message", "code", "timestamp"],
-                "properties": {
-                    "error": r("ErrorCode"),
-                    "message": string,
-                    "code": { "type": "integer", "description": "the HTTP status" },
-                    "timestamp": ts,
-                    "field": { "type": "string", "description": "the offending input field, when known (`operations[2].quantity` in a batch)" },
-                    "index": { "type": "integer", "description": "the failing operation of a batch" }
-                }
-            }),
-        ),
-        (
-            "Product",
-            object(
-                json!({
-                    "id": uuid, "name": string, "description": string, "sku": string,
-                    "price": price_number(),
-                    "location": { "type": "string", "description": "the product's own location" },
-                    "reorder_point": nullable("integer", Some("int64")),
-                    "version": { "type": "integer", "format": "int64", "description": "also sent as the ETag" },
-                    "created_at": ts, "updated_at": ts
-                }),
-                "A catalogue entry.",
-            ),
-        ),
-        (
-            "StockLevel",
-            object(level, "The stock of a product at one location."),
-        ),
-        (
-            "Inventory",
-            object(
-                summary,
-                "Totals over every location in the shape of one level (whose `location` is the product's own), and one level per location.",
-            ),
-        ),
-        (
-            "ProductWithStock",
-            object(
-                json!({ "product": r("Product"), "inventory": r("Inventory") }),
-                "A product and its stock.",
-            ),
-        ),
-        (
-            "Transaction",
-            object(
-                json!({
-                    "id": uuid, "seq": int, "inventory_id": uuid, "product_id": uuid, "location": string,
-                    "type": r("MovementType"),
-                    "quantity": int, "on_hand_after": int, "quantity_after": int, "reserved_after": int,
-                    "reference": nullable("string", None), "notes": nullable("string", None),
-                    "external_id": { "type": "string", "nullable": true, "description": "a receipt's id in the system that caused it; null when none was given" },
-                    "transfer_id": nullable("string", Some("uuid")),
-                    "actor": { "type": "string", "nullable": true, "description": "who made it; null when unknown" },
-                    "created_at": ts
-                }),
-                "A ledger movement.",
-            ),
-        ),
-        (
-            "Location",
-            object(
-                json!({
-                    "name": string, "on_hand": int, "reserved": int, "available": int,
-                    "products": int, "created_at": ts
-                }),
-                "A location with its totals over live products.",
-            ),
-        ),
-        (
-            "Reservation",
-            object(
-                json!({
-                    "id": uuid, "product_id": uuid, "location": string, "reference": string,
-                    "quantity": int, "expires_at": nullable("string", Some("date-time")),
-                    "created_at": ts, "updated_at": ts
-                }),
-                "An open reservation; an unreferenced one is held under the empty reference.",
-            ),
-        ),
-        (
-            "EventPage",
-            object(
-                json!({
-                    "movements": { "type": "array", "items": r("Transaction") },
-                    "next_after": { "type": "integer", "format": "int64", "description": "pass as `after` for the next page" }
-                }),
-                "A page of the change feed.",
-            ),
-        ),
-        ("CatalogueEntry", {
-            let mut properties = json!({
-                "id": uuid, "name": string, "description": string, "sku": string,
-                "price": price_number(),
-                "location": { "type": "string", "description": "the product's own location" },
-                "reorder_point": nullable("integer", Some("int64")),
-                "version": { "type": "integer", "format": "int64" },
-                "created_at": ts, "updated_at": ts
-            });
-            properties["archived_at"] = json!({ "type": "string", "format": "date-time", "nullable": true, "description": "when it was archived; null while it is live" });
-            properties["revision"] = json!({ "type": "integer", "format": "int64", "description": "the catalogue revision of its last change" });
-            object(
-                properties,
-                "A product as it is now, archived or not, with the revision of its last change.",
-            )
-        }),
-        (
-            "CataloguePage",
-            object(
-                json!({
-                    "products": { "type": "array", "items": r("CatalogueEntry") },
-                    "next_after": { "type": "integer", "format": "int64", "description": "pass as `after` for the next page" }
-                }),
-                "A page of the catalogue feed, in revision (commit) order.",
-            ),
-        ),
-        (
-            "Transfer",
-            object(
-                json!({ "from": r("StockLevel"), "to": r("StockLevel") }),
-                "Both levels of a transfer.",
-            ),
-        ),
-        (
-            "BatchResult",
-            object(
-                json!({
-                    "results": { "type": "array", "items": { "type": "array", "items": r("StockLevel") } }
-                }),
-                "Every operation's levels, in order.",
-            ),
-        ),
-        (
-            "Health",
-            object(
-                json!({
-                    "status": string,
-                    "database": string,
-                    "version": { "type": "string", "description": "the build: Cargo's version, `+`, and the commit (`0.1.0+1a2b3c4d5e6f`; `+unknown` when built outside a git checkout)" },
-                    "commit": { "type": "string", "description": "the commit built, 12 hex digits, or `unknown`" }
-                }),
-                "Service health, and the build answering.",
-            ),
-        ),
-        (
-            "Ready",
-            object(
-                json!({ "status": string, "database": string }),
-                "Ready for writes.",
-            ),
-        ),
-        (
-            "Deleted",
-            object(json!({ "id": uuid }), "The archived product's id."),
-        ),
-        (
-            "PriceInput",
-            json!({
-                "description": "A price as a JSON number (its scale kept) or a string.",
-                "anyOf": [price_number(), price_string()]
-            }),
-        ),
-        (
-            "NewProduct",
-            json!({
-                "type": "object", "additionalProperties": false,
-                "required": ["name", "sku", "price"],
-                "properties": {
-                    "name": text(inventory::MAX_NAME, true),
-                    "description": text(inventory::MAX_DESCRIPTION, false),
-                    "sku": text(inventory::MAX_SKU, true),
-                    "price": r("PriceInput"),
-                    "location": text(inventory::MAX_LOCATION, true),
-                    "initial_quantity": quantity(0),
-                    "reorder_point": nullable_quantity()
-                }
-            }),
-        ),
-        (
-            "ProductChanges",
-            json!({
-                "type": "object", "additionalProperties": false,
-                "description": "A partial update: omitted fields stay as they are; reorder_point null clears it.",
-                "properties": {
-                    "name": text(inventory::MAX_NAME, true),
-                    "description": text(inventory::MAX_DESCRIPTION, false),
-                    "price": r("PriceInput"),
-                    "reorder_point": nullable_quantity()
-                }
-            }),
-        ),
-        (
-            "Scope",
-            json!({
-                "type": "string",
-                "enum": inventory::Scope::ALL.map(inventory::Scope::as_str),
-                "description": "What a key may do; each scope includes the ones before it."
-            }),
-        ),
-        (
-            "Till",
-            object(
-                json!({
-                    "id": string,
-                    "key": { "type": "string", "description": "the name of the key it registered with" },
-                    "instance_id": { "type": "string", "description": "the instance (the till's own files) that registered it" },
-                    "location": string, "registered_at": ts, "last_sync_at": ts
-                }),
-                "A till registered at central: only its key and instance may sync under its id.",
-            ),
-        ),
-        (
-            "DatabaseIdentity",
-            object(
-                json!({
-                    "id": string,
-                    "generation": { "type": "string", "description": "changed by every restore of the database" }
-                }),
-                "Which database central is, and which generation of it.",
-            ),
-        ),
-        (
-            "CheckIn",
-            object(
-                json!({
-                    "till": r("Till"), "database": r("DatabaseIdentity"),
-                    "high_water": { "type": "integer", "format": "int64", "description": "the ledger's latest sequence number" }
-                }),
-                "A till's registration, and what it compares to notice that central was restored.",
-            ),
-        ),
-        (
-            "TillStatus",
-            object(
-                json!({
-                    "till": r("Till"),
-                    "allotments": { "type": "array", "items": r("Reservation") },
-                    "lag_seconds": { "type": "integer", "format": "int64", "description": "seconds since its latest sync" }
-                }),
-                "A till with its allotments and how long since it synced.",
-            ),
-        ),
-        (
-            "TakeOver",
-            object(
-                json!({
-                    "till": r("Till"),
-                    "released": { "type": "integer", "format": "int64", "description": "units of its allotments released" },
-                    "transferred": { "type": "integer", "format": "int64", "description": "units kept for its next instance" }
-                }),
-                "What taking a till over did.",
-            ),
-        ),
-        (
-            "TillConflictReport",
-            object(
-                json!({
-                    "reference": string, "till_id": string, "code": r("ErrorCode"),
-                    "first": { "type": "boolean", "description": "false when this sale was reported before: it is counted once" }
-                }),
-                "A till's conflict, as central recorded it.",
-            ),
-        ),
-        (
-            "ApiKey",
-            object(
-                json!({
-                    "name": string, "scope": r("Scope"),
-                    "locations": { "type": "array", "items": string, "nullable": true,
-                                   "description": "the only locations it may move stock at; null: any" },
-                    "created_at": ts,
-                    "revoked_at": nullable("string", Some("date-time"))
-                }),
-                "An API key, never its secret.",
-            ),
-        ),
-        (
-            "CreatedApiKey",
-            object(
-                json!({
-                    "name": string, "scope": r("Scope"),
-                    "locations": { "type": "array", "items": string, "nullable": true },
-                    "created_at": ts,
-                    "revoked_at": nullable("string", Some("date-time")),
-                    "secret": { "type": "string", "description": "the bearer secret: shown this once, stored only as its SHA-256" }
-                }),
-                "A key just created, with its secret.",
-            ),
-        ),
-        (
-            "NewApiKey",
-            json!({
-                "type": "object", "additionalProperties": false, "required": ["name", "scope"],
-                "properties": {
-                    "name": text(inventory::MAX_KEY_NAME, true),
-                    "scope": r("Scope"),
-                    "locations": {
-                        "type": "array", "minItems": 1, "nullable": true,
-                        "items": text(inventory::MAX_LOCATION, true),
-                        "description": "the only locations the key may move stock at; left out or null: any"
-                    }
-                }
-            }),
-        ),
-        (
-            "NewLocation",
-            json!({
-                "type": "object", "additionalProperties": false, "required": ["name"],
-                "properties": { "name": text(inventory::MAX_LOCATION, true) }
-            }),
-        ),
-        (
-            "TillCheckIn",
-            json!({
-                "type": "object", "additionalProperties": false,
-                "required": ["instance_id", "location", "next_token"],
-                "properties": {
-                    "instance_id": text(255, true),
-                    "location": text(inventory::MAX_LOCATION, true),
-                    "token": { "type": "string", "nullable": true, "description": "what the till's previous check-in left; null before its first" },
-                    "next_token": text(255, true)
-                }
-            }),
-        ),
-        (
-            "TakeOverRequest",
-            json!({
-                "type": "object", "additionalProperties": false, "required": ["release"],
-                "properties": {
-                    "release": { "type": "boolean", "description": "true: release its allotments; false: keep them for the till's next instance" }
-                }
-            }),
-        ),
-        (
-            "TillConflict",
-            json!({
-                "type": "object", "additionalProperties": false, "required": ["reference", "code"],
-                "properties": {
-                    "reference": text(inventory::MAX_REFERENCE, true),
-                    "code": r("ErrorCode")
-                }
-            }),
-        ),
-    ];
-    for (name, schema) in entries {
-        schemas.insert(name.to_owned(), schema);
-    }
-}
-
-/// The success envelope around each kind of `data`, as named components: (component, data).
-fn envelopes() -> Vec<(&'static str, Value)> {
-    let list = |item: &str| json!({ "type": "array", "items": r(item) });
-    vec![
-        ("HealthResponse", r("Health")),
-        ("ReadyResponse", r("Ready")),
-        ("ProductListResponse", list("Product")),
-        ("ProductResponse", r("Product")),
-        ("ProductWithStockResponse", r("ProductWithStock")),
-        ("DeletedResponse", r("Deleted")),
-        (
-            "InventoryResponse",
-            json!({ "anyOf": [r("Inventory"), r("StockLevel")] }),
-        ),
-        ("TransactionListResponse", list("Transaction")),
-        ("ReservationListResponse", list("Reservation")),
-        ("StockLevelResponse", r("StockLevel")),
-        ("TransferResponse", r("Transfer")),
-        ("BatchResultResponse", r("BatchResult")),
-        ("LocationListResponse", list("Location")),
-        ("LocationResponse", r("Location")),
-        ("EventPageResponse", r("EventPage")),
-        ("CataloguePageResponse", r("CataloguePage")),
-        ("TillConflictResponse", r("TillConflictReport")),
-        ("CheckInResponse", r("CheckIn")),
-        ("TillListResponse", list("TillStatus")),
-        ("TakeOverResponse", r("TakeOver")),
-        ("ApiKeyListResponse", list("ApiKey")),
-        ("ApiKeyResponse", r("ApiKey")),
-        ("CreatedApiKeyResponse", r("CreatedApiKey")),
-    ]
-}
-
-fn envelope(data: Value) -> Value {
-    json!({
-        "type": "object",
-        "required": ["data", "message", "timestamp"],
-        "properties": {
-            "data": data,
-            "message": { "type": "string" },
-            "timestamp": { "type": "string", "format": "date-time" }
-        }
-    })
-}
-
-/// How an operation is answered and documented.
-struct Op {
-    method: &'static str,
-    id: String,
-    tag: &'static str,
-    summary: String,
-    params: Vec<Value>,
-    body: Option<String>,
-    status: u16,
-    /// The success envelope's component.
-    data: &'static str,
-    /// Client errors it can give, beside those every operation can.
-    errors: &'static [u16],
-    etag: bool,
-    /// Takes an Idempotency-Key (every write but key management's).
-    idempotent: bool,
-    /// The success response's content when it is not the JSON envelope around `data`.
-    content: Option<Value>,
 }
 
 /// What any request can meet before or around its handler: the framing and size checks of the
@@ -745,114 +227,202 @@ fn error_response(code: u16) -> Value {
     })
 }
 
-/// What an operation needs of its caller, from the server's own scope table (`auth::needed`):
-/// `security` (none for an open route), `x-required-scope`, and the answers it adds (401 and
-/// 403 where a key is needed; 429 everywhere, since every request counts against a limit).
-fn access(method: &str, path: &str, op: &mut Value) {
-    let mut codes = vec![429];
-    match needed(&method.to_ascii_uppercase(), path) {
-        Access::Open => op["security"] = json!([]),
-        Access::Needs(scope) => {
-            op["x-required-scope"] = scope.as_str().into();
-            codes.extend([401, 403]);
-        }
+/// A generator of OpenAPI 3.0 schemas, for what the server writes (`Contract::Serialize`) or
+/// reads (`Contract::Deserialize`): a field with a default is optional only when read.
+fn generator(contract: Contract) -> SchemaGenerator {
+    let mut settings = SchemaSettings::openapi3();
+    settings.contract = contract;
+    settings.into_generator()
+}
+
+/// The schema behind `schema` (a `$ref` to a definition, which is taken out of the generator, or
+/// an inline schema).
+fn resolve(generator: &mut SchemaGenerator, schema: schemars::Schema) -> Value {
+    let value = schema.to_value();
+    let Some(name) = value["$ref"].as_str().and_then(|r| r.rsplit('/').next()) else {
+        return value;
+    };
+    generator
+        .definitions_mut()
+        .remove(name)
+        .unwrap_or_else(|| panic!("{name} is defined"))
+}
+
+/// The parameters `schema` (a struct's object schema, from `params.rs`) describes, `in` the path
+/// or the query: one per property, its doc comment as the description.
+fn parameters(object: &Value, location: &str) -> Vec<Value> {
+    let required = object["required"].as_array().cloned().unwrap_or_default();
+    let properties = object["properties"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    properties
+        .into_iter()
+        .map(|(name, mut schema)| {
+            let schema_map = schema.as_object_mut().expect("a property is an object");
+            let description = schema_map.remove("description");
+            // A parameter is absent or a string; it is never null.
+            schema_map.remove("nullable");
+            if schema_map.get("default") == Some(&Value::Null) {
+                schema_map.remove("default");
+            }
+            let mut param = json!({
+                "name": name,
+                "in": location,
+                "required": location == "path" || required.contains(&Value::from(name.as_str())),
+                "schema": schema,
+            });
+            if let Some(description) = description {
+                param["description"] = description;
+            }
+            param
+        })
+        .collect()
+}
+
+/// One operation of the table, as the document states it. Response envelopes are added to
+/// `schemas` under their names.
+fn operation(
+    e: &Endpoint,
+    input: &mut SchemaGenerator,
+    output: &mut SchemaGenerator,
+    schemas: &mut Map<String, Value>,
+) -> Value {
+    let mut params = Vec::new();
+    if let Some(path) = e.path {
+        let schema = path(input);
+        let object = resolve(input, schema);
+        params.extend(parameters(&object, "path"));
     }
-    let responses = op["responses"]
-        .as_object_mut()
-        .expect("responses is an object");
+    if let Some(query) = e.query {
+        let schema = query(input);
+        let object = resolve(input, schema);
+        params.extend(parameters(&object, "query"));
+    }
+    if e.conditional {
+        params.push(json!({ "$ref": "#/components/parameters/IfMatch" }));
+    }
+    if e.idempotent {
+        params.push(json!({ "$ref": "#/components/parameters/IdempotencyKey" }));
+    }
+    let mut headers = json!({ "X-Request-ID": { "$ref": "#/components/headers/RequestId" } });
+    if e.idempotent {
+        headers["Idempotent-Replayed"] =
+            json!({ "$ref": "#/components/headers/IdempotentReplayed" });
+    }
+    if e.etag {
+        headers["ETag"] = json!({ "$ref": "#/components/headers/ETag" });
+    }
+    let (status, content) = match e.answer {
+        Answer::Json {
+            status,
+            envelope,
+            schema,
+        } => {
+            schemas.insert(envelope.to_owned(), schema(output).to_value());
+            (
+                status,
+                json!({ "application/json": { "schema": r(envelope) } }),
+            )
+        }
+        Answer::Metrics => (
+            200,
+            json!({
+                "text/plain": { "schema": {
+                    "type": "string",
+                    "description": "the Prometheus text format, version 0.0.4 (`text/plain; version=0.0.4`)"
+                } },
+                "application/openmetrics-text": { "schema": {
+                    "type": "string",
+                    "description": "OpenMetrics 1.0 text, for a scraper whose Accept names it"
+                } }
+            }),
+        ),
+        Answer::Document => (
+            200,
+            json!({ "application/json": { "schema": r("OpenApiDocument") } }),
+        ),
+        Answer::Page => unreachable!("the dashboard's pages are not in the document"),
+    };
+    let mut responses = Map::new();
+    responses.insert(
+        status.to_string(),
+        json!({ "description": "success", "headers": headers, "content": content }),
+    );
+    let mut codes: Vec<u16> = e.errors.to_vec();
+    codes.extend(EVERY_OPERATION);
+    let body = match e.body {
+        Body::None => None,
+        Body::Json(schema) => Some(schema(input).to_value()),
+        Body::Stock(kind) => Some(r(&stock_body_name(kind))),
+    };
+    if body.is_some() {
+        codes.extend([400, 408, 413]);
+    }
+    codes.extend(access_codes(e.access));
+    codes.sort_unstable();
+    codes.dedup();
     for code in codes {
         responses.insert(code.to_string(), error_response(code));
     }
+    let mut op = json!({
+        "operationId": e.id,
+        "tags": [e.tag],
+        "summary": e.summary,
+        "responses": responses,
+    });
+    access(e.access, &mut op);
+    if !params.is_empty() {
+        op["parameters"] = params.into();
+    }
+    if let Some(body) = body {
+        op["requestBody"] =
+            json!({ "required": true, "content": { "application/json": { "schema": body } } });
+    }
+    op
 }
 
-impl Op {
-    fn new(method: &'static str, id: &str, tag: &'static str, summary: &str) -> Op {
-        Op {
-            method,
-            id: id.to_owned(),
-            tag,
-            summary: summary.to_owned(),
-            params: Vec::new(),
-            body: None,
-            status: 200,
-            data: "",
-            errors: &[],
-            etag: false,
-            idempotent: method != "get",
-            content: None,
-        }
-    }
-
-    fn to_json(&self) -> Value {
-        let mut params = self.params.clone();
-        if self.idempotent {
-            params.push(json!({ "$ref": "#/components/parameters/IdempotencyKey" }));
-        }
-        let mut headers = json!({ "X-Request-ID": { "$ref": "#/components/headers/RequestId" } });
-        if self.idempotent {
-            headers["Idempotent-Replayed"] =
-                json!({ "$ref": "#/components/headers/IdempotentReplayed" });
-        }
-        if self.etag {
-            headers["ETag"] = json!({ "$ref": "#/components/headers/ETag" });
-        }
-        let mut responses = Map::new();
-        let content = self
-            .content
-            .clone()
-            .unwrap_or_else(|| json!({ "application/json": { "schema": r(self.data) } }));
-        let success = json!({ "description": "success", "headers": headers, "content": content });
-        responses.insert(self.status.to_string(), success);
-        let mut codes: Vec<u16> = self.errors.to_vec();
-        codes.extend(EVERY_OPERATION);
-        if self.body.is_some() {
-            codes.extend([400, 408, 413]);
-        }
-        codes.sort_unstable();
-        codes.dedup();
-        for code in codes {
-            responses.insert(code.to_string(), error_response(code));
-        }
-        let mut op = json!({
-            "operationId": self.id,
-            "tags": [self.tag],
-            "summary": self.summary,
-            "responses": responses,
-        });
-        if !params.is_empty() {
-            op["parameters"] = params.into();
-        }
-        if let Some(body) = &self.body {
-            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": r(body) } } });
-        }
-        op
+/// The answers an operation's access adds: 401 and 403 where a key is needed; 429 everywhere,
+/// since every request counts against a limit.
+fn access_codes(access: Access) -> Vec<u16> {
+    match access {
+        Access::Open => vec![429],
+        Access::Needs(_) => vec![401, 403, 429],
     }
 }
 
-fn id_param() -> Value {
-    json!({ "name": "id", "in": "path", "required": true,
-            "description": "Product id (a UUID); anything else is an unknown product (404).",
-            "schema": { "type": "string" } })
+/// `security` (none for an open route) and `x-required-scope`, from the table's access.
+fn access(access: Access, op: &mut Value) {
+    match access {
+        Access::Open => op["security"] = json!([]),
+        Access::Needs(scope) => op["x-required-scope"] = scope.as_str().into(),
+    }
 }
 
-fn query(name: &str, schema: Value, description: &str) -> Value {
-    json!({ "name": name, "in": "query", "required": false, "schema": schema, "description": description })
-}
-
-/// A query integer: the server reads 64-bit integers. `default` is what leaving it out means.
-fn int64(minimum: i64, default: i64) -> Value {
-    json!({ "type": "integer", "format": "int64", "minimum": minimum, "maximum": i64::MAX, "default": default })
-}
-
-fn page_params() -> Vec<Value> {
-    vec![
-        query(
-            "limit",
-            json!({ "type": "integer", "minimum": 1, "maximum": inventory::MAX_PAGE, "default": inventory::DEFAULT_PAGE }),
-            "page size",
-        ),
-        query("offset", int64(0, 0), "rows to skip"),
-    ]
+fn path_item(
+    route: &Route,
+    input: &mut SchemaGenerator,
+    output: &mut SchemaGenerator,
+    schemas: &mut Map<String, Value>,
+) -> Value {
+    let mut methods = Map::new();
+    for e in route.methods {
+        let mut op = operation(e, input, output, schemas);
+        if route.path == crate::routes::EVENTS_PATH {
+            op["responses"]["200"]["content"]["text/event-stream"] = json!({ "schema": {
+                "type": "string",
+                "description": "`id: <seq>`, `event: movement`, `data: <Transaction JSON>` per movement"
+            } });
+        }
+        methods.insert(e.method.to_ascii_lowercase(), op);
+    }
+    if let Some(get) = methods.get("get") {
+        let head = head_of(get);
+        methods.insert("head".into(), head);
+    }
+    let options = options_of(route.path, &methods);
+    methods.insert("options".into(), options);
+    Value::Object(methods)
 }
 
 /// HEAD of a GET: the same parameters, statuses and headers, no body.
@@ -902,518 +472,45 @@ fn options_of(path: &str, methods: &Map<String, Value>) -> Value {
     {
         responses.insert(code.to_string(), error_response(code));
     }
+    for code in access_codes(Access::Open) {
+        responses.insert(code.to_string(), error_response(code));
+    }
     let mut op = json!({
         "operationId": format!("options{}", name.trim_end_matches('_').replace("__", "_")),
         "tags": first["tags"].clone(),
         "summary": "the methods this path serves (Allow); a CORS preflight from an allowed origin is answered too",
         "responses": responses,
     });
+    access(Access::Open, &mut op);
     if !params.is_empty() {
         op["parameters"] = params.into();
     }
     op
 }
 
-/// Every documented operation, by path.
-fn operations() -> Vec<(String, Op)> {
-    let if_match = json!({ "$ref": "#/components/parameters/IfMatch" });
-    let mut ops = Vec::new();
-    let mut add = |path: &str, op: Op| ops.push((path.to_owned(), op));
-
-    add(
-        "/health",
-        Op {
-            data: "HealthResponse",
-            ..Op::new(
-                "get",
-                "health",
-                "system",
-                "200 when the database answers, 503 when it does not (or its file was deleted or replaced while the server runs)",
-            )
-        },
-    );
-    add(
-        crate::routes::READY_PATH,
-        Op {
-            data: "ReadyResponse",
-            ..Op::new(
-                "get",
-                "ready",
-                "system",
-                "200 only when the database would take a write now: open, its write lock free to take, and for a file the path still leading to the file the server holds; else 503 (BUSY, with Retry-After, or STORAGE_ERROR)",
-            )
-        },
-    );
-    add(
-        "/metrics",
-        Op {
-            content: Some(json!({
-                "text/plain": { "schema": {
-                    "type": "string",
-                    "description": "the Prometheus text format, version 0.0.4 (`text/plain; version=0.0.4`)"
-                } },
-                "application/openmetrics-text": { "schema": {
-                    "type": "string",
-                    "description": "OpenMetrics 1.0 text, for a scraper whose Accept names it"
-                } }
-            })),
-            ..Op::new(
-                "get",
-                "metrics",
-                "system",
-                "metrics for Prometheus: requests by route template and status, latency, connections, the engine's commands, commits and checkpoints, reservations, file sizes, event streams, memory and threads",
-            )
-        },
-    );
-    add(
-        "/openapi.json",
-        Op {
-            content: Some(json!({ "application/json": { "schema": r("OpenApiDocument") } })),
-            ..Op::new("get", "get_openapi", "system", "this document")
-        },
-    );
-    add(
-        "/api/products",
-        Op {
-            params: [
-                query(
-                    "low_stock",
-                    json!({ "type": "boolean" }),
-                    "only products whose available total is at or below their reorder point",
-                ),
-                query(
-                    "q",
-                    text(inventory::MAX_NAME, true),
-                    "SKU prefix (exact) or name prefix (ASCII case-insensitive)",
-                ),
-            ]
-            .into_iter()
-            .chain(page_params())
-            .collect(),
-            data: "ProductListResponse",
-            errors: &[400],
-            ..Op::new(
-                "get",
-                "list_products",
-                "products",
-                "list products in creation order",
-            )
-        },
-    );
-    add(
-        "/api/products",
-        Op {
-            body: Some("NewProduct".into()),
-            status: 201,
-            data: "ProductWithStockResponse",
-            errors: &[409],
-            etag: true,
-            ..Op::new(
-                "post",
-                "create_product",
-                "products",
-                "create a product with its initial stock",
-            )
-        },
-    );
-    add(
-        "/api/products/{id}",
-        Op {
-            params: vec![id_param()],
-            data: "ProductWithStockResponse",
-            errors: &[404],
-            etag: true,
-            ..Op::new(
-                "get",
-                "get_product",
-                "products",
-                "a product with its inventory",
-            )
-        },
-    );
-    add(
-        "/api/products/{id}",
-        Op {
-            params: vec![id_param(), if_match.clone()],
-            body: Some("ProductChanges".into()),
-            data: "ProductResponse",
-            errors: &[404, 409, 412],
-            etag: true,
-            ..Op::new(
-                "put",
-                "update_product",
-                "products",
-                "partial update; If-Match makes it a compare-and-set",
-            )
-        },
-    );
-    add(
-        "/api/products/{id}",
-        Op {
-            params: vec![id_param(), if_match],
-            data: "DeletedResponse",
-            errors: &[400, 404, 409, 412],
-            ..Op::new(
-                "delete",
-                "delete_product",
-                "products",
-                "archive a product (its ledger is kept); If-Match makes it conditional",
-            )
-        },
-    );
-    add(
-        "/api/products/{id}/inventory",
-        Op {
-            params: vec![
-                id_param(),
-                query(
-                    "location",
-                    json!({ "type": "string" }),
-                    "one location's level",
-                ),
-            ],
-            data: "InventoryResponse",
-            errors: &[400, 404],
-            ..Op::new(
-                "get",
-                "get_inventory",
-                "products",
-                "stock totals over every location, or with ?location= one level",
-            )
-        },
-    );
-    let mut movement_params = vec![id_param()];
-    movement_params.extend(page_params());
-    movement_params.extend([
-        query(
-            "location",
-            json!({ "type": "string" }),
-            "only movements at this location",
-        ),
-        query("after", int64(0, 0), "only movements with a larger seq"),
-        query(
-            "before",
-            int64(i64::MIN, i64::MAX),
-            "only movements with a smaller seq (cursor paging)",
-        ),
-    ]);
-    add(
-        "/api/products/{id}/transactions",
-        Op {
-            params: movement_params,
-            data: "TransactionListResponse",
-            errors: &[400, 404],
-            ..Op::new(
-                "get",
-                "list_transactions",
-                "products",
-                "the product's movements, newest first",
-            )
-        },
-    );
-    add(
-        "/api/products/{id}/reservations",
-        Op {
-            params: vec![id_param()],
-            data: "ReservationListResponse",
-            errors: &[404],
-            ..Op::new(
-                "get",
-                "list_product_reservations",
-                "reservations",
-                "open reservations of a product",
-            )
-        },
-    );
-    for kind in OpKind::ALL {
-        let data = match kind {
-            OpKind::Transfer => "TransferResponse",
-            _ => "StockLevelResponse",
-        };
-        add(
-            &format!("/api/products/{{id}}/stock/{}", kind.as_str()),
-            Op {
-                params: vec![id_param()],
-                body: Some(stock_body_name(kind)),
-                data,
-                errors: &[404, 409],
-                ..Op::new(
-                    "post",
-                    &format!("{}_stock", kind.as_str()),
-                    "stock",
-                    kind_summary(kind),
-                )
-            },
-        );
-    }
-    add(
-        "/api/stock/batch",
-        Op {
-            body: Some("Batch".into()),
-            data: "BatchResultResponse",
-            errors: &[404, 409],
-            ..Op::new(
-                "post",
-                "apply_batch",
-                "stock",
-                "apply stock operations all or nothing; a failure names the operation's index",
-            )
-        },
-    );
-    add(
-        "/api/locations",
-        Op {
-            data: "LocationListResponse",
-            ..Op::new(
-                "get",
-                "list_locations",
-                "locations",
-                "locations with their totals",
-            )
-        },
-    );
-    add(
-        "/api/tills/conflicts",
-        Op {
-            body: Some("TillConflict".into()),
-            status: 202,
-            data: "TillConflictResponse",
-            errors: &[403],
-            idempotent: false,
-            ..Op::new(
-                "post",
-                "report_till_conflict",
-                "tills",
-                "a till reports a sale of its own that central refused (its lease lapsed and the units were sold elsewhere, or the product was archived): only a sale of a till registered to the key (403 otherwise), recorded and counted once in inventory_till_conflicts_total by code, and logged with the key; the sale waits at the till for an operator. No Idempotency-Key: a repeat is recorded once",
-            )
-        },
-    );
-    add(
-        "/api/tills",
-        Op {
-            data: "TillListResponse",
-            ..Op::new(
-                "get",
-                "list_tills",
-                "tills",
-                "registered tills, with their last sync, allotments and lag",
-            )
-        },
-    );
-    add(
-        "/api/tills/{id}/check-in",
-        Op {
-            params: vec![json!({ "name": "id", "in": "path", "required": true,
-                                 "description": "the till's id, percent-encoded",
-                                 "schema": { "type": "string", "minLength": 1 } })],
-            body: Some("TillCheckIn".into()),
-            data: "CheckInResponse",
-            errors: &[403, 409],
-            idempotent: false,
-            ..Op::new(
-                "post",
-                "check_in_till",
-                "tills",
-                "a till's first call of every sync: registers the till id with the key and the till's instance the first time; another key is 403, another instance 409 (nothing of the registered till changes). Answers central's database identity, generation and high-water sequence. No Idempotency-Key",
-            )
-        },
-    );
-    add(
-        "/api/tills/{id}/take-over",
-        Op {
-            params: vec![json!({ "name": "id", "in": "path", "required": true,
-                                 "description": "the till's id, percent-encoded",
-                                 "schema": { "type": "string", "minLength": 1 } })],
-            body: Some("TakeOverRequest".into()),
-            data: "TakeOverResponse",
-            errors: &[404],
-            idempotent: false,
-            ..Op::new(
-                "post",
-                "take_over_till",
-                "tills",
-                "an admin ends a till's registration (a replaced device): its allotments are released, or kept for the next instance to register under the id, either way recorded in the ledger. No Idempotency-Key (a repeat is 404)",
-            )
-        },
-    );
-    add(
-        "/api/locations",
-        Op {
-            body: Some("NewLocation".into()),
-            status: 201,
-            data: "LocationResponse",
-            errors: &[409],
-            ..Op::new("post", "create_location", "locations", "create a location")
-        },
-    );
-    add(
-        "/api/reservations",
-        Op {
-            params: vec![
-                json!({ "name": "reference", "in": "query", "required": true,
-                                 "schema": { "type": "string", "minLength": 1 } }),
-            ],
-            data: "ReservationListResponse",
-            errors: &[400],
-            ..Op::new(
-                "get",
-                "list_reservations",
-                "reservations",
-                "open reservations held under a reference, across products",
-            )
-        },
-    );
-    add(
-        "/api/reservations/expiring",
-        Op {
-            params: vec![
-                json!({ "name": "within", "in": "query", "required": true,
-                        "description": "seconds from now: reservations lapsing before then",
-                        "schema": { "type": "integer", "format": "int64", "minimum": 1, "maximum": inventory::MAX_EXPIRY_SECONDS } }),
-                query(
-                    "limit",
-                    json!({ "type": "integer", "minimum": 1, "maximum": inventory::MAX_PAGE, "default": inventory::DEFAULT_PAGE }),
-                    "page size",
-                ),
-            ],
-            data: "ReservationListResponse",
-            errors: &[400],
-            ..Op::new(
-                "get",
-                "list_expiring_reservations",
-                "reservations",
-                "open reservations of live products lapsing soon, soonest first",
-            )
-        },
-    );
-    add(
-        crate::routes::EVENTS_PATH,
-        Op {
-            params: vec![
-                query("after", int64(0, 0), "sequence number to start after"),
-                query(
-                    "limit",
-                    json!({ "type": "integer", "minimum": 1, "maximum": inventory::MAX_CHANGES_PAGE, "default": inventory::DEFAULT_CHANGES_PAGE }),
-                    "page size (JSON pages only)",
-                ),
-            ],
-            data: "EventPageResponse",
-            errors: &[400],
-            ..Op::new(
-                "get",
-                "get_events",
-                "events",
-                "the change feed: movements after a sequence number, oldest first. With Accept: text/event-stream, Server-Sent Events (id: = seq, event: movement, data: a Transaction; resume with Last-Event-ID); 503 when the subscriber cap is reached",
-            )
-        },
-    );
-    add(
-        "/api/catalogue",
-        Op {
-            params: vec![
-                query(
-                    "after",
-                    int64(0, 0),
-                    "catalogue revision to start after (0: the whole catalogue)",
-                ),
-                query(
-                    "limit",
-                    json!({ "type": "integer", "minimum": 1, "maximum": inventory::MAX_CHANGES_PAGE, "default": inventory::DEFAULT_CHANGES_PAGE }),
-                    "page size",
-                ),
-            ],
-            data: "CataloguePageResponse",
-            errors: &[400],
-            ..Op::new(
-                "get",
-                "get_catalogue",
-                "products",
-                "the catalogue feed: products created, updated or archived after a revision, archived ones included, each once as it is now, in commit order (what a till mirrors)",
-            )
-        },
-    );
-    add(
-        "/api/keys",
-        Op {
-            data: "ApiKeyListResponse",
-            ..Op::new(
-                "get",
-                "list_keys",
-                "keys",
-                "every API key, revoked ones included, never a secret",
-            )
-        },
-    );
-    add(
-        "/api/keys",
-        Op {
-            body: Some("NewApiKey".into()),
-            status: 201,
-            data: "CreatedApiKeyResponse",
-            errors: &[409],
-            idempotent: false,
-            ..Op::new(
-                "post",
-                "create_key",
-                "keys",
-                "create an API key; its secret is in this answer and nowhere else (no Idempotency-Key: a repeat is 409)",
-            )
-        },
-    );
-    add(
-        "/api/keys/{name}",
-        Op {
-            params: vec![json!({ "name": "name", "in": "path", "required": true,
-                                 "description": "the key's name, percent-encoded",
-                                 "schema": { "type": "string", "minLength": 1 } })],
-            data: "ApiKeyResponse",
-            errors: &[400, 404],
-            idempotent: false,
-            ..Op::new(
-                "delete",
-                "revoke_key",
-                "keys",
-                "revoke a key: refused from then on (by other servers on the database within a second); no Idempotency-Key (a repeat is 404)",
-            )
-        },
-    );
-    ops
-}
-
 pub fn document() -> Value {
-    let mut paths = Map::new();
-    for (path, op) in operations() {
-        let mut json = op.to_json();
-        access(op.method, &path, &mut json);
-        if path == crate::routes::EVENTS_PATH {
-            json["responses"]["200"]["content"]["text/event-stream"] = json!({ "schema": {
-                "type": "string",
-                "description": "`id: <seq>`, `event: movement`, `data: <Transaction JSON>` per movement"
-            } });
-        }
-        let entry = paths.entry(path).or_insert_with(|| json!({}));
-        entry[op.method] = json;
-    }
-    for (path, methods) in paths.iter_mut() {
-        let methods = methods.as_object_mut().expect("a path item is an object");
-        if let Some(get) = methods.get("get") {
-            let head = head_of(get);
-            methods.insert("head".into(), head);
-        }
-        let mut options = options_of(path, methods);
-        access("options", path, &mut options);
-        methods.insert("options".into(), options);
-    }
+    let mut input = generator(Contract::Deserialize);
+    let mut output = generator(Contract::Serialize);
     let mut schemas = Map::new();
-    response_schemas(&mut schemas);
+    let mut paths = Map::new();
+    for route in ROUTES {
+        let item = path_item(route, &mut input, &mut output, &mut schemas);
+        paths.insert(route.path.to_owned(), item);
+    }
+    // Every error answer refers to the envelope's component, `Error`.
+    crate::json::failure_schema(&mut output);
+    for (name, schema) in output
+        .take_definitions(true)
+        .into_iter()
+        .chain(input.take_definitions(true))
+    {
+        schemas.insert(name, schema);
+    }
     stock_schemas(&mut schemas);
     schemas.insert(
         "OpenApiDocument".into(),
         json!({ "type": "object", "description": "An OpenAPI 3 document.", "additionalProperties": true }),
     );
-    for (name, data) in envelopes() {
-        schemas.insert(name.to_owned(), envelope(data));
-    }
     let ttl = inventory::IDEMPOTENCY_TTL_HOURS;
     json!({
         "openapi": "3.0.3",
@@ -1468,11 +565,11 @@ mod tests {
         CatalogueEntryJson, CataloguePageJson, ChangePageJson, LevelJson, MovementJson,
         ProductJson, ProductWithStockJson, SummaryJson,
     };
-    use crate::routes::ROUTES;
     use inventory::{
         CatalogueEntry, CataloguePage, ChangePage, Location, Movement, Price, Product,
         ProductWithStock, Reservation, StockLevel, StockSummary, Utc, Uuid,
     };
+    use inventory::{Decimal, MovementKind};
     use std::collections::BTreeSet;
 
     fn operations_of(doc: &Value) -> Vec<(String, String, &Value)> {
@@ -1637,7 +734,7 @@ mod tests {
                 op["responses"]["429"]["headers"]["Retry-After"].is_object(),
                 "{id}"
             );
-            match needed(&method, &path) {
+            match table_access(&method, &path) {
                 Access::Open => {
                     assert_eq!(op["security"], json!([]), "{id}");
                     assert!(!statuses.contains("401"), "{id}");
@@ -1656,6 +753,17 @@ mod tests {
         }
         assert_eq!(scopes.len(), inventory::Scope::ALL.len(), "{scopes:?}");
         assert_eq!(doc["paths"]["/health"]["get"]["security"], json!([]));
+    }
+
+    /// What the route table says `method` on `path` needs; OPTIONS is always open, HEAD is GET's.
+    fn table_access(method: &str, path: &str) -> Access {
+        if method == "OPTIONS" {
+            return Access::Open;
+        }
+        let wanted = if method == "HEAD" { "GET" } else { method };
+        let route = ROUTES.iter().find(|r| r.path == path).expect("a route");
+        let endpoint = route.methods.iter().find(|e| e.method == wanted);
+        endpoint.expect("an endpoint").access
     }
 
     /// What a field's documented schema must say, from its type in the engine's table.
@@ -1791,7 +899,7 @@ mod tests {
 
     #[test]
     fn the_price_limit_survives_a_double() {
-        let (max, step) = price_bounds();
+        let (max, step) = crate::json::price_bounds();
         let back: Decimal = max.to_string().parse().unwrap();
         assert_eq!(
             back + Decimal::new(1, inventory::MAX_PRICE_SCALE),
@@ -2012,7 +1120,14 @@ mod tests {
             keys(&written)
         );
         let written: Value = serde_json::from_slice(&crate::json::success(&1, "m")).unwrap();
-        for (name, _) in envelopes() {
+        let envelopes = ROUTES
+            .iter()
+            .flat_map(|r| r.methods)
+            .filter_map(|e| match e.answer {
+                Answer::Json { envelope, .. } => Some(envelope),
+                _ => None,
+            });
+        for name in envelopes {
             assert_eq!(keys(&schemas[name]["properties"]), keys(&written), "{name}");
         }
     }

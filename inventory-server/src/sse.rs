@@ -16,6 +16,7 @@ use crate::http::{self, Body, Headers, Reply, StreamSender};
 use crate::input::Query;
 use crate::json::MovementJson;
 use crate::logging::access_log;
+use crate::params::EventsQuery;
 use crate::transport::STREAM_DEPTH;
 use std::io::Write;
 use std::sync::Arc;
@@ -38,7 +39,8 @@ fn start_after(headers: &Headers, query: &str) -> Result<i64, ApiError> {
                 ApiError::validation("Last-Event-ID", "Last-Event-ID must be a sequence number")
             });
     }
-    let after = Query::parse(query)?.int("after")?.unwrap_or(0);
+    let EventsQuery { after, .. } = crate::params::read(Query::parse(query)?.pairs())?;
+    let after = after.unwrap_or(0);
     if after < 0 {
         return Err(ApiError::validation("after", "after must not be negative"));
     }

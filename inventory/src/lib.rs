@@ -77,6 +77,7 @@ pub use reads::{
     DEFAULT_CHANGES_PAGE, DEFAULT_PAGE, MAX_CHANGES_PAGE, MAX_PAGE, MovementQuery, ProductQuery,
 };
 pub use rules::IDEMPOTENCY_TTL_HOURS;
+pub use rules::tills::MAX_INSTANCE_ID;
 pub use rules::tills::{sale_prefix, till_reference};
 pub use store::sqlite::latest_version as schema_version;
 pub use store::sqlite::{BackupReport, Overwrite};

@@ -187,6 +187,7 @@ pub struct Movement {
 
 /// A named place that holds stock, with its totals over live products.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Location {
     /// The location's name.
     pub name: String,
@@ -205,6 +206,7 @@ pub struct Location {
 /// An open reservation: quantity held for `reference` at one product and location.
 /// An unreferenced reserve is held under the empty reference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Reservation {
     /// UUID v7.
     pub id: Uuid,
@@ -275,8 +277,26 @@ pub struct ImportSummary {
     pub unchanged: u64,
 }
 
+/// A unit enum's schema as one `enum` of its names: schemars gives documented variants a
+/// `oneOf`, which clients read as a union of types rather than as a string.
+#[cfg(feature = "schema")]
+fn names_only(schema: &mut schemars::Schema) {
+    if let Some(variants) = schema.remove("oneOf") {
+        let names: Vec<serde_json::Value> = variants
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.get("const").or_else(|| v["enum"].get(0)).cloned())
+            .collect();
+        schema.insert("type".into(), "string".into());
+        schema.insert("enum".into(), names.into());
+    }
+}
+
 /// What an API key may do. Each scope includes the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(transform = names_only))]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
     /// Every read.
@@ -313,6 +333,7 @@ impl Scope {
 
 /// An API key, as listed: never its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ApiKey {
     /// Unique among keys not revoked; recorded as the actor of the movements the key makes.
     pub name: String,
@@ -356,8 +377,9 @@ impl std::fmt::Debug for CreatedKey {
 
 /// A till as central knows it: the first sync under a till id registers it with the key that
 /// made it and the instance id the till generated for its own files, and only that pair may
-/// sync under the id until an admin takes it over ([`Inventory::take_over_till`](crate::Inventory::take_over_till)).
+/// sync under the id until an admin takes it over (`Inventory::take_over_till`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Till {
     /// The till's id (its allotments are held under `till:<id>`, its sales are `sale:<id>:…`).
     pub id: String,
@@ -376,6 +398,7 @@ pub struct Till {
 /// Which database this is: `generation` changes whenever it is restored from a backup, so a
 /// till that saw another generation knows central was rewound.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DatabaseIdentity {
     /// Given when the database was created; kept by a restore of one of its backups.
     pub id: String,
@@ -385,6 +408,7 @@ pub struct DatabaseIdentity {
 
 /// What central answers a till checking in at the start of a sync.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CheckIn {
     /// The till's registration.
     pub till: Till,
@@ -396,6 +420,7 @@ pub struct CheckIn {
 
 /// A till's state at central: its registration, what it holds and how long since it synced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TillStatus {
     /// The registration.
     pub till: Till,
@@ -407,6 +432,7 @@ pub struct TillStatus {
 
 /// What taking a till id over did: the registration it ended and its allotments' units.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TakeOver {
     /// The registration that ended; the next sync under the id registers anew.
     pub till: Till,
@@ -419,6 +445,8 @@ pub struct TakeOver {
 
 /// A conflict a till reported, as central recorded it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "TillConflictReport"))]
 pub struct ConflictReport {
     /// The sale's reference (`sale:<till id>:<sale id>`).
     pub reference: String,

@@ -5,10 +5,11 @@ use crate::app::App;
 use crate::errors::ApiError;
 use crate::http::{Reply, Req};
 use crate::json::CataloguePageJson;
+use crate::params::CatalogueQuery;
 
 pub fn page(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
-    let after = req.query.int("after")?.unwrap_or(0);
-    let page = app.inv.catalogue_changes(after, req.query.int("limit")?)?;
+    let CatalogueQuery { after, limit } = req.query()?;
+    let page = app.inv.catalogue_changes(after.unwrap_or(0), limit)?;
     Ok(Reply::ok(
         &CataloguePageJson::from(&page),
         "Catalogue changes retrieved successfully",

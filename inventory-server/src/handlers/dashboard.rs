@@ -9,6 +9,7 @@
 use crate::app::App;
 use crate::errors::ApiError;
 use crate::http::{Reply, Req};
+use crate::params::FilePath;
 
 struct Asset {
     name: &'static str,
@@ -65,7 +66,8 @@ pub fn index(_app: &App, _req: &mut Req) -> Result<Reply, ApiError> {
 
 /// GET /dashboard/{file}: a script, the style sheet or the icon.
 pub fn asset(_app: &App, req: &mut Req) -> Result<Reply, ApiError> {
-    serve(req.param("file"))
+    let FilePath { file } = req.path()?;
+    serve(&file)
 }
 
 /// The file, with its ETag; the dispatcher answers a matching If-None-Match with 304.

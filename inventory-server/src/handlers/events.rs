@@ -4,11 +4,12 @@ use crate::app::App;
 use crate::errors::ApiError;
 use crate::http::{Reply, Req};
 use crate::json::ChangePageJson;
+use crate::params::EventsQuery;
 use inventory::Reach;
 
 pub fn page(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
-    let after = req.query.int("after")?.unwrap_or(0);
-    let page = Reach::of(req.key).changes(app.inv.changes(after, req.query.int("limit")?)?);
+    let EventsQuery { after, limit } = req.query()?;
+    let page = Reach::of(req.key).changes(app.inv.changes(after.unwrap_or(0), limit)?);
     Ok(Reply::ok(
         &ChangePageJson::from(&page),
         "Events retrieved successfully",

@@ -8,8 +8,9 @@
 use crate::app::App;
 use crate::errors::ApiError;
 use crate::http::{Reply, Req};
-use crate::input::{KeyBody, parse_body, path_param};
+use crate::input::{KeyBody, parse_body};
 use crate::json::CreatedKeyJson;
+use crate::params::KeyPath;
 
 fn no_idempotency_key(req: &Req) -> Result<(), ApiError> {
     match req.idempotency_key() {
@@ -40,7 +41,7 @@ pub fn create(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
 
 pub fn revoke(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     no_idempotency_key(req)?;
-    let name = path_param(req.param("name"), "name")?;
+    let KeyPath { name } = req.path()?;
     let revoked = app.inv.revoke_key(&name)?;
     Ok(Reply::ok(&revoked, "Key revoked successfully"))
 }

@@ -5,6 +5,7 @@ use crate::app::App;
 use crate::errors::ApiError;
 use crate::http::{Reply, Req};
 use crate::input::{LocationBody, parse_body};
+use crate::params::{ExpiringQuery, ReferenceQuery};
 use inventory::{Reach, Write};
 
 pub fn list(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
@@ -20,22 +21,14 @@ pub fn create(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
 
 /// Open reservations held under `?reference=`, across products.
 pub fn by_reference(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
-    let reference = req.query.get("reference").ok_or_else(|| {
-        ApiError::validation("reference", "query parameter reference is required")
-    })?;
-    let list = Reach::of(req.key).retain(app.inv.reservations_by_reference(reference)?);
+    let ReferenceQuery { reference } = req.query()?;
+    let list = Reach::of(req.key).retain(app.inv.reservations_by_reference(&reference)?);
     Ok(Reply::ok(&list, "Reservations retrieved successfully"))
 }
 
 /// Open reservations lapsing within `?within=SECONDS` (required), soonest first, up to `limit`.
 pub fn expiring(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
-    let within = req
-        .query
-        .int("within")?
-        .ok_or_else(|| ApiError::validation("within", "query parameter within is required"))?;
-    let list = Reach::of(req.key).retain(
-        app.inv
-            .reservations_expiring(within, req.query.int("limit")?)?,
-    );
+    let ExpiringQuery { within, limit } = req.query()?;
+    let list = Reach::of(req.key).retain(app.inv.reservations_expiring(within, limit)?);
     Ok(Reply::ok(&list, "Reservations retrieved successfully"))
 }

@@ -13,13 +13,14 @@ pub mod tills;
 use crate::app::App;
 use crate::errors::ApiError;
 use crate::http::Req;
+use crate::params::ProductPath;
 use inventory::{Applied, Write};
 use uuid::Uuid;
 
 /// The `{id}` path parameter. A malformed id names no product, so it is a 404 like an unknown one.
 fn product_id(req: &Req) -> Result<Uuid, ApiError> {
-    let raw = req.param("id");
-    Uuid::parse_str(raw).map_err(|_| ApiError::not_found(format!("product {raw} not found")))
+    let ProductPath { id } = req.path()?;
+    Uuid::parse_str(&id).map_err(|_| ApiError::not_found(format!("product {id} not found")))
 }
 
 /// Applies a typed write with the request's key and Idempotency-Key, if any. `conditional`: the

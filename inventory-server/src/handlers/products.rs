@@ -5,7 +5,8 @@ use crate::app::App;
 use crate::errors::ApiError;
 use crate::http::{Reply, Req};
 use crate::input::{CreateProductBody, UpdateProductBody, parse_body};
-use crate::json::{LevelJson, MovementJson, ProductJson, ProductWithStockJson, SummaryJson};
+use crate::json::{Deleted, MovementJson, ProductJson, ProductWithStockJson, SummaryOrLevel};
+use crate::params::{self, InventoryQuery, ProductListQuery};
 use inventory::{MovementQuery, ProductQuery, Reach, Write};
 
 pub fn create(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
@@ -21,11 +22,12 @@ pub fn create(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
 }
 
 pub fn list(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
+    let q: ProductListQuery = req.query()?;
     let query = ProductQuery {
-        limit: req.query.int("limit")?,
-        offset: req.query.int("offset")?,
-        low_stock: req.query.bool("low_stock")?,
-        q: req.query.get("q").map(str::to_owned),
+        limit: q.limit,
+        offset: q.offset,
+        low_stock: q.low_stock,
+        q: q.q,
     };
     let products = app.inv.list_products(&query)?;
     let data: Vec<ProductJson> = products.iter().map(ProductJson::from).collect();
@@ -67,7 +69,7 @@ pub fn delete(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     let delete = Write::delete_product(id, expected_version);
     let deleted = write(app, req, delete, expected_version.is_some())?;
     Ok(Reply::ok(
-        &serde_json::json!({ "id": deleted.value }),
+        &Deleted { id: deleted.value },
         "Product deleted successfully",
     )
     .replayed(deleted.replayed))
@@ -77,20 +79,19 @@ pub fn delete(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
 pub fn inventory(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     let id = product_id(req)?;
     let reach = Reach::of(req.key);
-    match req.query.get("location") {
+    let InventoryQuery { location } = req.query()?;
+    let message = "Inventory retrieved successfully";
+    match location {
         Some(location) => {
-            reach.check(location, "location")?;
-            let level = app.inv.get_stock_level(id, location)?;
-            Ok(Reply::ok(
-                &LevelJson::from(&level),
-                "Inventory retrieved successfully",
-            ))
+            reach.check(&location, "location")?;
+            let level = app.inv.get_stock_level(id, &location)?;
+            Ok(Reply::ok(&SummaryOrLevel::Level((&level).into()), message))
         }
         None => {
             let summary = reach.summary(app.inv.get_inventory(id)?);
             Ok(Reply::ok(
-                &SummaryJson::from(&summary),
-                "Inventory retrieved successfully",
+                &SummaryOrLevel::Summary((&summary).into()),
+                message,
             ))
         }
     }
@@ -100,15 +101,16 @@ pub fn inventory(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
 pub fn transactions(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     let id = product_id(req)?;
     let reach = Reach::of(req.key);
-    if let Some(location) = req.query.get("location") {
+    let q: params::MovementQuery = req.query()?;
+    if let Some(location) = &q.location {
         reach.check(location, "location")?;
     }
     let query = MovementQuery {
-        limit: req.query.int("limit")?,
-        offset: req.query.int("offset")?,
-        after: req.query.int("after")?,
-        before: req.query.int("before")?,
-        location: req.query.get("location").map(str::to_owned),
+        limit: q.limit,
+        offset: q.offset,
+        after: q.after,
+        before: q.before,
+        location: q.location,
     };
     let movements = reach.retain(app.inv.list_movements(id, &query)?);
     let data: Vec<MovementJson> = movements.iter().map(MovementJson::from).collect();

@@ -7,6 +7,7 @@ use crate::http::{Reply, Req};
 use crate::input::{in_item, parse_batch, parse_stock};
 use crate::json::LevelJson;
 use inventory::{OpKind, Write};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 fn message(kind: OpKind) -> &'static str {
@@ -22,8 +23,9 @@ fn message(kind: OpKind) -> &'static str {
     }
 }
 
-#[derive(Serialize)]
-struct Transfer<'a> {
+/// Both levels of a transfer.
+#[derive(Serialize, JsonSchema)]
+pub struct Transfer<'a> {
     from: LevelJson<'a>,
     to: LevelJson<'a>,
 }
@@ -70,8 +72,9 @@ pub fn renew(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     apply(app, req, OpKind::Renew)
 }
 
-#[derive(Serialize)]
-struct BatchResult<'a> {
+/// Every operation's levels, in order.
+#[derive(Serialize, JsonSchema)]
+pub struct BatchResult<'a> {
     /// One entry per operation, in order: the levels it changed.
     results: Vec<Vec<LevelJson<'a>>>,
 }

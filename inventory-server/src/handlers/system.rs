@@ -3,6 +3,7 @@
 use crate::app::App;
 use crate::errors::ApiError;
 use crate::http::{Reply, Req};
+use crate::json::{Health, Ready};
 
 /// 200 when the database answers a query, 503 when it does not, with the engine's code: BUSY
 /// (with `Retry-After`) while PostgreSQL cannot be reached, STORAGE_ERROR otherwise. The body
@@ -10,12 +11,12 @@ use crate::http::{Reply, Req};
 pub fn health(app: &App, _req: &mut Req) -> Result<Reply, ApiError> {
     match app.inv.health() {
         Ok(()) => Ok(Reply::ok(
-            &serde_json::json!({
-                "status": "ok",
-                "database": "ok",
-                "version": inventory_version::FULL,
-                "commit": inventory_version::COMMIT,
-            }),
+            &Health {
+                status: "ok",
+                database: "ok",
+                version: inventory_version::FULL,
+                commit: inventory_version::COMMIT,
+            },
             "Service is healthy",
         )),
         Err(e) => Err(ApiError {
@@ -37,14 +38,20 @@ pub fn ready(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     if app.read_only {
         return health(app, req).map(|_| {
             Reply::ok(
-                &serde_json::json!({ "status": "read-only", "database": "ok" }),
+                &Ready {
+                    status: "read-only",
+                    database: "ok",
+                },
                 "Ready for reads; this server applies no write (--read-only)",
             )
         });
     }
     match app.inv.ready() {
         Ok(()) => Ok(Reply::ok(
-            &serde_json::json!({ "status": "ready", "database": "ok" }),
+            &Ready {
+                status: "ready",
+                database: "ok",
+            },
             "Ready for writes",
         )),
         Err(e) => Err(ApiError {

@@ -18,10 +18,11 @@
 //! repeated is 404, and a conflict report repeated is recorded once.
 
 use crate::app::App;
-use crate::errors::{ApiError, SERVER_CODES};
+use crate::errors::ApiError;
 use crate::http::{Reply, Req};
-use crate::input::{CheckInBody, TakeOverBody, TillConflictBody, parse_body, path_param};
-use inventory::{Call, ErrorCode, Write};
+use crate::input::{CheckInBody, TakeOverBody, TillConflictBody, parse_body};
+use crate::params::TillPath;
+use inventory::{Call, Write};
 
 /// The call of a request made with its key, and never under an idempotency key. A request
 /// without a key reaches these routes only when authentication is off, where every caller may
@@ -34,7 +35,7 @@ fn call(req: &Req) -> Call {
 }
 
 pub fn check_in(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
-    let till_id = path_param(req.param("id"), "id")?;
+    let TillPath { id: till_id } = req.path()?;
     let body: CheckInBody = parse_body(req.body())?;
     let checked = app.inv.write(
         Write::check_in_till(
@@ -55,7 +56,7 @@ pub fn list(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
 }
 
 pub fn take_over(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
-    let till_id = path_param(req.param("id"), "id")?;
+    let TillPath { id: till_id } = req.path()?;
     let body: TakeOverBody = parse_body(req.body())?;
     let taken = app.inv.take_over_till(&till_id, body.release, &call(req))?;
     tracing::warn!(
@@ -71,10 +72,7 @@ pub fn take_over(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
 pub fn conflict(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
     let body: TillConflictBody = parse_body(req.body())?;
     // The codes the document's ErrorCode lists: a closed set, so the metric's label is too.
-    let code = ErrorCode::ALL
-        .iter()
-        .map(|c| c.as_str())
-        .chain(SERVER_CODES)
+    let code = crate::errors::codes()
         .find(|c| *c == body.code)
         .ok_or_else(|| {
             ApiError::validation("code", format!("{:?} is not an error code", body.code))

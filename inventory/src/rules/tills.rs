@@ -12,7 +12,7 @@ use crate::validate::{self, MAX_LOCATION, MAX_REFERENCE};
 /// The longest till id: `till:<id>` must fit a reference.
 const MAX_TILL_ID: usize = MAX_REFERENCE - 5;
 /// The longest instance id a till may generate.
-const MAX_INSTANCE_ID: usize = 255;
+pub const MAX_INSTANCE_ID: usize = 255;
 
 /// The reference a till's allotments are held under.
 pub fn till_reference(till_id: &str) -> String {
