@@ -13,7 +13,7 @@
 //! in an error message, not in a `Debug` form (`Secret` redacts itself).
 
 use crate::errors::ApiError;
-use crate::http::{Headers, Reply};
+use crate::http::{HeaderText, Headers, Reply};
 use inventory::{ApiKey, ErrorCode, Inventory, Scope};
 
 /// What a route needs of its caller (each endpoint of `routes.rs` says).
@@ -222,7 +222,7 @@ mod tests {
     #[test]
     fn secrets_do_not_debug() {
         let mut headers = Headers::default();
-        headers.push("Authorization", b"Bearer inv_0123456789");
+        headers.insert("Authorization", "Bearer inv_0123456789".parse().unwrap());
         let secret = Secret::of(&headers).unwrap();
         assert_eq!(secret.expose(), "inv_0123456789");
         assert!(!format!("{secret:?}").contains("0123456789"));

@@ -15,7 +15,7 @@
 //!   (RFC 9112, 3.2.2), so it is held to the same rule.
 
 use crate::errors::ApiError;
-use crate::http::Headers;
+use crate::http::{HeaderText, Headers};
 
 /// Request headers a cross-origin script may send (answered in preflights).
 const ALLOW_HEADERS: &str = "Content-Type, Idempotency-Key, If-Match, If-None-Match, Authorization, X-Request-ID, Last-Event-ID";
@@ -57,7 +57,7 @@ impl Policy {
             return Ok(());
         }
         for (what, host) in [
-            ("Host", headers.get("Host")),
+            ("Host", headers.text("Host")),
             ("the request target's host", authority),
         ] {
             let Some(host) = host else { continue };
@@ -87,7 +87,7 @@ impl Policy {
             return Ok(());
         }
         let Some(origin) = headers.raw("Origin") else {
-            return match headers.get("Sec-Fetch-Site") {
+            return match headers.text("Sec-Fetch-Site") {
                 Some(site) if site.trim().eq_ignore_ascii_case("cross-site") => Err(ApiError::new(
                     403,
                     "FORBIDDEN",
@@ -99,7 +99,7 @@ impl Policy {
             };
         };
         let origin = std::str::from_utf8(origin).unwrap_or("");
-        if self.is_allowed(origin) || same_origin(origin, authority.or(headers.get("Host"))) {
+        if self.is_allowed(origin) || same_origin(origin, authority.or(headers.text("Host"))) {
             return Ok(());
         }
         Err(ApiError::new(
@@ -125,7 +125,7 @@ impl Policy {
         preflight: Option<&str>,
     ) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
-        let Some(origin) = headers.get("Origin").filter(|o| self.is_allowed(o)) else {
+        let Some(origin) = headers.text("Origin").filter(|o| self.is_allowed(o)) else {
             return out;
         };
         out.push(("Access-Control-Allow-Origin", origin.to_owned()));
@@ -176,7 +176,10 @@ mod tests {
     fn headers(pairs: &[(&str, &str)]) -> Headers {
         let mut h = Headers::default();
         for (k, v) in pairs {
-            h.push(k, v.as_bytes());
+            h.append(
+                hyper::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
         }
         h
     }

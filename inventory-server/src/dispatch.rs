@@ -6,7 +6,7 @@
 use crate::app::App;
 use crate::auth::Caller;
 use crate::errors::ApiError;
-use crate::http::{Body, Headers, Incoming, Reply, Req, none_match};
+use crate::http::{Body, HeaderText, Headers, Incoming, Reply, Req, none_match};
 use crate::input::Query;
 use crate::metrics::UNMATCHED;
 use crate::routes::{EVENTS_PATH, Found, Router};
@@ -18,7 +18,7 @@ use std::time::Instant;
 /// The client's X-Request-ID when it is a sane token (printable ASCII, at most 128
 /// characters, so it is safe to echo and log); otherwise a fresh one.
 fn request_id(headers: &Headers) -> String {
-    match headers.get("X-Request-ID") {
+    match headers.text("X-Request-ID") {
         Some(id)
             if !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()) =>
         {
@@ -58,7 +58,7 @@ fn check_interpreted(headers: &Headers) -> Result<(), ApiError> {
 
 fn wants_event_stream(headers: &Headers) -> bool {
     headers
-        .get("Accept")
+        .text("Accept")
         .is_some_and(|a| a.contains("text/event-stream"))
 }
 
@@ -173,7 +173,8 @@ fn not_modified(method: &str, headers: &Headers, reply: Reply) -> Reply {
     if !matches!(method, "GET" | "HEAD") || reply.status != 200 {
         return reply;
     }
-    let (Some(condition), Some(etag)) = (headers.get("If-None-Match"), reply.header("ETag")) else {
+    let (Some(condition), Some(etag)) = (headers.text("If-None-Match"), reply.header("ETag"))
+    else {
         return reply;
     };
     if !none_match(condition, etag) {

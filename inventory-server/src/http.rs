@@ -8,26 +8,25 @@ use crate::input::Query;
 use serde::de::DeserializeOwned;
 use std::borrow::Cow;
 
-/// Request headers, names lower-cased, values as sent (they may hold obs-text bytes).
-#[derive(Debug, Default)]
-pub struct Headers(Vec<(String, Vec<u8>)>);
+/// Request headers: hyper's map, moved out of the request as it is.
+pub type Headers = hyper::HeaderMap;
 
-impl Headers {
-    pub fn push(&mut self, name: &str, value: &[u8]) {
-        self.0.push((name.to_ascii_lowercase(), value.to_vec()));
-    }
-
+/// The reads of a header the server interprets.
+pub trait HeaderText {
     /// The first value of `name` when it is text; a value with non-UTF-8 bytes reads as absent
     /// (the headers the server interprets are checked with `raw` first, see dispatch).
-    pub fn get(&self, name: &str) -> Option<&str> {
+    fn text(&self, name: &str) -> Option<&str>;
+    /// The first value of `name`, as sent (it may hold obs-text bytes).
+    fn raw(&self, name: &str) -> Option<&[u8]>;
+}
+
+impl HeaderText for Headers {
+    fn text(&self, name: &str) -> Option<&str> {
         self.raw(name).and_then(|v| std::str::from_utf8(v).ok())
     }
 
-    pub fn raw(&self, name: &str) -> Option<&[u8]> {
-        self.0
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice())
+    fn raw(&self, name: &str) -> Option<&[u8]> {
+        self.get(name).map(|v| v.as_bytes())
     }
 }
 
@@ -126,7 +125,7 @@ impl Req<'_> {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name)
+        self.headers.text(name)
     }
 
     /// The body, already read in full (at most `--max-body-bytes`). Content-Type is not
@@ -328,7 +327,7 @@ mod tests {
     fn headers(if_match: Option<&str>) -> Headers {
         let mut headers = Headers::default();
         if let Some(v) = if_match {
-            headers.push("If-Match", v.as_bytes());
+            headers.insert("If-Match", v.parse().unwrap());
         }
         headers
     }

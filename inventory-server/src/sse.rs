@@ -12,7 +12,7 @@
 use crate::app::App;
 use crate::auth::Secret;
 use crate::errors::ApiError;
-use crate::http::{self, Body, Headers, Reply, StreamSender};
+use crate::http::{self, Body, HeaderText, Headers, Reply, StreamSender};
 use crate::input::Query;
 use crate::json::MovementJson;
 use crate::logging::access_log;
@@ -29,7 +29,7 @@ const POLL: Duration = Duration::from_millis(250);
 
 /// Where the stream starts: Last-Event-ID (a reconnecting EventSource) wins over `?after=`.
 fn start_after(headers: &Headers, query: &str) -> Result<i64, ApiError> {
-    if let Some(id) = headers.get("Last-Event-ID") {
+    if let Some(id) = headers.text("Last-Event-ID") {
         return id
             .trim()
             .parse::<i64>()

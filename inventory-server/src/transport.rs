@@ -27,7 +27,7 @@
 use crate::app::App;
 use crate::dispatch;
 use crate::errors::ApiError;
-use crate::http::{self, Headers, Incoming, Reply};
+use crate::http::{self, Incoming, Reply};
 use crate::phases::{Phase, Registry, Watched};
 use crate::routes::{READY_PATH, Router};
 use bytes::Bytes;
@@ -329,10 +329,6 @@ async fn respond(
     let _in_flight = shared.app.metrics.in_flight();
     let (parts, body) = request.into_parts();
     let head_only = parts.method == hyper::Method::HEAD;
-    let mut headers = Headers::default();
-    for (name, value) in &parts.headers {
-        headers.push(name.as_str(), value.as_bytes());
-    }
     let body = match framing(&parts) {
         Ok(()) => read_body(body, &parts.headers, &shared.limits).await,
         Err(e) => Err(e),
@@ -344,7 +340,7 @@ async fn respond(
         path: parts.uri.path().to_owned(),
         authority: parts.uri.authority().map(|a| a.as_str().to_owned()),
         query: parts.uri.query().unwrap_or("").to_owned(),
-        headers,
+        headers: parts.headers,
         peer,
         body,
     };
