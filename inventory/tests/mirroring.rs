@@ -313,6 +313,77 @@ fn the_catalogue_feed_gives_each_change_once_in_commit_order() {
     assert_verified(&f.inv);
 }
 
+/// The one semantics of the catalogue revision on both stores (docs/ENGINE.md): every change
+/// takes the next number, however the changes were grouped into transactions, and a product
+/// shows the revision of its last change.
+#[test]
+fn every_change_takes_the_next_catalogue_revision_however_commands_are_grouped() {
+    let f = fixture();
+    let a = product(&f.inv, "RA", 0);
+    let b = product(&f.inv, "RB", 0);
+    let revision = |id: Uuid| {
+        let page = f.inv.catalogue_changes(0, None).unwrap();
+        page.products
+            .iter()
+            .find(|e| e.product.id == id)
+            .map(|e| e.revision)
+            .unwrap()
+    };
+    assert_eq!((revision(a), revision(b)), (1, 2));
+    let renamed = |name: &str| ProductChanges {
+        name: Some(name.into()),
+        ..ProductChanges::default()
+    };
+    f.inv.update_product(a, renamed("A1"), None).unwrap();
+    assert_eq!(revision(a), 3);
+
+    // One command that changes one product twice (an import naming a new SKU twice creates it,
+    // then updates it) takes two revisions.
+    let row = |name: &str| ProductImport {
+        sku: "RC".into(),
+        name: name.into(),
+        price: Price::parse("1").unwrap(),
+        description: None,
+        location: None,
+        initial_quantity: None,
+        reorder_point: None,
+    };
+    f.inv
+        .import_products(vec![row("C1"), row("C2")], false)
+        .unwrap();
+    let page = f.inv.catalogue_changes(3, None).unwrap();
+    assert_eq!(page.products.len(), 1);
+    assert_eq!(
+        (
+            page.products[0].product.name.as_str(),
+            page.products[0].revision
+        ),
+        ("C2", 5)
+    );
+
+    // Writers racing on two products: group commit puts several of their changes, some to the
+    // same product, in one transaction; each still takes one revision.
+    let (threads, per) = (6, 10);
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let inv = f.inv.clone();
+            s.spawn(move || {
+                for i in 0..per {
+                    let id = if i % 2 == 0 { a } else { b };
+                    inv.update_product(id, renamed(&format!("T{t}-{i}")), None)
+                        .unwrap();
+                }
+            });
+        }
+    });
+    let page = f.inv.catalogue_changes(5, None).unwrap();
+    let revisions: Vec<i64> = page.products.iter().map(|e| e.revision).collect();
+    assert_eq!(revisions.len(), 2);
+    assert_eq!(revisions.iter().max(), Some(&(5 + threads * per)));
+    assert!(revisions.iter().all(|r| *r > 5), "{revisions:?}");
+    assert_verified(&f.inv);
+}
+
 #[test]
 fn revisions_stay_in_order_for_writers_racing_on_the_catalogue() {
     let f = fixture();

@@ -43,6 +43,7 @@ mod write;
 
 use super::Options;
 use super::group::{self, Feed, GroupTx, Queue, Queued, lock, settle};
+use super::sql::due;
 use super::tx::ReadTx;
 use crate::clock::Clock;
 use crate::command::{Command, Outcome};
@@ -257,10 +258,14 @@ impl<'c> Pg<'c> {
         let sweep = group.iter().any(|q| matches!(q.command, Command::Sweep));
         if !products.is_empty() || sweep {
             let rows = self.query(
-                "SELECT id FROM products
-                 WHERE id = ANY($1)
-                    OR ($2 AND id IN (SELECT product_id FROM reservations WHERE expires_at <= $3))
-                 ORDER BY id FOR NO KEY UPDATE",
+                concat!(
+                    "SELECT id FROM products
+                     WHERE id = ANY($1)
+                        OR ($2 AND id IN (SELECT r.product_id FROM reservations r WHERE ",
+                    due!("r", "$3"),
+                    "))
+                     ORDER BY id FOR NO KEY UPDATE"
+                ),
                 &[&products, &sweep, &now],
             )?;
             for row in &rows {
@@ -364,8 +369,8 @@ impl GroupTx for Pg<'_> {
 }
 
 impl Pg<'_> {
-    /// Gives every product this transaction changed its catalogue revision from the counter,
-    /// in the order they were changed, and then numbers the movements (`publish_movements`):
+    /// Gives each change to a product this transaction made its catalogue revision from the
+    /// counter, in the order they were made, and then numbers the movements (`publish_movements`):
     /// both counters' rows stay locked until COMMIT, so revisions and sequence numbers are in
     /// commit order. Always in this order (catalogue, then feed), so two groups never wait on
     /// each other's counter.
@@ -374,25 +379,27 @@ impl Pg<'_> {
         self.publish_movements()
     }
 
+    /// Every change takes the next revision, as on SQLite (docs/ENGINE.md): the counter moves
+    /// by one per change, and a product changed more than once keeps the revision of its last.
     fn publish_revisions(&mut self) -> Result<()> {
-        let mut ids = std::mem::take(&mut self.revised);
-        if ids.is_empty() {
+        let changes = std::mem::take(&mut self.revised);
+        if changes.is_empty() {
             return Ok(());
         }
-        // A product changed twice in one transaction gets one revision, for its last change.
-        let mut seen = HashSet::new();
-        ids.reverse();
-        ids.retain(|id| seen.insert(*id));
-        ids.reverse();
-        let n = ids.len() as i64;
+        let mut last: HashMap<Uuid, i64> = HashMap::new();
+        for (i, id) in changes.iter().enumerate() {
+            last.insert(*id, i as i64 + 1);
+        }
+        let (ids, places): (Vec<Uuid>, Vec<i64>) = last.into_iter().unzip();
+        let n = changes.len() as i64;
         self.execute(
             "WITH counter AS (
                  UPDATE catalogue_counter SET last = last + $1 RETURNING last
              )
              UPDATE products p SET revision = counter.last - $1 + r.n
-             FROM counter, unnest($2::uuid[]) WITH ORDINALITY AS r(id, n)
+             FROM counter, unnest($2::uuid[], $3::int8[]) AS r(id, n)
              WHERE p.id = r.id",
-            &[&n, &ids],
+            &[&n, &ids, &places],
         )?;
         Ok(())
     }
