@@ -222,6 +222,19 @@ fn a_product_created_with_a_given_id_keeps_it() {
     assert_verified(&f.inv);
 }
 
+/// An import row of a product at price 1, nothing else given.
+fn import_row(sku: &str, name: &str) -> ProductImport {
+    ProductImport {
+        sku: sku.into(),
+        name: name.into(),
+        price: Price::parse("1").unwrap(),
+        description: None,
+        location: None,
+        initial_quantity: None,
+        reorder_point: None,
+    }
+}
+
 #[test]
 fn the_catalogue_feed_gives_each_change_once_in_commit_order() {
     let f = fixture();
@@ -258,17 +271,11 @@ fn the_catalogue_feed_gives_each_change_once_in_commit_order() {
     f.inv.update_product(a, changes.clone(), None).unwrap();
     f.inv.update_product(a, changes, None).unwrap(); // changes nothing: no new revision
     f.inv.delete_product(b, None).unwrap();
-    let row = |sku: &str, name: &str| ProductImport {
-        sku: sku.into(),
-        name: name.into(),
-        price: Price::parse("1").unwrap(),
-        description: None,
-        location: None,
-        initial_quantity: None,
-        reorder_point: None,
-    };
     f.inv
-        .import_products(vec![row("CD", "New"), row("CC", "Renamed")], false)
+        .import_products(
+            vec![import_row("CD", "New"), import_row("CC", "Renamed")],
+            false,
+        )
         .unwrap();
     let page = f.inv.catalogue_changes(cursor, None).unwrap();
     let seen: Vec<(&str, bool)> = page
@@ -339,17 +346,8 @@ fn every_change_takes_the_next_catalogue_revision_however_commands_are_grouped()
 
     // One command that changes one product twice (an import naming a new SKU twice creates it,
     // then updates it) takes two revisions.
-    let row = |name: &str| ProductImport {
-        sku: "RC".into(),
-        name: name.into(),
-        price: Price::parse("1").unwrap(),
-        description: None,
-        location: None,
-        initial_quantity: None,
-        reorder_point: None,
-    };
     f.inv
-        .import_products(vec![row("C1"), row("C2")], false)
+        .import_products(vec![import_row("RC", "C1"), import_row("RC", "C2")], false)
         .unwrap();
     let page = f.inv.catalogue_changes(3, None).unwrap();
     assert_eq!(page.products.len(), 1);
