@@ -54,7 +54,8 @@ pub(crate) fn live_product(tx: &mut dyn ReadTx, id: Uuid) -> Result<Product> {
 }
 
 /// Low stock: a reorder point is set and the available total is at or below it (the stores'
-/// `low_stock` filter states the same in SQL, to use their partial index).
+/// `low_stock` filter states the same in SQL, [`crate::store::sql::LOW_STOCK`], to use their
+/// partial index).
 pub(crate) fn is_low_stock(reorder_point: Option<i64>, available: i64) -> bool {
     reorder_point.is_some_and(|point| available <= point)
 }

@@ -222,6 +222,19 @@ fn a_product_created_with_a_given_id_keeps_it() {
     assert_verified(&f.inv);
 }
 
+/// An import row of a product at price 1, nothing else given.
+fn import_row(sku: &str, name: &str) -> ProductImport {
+    ProductImport {
+        sku: sku.into(),
+        name: name.into(),
+        price: Price::parse("1").unwrap(),
+        description: None,
+        location: None,
+        initial_quantity: None,
+        reorder_point: None,
+    }
+}
+
 #[test]
 fn the_catalogue_feed_gives_each_change_once_in_commit_order() {
     let f = fixture();
@@ -258,17 +271,11 @@ fn the_catalogue_feed_gives_each_change_once_in_commit_order() {
     f.inv.update_product(a, changes.clone(), None).unwrap();
     f.inv.update_product(a, changes, None).unwrap(); // changes nothing: no new revision
     f.inv.delete_product(b, None).unwrap();
-    let row = |sku: &str, name: &str| ProductImport {
-        sku: sku.into(),
-        name: name.into(),
-        price: Price::parse("1").unwrap(),
-        description: None,
-        location: None,
-        initial_quantity: None,
-        reorder_point: None,
-    };
     f.inv
-        .import_products(vec![row("CD", "New"), row("CC", "Renamed")], false)
+        .import_products(
+            vec![import_row("CD", "New"), import_row("CC", "Renamed")],
+            false,
+        )
         .unwrap();
     let page = f.inv.catalogue_changes(cursor, None).unwrap();
     let seen: Vec<(&str, bool)> = page
@@ -310,6 +317,68 @@ fn the_catalogue_feed_gives_each_change_once_in_commit_order() {
     assert_eq!(e.field.as_deref(), Some("after"));
     let e = f.inv.catalogue_changes(0, Some(0)).unwrap_err();
     assert_eq!(e.field.as_deref(), Some("limit"));
+    assert_verified(&f.inv);
+}
+
+/// The one semantics of the catalogue revision on both stores (docs/ENGINE.md): every change
+/// takes the next number, however the changes were grouped into transactions, and a product
+/// shows the revision of its last change.
+#[test]
+fn every_change_takes_the_next_catalogue_revision_however_commands_are_grouped() {
+    let f = fixture();
+    let a = product(&f.inv, "RA", 0);
+    let b = product(&f.inv, "RB", 0);
+    let revision = |id: Uuid| {
+        let page = f.inv.catalogue_changes(0, None).unwrap();
+        page.products
+            .iter()
+            .find(|e| e.product.id == id)
+            .map(|e| e.revision)
+            .unwrap()
+    };
+    assert_eq!((revision(a), revision(b)), (1, 2));
+    let renamed = |name: &str| ProductChanges {
+        name: Some(name.into()),
+        ..ProductChanges::default()
+    };
+    f.inv.update_product(a, renamed("A1"), None).unwrap();
+    assert_eq!(revision(a), 3);
+
+    // One command that changes one product twice (an import naming a new SKU twice creates it,
+    // then updates it) takes two revisions.
+    f.inv
+        .import_products(vec![import_row("RC", "C1"), import_row("RC", "C2")], false)
+        .unwrap();
+    let page = f.inv.catalogue_changes(3, None).unwrap();
+    assert_eq!(page.products.len(), 1);
+    assert_eq!(
+        (
+            page.products[0].product.name.as_str(),
+            page.products[0].revision
+        ),
+        ("C2", 5)
+    );
+
+    // Writers racing on two products: group commit puts several of their changes, some to the
+    // same product, in one transaction; each still takes one revision.
+    let (threads, per) = (6, 10);
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let inv = f.inv.clone();
+            s.spawn(move || {
+                for i in 0..per {
+                    let id = if i % 2 == 0 { a } else { b };
+                    inv.update_product(id, renamed(&format!("T{t}-{i}")), None)
+                        .unwrap();
+                }
+            });
+        }
+    });
+    let page = f.inv.catalogue_changes(5, None).unwrap();
+    let revisions: Vec<i64> = page.products.iter().map(|e| e.revision).collect();
+    assert_eq!(revisions.len(), 2);
+    assert_eq!(revisions.iter().max(), Some(&(5 + threads * per)));
+    assert!(revisions.iter().all(|r| *r > 5), "{revisions:?}");
     assert_verified(&f.inv);
 }
 

@@ -1,6 +1,8 @@
 """PostgreSQL unavailable (issue 30): while the database server is down, every route that
 needs it answers 503 with Retry-After (BUSY) within a second, not after the pool's 5 s wait;
-once it is back, the same server process reads and writes again without a restart.
+once it is back, the same server process reads and writes again without a restart. Meanwhile
+the server's change-feed listener, which keeps trying to reconnect, pauses between attempts
+instead of spinning a core (issue 21).
 
 The test owns a private cluster of its own (it stops and starts it), made as
 scripts/with-postgres.sh makes one: Debian's binaries, an unprivileged user, 127.0.0.1 only."""
@@ -124,5 +126,50 @@ def test_postgres_down_is_503_with_retry_after_within_a_second_then_recovers(tmp
         assert r.status_code == 200, r.text
         assert server.get(f"/api/products/{pid}/inventory").json()["data"]["quantity"] == 5
         assert server.get("/ready").status_code == 200
+    finally:
+        server.stop()
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time of a process, from /proc (fields 14 and 15 of its stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_names(pid):
+    names = []
+    for comm in glob.glob(f"/proc/{pid}/task/*/comm"):
+        try:
+            with open(comm) as f:
+                names.append(f.read().strip())
+        except FileNotFoundError:
+            pass  # a thread that ended while listed
+    return names
+
+
+def test_the_feed_listener_pauses_while_postgres_is_down_instead_of_spinning(tmp_path, cluster):
+    server = Server(tmp_path, db=cluster.url)
+    try:
+        pid = server.proc.pid
+        # An event stream with nothing to send waits for changes, which starts the listener.
+        stream = requests.get(
+            server.url + "/api/events", headers={"Accept": "text/event-stream"}, stream=True, timeout=10
+        )
+        assert stream.status_code == 200, stream.text
+        deadline = time.monotonic() + 10
+        while "inventory-feed" not in thread_names(pid):
+            assert time.monotonic() < deadline, thread_names(pid)
+            time.sleep(0.05)
+
+        cluster.stop()
+        stream.close()
+        before, start = cpu_seconds(pid), time.monotonic()
+        time.sleep(3)  # the window measured, not a synchronisation
+        cpu, wall = cpu_seconds(pid) - before, time.monotonic() - start
+        # The listener still runs, retrying: a pause doubling from 50 ms to 5 s costs a few
+        # connection attempts in this window; one retrying at once would take most of a core.
+        assert "inventory-feed" in thread_names(pid), thread_names(pid)
+        assert cpu < wall / 10, f"the server used {cpu:.2f} s of CPU in {wall:.2f} s"
     finally:
         server.stop()

@@ -70,7 +70,7 @@ impl<'t> Ctx<'t> {
         }
         let target = self
             .tx
-            .stock_target(id, &self.now)?
+            .stock_target(id)?
             .ok_or_else(|| Error::not_found(format!("product {id}")))?;
         if !target.keeps_totals {
             self.pending.without_totals(id);
@@ -82,7 +82,7 @@ impl<'t> Ctx<'t> {
             home: target.home,
         };
         self.products.insert(id, stocked.clone());
-        if target.due {
+        if super::expiry::is_due(target.earliest_expiry, self.now.at) {
             super::expiry::expire_due(self, Some(id))?;
         }
         Ok(stocked)

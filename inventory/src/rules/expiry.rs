@@ -28,6 +28,14 @@ pub(crate) fn resolve(expiry: Option<Expiry>, now: DateTime<Utc>) -> Result<Opti
     }
 }
 
+/// Whether a reservation expiring at `expires_at` is due at `now`: its expiry has come, so the
+/// next stock operation on its product, or a sweep, releases it. The stores state the same in
+/// SQL ([`crate::store::sql::due`]), for what they select; this is for what a transaction holds
+/// in memory.
+pub(crate) fn is_due(expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    expires_at.is_some_and(|at| at <= now)
+}
+
 /// Releases every reservation of `product` (or of all products) whose expiry has passed, each
 /// with an EXPIRE movement. Returns how many were released.
 pub(crate) fn expire_due(ctx: &mut Ctx, product: Option<Uuid>) -> Result<u64> {

@@ -4,7 +4,7 @@
 
 mod catalogue;
 mod context;
-mod expiry;
+pub(crate) mod expiry;
 mod import;
 mod keys;
 mod pending;

@@ -7,13 +7,21 @@
 //! Followers wait on `applied`, not on the writer, so a finished follower returns at once instead
 //! of queueing behind the next group's commit (which would leave each commit with one or two
 //! commands).
+//!
+//! Every store applies its groups with the one loop here, [`apply`], over what its transaction
+//! implements of [`GroupTx`]: the loop decides when a command's writes are undone (it failed, or
+//! it is a dry run) and when a command needs a savepoint at all; the store, how.
 
+use super::tx::WriteTx;
+use crate::clock::Clock;
 use crate::command::{Command, Outcome};
 use crate::error::{Error, Result};
 use crate::observe::{CommandEnd, Observer};
+use crate::rules;
 use crate::write::{Applied, Call};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
 
 /// One queued command and, once a leader has applied it, its result.
 pub(crate) struct Queued {
@@ -116,6 +124,63 @@ impl Queue {
 /// What a store's one transaction for a group gave: each command's result and, when movements
 /// were committed, the latest sequence number; or the error that failed the whole group.
 pub(crate) type GroupResult = Result<(Vec<Result<Applied<Outcome>>>, Option<i64>)>;
+
+/// A store's write transaction as [`apply`] drives it.
+pub(crate) trait GroupTx: WriteTx {
+    /// Called before each command of a group of more than one: from here until
+    /// [`end_command`](GroupTx::end_command), its writes can be undone without those of the
+    /// commands before it.
+    fn begin_command(&mut self, command: &Command) -> Result<()>;
+    /// Ends the command begun last, undoing its writes when `undo`.
+    fn end_command(&mut self, undo: bool) -> Result<()>;
+    /// Fails when, after a command that ended with `result`, the transaction cannot go on (on
+    /// PostgreSQL: a deadlock, which running the group again cures, or a failed statement that
+    /// no savepoint covered); the whole group then fails with that error.
+    fn go_on(&mut self, result: &Result<Applied<Outcome>>) -> Result<()>;
+    /// Writes what the transaction kept back for its end; returns the latest sequence number
+    /// when movements are about to commit.
+    fn finish(&mut self) -> Result<Option<i64>>;
+    fn commit(&mut self) -> Result<()>;
+    fn roll_back(&mut self) -> Result<()>;
+}
+
+/// Applies a group in the transaction `tx` has open, each command at its own "now", and commits
+/// what is kept, telling the observer how long the commit (the sync) took. A command alone in
+/// its transaction needs no savepoint: its failure or dry run rolls the transaction back.
+/// Otherwise each command is undone alone, and a dry run, undone like a failure, keeps its
+/// result.
+pub(crate) fn apply(
+    tx: &mut impl GroupTx,
+    group: &[Arc<Queued>],
+    clock: &dyn Clock,
+    observer: Option<&dyn Observer>,
+) -> GroupResult {
+    let shared = group.len() > 1;
+    let mut results = Vec::with_capacity(group.len());
+    for q in group {
+        if shared {
+            tx.begin_command(&q.command)?;
+        }
+        let now = super::command_time(clock);
+        let result = rules::execute(tx, &q.command, &q.call, now);
+        tx.go_on(&result)?;
+        let undo = result.is_err() || q.call.dry_run;
+        if shared {
+            tx.end_command(undo)?;
+        } else if undo {
+            tx.roll_back()?;
+            return Ok((vec![result], None));
+        }
+        results.push(result);
+    }
+    let seq = tx.finish()?;
+    let started = Instant::now();
+    tx.commit()?;
+    if let Some(observer) = observer {
+        observer.group(group.len(), started.elapsed());
+    }
+    Ok((results, seq))
+}
 
 /// Hands each queued command its result and tells the feed's waiters what committed.
 pub(crate) fn settle(group: &[Arc<Queued>], feed: &Feed, applied: GroupResult) {

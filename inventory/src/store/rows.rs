@@ -34,8 +34,9 @@ pub(crate) struct StockTarget {
     pub home_id: i64,
     /// Whether the product keeps cached totals (only products with a reorder point do).
     pub keeps_totals: bool,
-    /// Whether any of its reservations has passed its expiry.
-    pub due: bool,
+    /// The soonest expiry of its reservations: they are released first when it is due
+    /// ([`crate::rules::expiry::is_due`]).
+    pub earliest_expiry: Option<DateTime<Utc>>,
 }
 
 /// A stock level as stored.

@@ -1,8 +1,89 @@
-//! SQL both stores run as it is written: the movement columns every read of the ledger selects,
-//! the statements that are the same on both, and the proofs of `verify()`. Each is written in the subset of SQL that SQLite and PostgreSQL
-//! share (`<>`, a `$1` parameter, which SQLite binds by position like `?1`), so that a column or
-//! a proof added here is added to both stores; each store adds only the checks of what it alone
-//! has (SQLite's integrity check, PostgreSQL's counters and constraints).
+//! SQL both stores run as it is written: the rules that are predicates on rows (a reservation is
+//! due, low stock, the cached totals), the movement columns every read of the ledger selects, the
+//! statements that are the same on both, and the proofs of `verify()`. Each is written in the
+//! subset of SQL that SQLite and PostgreSQL share (`<>`, `CAST`, `$1` parameters), so that a
+//! column, a rule or a proof changed here changes on both stores; each store adds only the
+//! checks of what it alone has (SQLite's integrity check, PostgreSQL's counters and
+//! constraints). SQLite numbers `$N` parameters in the order they first appear, not by `N`:
+//! in every statement here they first appear in order (a test checks), so both stores bind
+//! them by position alike.
+
+/// "A reservation is due": its expiry has come (at or before now), so the next stock operation
+/// on its product, or a sweep, releases it. `$reservation` is the alias of the reservations
+/// table, `$now` the parameter holding now. Stated for Rust, for what a transaction holds in
+/// memory, by [`crate::rules::expiry::is_due`]. The `IS NOT NULL` names the partial indexes'
+/// predicate, which both stores need to see implied to use them.
+macro_rules! due {
+    ($reservation:literal, $now:literal) => {
+        concat!(
+            $reservation,
+            ".expires_at IS NOT NULL AND ",
+            $reservation,
+            ".expires_at <= ",
+            $now
+        )
+    };
+}
+#[cfg(feature = "postgres")]
+pub(crate) use due; // PostgreSQL also locks the products with a reservation due
+
+/// Whether any reservation of one product (`$1`) is due at `$2`.
+pub(crate) const ANY_DUE_OF: &str = concat!(
+    "SELECT 1 FROM reservations r WHERE r.product_id = $1 AND ",
+    due!("r", "$2"),
+    " LIMIT 1"
+);
+
+/// Whether any reservation is due at `$1`.
+pub(crate) const ANY_DUE: &str = concat!(
+    "SELECT 1 FROM reservations r WHERE ",
+    due!("r", "$1"),
+    " LIMIT 1"
+);
+
+/// The reservations of product `$1` (of every product, for NULL) due at `$2`, with what
+/// releasing one needs: product, product number, location id and name, reference, quantity.
+pub(crate) const DUE_SELECT: &str = concat!(
+    "SELECT r.product_id, p.ordinal, r.location_id, l.name, r.reference, r.quantity
+     FROM reservations r JOIN products p ON p.id = r.product_id
+     JOIN locations l ON l.id = r.location_id
+     WHERE r.product_id = coalesce($1, r.product_id) AND ",
+    due!("r", "$2")
+);
+
+/// "Low stock": the product has a reorder point and what is available (its cached totals, on
+/// hand less reserved) is at or below it. Written exactly as the partial index
+/// `products_low_stock` states it, so that a listing filtered by it uses the index; stated for
+/// Rust by [`crate::reads::is_low_stock`].
+pub(crate) const LOW_STOCK: &str =
+    "p.reorder_point IS NOT NULL AND p.reorder_point >= p.on_hand_total - p.reserved_total";
+
+/// The cached-totals rule, on a stock change: only a product with a reorder point keeps its
+/// totals (on hand `$1`, reserved `$2` added to product `$3`), for the low-stock index; any
+/// other keeps zero.
+pub(crate) const ADD_TO_TOTALS: &str =
+    "UPDATE products SET on_hand_total = on_hand_total + $1, reserved_total = reserved_total + $2
+     WHERE id = $3 AND reorder_point IS NOT NULL";
+
+/// Writes a product's fields (name `$1`, description `$2`, price `$3`, reorder point `$4`, at
+/// `$5`, of product `$6`) and bumps its version. The cached-totals rule, on an edit: a product
+/// given a reorder point takes its totals from its levels, one losing it goes back to zero.
+/// (The catalogue revision is each store's to give: see `revise` in each.)
+pub(crate) const UPDATE_PRODUCT: &str =
+    "UPDATE products SET name = $1, description = $2, price = $3, reorder_point = $4,
+            version = version + 1, updated_at = $5,
+            on_hand_total = CASE WHEN CAST($4 AS bigint) IS NULL THEN 0 ELSE
+                (SELECT coalesce(sum(on_hand), 0) FROM stock_levels WHERE product_id = $6) END,
+            reserved_total = CASE WHEN CAST($4 AS bigint) IS NULL THEN 0 ELSE
+                (SELECT coalesce(sum(reserved), 0) FROM stock_levels WHERE product_id = $6) END
+     WHERE id = $6";
+
+/// Archives product `$2` at `$1` and bumps its version.
+pub(crate) const ARCHIVE_PRODUCT: &str =
+    "UPDATE products SET archived_at = $1, updated_at = $1, version = version + 1 WHERE id = $2";
+
+/// Every read of products selects these columns, in this order (each store maps the row).
+pub(crate) const PRODUCT_COLUMNS: &str = "p.id, p.name, p.description, p.sku, p.price, l.name, p.reorder_point, p.version, p.created_at, p.updated_at";
 
 /// Every read of movements selects these columns, in this order (each store maps the row).
 pub(crate) const MOVEMENT_SELECT: &str =
@@ -104,3 +185,56 @@ pub(crate) const PROOFS: &[(&str, &str)] = &[
         "SELECT 'product ' || id FROM products WHERE revision IS NULL OR revision <= 0 LIMIT $1",
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The numbers of a statement's `$N` parameters, in the order each first appears.
+    fn first_appearances(sql: &str) -> Vec<u32> {
+        let mut seen = Vec::new();
+        let mut rest = sql;
+        while let Some(at) = rest.find('$') {
+            rest = &rest[at + 1..];
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            let n: u32 = digits.parse().expect("a $ starts a parameter");
+            if !seen.contains(&n) {
+                seen.push(n);
+            }
+        }
+        seen
+    }
+
+    #[test]
+    fn every_shared_statement_numbers_its_parameters_in_the_order_they_first_appear() {
+        let statements = [
+            ANY_DUE_OF,
+            ANY_DUE,
+            DUE_SELECT,
+            ADD_TO_TOTALS,
+            UPDATE_PRODUCT,
+            ARCHIVE_PRODUCT,
+            MOVEMENT_SELECT,
+            INSERT_REQUEST,
+            INSERT_TILL_CONFLICT,
+        ];
+        for sql in statements
+            .into_iter()
+            .chain(PROOFS.iter().map(|(_, sql)| *sql))
+        {
+            let seen = first_appearances(sql);
+            let ordered: Vec<u32> = (1..=seen.len() as u32).collect();
+            assert_eq!(seen, ordered, "{sql}");
+        }
+    }
+
+    #[test]
+    fn a_reservation_is_due_from_its_expiry_on() {
+        let now = chrono::Utc::now();
+        let is_due = crate::rules::expiry::is_due;
+        assert!(is_due(Some(now), now));
+        assert!(is_due(Some(now - chrono::Duration::microseconds(1)), now));
+        assert!(!is_due(Some(now + chrono::Duration::microseconds(1)), now));
+        assert!(!is_due(None, now));
+    }
+}

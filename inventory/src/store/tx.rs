@@ -58,7 +58,7 @@ pub(crate) trait ReadTx {
 /// What a write transaction can be asked, beyond reads.
 pub(crate) trait WriteTx: ReadTx {
     /// What a stock operation needs of a live product, in one look-up.
-    fn stock_target(&mut self, id: Uuid, now: &Stamp) -> Result<Option<StockTarget>>;
+    fn stock_target(&mut self, id: Uuid) -> Result<Option<StockTarget>>;
     /// Whether any product, live or archived, has this id.
     fn product_ever_existed(&mut self, id: Uuid) -> Result<bool>;
     /// Whether a live product holds `sku`.

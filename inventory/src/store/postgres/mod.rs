@@ -42,13 +42,13 @@ mod verify;
 mod write;
 
 use super::Options;
-use super::group::{Feed, Queue, Queued, lock, settle};
+use super::group::{self, Feed, GroupTx, Queue, Queued, lock, settle};
+use super::sql::due;
 use super::tx::ReadTx;
 use crate::clock::Clock;
 use crate::command::{Command, Outcome};
 use crate::error::{Error, ErrorCode, Result};
 use crate::observe::Observer;
-use crate::rules;
 use crate::store::Durability;
 use crate::write::{Applied, Call};
 use chrono::{DateTime, Utc};
@@ -127,6 +127,8 @@ pub(crate) struct Pg<'c> {
     deferred: Deferred,
     /// How to take back what the running command kept in `known` and `deferred`.
     undo: Vec<Undo>,
+    /// How many movements and revised products there were when the running command began.
+    marks: (usize, usize),
     savepoint: Savepoint,
     /// A savepoint of an earlier command is still open: the next one releases it first.
     unreleased: bool,
@@ -152,6 +154,7 @@ impl<'c> Pg<'c> {
             known: Known::default(),
             deferred: Deferred::default(),
             undo: Vec::new(),
+            marks: (0, 0),
             savepoint: Savepoint::NotNeeded,
             unreleased: false,
             retry: false,
@@ -255,10 +258,14 @@ impl<'c> Pg<'c> {
         let sweep = group.iter().any(|q| matches!(q.command, Command::Sweep));
         if !products.is_empty() || sweep {
             let rows = self.query(
-                "SELECT id FROM products
-                 WHERE id = ANY($1)
-                    OR ($2 AND id IN (SELECT product_id FROM reservations WHERE expires_at <= $3))
-                 ORDER BY id FOR NO KEY UPDATE",
+                concat!(
+                    "SELECT id FROM products
+                     WHERE id = ANY($1)
+                        OR ($2 AND id IN (SELECT r.product_id FROM reservations r WHERE ",
+                    due!("r", "$3"),
+                    "))
+                     ORDER BY id FOR NO KEY UPDATE"
+                ),
                 &[&products, &sweep, &now],
             )?;
             for row in &rows {
@@ -297,9 +304,73 @@ impl<'c> Pg<'c> {
         self.locked_late.push(id);
         Ok(())
     }
+}
 
-    /// Gives every product this transaction changed its catalogue revision from the counter,
-    /// in the order they were changed, and then numbers the movements (`publish_movements`):
+impl GroupTx for Pg<'_> {
+    fn begin_command(&mut self, command: &Command) -> Result<()> {
+        self.savepoint = Savepoint::Wanted;
+        if !matches!(command, Command::Stock(_) | Command::Batch(_)) {
+            // Its SQL may read levels and reservations that earlier commands changed: write
+            // those out first, before this command's savepoint (they are not its to undo).
+            self.flush_deferred()?;
+        }
+        self.marks = (self.movements.len(), self.revised.len());
+        Ok(())
+    }
+
+    fn end_command(&mut self, undo: bool) -> Result<()> {
+        if undo {
+            self.movements.truncate(self.marks.0);
+            self.revised.truncate(self.marks.1);
+            self.undo_command();
+            if self.savepoint == Savepoint::Open {
+                self.batch("ROLLBACK TO command")?;
+                for id in std::mem::take(&mut self.locked_late) {
+                    self.locked.remove(&id);
+                    self.forget_product(id);
+                }
+                // A location it created is gone again.
+                self.known.ids.clear();
+            }
+        } else {
+            self.keep_command();
+        }
+        if self.savepoint == Savepoint::Open {
+            self.unreleased = true;
+        }
+        self.locked_late.clear();
+        Ok(())
+    }
+
+    fn go_on(&mut self, result: &Result<Applied<Outcome>>) -> Result<()> {
+        // A statement that failed before its command had a savepoint (a read, or the savepoint
+        // itself) lost the transaction, and every command with it; a command alone in its
+        // transaction loses only itself.
+        let lost = self.aborted && self.savepoint != Savepoint::NotNeeded;
+        if self.retry || lost {
+            return Err(result.as_ref().err().cloned().unwrap_or_else(busy));
+        }
+        Ok(())
+    }
+
+    /// COMMIT also commits the last savepoint: no RELEASE needed.
+    fn finish(&mut self) -> Result<Option<i64>> {
+        self.flush_deferred()?;
+        self.publish()
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        self.batch("COMMIT")
+    }
+
+    fn roll_back(&mut self) -> Result<()> {
+        self.batch("ROLLBACK")
+    }
+}
+
+impl Pg<'_> {
+    /// Gives each change to a product this transaction made its catalogue revision from the
+    /// counter, in the order they were made, and then numbers the movements (`publish_movements`):
     /// both counters' rows stay locked until COMMIT, so revisions and sequence numbers are in
     /// commit order. Always in this order (catalogue, then feed), so two groups never wait on
     /// each other's counter.
@@ -308,25 +379,27 @@ impl<'c> Pg<'c> {
         self.publish_movements()
     }
 
+    /// Every change takes the next revision, as on SQLite (docs/ENGINE.md): the counter moves
+    /// by one per change, and a product changed more than once keeps the revision of its last.
     fn publish_revisions(&mut self) -> Result<()> {
-        let mut ids = std::mem::take(&mut self.revised);
-        if ids.is_empty() {
+        let changes = std::mem::take(&mut self.revised);
+        if changes.is_empty() {
             return Ok(());
         }
-        // A product changed twice in one transaction gets one revision, for its last change.
-        let mut seen = HashSet::new();
-        ids.reverse();
-        ids.retain(|id| seen.insert(*id));
-        ids.reverse();
-        let n = ids.len() as i64;
+        let mut last: HashMap<Uuid, i64> = HashMap::new();
+        for (i, id) in changes.iter().enumerate() {
+            last.insert(*id, i as i64 + 1);
+        }
+        let (ids, places): (Vec<Uuid>, Vec<i64>) = last.into_iter().unzip();
+        let n = changes.len() as i64;
         self.execute(
             "WITH counter AS (
                  UPDATE catalogue_counter SET last = last + $1 RETURNING last
              )
              UPDATE products p SET revision = counter.last - $1 + r.n
-             FROM counter, unnest($2::uuid[]) WITH ORDINALITY AS r(id, n)
+             FROM counter, unnest($2::uuid[], $3::int8[]) AS r(id, n)
              WHERE p.id = r.id",
-            &[&n, &ids],
+            &[&n, &ids, &places],
         )?;
         Ok(())
     }
@@ -692,103 +765,22 @@ impl Db {
             })?;
         let start = super::command_time(self.clock.as_ref());
         pg.lock_group(group, start).map_err(|e| whole(&pg, e))?;
-        if let [only] = group {
-            // Alone in its transaction, a command needs no savepoint: on failure the whole
-            // transaction rolls back.
-            let now = super::command_time(self.clock.as_ref());
-            let result = rules::execute(&mut pg, &only.command, &only.call, now);
-            if pg.retry {
-                return Err(Failure {
-                    error: result.err().unwrap_or_else(busy),
-                    retry: true,
-                    lost: pg.lost,
-                });
-            }
-            if result.is_err() || only.call.dry_run {
-                pg.batch("ROLLBACK").map_err(|e| whole(&pg, e))?;
-                return Ok((vec![result], None));
-            }
-            pg.flush_deferred().map_err(|e| whole(&pg, e))?;
-            let seq = pg.publish().map_err(|e| whole(&pg, e))?;
-            self.commit(&mut pg, 1).map_err(|e| whole(&pg, e))?;
-            return Ok((vec![result], seq));
-        }
-        let mut results = Vec::with_capacity(group.len());
-        for q in group {
-            pg.savepoint = Savepoint::Wanted;
-            if !matches!(q.command, Command::Stock(_) | Command::Batch(_)) {
-                // Its SQL may read levels and reservations that earlier commands changed: write
-                // those out first, before this command's savepoint (they are not its to undo).
-                pg.flush_deferred().map_err(|e| whole(&pg, e))?;
-            }
-            let mark = pg.movements.len();
-            let revised = pg.revised.len();
-            let now = super::command_time(self.clock.as_ref());
-            let result = rules::execute(&mut pg, &q.command, &q.call, now);
-            if pg.retry {
-                return Err(Failure {
-                    error: result.err().unwrap_or_else(busy),
-                    retry: true,
-                    lost: pg.lost,
-                });
-            }
-            if pg.aborted {
-                // A statement failed before the command had a savepoint (a read, or the
-                // savepoint itself): the transaction is lost, and every command with it.
-                return Err(Failure {
-                    error: result.err().unwrap_or_else(busy),
-                    retry: false,
-                    lost: pg.lost,
-                });
-            }
-            // A dry run is undone like a failure, and keeps its result.
-            if result.is_err() || q.call.dry_run {
-                pg.movements.truncate(mark);
-                pg.revised.truncate(revised);
-                pg.undo_command();
-                if pg.savepoint == Savepoint::Open {
-                    pg.batch("ROLLBACK TO command").map_err(|e| whole(&pg, e))?;
-                    for id in std::mem::take(&mut pg.locked_late) {
-                        pg.locked.remove(&id);
-                        pg.forget_product(id);
-                    }
-                    // A location it created is gone again.
-                    pg.known.ids.clear();
-                }
-            } else {
-                pg.keep_command();
-            }
-            if pg.savepoint == Savepoint::Open {
-                pg.unreleased = true;
-            }
-            pg.locked_late.clear();
-            results.push(result);
-        }
-        // COMMIT also commits the last savepoint: no RELEASE needed.
-        pg.flush_deferred().map_err(|e| whole(&pg, e))?;
-        let seq = pg.publish().map_err(|e| whole(&pg, e))?;
-        self.commit(&mut pg, group.len())
-            .map_err(|e| whole(&pg, e))?;
-        Ok((results, seq))
+        group::apply(
+            &mut pg,
+            group,
+            self.clock.as_ref(),
+            self.observer.as_deref(),
+        )
+        .map_err(|e| whole(&pg, e))
     }
 
-    /// Commits, telling the observer how long the commit (the flush of its WAL) took.
-    fn commit(&self, pg: &mut Pg, commands: usize) -> Result<()> {
-        let started = Instant::now();
-        pg.batch("COMMIT")?;
-        if let Some(observer) = &self.observer {
-            observer.group(commands, started.elapsed());
-        }
-        Ok(())
-    }
-
-    /// Fails unless the writer's connection works and the database accepts writes (a standby
-    /// in recovery does not).
     /// A socket for each pooled reader, the writer and the change-feed listener.
     pub fn max_descriptors(&self) -> u64 {
         u64::from(self.readers.max_size()) + 2
     }
 
+    /// Fails unless the writer's connection works and the database accepts writes (a standby
+    /// in recovery does not).
     pub fn ready(&self) -> Result<()> {
         let mut writer = lock(&self.writer);
         if writer.client.as_ref().is_none_or(Client::is_closed) {

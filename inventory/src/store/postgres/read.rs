@@ -10,13 +10,11 @@ use crate::model::{
 use crate::money::Price;
 use crate::store::prefix_end;
 use crate::store::rows::{HistoryFilter, ProductFilter, Stamp};
-use crate::store::sql::MOVEMENT_SELECT;
+use crate::store::sql::{ANY_DUE, ANY_DUE_OF, LOW_STOCK, MOVEMENT_SELECT, PRODUCT_COLUMNS};
 use crate::store::tx::ReadTx;
 use postgres::Row;
 use postgres::types::ToSql;
 use uuid::Uuid;
-
-const PRODUCT_COLUMNS: &str = "p.id, p.name, p.description, p.sku, p.price, l.name, p.reorder_point, p.version, p.created_at, p.updated_at";
 
 /// `name` folded as SQLite's NOCASE folds it (ASCII letters only); the expression of the
 /// products_live_name index.
@@ -216,8 +214,8 @@ impl ReadTx for Pg<'_> {
              WHERE p.archived_at IS NULL"
         );
         if filter.low_stock {
-            // Written exactly as the partial index products_low_stock states it.
-            sql.push_str(" AND p.reorder_point IS NOT NULL AND p.reorder_point >= p.on_hand_total - p.reserved_total");
+            sql.push_str(" AND ");
+            sql.push_str(LOW_STOCK);
         }
         let name = filter.q.map(str::to_ascii_lowercase);
         let sku_high = filter.q.and_then(prefix_end);
@@ -328,14 +326,8 @@ impl ReadTx for Pg<'_> {
 
     fn any_due(&mut self, product: Option<Uuid>, now: &Stamp) -> Result<bool> {
         let row = match product {
-            Some(id) => self.query_opt(
-                "SELECT 1 FROM reservations WHERE product_id = $1 AND expires_at <= $2 LIMIT 1",
-                &[&id, &now.at],
-            )?,
-            None => self.query_opt(
-                "SELECT 1 FROM reservations WHERE expires_at <= $1 LIMIT 1",
-                &[&now.at],
-            )?,
+            Some(id) => self.query_opt(ANY_DUE_OF, &[&id, &now.at])?,
+            None => self.query_opt(ANY_DUE, &[&now.at])?,
         };
         Ok(row.is_some())
     }

@@ -6,14 +6,18 @@ use super::rows::{HoldState, KnownTarget};
 use super::{PendingMovement, Pg};
 use crate::error::Result;
 use crate::model::{ApiKey, Till};
+use crate::rules::expiry;
 use crate::store::rows::*;
-use crate::store::sql::{INSERT_REQUEST, INSERT_TILL_CONFLICT};
+use crate::store::sql::{
+    ADD_TO_TOTALS, ARCHIVE_PRODUCT, DUE_SELECT, INSERT_REQUEST, INSERT_TILL_CONFLICT,
+    UPDATE_PRODUCT,
+};
 use crate::store::tx::WriteTx;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 impl WriteTx for Pg<'_> {
-    fn stock_target(&mut self, id: Uuid, now: &Stamp) -> Result<Option<StockTarget>> {
+    fn stock_target(&mut self, id: Uuid) -> Result<Option<StockTarget>> {
         // Every stock operation reaches its product through here first: the product's row lock
         // is what makes its check and change one step for every other process.
         self.lock_product(id)?;
@@ -56,7 +60,7 @@ impl WriteTx for Pg<'_> {
             home: known.home,
             home_id: known.home_id,
             keeps_totals: known.keeps_totals,
-            due: known.earliest_expiry.is_some_and(|e| e <= now.at),
+            earliest_expiry: known.earliest_expiry,
         }))
     }
 
@@ -106,20 +110,14 @@ impl WriteTx for Pg<'_> {
         self.writing()?;
         self.known.targets.remove(&id); // whether it keeps totals may change
         self.execute(
-            "UPDATE products SET name = $2, description = $3, price = $4, reorder_point = $5,
-                    version = version + 1, updated_at = $6,
-                    on_hand_total = CASE WHEN $5::bigint IS NULL THEN 0 ELSE
-                        (SELECT coalesce(sum(on_hand), 0) FROM stock_levels WHERE product_id = $1) END,
-                    reserved_total = CASE WHEN $5::bigint IS NULL THEN 0 ELSE
-                        (SELECT coalesce(sum(reserved), 0) FROM stock_levels WHERE product_id = $1) END
-             WHERE id = $1",
+            UPDATE_PRODUCT,
             &[
-                &id,
                 &row.name,
                 &row.description,
                 &row.price,
                 &row.reorder_point,
                 &row.at.at,
+                &id,
             ],
         )?;
         self.revised.push(id);
@@ -129,10 +127,7 @@ impl WriteTx for Pg<'_> {
     fn archive_product(&mut self, id: Uuid, now: &Stamp) -> Result<()> {
         self.writing()?;
         self.known.targets.remove(&id);
-        self.execute(
-            "UPDATE products SET archived_at = $2, updated_at = $2, version = version + 1 WHERE id = $1",
-            &[&id, &now.at],
-        )?;
+        self.execute(ARCHIVE_PRODUCT, &[&now.at, &id])?;
         self.revised.push(id);
         Ok(())
     }
@@ -248,11 +243,7 @@ impl WriteTx for Pg<'_> {
 
     fn add_to_totals(&mut self, product: Uuid, on_hand: i64, reserved: i64) -> Result<()> {
         self.writing()?;
-        self.execute(
-            "UPDATE products SET on_hand_total = on_hand_total + $1, reserved_total = reserved_total + $2
-             WHERE id = $3 AND reorder_point IS NOT NULL",
-            &[&on_hand, &reserved, &product],
-        )?;
+        self.execute(ADD_TO_TOTALS, &[&on_hand, &reserved, &product])?;
         Ok(())
     }
 
@@ -340,14 +331,7 @@ impl WriteTx for Pg<'_> {
     }
 
     fn due(&mut self, product: Option<Uuid>, now: &Stamp) -> Result<Vec<Due>> {
-        let rows = self.query(
-            "SELECT r.product_id, p.ordinal, r.location_id, l.name, r.reference, r.quantity
-             FROM reservations r JOIN products p ON p.id = r.product_id
-             JOIN locations l ON l.id = r.location_id
-             WHERE r.expires_at IS NOT NULL AND r.expires_at <= $2
-               AND ($1::uuid IS NULL OR r.product_id = $1)",
-            &[&product, &now.at],
-        )?;
+        let rows = self.query(DUE_SELECT, &[&product, &now.at])?;
         let mut due = Vec::with_capacity(rows.len());
         for r in &rows {
             let d = Due {
@@ -373,7 +357,7 @@ impl WriteTx for Pg<'_> {
             .iter()
             .filter_map(|(id, w)| {
                 let s = w.state.as_ref()?;
-                let expired = s.row.expires_at.is_some_and(|e| e <= now.at);
+                let expired = expiry::is_due(s.row.expires_at, now.at);
                 (expired && product.is_none_or(|p| p == id.0)).then(|| (id.clone(), s.row.quantity))
             })
             .collect();

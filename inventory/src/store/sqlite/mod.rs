@@ -34,13 +34,12 @@ pub(crate) fn verify_file(path: &Path) -> Result<Vec<String>> {
 pub use schema::latest_version;
 
 use super::Options;
-use super::group::{Feed, GroupResult, Queue, Queued, lock, settle};
+use super::group::{self, Feed, GroupResult, GroupTx, Queue, Queued, lock, settle};
 use super::tx::ReadTx;
 use crate::clock::Clock;
 use crate::command::{Command, Outcome};
 use crate::error::{Error, ErrorCode, Result};
 use crate::observe::Observer;
-use crate::rules;
 use crate::store::Durability;
 use crate::write::{Applied, Call};
 use checkpointer::Checkpointer;
@@ -63,6 +62,42 @@ fn probe(writer: &mut Connection) -> Result<()> {
 
 /// Statements and queries on one connection, inside whatever transaction it is in.
 pub(crate) struct Sql<'c>(pub &'c Connection);
+
+impl Sql<'_> {
+    fn run(&self, sql: &str) -> Result<()> {
+        self.0.prepare_cached(sql)?.execute([])?;
+        Ok(())
+    }
+}
+
+impl GroupTx for Sql<'_> {
+    fn begin_command(&mut self, _: &Command) -> Result<()> {
+        self.run("SAVEPOINT command")
+    }
+
+    fn end_command(&mut self, undo: bool) -> Result<()> {
+        if undo {
+            self.run("ROLLBACK TO command")?;
+        }
+        self.run("RELEASE command")
+    }
+
+    fn go_on(&mut self, _: &Result<Applied<Outcome>>) -> Result<()> {
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<Option<i64>> {
+        self.last_seq().map(Some)
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        self.run("COMMIT")
+    }
+
+    fn roll_back(&mut self) -> Result<()> {
+        self.run("ROLLBACK")
+    }
+}
 
 pub(crate) struct Db {
     // Field order is drop order: the checkpointer stops and readers close first, so the writer
@@ -242,52 +277,18 @@ impl Db {
     /// was committed, the latest sequence number: read inside the transaction, because read
     /// after it, on its own, it would take and drop a WAL read lock (two `fcntl` calls).
     fn apply_group(&self, conn: &mut Connection, group: &[Arc<Queued>]) -> GroupResult {
+        // Whatever `apply` leaves open (it failed) rolls back when `tx` drops.
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut sql = Sql(&tx);
-        if let [only] = group {
-            // Alone in its transaction, a command needs no savepoint: on failure the whole
-            // transaction rolls back (when `tx` drops).
-            let result = rules::execute(
-                &mut sql,
-                &only.command,
-                &only.call,
-                super::command_time(self.clock.as_ref()),
-            );
-            let mut seq = None;
-            if result.is_ok() && !only.call.dry_run {
-                seq = Some(sql.last_seq()?);
-                self.commit(tx, 1)?;
-            }
-            return Ok((vec![result], seq));
-        }
-        let mut results = Vec::with_capacity(group.len());
-        for q in group {
-            let now = super::command_time(self.clock.as_ref());
-            let run = |sql: &str| tx.prepare_cached(sql).and_then(|mut s| s.execute([]));
-            run("SAVEPOINT command")?;
-            let result = rules::execute(&mut sql, &q.command, &q.call, now);
-            if result.is_err() || q.call.dry_run {
-                run("ROLLBACK TO command")?;
-            }
-            run("RELEASE command")?;
-            results.push(result);
-        }
-        let seq = Some(sql.last_seq()?);
-        self.commit(tx, group.len())?;
-        Ok((results, seq))
-    }
-
-    /// Commits, telling the observer how long the commit (the sync) took.
-    fn commit(&self, tx: rusqlite::Transaction<'_>, commands: usize) -> Result<()> {
-        let started = std::time::Instant::now();
-        tx.commit()?;
-        if let Some(observer) = &self.observer {
-            observer.group(commands, started.elapsed());
-        }
-        if let Some(checkpointer) = &self.checkpointer {
+        let applied = group::apply(
+            &mut Sql(&tx),
+            group,
+            self.clock.as_ref(),
+            self.observer.as_deref(),
+        );
+        if let (Ok((_, Some(_))), Some(checkpointer)) = (&applied, &self.checkpointer) {
             checkpointer.signal().committed();
         }
-        Ok(())
+        applied
     }
 
     /// Fails unless the path still leads to the file this store opened, the file is writable

@@ -10,7 +10,7 @@ use crate::model::{
 };
 use crate::store::prefix_end;
 use crate::store::rows::{HistoryFilter, ProductFilter, Stamp};
-use crate::store::sql::MOVEMENT_SELECT;
+use crate::store::sql::{ANY_DUE, ANY_DUE_OF, LOW_STOCK, MOVEMENT_SELECT, PRODUCT_COLUMNS};
 use crate::store::tx::ReadTx;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -21,8 +21,6 @@ pub(crate) fn parse_uuid(s: &str) -> rusqlite::Result<Uuid> {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
     })
 }
-
-const PRODUCT_COLUMNS: &str = "p.id, p.name, p.description, p.sku, p.price, l.name, p.reorder_point, p.version, p.created_at, p.updated_at";
 
 fn product_row(r: &Row) -> rusqlite::Result<Product> {
     Ok(Product {
@@ -94,8 +92,8 @@ fn product_query(conn: &Connection, query: &ProductFilter) -> Result<(String, Ve
     );
     let mut args: Vec<Value> = Vec::new();
     if query.low_stock {
-        // Written exactly as the partial index products_low_stock states it, so it is used.
-        sql.push_str(" AND p.reorder_point IS NOT NULL AND p.reorder_point >= p.on_hand_total - p.reserved_total");
+        sql.push_str(" AND ");
+        sql.push_str(LOW_STOCK);
     }
     if let Some(q) = query.q {
         let sku = PrefixRange::new("sku", "", q.to_owned());
@@ -392,14 +390,9 @@ impl ReadTx for Sql<'_> {
         Ok(match product {
             Some(id) => self
                 .0
-                .prepare_cached(
-                    "SELECT 1 FROM reservations WHERE product_id = ?1 AND expires_at <= ?2",
-                )?
+                .prepare_cached(ANY_DUE_OF)?
                 .exists(params![id.to_string(), now.text])?,
-            None => self
-                .0
-                .prepare_cached("SELECT 1 FROM reservations WHERE expires_at <= ?1")?
-                .exists([&now.text])?,
+            None => self.0.prepare_cached(ANY_DUE)?.exists([&now.text])?,
         })
     }
 

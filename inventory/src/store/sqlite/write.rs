@@ -6,29 +6,45 @@ use crate::clock::{from_text, to_text};
 use crate::error::Result;
 use crate::model::{ApiKey, Till};
 use crate::store::rows::*;
-use crate::store::sql::{INSERT_REQUEST, INSERT_TILL_CONFLICT};
+use crate::store::sql::{
+    ADD_TO_TOTALS, ARCHIVE_PRODUCT, DUE_SELECT, INSERT_REQUEST, INSERT_TILL_CONFLICT,
+    UPDATE_PRODUCT,
+};
 use crate::store::tx::WriteTx;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
+impl Sql<'_> {
+    /// Gives a product the next catalogue revision, as each change does (docs/ENGINE.md): the
+    /// writer is this process's only one, so `max + 1` is in commit order.
+    fn revise(&mut self, id: Uuid) -> Result<()> {
+        let mut stmt = self.0.prepare_cached(
+            "UPDATE products SET revision = (SELECT max(revision) + 1 FROM products) WHERE id = ?1",
+        )?;
+        stmt.execute([id.to_string()])?;
+        Ok(())
+    }
+}
+
 impl WriteTx for Sql<'_> {
-    fn stock_target(&mut self, id: Uuid, now: &Stamp) -> Result<Option<StockTarget>> {
+    fn stock_target(&mut self, id: Uuid) -> Result<Option<StockTarget>> {
         let mut stmt = self.0.prepare_cached(
             "SELECT p.ordinal, l.name, l.id, p.reorder_point IS NOT NULL,
-                    EXISTS (SELECT 1 FROM reservations r
-                            WHERE r.product_id = p.id AND r.expires_at <= ?2)
+                    (SELECT min(r.expires_at) FROM reservations r
+                     WHERE r.product_id = p.id AND r.expires_at IS NOT NULL)
              FROM products p JOIN locations l ON l.id = p.location_id
              WHERE p.id = ?1 AND p.archived_at IS NULL",
         )?;
         Ok(stmt
-            .query_row(params![id.to_string(), now.text], |r| {
+            .query_row([id.to_string()], |r| {
+                let earliest: Option<String> = r.get(4)?;
                 Ok(StockTarget {
                     ordinal: r.get(0)?,
                     home: r.get(1)?,
                     home_id: r.get(2)?,
                     keeps_totals: r.get(3)?,
-                    due: r.get(4)?,
+                    earliest_expiry: earliest.as_deref().map(from_text).transpose()?,
                 })
             })
             .optional()?)
@@ -81,35 +97,22 @@ impl WriteTx for Sql<'_> {
     }
 
     fn update_product(&mut self, id: Uuid, row: &ProductUpdate) -> Result<()> {
-        let mut stmt = self.0.prepare_cached(
-            "UPDATE products SET name = ?2, description = ?3, price = ?4, reorder_point = ?5,
-                    version = version + 1, updated_at = ?6,
-                    revision = (SELECT max(revision) + 1 FROM products),
-                    on_hand_total = CASE WHEN ?5 IS NULL THEN 0 ELSE
-                        (SELECT coalesce(sum(on_hand), 0) FROM stock_levels WHERE product_id = ?1) END,
-                    reserved_total = CASE WHEN ?5 IS NULL THEN 0 ELSE
-                        (SELECT coalesce(sum(reserved), 0) FROM stock_levels WHERE product_id = ?1) END
-             WHERE id = ?1",
-        )?;
+        let mut stmt = self.0.prepare_cached(UPDATE_PRODUCT)?;
         stmt.execute(params![
-            id.to_string(),
             row.name,
             row.description,
             row.price,
             row.reorder_point,
-            row.at.text
+            row.at.text,
+            id.to_string()
         ])?;
-        Ok(())
+        self.revise(id)
     }
 
     fn archive_product(&mut self, id: Uuid, now: &Stamp) -> Result<()> {
-        let mut stmt = self.0.prepare_cached(
-            "UPDATE products SET archived_at = ?2, updated_at = ?2, version = version + 1,
-                    revision = (SELECT max(revision) + 1 FROM products)
-             WHERE id = ?1",
-        )?;
-        stmt.execute(params![id.to_string(), now.text])?;
-        Ok(())
+        let mut stmt = self.0.prepare_cached(ARCHIVE_PRODUCT)?;
+        stmt.execute(params![now.text, id.to_string()])?;
+        self.revise(id)
     }
 
     fn location_id(&mut self, name: &str) -> Result<Option<i64>> {
@@ -178,10 +181,7 @@ impl WriteTx for Sql<'_> {
     }
 
     fn add_to_totals(&mut self, product: Uuid, on_hand: i64, reserved: i64) -> Result<()> {
-        let mut stmt = self.0.prepare_cached(
-            "UPDATE products SET on_hand_total = on_hand_total + ?1, reserved_total = reserved_total + ?2
-             WHERE id = ?3 AND reorder_point IS NOT NULL",
-        )?;
+        let mut stmt = self.0.prepare_cached(ADD_TO_TOTALS)?;
         stmt.execute(params![on_hand, reserved, product.to_string()])?;
         Ok(())
     }
@@ -254,13 +254,7 @@ impl WriteTx for Sql<'_> {
     }
 
     fn due(&mut self, product: Option<Uuid>, now: &Stamp) -> Result<Vec<Due>> {
-        let mut stmt = self.0.prepare_cached(
-            "SELECT r.product_id, p.ordinal, r.location_id, l.name, r.reference, r.quantity
-             FROM reservations r JOIN products p ON p.id = r.product_id
-             JOIN locations l ON l.id = r.location_id
-             WHERE r.expires_at IS NOT NULL AND r.expires_at <= ?2
-               AND (?1 IS NULL OR r.product_id = ?1)",
-        )?;
+        let mut stmt = self.0.prepare_cached(DUE_SELECT)?;
         let rows = stmt.query_map(params![product.map(|p| p.to_string()), now.text], |r| {
             Ok(Due {
                 product: parse_uuid(&r.get::<_, String>(0)?)?,
