@@ -347,7 +347,8 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
                 json!({
                     "id": uuid, "product_id": uuid, "location": string, "reference": string,
                     "quantity": int, "expires_at": nullable("string", Some("date-time")),
-                    "created_at": ts, "updated_at": ts
+                    "created_at": ts, "updated_at": ts,
+                    "owner": { "type": "string", "nullable": true, "description": "the name of the key that opened it, which may change it (docs/TILLS.md); null: opened without a key" }
                 }),
                 "An open reservation; an unreferenced one is held under the empty reference.",
             ),
@@ -1893,6 +1894,7 @@ mod tests {
             expires_at: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),
+            owner: Some("shop-front".into()),
         };
         let v = |x: Result<Value, serde_json::Error>| x.unwrap();
         use serde_json::to_value;
