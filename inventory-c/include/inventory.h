@@ -750,6 +750,11 @@ typedef struct InvReservation {
   int64_t expires_at_us;
   int64_t created_at_us;
   int64_t updated_at_us;
+  /**
+   * The name of the API key that opened it, owned by the struct; NULL when it was opened
+   * without a key.
+   */
+  char *owner;
 } InvReservation;
 
 /**
@@ -759,6 +764,67 @@ typedef struct InvReservationList {
   struct InvReservation *items;
   size_t len;
 } InvReservationList;
+
+/**
+ * A till registered at this database (docs/TILLS.md). Every string is owned by the struct.
+ */
+typedef struct InvTillRegistration {
+  /**
+   * The till's id: its allotments are held under `till:<id>`, its sales are `sale:<id>:…`.
+   */
+  char *id;
+  /**
+   * The name of the key it registered with.
+   */
+  char *key;
+  /**
+   * The instance (the till's own files) that registered it.
+   */
+  char *instance_id;
+  char *location;
+  /**
+   * Its first sync, in microseconds since the Unix epoch.
+   */
+  int64_t registered_at_us;
+  /**
+   * Its latest sync.
+   */
+  int64_t last_sync_at_us;
+} InvTillRegistration;
+
+/**
+ * A registered till with its allotments (its `till:<id>` reservations) and the seconds since
+ * it last synced, on this database's clock.
+ */
+typedef struct InvTillStatus {
+  struct InvTillRegistration till;
+  struct InvReservationList allotments;
+  int64_t lag_seconds;
+} InvTillStatus;
+
+/**
+ * The tills `inv_tills` lists. Release with `inv_till_status_list_free`.
+ */
+typedef struct InvTillStatusList {
+  struct InvTillStatus *items;
+  size_t len;
+} InvTillStatusList;
+
+/**
+ * What `inv_take_over_till` did: the registration it ended, and the units of its allotments
+ * released or kept for the till's next instance. Release with `inv_take_over_free`.
+ */
+typedef struct InvTakeOver {
+  struct InvTillRegistration till;
+  /**
+   * Units released (UNRESERVE movements).
+   */
+  int64_t released;
+  /**
+   * Units kept for the next instance (an UNRESERVE and a RESERVE each, in the ledger).
+   */
+  int64_t transferred;
+} InvTakeOver;
 
 /**
  * The result of `inv_verify`. Release with `inv_verify_report_free`.
@@ -1509,6 +1575,25 @@ enum InvStatus inv_reservations_by_reference(const struct InvHandle *handle,
                                              struct InvReservationList *out);
 
 /**
+ * Every till registered at this database, with its allotments and lag (docs/TILLS.md).
+ * `*out` is owned by the caller: release with `inv_till_status_list_free`. Thread-safe.
+ */
+enum InvStatus inv_tills(const struct InvHandle *handle, struct InvTillStatusList *out);
+
+/**
+ * Ends till `till_id`'s registration (a replaced device): its allotments are released when
+ * `release` is true, or kept for the next instance that syncs under the id; recorded in the
+ * ledger either way. The handle's owner acts as an admin here, as on a server with
+ * authentication off. INV_ERR_NOT_FOUND when no till is registered under the id. `till_id`
+ * is borrowed for the call only; `*out` is owned by the caller: release with
+ * `inv_take_over_free`. Thread-safe.
+ */
+enum InvStatus inv_take_over_till(const struct InvHandle *handle,
+                                  const char *till_id,
+                                  bool release,
+                                  struct InvTakeOver *out);
+
+/**
  * Proves every cached balance and reservation against the ledger and checks the file's
  * integrity. The call succeeds when the check ran; `out->ok` says whether it passed. `*out`
  * is owned by the caller: release with `inv_verify_report_free`. Thread-safe.
@@ -1598,6 +1683,16 @@ void inv_location_list_free(struct InvLocationList *list);
  * Releases a reservation list and every reservation in it.
  */
 void inv_reservation_list_free(struct InvReservationList *list);
+
+/**
+ * Releases a till list, and every till and allotment in it.
+ */
+void inv_till_status_list_free(struct InvTillStatusList *list);
+
+/**
+ * Releases what a take-over owns (its till's strings).
+ */
+void inv_take_over_free(struct InvTakeOver *take_over);
 
 /**
  * Releases what an API key owns (its name and locations).

@@ -872,6 +872,49 @@ pub unsafe extern "C" fn inv_reservations_by_reference(
     })
 }
 
+/// Every till registered at this database, with its allotments and lag (docs/TILLS.md).
+/// `*out` is owned by the caller: release with `inv_till_status_list_free`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn inv_tills(
+    handle: *const InvHandle,
+    out: *mut InvTillStatusList,
+) -> InvStatus {
+    guard(|| unsafe {
+        let out = boundary::out(out, "out", InvTillStatusList::empty())?;
+        let h = self::handle(handle)?;
+        *out = h.inventory.tills()?.into();
+        Ok(())
+    })
+}
+
+/// Ends till `till_id`'s registration (a replaced device): its allotments are released when
+/// `release` is true, or kept for the next instance that syncs under the id; recorded in the
+/// ledger either way. The handle's owner acts as an admin here, as on a server with
+/// authentication off. INV_ERR_NOT_FOUND when no till is registered under the id. `till_id`
+/// is borrowed for the call only; `*out` is owned by the caller: release with
+/// `inv_take_over_free`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn inv_take_over_till(
+    handle: *const InvHandle,
+    till_id: *const c_char,
+    release: bool,
+    out: *mut InvTakeOver,
+) -> InvStatus {
+    guard(|| unsafe {
+        let out = boundary::out(out, "out", InvTakeOver::empty())?;
+        let h = self::handle(handle)?;
+        let call = Call {
+            admin: true,
+            ..Call::default()
+        };
+        *out = h
+            .inventory
+            .take_over_till(&req_str(till_id, "till_id")?, release, &call)?
+            .into();
+        Ok(())
+    })
+}
+
 /// Proves every cached balance and reservation against the ledger and checks the file's
 /// integrity. The call succeeds when the check ran; `out->ok` says whether it passed. `*out`
 /// is owned by the caller: release with `inv_verify_report_free`. Thread-safe.
@@ -1003,6 +1046,18 @@ pub unsafe extern "C" fn inv_location_list_free(list: *mut InvLocationList) {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn inv_reservation_list_free(list: *mut InvReservationList) {
     unsafe { release(list, InvReservationList::empty) }
+}
+
+/// Releases a till list, and every till and allotment in it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn inv_till_status_list_free(list: *mut InvTillStatusList) {
+    unsafe { release(list, InvTillStatusList::empty) }
+}
+
+/// Releases what a take-over owns (its till's strings).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn inv_take_over_free(take_over: *mut InvTakeOver) {
+    unsafe { release(take_over, InvTakeOver::empty) }
 }
 
 /// Releases what an API key owns (its name and locations).

@@ -8,7 +8,7 @@ use crate::boundary::{
 use inventory::{
     ApiKey, ChangePage, DateTime, Error, Expect, Expiry, Location, Movement, MovementQuery,
     NewProduct, OpKind, Price, Product, ProductChanges, ProductQuery, ProductWithStock,
-    Reservation, StockLevel, StockOp, StockSummary, Utc, VerifyReport,
+    Reservation, StockLevel, StockOp, StockSummary, TakeOver, Till, TillStatus, Utc, VerifyReport,
 };
 use std::ffi::c_char;
 use std::ptr::null_mut;
@@ -945,6 +945,9 @@ pub struct InvReservation {
     pub expires_at_us: i64,
     pub created_at_us: i64,
     pub updated_at_us: i64,
+    /// The name of the API key that opened it, owned by the struct; NULL when it was opened
+    /// without a key.
+    pub owner: *mut c_char,
 }
 
 impl From<Reservation> for InvReservation {
@@ -959,6 +962,7 @@ impl From<Reservation> for InvReservation {
             expires_at_us: r.expires_at.map_or(0, micros),
             created_at_us: micros(r.created_at),
             updated_at_us: micros(r.updated_at),
+            owner: give_opt_string(r.owner.as_deref()),
         }
     }
 }
@@ -967,6 +971,7 @@ impl Drop for InvReservation {
     fn drop(&mut self) {
         free_string(&mut self.location);
         free_string(&mut self.reference);
+        free_string(&mut self.owner);
     }
 }
 
@@ -997,6 +1002,140 @@ impl From<Vec<Reservation>> for InvReservationList {
 impl Drop for InvReservationList {
     fn drop(&mut self) {
         free_vec(&mut self.items, &mut self.len);
+    }
+}
+
+/// A till registered at this database (docs/TILLS.md). Every string is owned by the struct.
+#[repr(C)]
+#[derive(Debug)]
+pub struct InvTillRegistration {
+    /// The till's id: its allotments are held under `till:<id>`, its sales are `sale:<id>:…`.
+    pub id: *mut c_char,
+    /// The name of the key it registered with.
+    pub key: *mut c_char,
+    /// The instance (the till's own files) that registered it.
+    pub instance_id: *mut c_char,
+    pub location: *mut c_char,
+    /// Its first sync, in microseconds since the Unix epoch.
+    pub registered_at_us: i64,
+    /// Its latest sync.
+    pub last_sync_at_us: i64,
+}
+
+impl InvTillRegistration {
+    fn empty() -> Self {
+        InvTillRegistration {
+            id: null_mut(),
+            key: null_mut(),
+            instance_id: null_mut(),
+            location: null_mut(),
+            registered_at_us: 0,
+            last_sync_at_us: 0,
+        }
+    }
+}
+
+impl From<Till> for InvTillRegistration {
+    fn from(t: Till) -> Self {
+        InvTillRegistration {
+            id: give_string(&t.id),
+            key: give_string(&t.key),
+            instance_id: give_string(&t.instance_id),
+            location: give_string(&t.location),
+            registered_at_us: micros(t.registered_at),
+            last_sync_at_us: micros(t.last_sync_at),
+        }
+    }
+}
+
+impl Drop for InvTillRegistration {
+    fn drop(&mut self) {
+        free_string(&mut self.id);
+        free_string(&mut self.key);
+        free_string(&mut self.instance_id);
+        free_string(&mut self.location);
+    }
+}
+
+/// A registered till with its allotments (its `till:<id>` reservations) and the seconds since
+/// it last synced, on this database's clock.
+#[repr(C)]
+#[derive(Debug)]
+pub struct InvTillStatus {
+    pub till: InvTillRegistration,
+    pub allotments: InvReservationList,
+    pub lag_seconds: i64,
+}
+
+impl From<TillStatus> for InvTillStatus {
+    fn from(t: TillStatus) -> Self {
+        InvTillStatus {
+            till: t.till.into(),
+            allotments: t.allotments.into(),
+            lag_seconds: t.lag_seconds,
+        }
+    }
+}
+
+/// The tills `inv_tills` lists. Release with `inv_till_status_list_free`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct InvTillStatusList {
+    pub items: *mut InvTillStatus,
+    pub len: usize,
+}
+
+impl InvTillStatusList {
+    pub(crate) fn empty() -> Self {
+        InvTillStatusList {
+            items: null_mut(),
+            len: 0,
+        }
+    }
+}
+
+impl From<Vec<TillStatus>> for InvTillStatusList {
+    fn from(tills: Vec<TillStatus>) -> Self {
+        let (items, len) = give_vec(tills.into_iter().map(InvTillStatus::from).collect());
+        InvTillStatusList { items, len }
+    }
+}
+
+impl Drop for InvTillStatusList {
+    fn drop(&mut self) {
+        free_vec(&mut self.items, &mut self.len);
+    }
+}
+
+/// What `inv_take_over_till` did: the registration it ended, and the units of its allotments
+/// released or kept for the till's next instance. Release with `inv_take_over_free`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct InvTakeOver {
+    pub till: InvTillRegistration,
+    /// Units released (UNRESERVE movements).
+    pub released: i64,
+    /// Units kept for the next instance (an UNRESERVE and a RESERVE each, in the ledger).
+    pub transferred: i64,
+}
+
+impl InvTakeOver {
+    pub(crate) fn empty() -> Self {
+        InvTakeOver {
+            till: InvTillRegistration::empty(),
+            released: 0,
+            transferred: 0,
+        }
+    }
+}
+
+impl From<TakeOver> for InvTakeOver {
+    fn from(t: TakeOver) -> Self {
+        InvTakeOver {
+            till: t.till.into(),
+            released: t.released,
+            transferred: t.transferred,
+        }
     }
 }
 

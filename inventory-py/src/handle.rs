@@ -10,7 +10,7 @@ use crate::errors::{InventoryError, OrRaise};
 use crate::feed::ChangeFeed;
 use crate::model::{
     ApiKey, ChangePage, CreatedKey, Location, Movement, Product, ProductWithStock, Reservation,
-    StockLevel, StockSummary, VerifyReport,
+    StockLevel, StockSummary, TakeOver, TillStatus, VerifyReport,
 };
 use crate::ops;
 use inventory::{
@@ -637,6 +637,26 @@ impl Inventory {
     ) -> PyResult<Vec<Reservation>> {
         let found = self.call(py, |e| e.reservations_by_reference(&reference))?;
         Ok(found.into_iter().map(Reservation).collect())
+    }
+
+    /// Every till registered at this database, with its allotments and lag (docs/TILLS.md).
+    fn tills(&self, py: Python<'_>) -> PyResult<Vec<TillStatus>> {
+        let tills = self.call(py, |e| e.tills())?;
+        Ok(tills.into_iter().map(TillStatus).collect())
+    }
+
+    /// Ends till `till_id`'s registration (a replaced device), releasing its allotments or,
+    /// with `release=False`, keeping them for the next instance that syncs under the id;
+    /// recorded in the ledger either way. Whoever holds the database acts as an admin here, as
+    /// on a server with authentication off.
+    #[pyo3(signature = (till_id, *, release))]
+    fn take_over_till(&self, py: Python<'_>, till_id: String, release: bool) -> PyResult<TakeOver> {
+        let call = Call {
+            admin: true,
+            ..Call::default()
+        };
+        self.call(py, move |e| e.take_over_till(&till_id, release, &call))
+            .map(TakeOver)
     }
 
     /// One page of the change feed: movements of every product with `seq` above `after`,

@@ -408,6 +408,11 @@ impl Reservation {
     fn updated_at(&self) -> inventory::DateTime<inventory::Utc> {
         self.0.updated_at
     }
+    /// The name of the API key that opened it; None: opened without a key.
+    #[getter]
+    fn owner(&self) -> Option<&str> {
+        self.0.owner.as_deref()
+    }
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let v = &self.0;
         Ok(format!(
@@ -538,6 +543,110 @@ impl CreatedKey {
     }
 }
 
+/// A till registered at this database (docs/TILLS.md): its id, the key it registered with, the
+/// instance (its own files) that did, where it sells, and its first and latest sync.
+#[pyclass(frozen, eq, module = "inventory")]
+#[derive(PartialEq)]
+pub struct TillRegistration(pub(crate) inventory::Till);
+
+#[pymethods]
+impl TillRegistration {
+    #[getter]
+    fn id(&self) -> &str {
+        &self.0.id
+    }
+    #[getter]
+    fn key(&self) -> &str {
+        &self.0.key
+    }
+    #[getter]
+    fn instance_id(&self) -> &str {
+        &self.0.instance_id
+    }
+    #[getter]
+    fn location(&self) -> &str {
+        &self.0.location
+    }
+    #[getter]
+    fn registered_at(&self) -> inventory::DateTime<inventory::Utc> {
+        self.0.registered_at
+    }
+    #[getter]
+    fn last_sync_at(&self) -> inventory::DateTime<inventory::Utc> {
+        self.0.last_sync_at
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let v = &self.0;
+        Ok(format!(
+            "TillRegistration(id={}, key={}, location={}, last_sync_at={})",
+            r(py, &v.id)?,
+            r(py, &v.key)?,
+            r(py, &v.location)?,
+            r(py, v.last_sync_at)?
+        ))
+    }
+}
+
+/// A registered till with what it holds (its `till:<id>` reservations) and the seconds since
+/// it last synced, on this database's clock.
+#[pyclass(frozen, eq, module = "inventory")]
+#[derive(PartialEq)]
+pub struct TillStatus(pub(crate) inventory::TillStatus);
+
+#[pymethods]
+impl TillStatus {
+    #[getter]
+    fn till(&self) -> TillRegistration {
+        TillRegistration(self.0.till.clone())
+    }
+    #[getter]
+    fn allotments<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.0.allotments.iter().cloned().map(Reservation))
+    }
+    #[getter]
+    fn lag_seconds(&self) -> i64 {
+        self.0.lag_seconds
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "TillStatus(till={}, allotments=<{} reservations>, lag_seconds={})",
+            self.till().__repr__(py)?,
+            self.0.allotments.len(),
+            self.0.lag_seconds
+        ))
+    }
+}
+
+/// What taking a till over did: the registration it ended, and the units of its allotments
+/// released or kept for the till's next instance.
+#[pyclass(frozen, eq, module = "inventory")]
+#[derive(PartialEq)]
+pub struct TakeOver(pub(crate) inventory::TakeOver);
+
+#[pymethods]
+impl TakeOver {
+    #[getter]
+    fn till(&self) -> TillRegistration {
+        TillRegistration(self.0.till.clone())
+    }
+    #[getter]
+    fn released(&self) -> i64 {
+        self.0.released
+    }
+    #[getter]
+    fn transferred(&self) -> i64 {
+        self.0.transferred
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "TakeOver(till={}, released={}, transferred={})",
+            self.till().__repr__(py)?,
+            self.0.released,
+            self.0.transferred
+        ))
+    }
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Product>()?;
     m.add_class::<StockLevel>()?;
@@ -550,5 +659,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ChangePage>()?;
     m.add_class::<ApiKey>()?;
     m.add_class::<CreatedKey>()?;
+    m.add_class::<TillRegistration>()?;
+    m.add_class::<TillStatus>()?;
+    m.add_class::<TakeOver>()?;
     Ok(())
 }

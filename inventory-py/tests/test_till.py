@@ -233,3 +233,46 @@ def test_a_second_till_under_one_id_is_refused_and_keeps_its_sales(tmp_path, cen
         first.sell(a, 1)
         assert first.sync().pushed == 1
     assert len(commits(central.db, a)) == 1
+
+
+def test_central_lists_its_tills_and_takes_one_over(tmp_path, central):
+    a = central.products[0]
+    with inventory.Till(tmp_path / "one.db", central.url, central.key, "P1", SHOP) as till:
+        till.sync()
+        till.set_target(a, 5)
+        assert till.sync().complete
+    with inventory.Inventory(central.db) as inv:
+        [status] = inv.tills()
+        registration = status.till
+        assert (registration.id, registration.key, registration.location) == ("P1", "till-p1", SHOP)
+        assert registration.instance_id and registration.last_sync_at >= registration.registered_at
+        assert 0 <= status.lag_seconds < 60
+        [held] = status.allotments
+        assert (held.product_id, held.reference, held.quantity) == (a, "till:P1", 5)
+        assert held.owner == "till-p1" and held.expires_at is not None
+        # The library's own reservation has no owner; every read of a reservation shows it.
+        inv.reserve_stock(a, 1, location=SHOP, reference="web-1")
+        owners = {r.reference: r.owner for r in inv.list_reservations(a)}
+        assert owners == {"till:P1": "till-p1", "web-1": None}
+        assert [r.owner for r in inv.reservations_by_reference("till:P1")] == ["till-p1"]
+
+        with pytest.raises(TypeError):
+            inv.take_over_till("P1")  # release is required: releasing is not a default
+        taken = inv.take_over_till("P1", release=False)
+        assert (taken.till.id, taken.released, taken.transferred) == ("P1", 0, 5)
+        assert inv.tills() == []
+        assert [r.quantity for r in inv.reservations_by_reference("till:P1")] == [5]
+        with pytest.raises(inventory.NotFoundError):
+            inv.take_over_till("P1", release=True)
+    # Another device takes the id over: it registers anew, and central holds its allotment.
+    with inventory.Till(tmp_path / "two.db", central.url, central.key, "P1", SHOP) as device:
+        assert device.sync().complete
+    with inventory.Inventory(central.db) as inv:
+        [status] = inv.tills()
+        assert status.till.instance_id != registration.instance_id
+        reserved = inv.get_inventory(a, location=SHOP).reserved
+        taken = inv.take_over_till("P1", release=True)
+        assert taken.till.instance_id == status.till.instance_id
+        assert taken.released == sum(r.quantity for r in status.allotments)
+        assert inv.get_inventory(a, location=SHOP).reserved == reserved - taken.released
+        assert inv.verify().ok

@@ -999,6 +999,7 @@ mod tests {
             reference: "O-1".into(),
             quantity: 1,
             expires_at: None,
+            owner: Some("shop".into()),
             created_at: Utc::now(),
             updated_at: Utc::now(),
         };

@@ -224,6 +224,10 @@ pub struct Reservation {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// The name of the API key that opened it, which alone (besides keys without a location
+    /// limit and admin keys) may change it; `None` when it was opened without a key (by the
+    /// library itself, or with authentication off): anyone's at its location.
+    pub owner: Option<String>,
 }
 
 /// The result of `verify()`.

@@ -107,6 +107,30 @@ fn only_the_owner_an_unlimited_key_or_an_admin_changes_a_reservation() {
     check_in(inv, &victim, "victim", "i-1").unwrap();
     reserve(inv, &victim, p, "till:victim", 10).unwrap();
     reserve(inv, &shop_front, p, "order-7", 5).unwrap();
+    inv.reserve_stock(StockOp::reserve(p, 1).reference("kiosk").at(SHOP))
+        .unwrap();
+    // Every read of a reservation shows its owner: none for one made without a key.
+    let owners: Vec<(String, Option<String>)> = inv
+        .list_reservations(p)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.reference, r.owner))
+        .collect();
+    let named = |r: &str, o: Option<&str>| (r.to_owned(), o.map(str::to_owned));
+    assert_eq!(
+        owners,
+        [
+            named("kiosk", None),
+            named("order-7", Some("web")),
+            named("till:victim", Some("victim"))
+        ]
+    );
+    let allotments = &inv.tills().unwrap()[0].allotments;
+    assert_eq!(allotments[0].owner.as_deref(), Some("victim"));
+    assert_eq!(
+        inv.reservations_by_reference("order-7").unwrap()[0].owner,
+        Some("web".to_owned())
+    );
 
     let by = |k: &ApiKey, op: StockOp| inv.write(Write::level(op), &Call::by(k)).map(|_| ());
     let unreserve = |r: &str| StockOp::unreserve(p, 1).reference(r).at(SHOP);

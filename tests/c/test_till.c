@@ -3,7 +3,8 @@
  * "Shop" named till-c. This program adds the products at central through the engine on the
  * same file, then opens tills on real files: every till function, its error paths, a sale
  * made with central unreachable and pushed once afterwards, a lapsed lease's conflict and its
- * resolution, and a background sync. Run under valgrind.
+ * resolution, a background sync, and central listing its tills and taking them over. Run
+ * under valgrind.
  * Usage: test_till DIR CENTRAL_URL KEY CENTRAL_DB */
 #define _POSIX_C_SOURCE 200809L /* nanosleep */
 #include "inventory.h"
@@ -308,6 +309,103 @@ static void test_background_sync(const char *a) {
     inv_till_close(t);
 }
 
+/* The till registered under `id` in `tills`, or NULL. */
+static const InvTillStatus *find_till(const InvTillStatusList *tills, const char *id) {
+    for (size_t i = 0; i < tills->len; i++)
+        if (streq(tills->items[i].till.id, id))
+            return &tills->items[i];
+    return NULL;
+}
+
+/* Central's view of its tills, then two take-overs: T-C's allotment released, T-B's kept for
+ * its next instance. Owners show in every read of a reservation. */
+static void test_central_lists_tills_and_takes_them_over(InvHandle *central, const char *a) {
+    InvTillStatusList tills;
+    OK(inv_tills(central, &tills));
+    CHECK(tills.len == 3); /* T-C, T-X and T-B */
+    const InvTillStatus *c = find_till(&tills, "T-C");
+    CHECK(c != NULL);
+    if (c != NULL) {
+        CHECK(streq(c->till.key, "till-c") && streq(c->till.location, "Shop"));
+        CHECK(c->till.instance_id != NULL && strlen(c->till.instance_id) > 0);
+        CHECK(c->till.registered_at_us > 0 && c->till.last_sync_at_us >= c->till.registered_at_us);
+        CHECK(c->lag_seconds >= 0);
+        CHECK(c->allotments.len == 1);
+        if (c->allotments.len == 1) {
+            const InvReservation *r = &c->allotments.items[0];
+            CHECK(streq(r->product_id, a) && streq(r->reference, "till:T-C"));
+            CHECK(r->quantity == 5 && r->has_expiry && streq(r->owner, "till-c"));
+        }
+    }
+    const InvTillStatus *bg = find_till(&tills, "T-B");
+    int64_t held_by_b = 0;
+    CHECK(bg != NULL);
+    if (bg != NULL)
+        for (size_t i = 0; i < bg->allotments.len; i++)
+            held_by_b += bg->allotments.items[i].quantity;
+    CHECK(held_by_b > 0);
+    inv_till_status_list_free(&tills);
+    CHECK(tills.items == NULL && tills.len == 0);
+
+    /* The library's own reservation has no owner; a till's, its key's name. */
+    InvStockOp op;
+    OK(inv_stock_op_init(&op, INV_OP_RESERVE, a, 1));
+    op.location = "Shop";
+    op.reference = "web-1";
+    InvLevel level;
+    OK(inv_reserve_stock(central, &op, NULL, &level));
+    inv_level_free(&level);
+    InvReservationList held;
+    OK(inv_list_reservations(central, a, &held));
+    int web = 0, till = 0;
+    for (size_t i = 0; i < held.len; i++) {
+        if (streq(held.items[i].reference, "web-1")) {
+            web++;
+            CHECK(held.items[i].owner == NULL);
+        } else if (streq(held.items[i].reference, "till:T-C")) {
+            till++;
+            CHECK(streq(held.items[i].owner, "till-c"));
+        }
+    }
+    CHECK(web == 1 && till == 1);
+    inv_reservation_list_free(&held);
+
+    OK(inv_get_stock_level(central, a, "Shop", &level));
+    int64_t reserved = level.reserved;
+    inv_level_free(&level);
+    InvTakeOver taken;
+    OK(inv_take_over_till(central, "T-C", true, &taken));
+    CHECK(streq(taken.till.id, "T-C") && streq(taken.till.key, "till-c"));
+    CHECK(taken.released == 5 && taken.transferred == 0);
+    inv_take_over_free(&taken);
+    CHECK(taken.till.id == NULL);
+    OK(inv_get_stock_level(central, a, "Shop", &level));
+    CHECK(level.reserved == reserved - 5);
+    inv_level_free(&level);
+    InvStatus again = inv_take_over_till(central, "T-C", true, &taken);
+    CHECK(again == INV_ERR_NOT_FOUND);
+    CHECK(taken.till.id == NULL);
+    CHECK(inv_take_over_till(central, NULL, true, &taken) == INV_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(inv_last_error_message(), "till_id") != NULL);
+
+    OK(inv_take_over_till(central, "T-B", false, &taken));
+    CHECK(taken.released == 0 && taken.transferred == held_by_b);
+    inv_take_over_free(&taken);
+    inv_take_over_free(NULL);
+
+    OK(inv_tills(central, &tills));
+    CHECK(tills.len == 1 && find_till(&tills, "T-X") != NULL);
+    inv_till_status_list_free(&tills);
+    inv_till_status_list_free(NULL);
+    /* T-B's units are still held under its reference, for its next instance. */
+    OK(inv_reservations_by_reference(central, "till:T-B", &held));
+    int64_t kept = 0;
+    for (size_t i = 0; i < held.len; i++)
+        kept += held.items[i].quantity;
+    CHECK(kept == held_by_b);
+    inv_reservation_list_free(&held);
+}
+
 int main(int argc, char **argv) {
     if (argc != 5) {
         fprintf(stderr, "usage: %s DIR CENTRAL_URL KEY CENTRAL_DB\n", argv[0]);
@@ -333,6 +431,7 @@ int main(int argc, char **argv) {
     test_selling_and_syncing(central, a);
     test_a_lapsed_lease(central, b);
     test_background_sync(a);
+    test_central_lists_tills_and_takes_them_over(central, a);
 
     /* Zeroed outputs free harmlessly, NULL is ignored. */
     InvSyncReport report = {0};

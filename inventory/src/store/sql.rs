@@ -94,6 +94,12 @@ pub(crate) const MOVEMENT_SELECT: &str =
     JOIN locations l ON l.id = m.location_id
     JOIN stock_levels s ON s.product_id = m.product_id AND s.location_id = m.location_id";
 
+/// Every read of reservations selects these columns, in this order (each store maps the row).
+pub(crate) const RESERVATION_SELECT: &str =
+    "SELECT r.id, r.product_id, l.name, r.reference, r.quantity, r.expires_at,
+        r.created_at, r.updated_at, r.owner
+    FROM reservations r JOIN locations l ON l.id = r.location_id";
+
 /// Stores a command's request and outcome under its idempotency key.
 pub(crate) const INSERT_REQUEST: &str =
     "INSERT INTO idempotency_keys (key, request, outcome, created_at) VALUES ($1, $2, $3, $4)";

@@ -10,7 +10,9 @@ use crate::model::{
 use crate::money::Price;
 use crate::store::prefix_end;
 use crate::store::rows::{HistoryFilter, ProductFilter, Stamp};
-use crate::store::sql::{ANY_DUE, ANY_DUE_OF, LOW_STOCK, MOVEMENT_SELECT, PRODUCT_COLUMNS};
+use crate::store::sql::{
+    ANY_DUE, ANY_DUE_OF, LOW_STOCK, MOVEMENT_SELECT, PRODUCT_COLUMNS, RESERVATION_SELECT,
+};
 use crate::store::tx::ReadTx;
 use postgres::Row;
 use postgres::types::ToSql;
@@ -76,9 +78,6 @@ fn location_row(pg: &Pg, r: &Row) -> Result<Location> {
     })
 }
 
-const RESERVATION_SELECT: &str = "SELECT r.id, r.product_id, l.name, r.reference, r.quantity, r.expires_at, r.created_at, r.updated_at
-    FROM reservations r JOIN locations l ON l.id = r.location_id";
-
 fn reservation_row(pg: &Pg, r: &Row) -> Result<Reservation> {
     Ok(Reservation {
         id: pg.get(r, 0)?,
@@ -89,6 +88,7 @@ fn reservation_row(pg: &Pg, r: &Row) -> Result<Reservation> {
         expires_at: pg.get(r, 5)?,
         created_at: pg.get(r, 6)?,
         updated_at: pg.get(r, 7)?,
+        owner: pg.get(r, 8)?,
     })
 }
 

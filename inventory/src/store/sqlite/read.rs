@@ -10,7 +10,9 @@ use crate::model::{
 };
 use crate::store::prefix_end;
 use crate::store::rows::{HistoryFilter, ProductFilter, Stamp};
-use crate::store::sql::{ANY_DUE, ANY_DUE_OF, LOW_STOCK, MOVEMENT_SELECT, PRODUCT_COLUMNS};
+use crate::store::sql::{
+    ANY_DUE, ANY_DUE_OF, LOW_STOCK, MOVEMENT_SELECT, PRODUCT_COLUMNS, RESERVATION_SELECT,
+};
 use crate::store::tx::ReadTx;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -177,9 +179,6 @@ fn location_row(r: &Row) -> rusqlite::Result<Location> {
     })
 }
 
-const RESERVATION_SELECT: &str = "SELECT r.id, r.product_id, l.name, r.reference, r.quantity, r.expires_at, r.created_at, r.updated_at
-    FROM reservations r JOIN locations l ON l.id = r.location_id";
-
 fn reservation_row(r: &Row) -> rusqlite::Result<Reservation> {
     Ok(Reservation {
         id: parse_uuid(&r.get::<_, String>(0)?)?,
@@ -194,6 +193,7 @@ fn reservation_row(r: &Row) -> rusqlite::Result<Reservation> {
             .transpose()?,
         created_at: from_text(&r.get::<_, String>(6)?)?,
         updated_at: from_text(&r.get::<_, String>(7)?)?,
+        owner: r.get(8)?,
     })
 }
 
