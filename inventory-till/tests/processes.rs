@@ -330,25 +330,35 @@ fn simulation() {
     let faults = Mutex::new(HashMap::<&str, usize>::new());
     let backup = dir.path().join("backup.db");
     let restored = AtomicBool::new(false);
+    // Sales made by all tills, and syncs that completed having pushed at least one sale.
+    let sales_made = AtomicUsize::new(0);
+    let pushing_syncs = AtomicUsize::new(0);
     let clone_db = dir.path().join("T1-clone.db");
 
     std::thread::scope(|s| {
         // Central killed (SIGKILL) and restarted every so often while the tills sell; backed
-        // up live at the second turn and restored from that backup at the fifth, so that the
-        // tills find the sales it acknowledged meanwhile gone.
+        // up live once a quarter of the sales are made, and restored from that backup once more
+        // syncs have pushed sales since than there are tills (so at least one sync began after
+        // the backup, and its acknowledged sales are what the restore takes from central).
         let chaos = s.spawn(|| {
             let mut rng = fastrand::Rng::with_seed(seed);
+            let mut pushes_at_backup = None;
             for turn in 0.. {
                 let wake = Instant::now() + Duration::from_millis(rng.u64(300..1500));
                 while Instant::now() < wake {
-                    // The restore happens however short the run.
-                    if !selling.load(Ordering::SeqCst) && turn > 5 {
+                    if !selling.load(Ordering::SeqCst)
+                        && turn > 5
+                        && restored.load(Ordering::SeqCst)
+                    {
                         return;
                     }
                     std::thread::sleep(Duration::from_millis(20));
                 }
                 let mut c = central.lock().unwrap();
-                if turn == 2 {
+                let ended = !selling.load(Ordering::SeqCst);
+                if pushes_at_backup.is_none()
+                    && (sales_made.load(Ordering::SeqCst) >= TILLS * SALES / 4 || ended)
+                {
                     cli(&[
                         "backup",
                         "--db",
@@ -356,10 +366,16 @@ fn simulation() {
                         "--to",
                         &backup.display().to_string(),
                     ]);
+                    pushes_at_backup = Some(pushing_syncs.load(Ordering::SeqCst));
                 }
                 c.kill();
                 std::thread::sleep(Duration::from_millis(rng.u64(50..400)));
-                if turn == 5 {
+                let pushed_since = pushes_at_backup
+                    .is_some_and(|at| pushing_syncs.load(Ordering::SeqCst) > at + TILLS);
+                if !restored.load(Ordering::SeqCst)
+                    && pushes_at_backup.is_some()
+                    && (pushed_since || ended)
+                {
                     let said = cli(&[
                         "restore",
                         "--from",
@@ -379,6 +395,7 @@ fn simulation() {
             .map(|t| {
                 let (ids, keys, upstream, faults) = (&ids, &keys, upstream.clone(), &faults);
                 let (till_db, clone_db) = (&till_dbs[t], &clone_db);
+                let (sales_made, pushing_syncs) = (&sales_made, &pushing_syncs);
                 s.spawn(move || {
                     let mut rng = fastrand::Rng::with_seed(seed.wrapping_add(1 + t as u64));
                     let id = format!("T{}", t + 1);
@@ -398,6 +415,11 @@ fn simulation() {
                         *faults.lock().unwrap().entry(name).or_default() += 1;
                     };
                     let mut sold = 0;
+                    let synced = |(complete, pushed): (bool, u64)| {
+                        if complete && pushed > 0 {
+                            pushing_syncs.fetch_add(1, Ordering::SeqCst);
+                        }
+                    };
                     let mut next_sync = rng.usize(5..40);
                     let mut clone = None;
                     while sold < SALES {
@@ -413,10 +435,13 @@ fn simulation() {
                         }
                         let product = ids[rng.usize(..ids.len())];
                         match till.sell(product, rng.i64(1..=3)) {
-                            Some(_) => sold += 1,
+                            Some(_) => {
+                                sold += 1;
+                                sales_made.fetch_add(1, Ordering::SeqCst);
+                            }
                             None => {
                                 // The allotment is used up: sync (central may be down).
-                                till.sync();
+                                synced(till.sync());
                                 std::thread::sleep(Duration::from_millis(20));
                                 continue;
                             }
@@ -436,7 +461,7 @@ fn simulation() {
                             1 => {
                                 fault("answer lost");
                                 proxy.swallow_after(rng.usize(0..8));
-                                till.sync();
+                                synced(till.sync());
                                 proxy.set(Mode::Pass);
                             }
                             2 => {
@@ -456,7 +481,7 @@ fn simulation() {
                                 proxy.set(Mode::Pass);
                             }
                             _ => {
-                                till.sync();
+                                synced(till.sync());
                             }
                         }
                     }
@@ -507,6 +532,10 @@ fn simulation() {
     );
     assert!(restarts.load(Ordering::SeqCst) > 5);
     assert!(restored.load(Ordering::SeqCst), "central was restored");
+    println!(
+        "  syncs that pushed sales: {}",
+        pushing_syncs.load(Ordering::SeqCst)
+    );
     // Each till saw the restore, and between them they pushed again what central had lost.
     let mut repushed = 0;
     for till_db in &till_dbs {
