@@ -7,7 +7,7 @@ import { ApiError, askForKey, apiKey, get, newKey, query, request } from "./api.
 import { chart } from "./chart.js";
 import { follow, newestSeq } from "./feed.js";
 import { parseScan } from "./scan.js";
-import { stockOperations } from "./schema.js";
+import { bodyFields, stockOperations } from "./schema.js";
 
 const main = document.getElementById("main");
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -134,6 +134,10 @@ function bindForm(form, send, done) {
   });
 }
 
+// Whole numbers a double holds exactly go as numbers; anything else as typed (a price keeps its
+// digits), for the API to judge.
+const wireValue = (f, v) => (f.kind === "int" && /^-?\d+$/.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : v);
+
 function formValues(form, fields) {
   const body = {};
   for (const f of fields) {
@@ -143,10 +147,7 @@ function formValues(form, fields) {
       continue;
     }
     const v = input.value.trim();
-    if (v === "") continue;
-    // Whole numbers a double holds exactly go as numbers; anything else as typed, for the API
-    // to judge.
-    body[f.name] = f.kind === "int" && /^-?\d+$/.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : v;
+    if (v !== "") body[f.name] = wireValue(f, v);
   }
   return body;
 }
@@ -167,7 +168,7 @@ function fieldRow(prefix, f) {
     name: f.name,
     autocomplete: "off",
     spellcheck: "false",
-    inputmode: f.kind === "int" ? "numeric" : null,
+    inputmode: { int: "numeric", decimal: "decimal" }[f.kind] ?? null,
     list: f.kind === "location" ? "location-names" : null,
     "aria-required": f.required ? "true" : null,
     "aria-describedby": hintId,
@@ -176,8 +177,43 @@ function fieldRow(prefix, f) {
   return h("div", { class: "field" }, h("label", { for: id, text: f.label }), input, hint);
 }
 
-const int = (name) => ({ name, kind: "int" });
-const text = (name) => ({ name, kind: "text" });
+// Fills `form` (a form of the page, holding its actions and messages) with the fields the
+// document gives the body of `method` on `path`, before its actions. Resolves to those fields,
+// or to null when the document could not be read (said in the form).
+function buildForm(form, prefix, method, path) {
+  return bodyFields(method, path).then(
+    (fields) => {
+      $(".actions", form).before(...fields.map((f) => fieldRow(prefix, f)));
+      form.dataset.state = "ready";
+      return fields;
+    },
+    (e) => {
+      const error = $(".form-error", form);
+      error.textContent = `This form's fields could not be read: ${e.message}`;
+      error.hidden = false;
+      return null;
+    },
+  );
+}
+
+// What an edit changes: each field whose value differs from `current`'s. A cleared whole
+// number the API lets be null is null (none); any other cleared field is sent empty, for the
+// API to judge.
+function changedValues(form, fields, current) {
+  const body = {};
+  for (const f of fields) {
+    const input = form.elements[f.name];
+    if (f.kind === "bool") {
+      if (input.checked !== Boolean(current[f.name])) body[f.name] = input.checked;
+      continue;
+    }
+    const v = input.value.trim();
+    if (v === String(current[f.name] ?? "")) continue;
+    if (v === "") body[f.name] = f.kind === "int" && f.nullable ? null : "";
+    else body[f.name] = wireValue(f, v);
+  }
+  return body;
+}
 
 function levelText(l) {
   return `${l.location}: on hand ${l.on_hand}, reserved ${l.reserved}, available ${l.available}`;
@@ -515,6 +551,10 @@ function productView(id) {
   const root = view("tpl-product");
   const state = { product: null, version: null, cursors: [], before: null, location: "" };
   let basis = null; // the product version the edit form was filled from
+  let editFields = null; // the fields of the edit form, once the document gave them
+  const editForm = buildForm($("#edit", root), "e", "PUT", "/api/products/{id}").then((fields) => {
+    editFields = fields;
+  });
   let refreshing = null;
 
   function showProduct(product, version) {
@@ -534,10 +574,11 @@ function productView(id) {
 
   function fillEdit(product, version) {
     const edit = $("#edit", root);
-    edit.elements.name.value = product.name;
-    edit.elements.description.value = product.description;
-    edit.elements.price.value = product.price;
-    edit.elements.reorder_point.value = product.reorder_point ?? "";
+    for (const f of editFields ?? []) {
+      const input = edit.elements[f.name];
+      if (f.kind === "bool") input.checked = Boolean(product[f.name]);
+      else input.value = product[f.name] ?? "";
+    }
     basis = version;
     delete edit.dataset.dirty;
   }
@@ -644,7 +685,9 @@ function productView(id) {
     const error = $("#product-error", root);
     const mine = ++asked;
     try {
-      const [p, reservations, movements] = await Promise.all([
+      // The edit form is filled from the product, so its fields come first.
+      const [, p, reservations, movements] = await Promise.all([
+        editForm,
         get(`/api/products/${id}`),
         get(`/api/products/${id}/reservations`),
         get(`/api/products/${id}/transactions${query({ limit: 20, before: state.before, location: state.location })}`),
@@ -715,14 +758,7 @@ function productView(id) {
   bindForm(
     edit,
     (key) => {
-      const body = {};
-      const p = state.product;
-      const v = (name) => edit.elements[name].value.trim();
-      if (v("name") !== p.name) body.name = v("name");
-      if (v("description") !== p.description) body.description = v("description");
-      if (v("price") !== p.price) body.price = v("price");
-      const rp = v("reorder_point");
-      if (rp !== String(p.reorder_point ?? "")) body.reorder_point = rp === "" ? null : /^\d+$/.test(rp) ? Number(rp) : rp;
+      const body = changedValues(edit, editFields ?? [], state.product);
       return request("PUT", `/api/products/${id}`, { body, key, ifMatch: basis }).catch((e) => {
         if (e instanceof ApiError && e.status === 412) {
           e.message =
@@ -814,9 +850,13 @@ function locationsView() {
     $("#locations-empty", root).hidden = data.length > 0;
   }
   const form = $("#new-location", root);
+  let fields = [];
+  buildForm(form, "l", "POST", "/api/locations").then((f) => {
+    fields = f ?? [];
+  });
   bindForm(
     form,
-    (key) => request("POST", "/api/locations", { body: formValues(form, [text("name")]), key }),
+    (key) => request("POST", "/api/locations", { body: formValues(form, fields), key }),
     ({ data }, note) => {
       showOk(form, `Created ${data.name}.${note}`);
       load();
@@ -834,22 +874,16 @@ function locationsView() {
   return () => listeners.delete(listen);
 }
 
-const NEW_PRODUCT = [
-  text("name"),
-  text("sku"),
-  text("price"),
-  text("description"),
-  text("location"),
-  int("initial_quantity"),
-  int("reorder_point"),
-];
-
 function newProductView() {
   const root = view("tpl-new");
   const form = $("#new-product", root);
+  let fields = [];
+  buildForm(form, "n", "POST", "/api/products").then((f) => {
+    fields = f ?? [];
+  });
   bindForm(
     form,
-    (key) => request("POST", "/api/products", { body: formValues(form, NEW_PRODUCT), key }),
+    (key) => request("POST", "/api/products", { body: formValues(form, fields), key }),
     ({ data }) => {
       remember(data.product);
       location.hash = `#/product/${data.product.id}`;

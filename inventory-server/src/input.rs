@@ -134,6 +134,10 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 /// Text without NUL characters (the engine refuses them in every string).
 pub const NO_NUL: &str = "^[^\\u0000]*$";
 
+/// The reorder point's `title` in both product bodies. The dashboard builds its forms from these
+/// schemas and labels a field with its title, or else with its name in words.
+const REORDER_POINT: &str = "Reorder point (blank: none)";
+
 /// POST /api/products: a new product and its initial stock (at its own location).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -141,7 +145,7 @@ pub const NO_NUL: &str = "^[^\\u0000]*$";
 pub struct CreateProductBody {
     #[schemars(length(min = 1, max = inventory::MAX_NAME), regex(pattern = NON_BLANK))]
     pub name: String,
-    #[schemars(length(min = 1, max = inventory::MAX_SKU), regex(pattern = NON_BLANK))]
+    #[schemars(title = "SKU", length(min = 1, max = inventory::MAX_SKU), regex(pattern = NON_BLANK))]
     pub sku: String,
     pub price: PriceInput,
     #[serde(default)]
@@ -149,13 +153,15 @@ pub struct CreateProductBody {
     pub description: Option<String>,
     /// The product's own location; left out: the default location.
     #[serde(default)]
+    #[schemars(title = "Location (blank: the default)")]
     #[schemars(length(min = 1, max = inventory::MAX_LOCATION), regex(pattern = NON_BLANK))]
     pub location: Option<String>,
     #[serde(default)]
     #[schemars(range(min = 0, max = inventory::MAX_QUANTITY))]
     pub initial_quantity: Option<i64>,
+    /// Low on stock when the available quantity is at or below this; left out: never.
     #[serde(default)]
-    #[schemars(range(min = 0, max = inventory::MAX_QUANTITY))]
+    #[schemars(title = REORDER_POINT, range(min = 0, max = inventory::MAX_QUANTITY))]
     pub reorder_point: Option<i64>,
 }
 
@@ -189,9 +195,10 @@ pub struct UpdateProductBody {
     pub description: Option<String>,
     #[serde(default)]
     pub price: Option<PriceInput>,
-    /// null clears the reorder point.
+    /// Low on stock when the available quantity is at or below this; null clears it.
     #[serde(default, deserialize_with = "nullable")]
-    #[schemars(with = "Option<i64>", range(min = 0, max = inventory::MAX_QUANTITY))]
+    #[schemars(with = "Option<i64>", title = REORDER_POINT)]
+    #[schemars(range(min = 0, max = inventory::MAX_QUANTITY))]
     pub reorder_point: Option<Option<i64>>,
 }
 

@@ -157,15 +157,6 @@ fn stock_schemas(schemas: &mut Map<String, Value>) {
             "discriminator": { "propertyName": "op", "mapping": mapping }
         }),
     );
-    schemas.insert(
-        "Batch".into(),
-        json!({
-            "type": "object", "additionalProperties": false, "required": ["operations"],
-            "properties": { "operations": {
-                "type": "array", "minItems": 1, "maxItems": inventory::MAX_BATCH, "items": r("BatchItem")
-            } }
-        }),
-    );
 }
 
 /// What any request can meet before or around its handler: the framing and size checks of the
@@ -570,6 +561,7 @@ mod tests {
         ProductWithStock, Reservation, StockLevel, StockSummary, Utc, Uuid,
     };
     use inventory::{Decimal, MovementKind};
+    use schemars::JsonSchema;
     use std::collections::BTreeSet;
 
     fn operations_of(doc: &Value) -> Vec<(String, String, &Value)> {
@@ -895,6 +887,64 @@ mod tests {
         }
         let operations = &schemas["Batch"]["properties"]["operations"];
         assert_eq!(operations["maxItems"], inventory::MAX_BATCH);
+    }
+
+    /// The fields serde's derive reads for `T`, in the order its refusal of an unknown field
+    /// lists them ("expected one of `name`, `sku`, …"): the struct's own order, found without
+    /// the introspection the document uses.
+    fn serde_fields<T: serde::de::DeserializeOwned>() -> Vec<String> {
+        let refused = serde_json::from_str::<T>(r#"{"\u0001":0}"#).err();
+        let message = refused.expect("an unknown field is refused").to_string();
+        let expected = &message[message.find("expected").expect(&message)..];
+        expected
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn assert_field_order<T: JsonSchema + serde::de::DeserializeOwned>(schemas: &Value) {
+        let name = T::schema_name();
+        let order = strings(&schemas[name.as_ref()]["x-field-order"]);
+        assert_eq!(order, serde_fields::<T>(), "{name}");
+    }
+
+    #[test]
+    fn request_bodies_list_the_structs_fields_in_its_order() {
+        use crate::input::{
+            BatchBody, CheckInBody, CreateProductBody, KeyBody, LocationBody, TakeOverBody,
+            TillConflictBody, UpdateProductBody,
+        };
+        let doc = document();
+        let schemas = &doc["components"]["schemas"];
+        // Every body the document names lists each of its properties once.
+        for (path, method, op) in operations_of(&doc) {
+            let Some(body) =
+                op["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str()
+            else {
+                continue;
+            };
+            let schema = &schemas[body.rsplit('/').next().unwrap()];
+            let order = strings(&schema["x-field-order"]);
+            let listed: BTreeSet<String> = order.iter().cloned().collect();
+            assert_eq!(listed.len(), order.len(), "{method} {path}: {order:?}");
+            assert_eq!(listed, keys(&schema["properties"]), "{method} {path}");
+        }
+        // The dashboard's product and location forms are laid out in this order.
+        assert_field_order::<CreateProductBody>(schemas);
+        assert_field_order::<UpdateProductBody>(schemas);
+        assert_field_order::<LocationBody>(schemas);
+        assert_field_order::<KeyBody>(schemas);
+        assert_field_order::<BatchBody>(schemas);
+        assert_field_order::<TillConflictBody>(schemas);
+        assert_field_order::<CheckInBody>(schemas);
+        assert_field_order::<TakeOverBody>(schemas);
+        // An order the properties do not give: theirs is sorted, the struct's is not.
+        let sorted: Vec<String> = keys(&schemas["NewProduct"]["properties"])
+            .into_iter()
+            .collect();
+        assert_ne!(strings(&schemas["NewProduct"]["x-field-order"]), sorted);
     }
 
     #[test]

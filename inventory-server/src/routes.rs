@@ -28,6 +28,8 @@ use inventory::{
     ApiKey, CheckIn, ConflictReport, Location, OpKind, Reservation, Scope, TakeOver, TillStatus,
 };
 use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 pub type Handler = fn(&App, &mut Req) -> Result<Reply, ApiError>;
 
@@ -38,11 +40,26 @@ pub fn schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
     generator.subschema_for::<T>()
 }
 
+/// A request body's schema: `T`'s component, with `x-field-order` naming its fields in the order
+/// serde reads them, the struct's own (`properties` is a JSON object, whose keys keep no order:
+/// the document's are sorted). The dashboard lays its forms out in that order.
+pub fn body<T: JsonSchema + DeserializeOwned>(generator: &mut SchemaGenerator) -> Schema {
+    let reference = generator.subschema_for::<T>();
+    let order = serde_aux::serde_introspection::serde_introspect::<T>();
+    generator
+        .definitions_mut()
+        .get_mut(T::schema_name().as_ref())
+        .and_then(Value::as_object_mut)
+        .expect("a body is a named object")
+        .insert("x-field-order".into(), order.into());
+    reference
+}
+
 /// What an operation reads from its body.
 #[derive(Clone, Copy)]
 pub enum Body {
     None,
-    /// A JSON object of this type.
+    /// A JSON object, its schema from `body`.
     Json(SchemaFn),
     /// A stock operation: the fields the engine's table gives the kind.
     Stock(OpKind),
@@ -94,6 +111,10 @@ pub struct Endpoint {
 const READ: Access = Access::Needs(Scope::Read);
 const WRITE: Access = Access::Needs(Scope::Write);
 const ADMIN: Access = Access::Needs(Scope::Admin);
+
+const fn json<T: JsonSchema + DeserializeOwned>() -> Body {
+    Body::Json(body::<T>)
+}
 
 const fn data<T: JsonSchema + 'static>(status: u16, envelope: &'static str) -> Answer {
     Answer::Json {
@@ -224,7 +245,7 @@ pub const ROUTES: &[Route] = &[
             },
             Endpoint {
                 summary: "create a product with its initial stock",
-                body: Body::Json(schema::<CreateProductBody>),
+                body: json::<CreateProductBody>(),
                 answer: data::<ProductWithStockJson>(201, "ProductWithStockResponse"),
                 errors: &[409],
                 etag: true,
@@ -246,7 +267,7 @@ pub const ROUTES: &[Route] = &[
             Endpoint {
                 summary: "partial update; If-Match makes it a compare-and-set",
                 path: Some(schema::<ProductPath>),
-                body: Body::Json(schema::<UpdateProductBody>),
+                body: json::<UpdateProductBody>(),
                 answer: data::<ProductJson>(200, "ProductResponse"),
                 errors: &[404, 409, 412],
                 etag: true,
@@ -355,7 +376,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/stock/batch",
         methods: &[Endpoint {
             summary: "apply stock operations all or nothing; a failure names the operation's index",
-            body: Body::Json(schema::<BatchBody>),
+            body: json::<BatchBody>(),
             answer: data::<stock::BatchResult>(200, "BatchResultResponse"),
             errors: &[404, 409],
             ..Endpoint::post("apply_batch", "stock", stock::batch)
@@ -371,7 +392,7 @@ pub const ROUTES: &[Route] = &[
             },
             Endpoint {
                 summary: "create a location",
-                body: Body::Json(schema::<LocationBody>),
+                body: json::<LocationBody>(),
                 answer: data::<Location>(201, "LocationResponse"),
                 errors: &[409],
                 ..Endpoint::post("create_location", "locations", locations::create)
@@ -434,7 +455,7 @@ pub const ROUTES: &[Route] = &[
             Endpoint {
                 summary: "create an API key; its secret is in this answer and nowhere else (no Idempotency-Key: a repeat is 409)",
                 access: ADMIN,
-                body: Body::Json(schema::<KeyBody>),
+                body: json::<KeyBody>(),
                 answer: data::<CreatedKeyJson>(201, "CreatedApiKeyResponse"),
                 errors: &[409],
                 idempotent: false,
@@ -466,7 +487,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/tills/conflicts",
         methods: &[Endpoint {
             summary: "a till reports a sale of its own that central refused (its lease lapsed and the units were sold elsewhere, or the product was archived): only a sale of a till registered to the key (403 otherwise), recorded and counted once in inventory_till_conflicts_total by code, and logged with the key; the sale waits at the till for an operator. No Idempotency-Key: a repeat is recorded once",
-            body: Body::Json(schema::<TillConflictBody>),
+            body: json::<TillConflictBody>(),
             answer: data::<ConflictReport>(202, "TillConflictResponse"),
             errors: &[403],
             idempotent: false,
@@ -478,7 +499,7 @@ pub const ROUTES: &[Route] = &[
         methods: &[Endpoint {
             summary: "a till's first call of every sync: registers the till id with the key and the till's instance the first time; another key is 403, another instance 409 (nothing of the registered till changes). Answers central's database identity, generation and high-water sequence. No Idempotency-Key",
             path: Some(schema::<TillPath>),
-            body: Body::Json(schema::<CheckInBody>),
+            body: json::<CheckInBody>(),
             answer: data::<CheckIn>(200, "CheckInResponse"),
             errors: &[403, 409],
             idempotent: false,
@@ -491,7 +512,7 @@ pub const ROUTES: &[Route] = &[
             summary: "an admin ends a till's registration (a replaced device): its allotments are released, or kept for the next instance to register under the id, either way recorded in the ledger. No Idempotency-Key (a repeat is 404)",
             access: ADMIN,
             path: Some(schema::<TillPath>),
-            body: Body::Json(schema::<TakeOverBody>),
+            body: json::<TakeOverBody>(),
             answer: data::<TakeOver>(200, "TakeOverResponse"),
             errors: &[404],
             idempotent: false,
