@@ -16,6 +16,8 @@ use inventory_till::{SaleOptions, Till, TillOptions};
 use serde_json::json;
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 const SHOP: &str = "Shop 1";
@@ -447,6 +449,57 @@ fn a_rewind_to_between_a_syncs_check_in_and_its_pushes_is_seen() {
     assert!(report.rewound);
     assert_eq!(report.repushed, 3, "{report:?}");
     assert!(!till.sync().unwrap().rewound);
+    drop(till);
+    assert_each_sale_once(&mut central, &ids, 3, 50 + 6 - 3);
+}
+
+#[test]
+fn sales_acknowledged_by_a_sync_stopped_before_its_check_in_after_them_are_looked_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::new(dir.path());
+    let (ids, keys) = central_file(&store.target, SHOP, &[("A", 50)], &["till-T1"]);
+    let a = ids[0];
+    let mut central = Central::start(&store.target);
+    let proxy = Proxy::start(Arc::new(AtomicUsize::new(central.port as usize)));
+    let path = dir.path().join("t1.db");
+    let till = open(&path, &proxy.url(), &keys["till-T1"], "T1");
+    till.sync().unwrap();
+    till.set_target(a, 20).unwrap();
+    assert!(till.sync().unwrap().complete);
+    for i in 0..3 {
+        sell(&till, a, &format!("r{i}"));
+    }
+    // Closed and opened again around each stop: the connections it keeps through the proxy
+    // would reach the stopped central and fail its first request.
+    drop(till);
+    central.stop();
+    store.snapshot();
+    central.restart();
+    let till = open(&path, &proxy.url(), &keys["till-T1"], "T1");
+    // The check-in and the three commits are answered; the check-in after them is not.
+    proxy.swallow_after(4);
+    let stopped = till.sync().unwrap();
+    proxy.set(Mode::Pass);
+    assert!(!stopped.complete, "{stopped:?}");
+    assert_eq!(stopped.pushed, 3, "{stopped:?}");
+    assert!(till.pending().unwrap().is_empty(), "all three acknowledged");
+    drop(till);
+    central.stop();
+    store.restore_snapshot();
+    central.restart();
+    other_writes(&central.url(), a, 6);
+    let till = open(&path, &proxy.url(), &keys["till-T1"], "T1");
+
+    // The point the till kept is still there; the sales after it are not.
+    let report = till.sync().unwrap();
+    assert!(report.complete, "{report:?}");
+    assert!(report.rewound);
+    assert_eq!(report.repushed, 3, "{report:?}");
+    let again = till.sync().unwrap();
+    assert!(
+        again.complete && !again.rewound && again.repushed == 0,
+        "{again:?}"
+    );
     drop(till);
     assert_each_sale_once(&mut central, &ids, 3, 50 + 6 - 3);
 }
