@@ -249,6 +249,10 @@ pub struct CheckInBody {
     /// What this one leaves.
     #[schemars(length(min = 1, max = inventory::MAX_INSTANCE_ID), regex(pattern = NON_BLANK))]
     pub next_token: String,
+    /// The point the till's last check-in answered, and central's clock then; left out or
+    /// null before its first.
+    #[serde(default)]
+    pub seen: Option<inventory::SeenPoint>,
 }
 
 /// POST /api/tills/{id}/take-over: release the till's allotments, or keep them for its next

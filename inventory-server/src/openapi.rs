@@ -1121,6 +1121,11 @@ mod tests {
             till: till.clone(),
             database,
             high_water: 9,
+            point: Some(inventory::LedgerPoint {
+                seq: 9,
+                movement_id: inventory::Uuid::now_v7(),
+            }),
+            seen_held: Some(false),
         };
         assert_object(schemas, "CheckIn", v(to_value(&check_in)));
         let status = inventory::TillStatus {

@@ -497,7 +497,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/api/tills/{id}/check-in",
         methods: &[Endpoint {
-            summary: "a till's first call of every sync: registers the till id with the key and the till's instance the first time; another key is 403, another instance 409 (nothing of the registered till changes). Answers central's database identity, generation and high-water sequence. No Idempotency-Key",
+            summary: "a till's first call of every sync: registers the till id with the key and the till's instance the first time; another key is 403, another instance 409 (nothing of the registered till changes). Answers central's database identity, generation, high-water sequence and the movement there (point), and whether central still holds the point the till sent as seen (seen_held: false after a rewind, even one that kept the generation); a till whose seen check-in is later than the registration's last is accepted with its newer token. No Idempotency-Key",
             path: Some(schema::<TillPath>),
             body: json::<CheckInBody>(),
             answer: data::<CheckIn>(200, "CheckInResponse"),

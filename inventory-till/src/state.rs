@@ -9,7 +9,7 @@
 
 use crate::model::{Conflict, Resolution, Sale};
 use chrono::{DateTime, SecondsFormat, Utc};
-use inventory::{Error, Result, Uuid};
+use inventory::{Error, LedgerPoint, Result, SeenPoint, Uuid};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 use std::path::Path;
@@ -60,7 +60,7 @@ CREATE TABLE IF NOT EXISTS conflicts (
 
 /// Columns added to `till` since its first version: who this till is to central, and what it
 /// last saw of central.
-const TILL_COLUMNS: [(&str, &str); 6] = [
+const TILL_COLUMNS: [(&str, &str); 9] = [
     // generated once for these files: central tells two sets of files under one till id apart
     ("instance_id", "TEXT"),
     // what the last check-in at central left, and the one a check-in under way leaves
@@ -70,6 +70,12 @@ const TILL_COLUMNS: [(&str, &str); 6] = [
     ("central_id", "TEXT"),
     ("central_generation", "TEXT"),
     ("central_high_water", "INTEGER"),
+    // the movement at that high-water, and central's clock at that check-in
+    ("central_point", "TEXT"),
+    ("central_checked_at", "TEXT"),
+    // every acknowledged sale up to this sequence of the till's ledger was at central before
+    // that point
+    ("central_covers", "INTEGER"),
 ];
 
 fn text(t: DateTime<Utc>) -> String {
@@ -126,6 +132,12 @@ pub(crate) struct SeenCentral {
     pub id: String,
     pub generation: String,
     pub high_water: i64,
+    /// The movement at the high-water and when central answered; none from files written
+    /// before points were kept, or while central's ledger was empty.
+    pub point: Option<SeenPoint>,
+    /// Every acknowledged sale up to this sequence of the till's ledger was at central before
+    /// the point, so holding the point means holding them.
+    pub covers: i64,
 }
 
 pub(crate) struct State {
@@ -378,14 +390,32 @@ impl State {
         let conn = self.conn();
         Ok(conn.query_row(
             "SELECT instance_id, token, next_token, central_id, central_generation,
-                    central_high_water FROM till",
+                    central_high_water, central_point, central_checked_at, central_covers
+             FROM till",
             [],
             |r| {
+                let point = match (
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                ) {
+                    (Some(id), Some(at)) => Some(SeenPoint {
+                        point: LedgerPoint {
+                            seq: r.get(5)?,
+                            movement_id: uuid(&id)?,
+                        },
+                        checked_in_at: time(&at)?,
+                    }),
+                    _ => None,
+                };
                 let central = match (r.get(3)?, r.get(4)?, r.get(5)?) {
                     (Some(id), Some(generation), Some(high_water)) => Some(SeenCentral {
                         id,
                         generation,
                         high_water,
+                        point,
+                        // Files from before points were kept checked every sale by the
+                        // high-water alone.
+                        covers: r.get::<_, Option<i64>>(8)?.unwrap_or(i64::MAX),
                     }),
                     _ => None,
                 };
@@ -422,12 +452,20 @@ impl State {
         Ok(())
     }
 
-    /// What the till has now checked of central: every acknowledged sale central should hold
-    /// is there.
+    /// What the till has now checked of central: the point its next check-in sends, and how
+    /// far its acknowledged sales are known to be before it.
     pub fn saw_central(&self, seen: &SeenCentral) -> Result<()> {
         self.conn().execute(
-            "UPDATE till SET central_id = ?1, central_generation = ?2, central_high_water = ?3",
-            params![seen.id, seen.generation, seen.high_water],
+            "UPDATE till SET central_id = ?1, central_generation = ?2, central_high_water = ?3,
+                    central_point = ?4, central_checked_at = ?5, central_covers = ?6",
+            params![
+                seen.id,
+                seen.generation,
+                seen.high_water,
+                seen.point.map(|p| p.point.movement_id.to_string()),
+                seen.point.map(|p| text(p.checked_in_at)),
+                seen.covers
+            ],
         )?;
         Ok(())
     }

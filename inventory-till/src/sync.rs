@@ -14,10 +14,13 @@
 //! **One identity, and a central that may be rewound.** Every sync starts with a check-in
 //! (`POST /api/tills/{id}/check-in`): central refuses a till id's other key, other instance or
 //! a copy of its files left behind, and the sync then stops before touching anything. The
-//! answer carries central's database identity, generation (which `restore` changes) and
-//! ledger high-water; when those show central went back in time since the last check, every
+//! answer carries central's database identity, generation (which `restore` changes), ledger
+//! high-water and the movement there (a point), and whether central still holds the point the
+//! till sent. When those show central went back in time since the last check, every
 //! acknowledged sale of the retention window that central no longer holds is pushed again,
-//! each found in central's ledger by its reference or applied once.
+//! each found in central's ledger by its reference or applied once. Once sales are
+//! acknowledged the till checks in again, so that the point it keeps is after them: a rewind
+//! that takes one of them takes the point too, even when the ledger has grown past it since.
 
 use crate::Inner;
 use crate::catalogue;
@@ -27,7 +30,7 @@ use crate::outbox;
 use crate::state::SeenCentral;
 use crate::wire;
 use chrono::{DateTime, Utc};
-use inventory::{Error, ErrorCode, Expect, Expiry, StockOp, Uuid};
+use inventory::{Error, ErrorCode, Expect, Expiry, SeenPoint, StockOp, Uuid};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Why a sync stopped.
@@ -62,14 +65,30 @@ pub(crate) fn run(till: &Inner, report: &mut SyncReport) -> Step<()> {
     // The till's own idempotency keys (of sales with a POS id) are kept as central keeps its.
     till.local.expire_reservations()?;
     // The first call also tells central's clock, which every window below is measured on.
-    let (central, now) = check_in(till)?;
     let last = till.state.identity()?.central;
-    if last.as_ref().is_some_and(|seen| rewound(seen, &central)) {
-        report.rewound = true;
-        repush(till, report, now)?;
+    let (mut seen, now, back) = check_in(till, last.as_ref())?;
+    if let Some(last) = &last {
+        if back {
+            report.rewound = true;
+            repush(till, report, now, 0, None)?;
+            // Sales pushed again are after the new point: the check-in after the pushes
+            // covers them.
+            seen.covers = 0;
+        } else if seen.covers > last.covers {
+            // Sales acknowledged since the last point (a sync stopped before its check-in
+            // after the pushes): a rewind may have taken them without taking the point. They
+            // were applied after that check-in, so central's ledger is read back to it only.
+            let since = last.point.map(|p| p.checked_in_at);
+            if repush(till, report, now, last.covers, since)? {
+                report.rewound = true;
+                // Those pushed again are after the new point.
+                seen.covers = last.covers;
+            }
+        }
     }
-    till.state.saw_central(&central)?;
+    till.state.saw_central(&seen)?;
     push(till, report, now)?;
+    cover(till, report, seen, now)?;
     report_conflicts(till)?;
     resolutions(till, report)?;
     catalogue::pull(till, report)?;
@@ -78,16 +97,51 @@ pub(crate) fn run(till: &Inner, report: &mut SyncReport) -> Step<()> {
     Ok(())
 }
 
-/// Checks in at central under the till's id, instance and token: what central is now, and
-/// its clock. A refusal (another key, another instance, a copy left behind) stops the sync.
-fn check_in(till: &Inner) -> Step<(SeenCentral, DateTime<Utc>)> {
+/// How many check-ins after pushes a sync makes at most: one, and one more for each rewind
+/// found meanwhile (what is left is the next sync's).
+const COVER_ROUNDS: usize = 3;
+
+/// Checks in again once sales were acknowledged, so that the point the till keeps is after
+/// them: a later rewind that takes any of them takes the point too. When this check-in finds
+/// central rewound since the first, everything is pushed again and checked once more.
+fn cover(
+    till: &Inner,
+    report: &mut SyncReport,
+    mut seen: SeenCentral,
+    now: DateTime<Utc>,
+) -> Step<()> {
+    for _ in 0..COVER_ROUNDS {
+        if till.state.cursor()?.acked_upto <= seen.covers {
+            return Ok(());
+        }
+        let (mut next, _, back) = check_in(till, Some(&seen))?;
+        if back {
+            report.rewound = true;
+            repush(till, report, now, 0, None)?;
+            next.covers = 0;
+        }
+        till.state.saw_central(&next)?;
+        seen = next;
+    }
+    Ok(())
+}
+
+/// Checks in at central under the till's id, instance and token, sending what it last saw
+/// of central: what central is now, with how far the till's acknowledged sales are before its
+/// point, its clock, and whether it went back past what the till saw. A refusal (another key,
+/// another instance, a copy left behind) stops the sync.
+fn check_in(till: &Inner, last: Option<&SeenCentral>) -> Step<(SeenCentral, DateTime<Utc>, bool)> {
     let identity = till.state.identity()?;
     let next = till.state.next_token()?;
+    // Read before the check-in: every sale acknowledged by now is in central's ledger before
+    // the point it answers, if central holds it at all.
+    let acked = till.state.cursor()?.acked_upto;
     let body = wire::CheckIn {
         instance_id: &identity.instance_id,
         location: &till.location,
         token: identity.token.as_deref(),
         next_token: &next,
+        seen: last.and_then(|l| l.point),
     };
     let reply = must(till.central.check_in(&till.till_id, &body))?;
     till.state.checked_in(&next)?;
@@ -97,25 +151,43 @@ fn check_in(till: &Inner) -> Step<(SeenCentral, DateTime<Utc>)> {
         )))
     })?;
     let seen = SeenCentral {
-        id: answer.database.id,
-        generation: answer.database.generation,
+        id: answer.database.id.clone(),
+        generation: answer.database.generation.clone(),
         high_water: answer.high_water,
+        point: answer.point.map(|point| SeenPoint {
+            point,
+            checked_in_at: answer.till.last_sync_at,
+        }),
+        covers: acked,
     };
-    Ok((seen, reply.at))
+    let back = last.is_some_and(|l| went_back(l, &answer));
+    Ok((seen, reply.at, back))
 }
 
 /// Central went back in time since the till last checked it: restored (a new generation, or
-/// another database), or its ledger shorter than it was.
-fn rewound(last: &SeenCentral, now: &SeenCentral) -> bool {
-    last.id != now.id || last.generation != now.generation || now.high_water < last.high_water
+/// another database), no longer holding the point the till saw (a copy of its file, a
+/// snapshot, a point-in-time recovery), or its ledger shorter than it was.
+fn went_back(last: &SeenCentral, now: &wire::CheckedIn) -> bool {
+    last.id != now.database.id
+        || last.generation != now.database.generation
+        || now.seen_held == Some(false)
+        || now.high_water < last.high_water
 }
 
-/// Pushes again every acknowledged sale of the retention window that a rewound central no
-/// longer holds: those its ledger has (found by reference) are left alone, the others are
-/// committed as a first push would, under the same key, or become conflicts. Sales ever in
-/// conflict are the operator's, and are not pushed again. Central's ledger is read back twice
-/// the window, so that a till clock running ahead does not hide a sale it holds.
-fn repush(till: &Inner, report: &mut SyncReport, now: DateTime<Utc>) -> Step<()> {
+/// Pushes again every acknowledged sale of the retention window after `after` in the till's
+/// ledger that a rewound central no longer holds: those its ledger has (found by reference)
+/// are left alone, the others are committed as a first push would, under the same key, or
+/// become conflicts. Sales ever in conflict are the operator's, and are not pushed again.
+/// Central's ledger is read back twice the window, so that a till clock running ahead does
+/// not hide a sale it holds, unless `since` says when on central's clock the sales were all
+/// applied after. Returns whether any sale was missing.
+fn repush(
+    till: &Inner,
+    report: &mut SyncReport,
+    now: DateTime<Utc>,
+    after: i64,
+    since: Option<DateTime<Utc>>,
+) -> Step<bool> {
     let window =
         chrono::Duration::from_std(till.options.retention).unwrap_or(chrono::Duration::MAX);
     let floor = now
@@ -123,19 +195,23 @@ fn repush(till: &Inner, report: &mut SyncReport, now: DateTime<Utc>) -> Step<()>
         .unwrap_or(DateTime::<Utc>::MIN_UTC);
     let acked = till.state.cursor()?.acked_upto;
     let settled = till.state.conflict_references()?;
-    let sales: Vec<Sale> = outbox::sales_after(&till.local, 0, &till.prefix, &till.location)?
+    let sales: Vec<Sale> = outbox::sales_after(&till.local, after, &till.prefix, &till.location)?
         .into_iter()
         .filter(|s| s.seq <= acked && s.sold_at >= floor && !settled.contains(&s.reference))
         .collect();
     if sales.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let wanted: Vec<&Sale> = sales.iter().collect();
-    let lookup = floor
-        .checked_sub_signed(window)
-        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let lookup = since.unwrap_or_else(|| {
+        floor
+            .checked_sub_signed(window)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    });
     let found = applied_at_central(till, &wanted, "COMMIT", Some(lookup))?;
+    let mut missing = false;
     for sale in sales.iter().filter(|s| !found.contains(&s.reference)) {
+        missing = true;
         match push_one(till, sale)? {
             Pushed::Applied { .. } => {
                 report.pushed += 1;
@@ -148,7 +224,7 @@ fn repush(till: &Inner, report: &mut SyncReport, now: DateTime<Utc>) -> Step<()>
             }
         }
     }
-    Ok(())
+    Ok(missing)
 }
 
 /// A sale central refused, as the till records it.

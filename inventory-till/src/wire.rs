@@ -47,6 +47,7 @@ pub(crate) struct CheckIn<'a> {
     pub location: &'a str,
     pub token: Option<&'a str>,
     pub next_token: &'a str,
+    pub seen: Option<inventory::SeenPoint>,
 }
 
 /// The body of `POST /api/tills/conflicts`.
@@ -59,8 +60,16 @@ pub(crate) struct ConflictReport<'a> {
 /// Central's answer to a check-in (the engine's `CheckIn`, as far as the till reads it).
 #[derive(Debug, serde::Deserialize)]
 pub(crate) struct CheckedIn {
+    pub till: Registration,
     pub database: Database,
     pub high_water: i64,
+    pub point: Option<inventory::LedgerPoint>,
+    pub seen_held: Option<bool>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct Registration {
+    pub last_sync_at: inventory::DateTime<inventory::Utc>,
 }
 
 #[derive(Debug, serde::Deserialize)]

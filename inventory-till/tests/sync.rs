@@ -165,8 +165,11 @@ fn a_sync_losing_each_answer_in_turn_applies_every_sale_once() {
         options(),
     )
     .unwrap();
+    // Enough for the rounds it takes: each lets one more answer through and sells three
+    // more units, so a full sync (with its check-ins before and after the pushes) is reached
+    // after about ten.
     for id in &ids {
-        till.set_target(*id, 20).unwrap();
+        till.set_target(*id, 30).unwrap();
     }
     assert!(till.sync().unwrap().complete);
 

@@ -67,8 +67,9 @@ pub use command::{
 pub use error::{Error, ErrorCode, Result};
 pub use model::{
     ApiKey, CatalogueEntry, CataloguePage, ChangePage, CheckIn, ConflictReport, CreatedKey,
-    DatabaseIdentity, ImportSummary, Location, Movement, MovementKind, Product, ProductWithStock,
-    Reservation, Scope, StockLevel, StockSummary, TakeOver, Till, TillStatus, VerifyReport,
+    DatabaseIdentity, ImportSummary, LedgerPoint, Location, Movement, MovementKind, Product,
+    ProductWithStock, Reservation, Scope, SeenPoint, StockLevel, StockSummary, TakeOver, Till,
+    TillStatus, VerifyReport,
 };
 pub use money::{MAX_PRICE_SCALE, PRICE_LIMIT, Price};
 pub use observe::{CommandEnd, Observer, Stats};

@@ -410,6 +410,33 @@ pub struct DatabaseIdentity {
     pub generation: String,
 }
 
+/// A point in a ledger's history: the movement at a sequence number. A rewound database
+/// (restored from a backup, a copy of its file or a snapshot, a point-in-time recovery) either
+/// stops before that number or holds another movement there once it has grown past it, so a
+/// point shows a rewind that keeps the generation. Sequence numbers are commit-ordered on both
+/// stores, so holding the point means holding everything committed before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LedgerPoint {
+    /// The movement's sequence number.
+    pub seq: i64,
+    /// The movement's id.
+    pub movement_id: Uuid,
+}
+
+/// What a till last saw of central, sent back at its next check-in: the point its last
+/// check-in answered and central's clock then (the registration's `last_sync_at`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SeenPoint {
+    /// The point.
+    pub point: LedgerPoint,
+    /// Central's clock at that check-in.
+    pub checked_in_at: DateTime<Utc>,
+}
+
 /// What central answers a till checking in at the start of a sync.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -420,6 +447,11 @@ pub struct CheckIn {
     pub database: DatabaseIdentity,
     /// The ledger's high-water sequence number: a restore from a backup takes it back.
     pub high_water: i64,
+    /// The movement at `high_water`; none while the ledger is empty.
+    pub point: Option<LedgerPoint>,
+    /// Whether central still holds the point the till sent as seen (none when it sent none):
+    /// false means central was rewound past it.
+    pub seen_held: Option<bool>,
 }
 
 /// A till's state at central: its registration, what it holds and how long since it synced.

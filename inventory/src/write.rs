@@ -7,7 +7,7 @@ use crate::command::{
 };
 use crate::error::{Error, Result};
 use crate::model::{
-    ApiKey, CheckIn, ConflictReport, ImportSummary, Location, Product, ProductWithStock,
+    ApiKey, CheckIn, ConflictReport, ImportSummary, Location, Product, ProductWithStock, SeenPoint,
     StockLevel, TakeOver,
 };
 use uuid::Uuid;
@@ -286,13 +286,17 @@ impl Write<CheckIn> {
     /// `instance_id`) from another instance, and CONFLICT (field `token`) from a copy of the
     /// till's files left behind by a later check-in, changing nothing. `token` is what the
     /// till's previous check-in left (`None` before its first), `next_token` what this one
-    /// leaves; sending the same pair again (an answer lost) is accepted.
+    /// leaves; sending the same pair again (an answer lost) is accepted. `seen` is what the
+    /// till's last check-in answered: the answer's `seen_held` says whether central still
+    /// holds that point, and a till whose point central lost, checking in with a token older
+    /// than central's (a database rewound past its last check-in), is accepted.
     pub fn check_in_till(
         till_id: impl Into<String>,
         instance_id: impl Into<String>,
         location: impl Into<String>,
         token: Option<String>,
         next_token: impl Into<String>,
+        seen: Option<SeenPoint>,
     ) -> Self {
         let command = Command::CheckInTill {
             till_id: till_id.into(),
@@ -300,6 +304,7 @@ impl Write<CheckIn> {
             location: location.into(),
             token,
             next_token: next_token.into(),
+            seen,
         };
         Write::new(command, |o| match o {
             Outcome::TillCheckedIn(c) => Ok(*c),

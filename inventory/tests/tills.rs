@@ -5,7 +5,10 @@
 mod common;
 
 use common::*;
-use inventory::{ApiKey, Call, ErrorCode, Expiry, Inventory, MovementKind, Scope, StockOp, Write};
+use inventory::{
+    ApiKey, Call, ErrorCode, Expiry, Inventory, LedgerPoint, MovementKind, Scope, SeenPoint,
+    StockOp, Uuid, Write,
+};
 
 const SHOP: &str = "Warehouse A";
 
@@ -23,7 +26,21 @@ fn check_in_with(
     token: Option<&str>,
     next: &str,
 ) -> inventory::Result<inventory::CheckIn> {
-    let write = Write::check_in_till(till, instance, SHOP, token.map(str::to_owned), next);
+    seen_check_in(inv, by, till, instance, token, next, None)
+}
+
+/// A check-in that sends what the till saw of central.
+fn seen_check_in(
+    inv: &Inventory,
+    by: &ApiKey,
+    till: &str,
+    instance: &str,
+    token: Option<&str>,
+    next: &str,
+    seen: Option<SeenPoint>,
+) -> inventory::Result<inventory::CheckIn> {
+    let token = token.map(str::to_owned);
+    let write = Write::check_in_till(till, instance, SHOP, token, next, seen);
     inv.write(write, &Call::by(by)).map(|a| a.value)
 }
 
@@ -266,4 +283,89 @@ fn a_restore_changes_the_generation_and_takes_the_high_water_back() {
     assert_eq!(seen.database.id, before.database.id);
     assert_ne!(seen.database.generation, before.database.generation);
     assert_eq!(seen.high_water, before.high_water);
+}
+
+#[test]
+fn a_check_in_answers_its_point_and_whether_central_holds_the_one_the_till_saw() {
+    let f = fixture();
+    let inv = &f.inv;
+    let p = product(inv, "JAM", 5);
+    let till = key(inv, "till-1", Scope::Write, true);
+    let first = check_in_with(inv, &till, "t1", "i", None, "a").unwrap();
+    assert_eq!(first.seen_held, None);
+    let point = first.point.unwrap();
+    assert_eq!(point.seq, first.high_water);
+    let at = inv.list_movements(p, &Default::default()).unwrap();
+    assert_eq!(at[0].id, point.movement_id);
+
+    let seen = |point: LedgerPoint, at: &inventory::CheckIn| SeenPoint {
+        point,
+        checked_in_at: at.till.last_sync_at,
+    };
+    f.clock.advance(chrono::Duration::seconds(1));
+    let held = seen_check_in(
+        inv,
+        &till,
+        "t1",
+        "i",
+        Some("a"),
+        "b",
+        Some(seen(point, &first)),
+    );
+    assert_eq!(held.unwrap().seen_held, Some(true));
+    // Another movement at that number, or a number past the ledger: central went back.
+    for lost in [
+        LedgerPoint {
+            movement_id: Uuid::now_v7(),
+            ..point
+        },
+        LedgerPoint {
+            seq: point.seq + 5,
+            ..point
+        },
+    ] {
+        let answer = seen_check_in(
+            inv,
+            &till,
+            "t1",
+            "i",
+            Some("a"),
+            "b",
+            Some(seen(lost, &first)),
+        );
+        assert_eq!(answer.unwrap().seen_held, Some(false), "{lost:?}");
+    }
+}
+
+#[test]
+fn a_till_that_saw_a_later_check_in_than_central_holds_is_accepted_with_its_token_and_a_copy_is_not()
+ {
+    let f = fixture();
+    let inv = &f.inv;
+    product(inv, "JAM", 5);
+    let till = key(inv, "till-1", Scope::Write, true);
+    // Central as a rewind leaves it: its registration holds token "a", from a check-in
+    // before the one whose point the till kept.
+    let before = check_in_with(inv, &till, "t1", "i", None, "a").unwrap();
+    let seen = |after: i64| SeenPoint {
+        point: LedgerPoint {
+            seq: before.high_water + 3,
+            movement_id: Uuid::now_v7(),
+        },
+        checked_in_at: before.till.last_sync_at + chrono::Duration::seconds(after),
+    };
+    f.clock.advance(chrono::Duration::seconds(10));
+    // A token central never left, from a check-in no later than central's: a copy, refused.
+    let copy = seen_check_in(inv, &till, "t1", "i", Some("c"), "d", Some(seen(0))).unwrap_err();
+    assert_eq!(copy.code, ErrorCode::Conflict);
+    assert_eq!(copy.field.as_deref(), Some("token"));
+
+    let back = seen_check_in(inv, &till, "t1", "i", Some("c"), "d", Some(seen(5))).unwrap();
+    assert_eq!(back.seen_held, Some(false));
+    // A copy of the same files, second: the registration was touched after its check-in.
+    f.clock.advance(chrono::Duration::seconds(1));
+    let second = seen_check_in(inv, &till, "t1", "i", Some("c"), "e", Some(seen(5))).unwrap_err();
+    assert_eq!(second.code, ErrorCode::Conflict);
+    assert_eq!(second.field.as_deref(), Some("token"));
+    seen_check_in(inv, &till, "t1", "i", Some("d"), "f", Some(seen(5))).unwrap();
 }

@@ -171,3 +171,30 @@ def test_a_till_id_has_one_instance_until_an_admin_takes_it_over(server):
     assert server.post("/api/tills/T9/check-in", other).status_code == 200
     history = server.get(f"/api/products/{pid}/transactions").json()["data"]
     assert [m["type"] for m in history[:2]] == ["RESERVE", "UNRESERVE"]
+
+
+def test_a_check_in_answers_a_point_of_the_ledger_and_whether_it_holds_the_one_seen(server):
+    pid = new_product(server, initial_quantity=3, location="Shop 1")["product"]["id"]
+    first = {"instance_id": "device-p", "location": "Shop 1", "token": None, "next_token": "p1"}
+    r = server.post("/api/tills/TP/check-in", first)
+    assert r.status_code == 200, r.text
+    data = r.json()["data"]
+    assert data["seen_held"] is None
+    point = data["point"]
+    assert point["seq"] == data["high_water"]
+    # The newest movement anywhere: the product's receipt, just made.
+    newest = server.get(f"/api/products/{pid}/transactions?limit=1").json()["data"][0]
+    assert (newest["seq"], newest["id"]) == (point["seq"], point["movement_id"])
+
+    seen = {"point": point, "checked_in_at": data["till"]["last_sync_at"]}
+    again = {**first, "token": "p1", "next_token": "p2", "seen": seen}
+    r = server.post("/api/tills/TP/check-in", again)
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["seen_held"] is True
+    # Another movement at that number: a ledger rewound and grown again.
+    lost = {**seen, "point": {**point, "movement_id": "0190a7b2-0000-7000-8000-000000000000"}}
+    r = server.post("/api/tills/TP/check-in", {**again, "seen": lost})
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["seen_held"] is False
+    r = server.post("/api/tills/TP/check-in", {**again, "seen": {**seen, "at": 1}})
+    assert_error(r, 400, "VALIDATION_ERROR")

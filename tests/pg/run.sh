@@ -3,7 +3,8 @@
 # starts it when INVENTORY_TEST_PG is not set): the engine without its postgres feature (a
 # postgres:// URL is a clear STORAGE_ERROR); every engine integration test on a fresh database
 # each, with the PostgreSQL-only ones (several handles on one database, the change feed under
-# eight writers); four real server processes on one database; the HTTP black-box suite; and
+# eight writers); four real server processes on one database; the tills' identity, owner and
+# restore tests against a central on PostgreSQL; the HTTP black-box suite; and
 # tests/pg's own (a private cluster of their own, stopped and started under a running server).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -21,5 +22,7 @@ step() {
 step cargo test -p inventory --lib
 step cargo test -p inventory --features postgres --tests -- --include-ignored
 step cargo test -p inventory-server --test multiprocess -- --include-ignored
+step cargo build -p inventory-server
+step cargo test -p inventory-till --test identity
 step tests/http/run.sh
 step env INVENTORY_SERVER_BIN="$ROOT/target/release/inventory-server" "$ROOT/.venv-http/bin/pytest" -q tests/pg

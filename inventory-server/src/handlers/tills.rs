@@ -44,6 +44,7 @@ pub fn check_in(app: &App, req: &mut Req) -> Result<Reply, ApiError> {
             body.location,
             body.token,
             body.next_token,
+            body.seen,
         ),
         &call(req),
     )?;

@@ -153,6 +153,129 @@ fn sigterm(pid: u32) {
         .status();
 }
 
+/// Central's database: a SQLite file in a test's directory or, when `INVENTORY_TEST_PG` holds a
+/// PostgreSQL URL (tests/pg/run.sh sets it), a database of the test's own on that server,
+/// dropped at the end. Either can be copied aside and put back while central is stopped, as
+/// a file copied back or a volume snapshot restored would (the generation and every token
+/// kept).
+pub struct Store {
+    /// What the server's `--db` and `Inventory::open` take.
+    pub target: PathBuf,
+    postgres: Option<(String, String)>,
+}
+
+impl Store {
+    pub fn new(dir: &Path) -> Store {
+        let base = std::env::var("INVENTORY_TEST_PG")
+            .ok()
+            .filter(|u| !u.is_empty());
+        let Some(base) = base else {
+            return Store::sqlite(dir);
+        };
+        let name = format!("till_test_{}", Uuid::now_v7().simple());
+        pg_admin(&base)
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        let (server, _) = base.rsplit_once('/').expect("a URL with a database name");
+        Store {
+            target: PathBuf::from(format!("{server}/{name}")),
+            postgres: Some((name, base)),
+        }
+    }
+
+    /// Always a SQLite file: for what only files have (the server's backup and restore).
+    pub fn sqlite(dir: &Path) -> Store {
+        Store {
+            target: dir.join("central.db"),
+            postgres: None,
+        }
+    }
+
+    /// Copies the database aside (central stopped).
+    pub fn snapshot(&self) {
+        match &self.postgres {
+            Some((name, base)) => pg_run(
+                base,
+                &[
+                    &format!("DROP DATABASE IF EXISTS {name}_snap"),
+                    &format!("CREATE DATABASE {name}_snap TEMPLATE {name}"),
+                ],
+            ),
+            None => {
+                for suffix in ["", "-wal"] {
+                    let from = format!("{}{suffix}", self.target.display());
+                    let to = format!("{}.snap{suffix}", self.target.display());
+                    let _ = std::fs::remove_file(&to);
+                    if Path::new(&from).exists() {
+                        std::fs::copy(&from, &to).unwrap();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Puts the copy back in place of the database (central stopped).
+    pub fn restore_snapshot(&self) {
+        match &self.postgres {
+            Some((name, base)) => pg_run(
+                base,
+                &[
+                    &format!("DROP DATABASE {name} WITH (FORCE)"),
+                    &format!("CREATE DATABASE {name} TEMPLATE {name}_snap"),
+                ],
+            ),
+            None => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", self.target.display()));
+                }
+                for suffix in ["", "-wal"] {
+                    let from = format!("{}.snap{suffix}", self.target.display());
+                    if Path::new(&from).exists() {
+                        std::fs::copy(&from, format!("{}{suffix}", self.target.display())).unwrap();
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Some((name, base)) = &self.postgres {
+            let mut admin = pg_admin(base);
+            for db in [name.clone(), format!("{name}_snap")] {
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// Runs each statement on its own (a database is made or dropped outside a transaction). A
+/// template is copied only once nobody is connected to it: the stopped server's sessions
+/// may still be closing, so a copy refused for that is tried again until a deadline.
+fn pg_run(base: &str, statements: &[&str]) {
+    let mut admin = pg_admin(base);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for statement in statements {
+        loop {
+            match admin.batch_execute(statement) {
+                Ok(()) => break,
+                Err(e)
+                    if e.code() == Some(&postgres::error::SqlState::OBJECT_IN_USE)
+                        && Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(e) => panic!("{statement}: {e}"),
+            }
+        }
+    }
+}
+
+fn pg_admin(base: &str) -> postgres::Client {
+    postgres::Client::connect(base, postgres::NoTls).expect("INVENTORY_TEST_PG is reachable")
+}
+
 /// Makes central's file with a product per entry of `stock` (all at `location`) and a write key
 /// limited to each location in `tills`; returns the products and the keys' secrets.
 pub fn central_file(

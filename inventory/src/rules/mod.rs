@@ -146,6 +146,7 @@ fn apply(tx: &mut dyn WriteTx, cmd: &Command, call: &Call, now: DateTime<Utc>) -
             location,
             token,
             next_token,
+            seen,
         } => Outcome::TillCheckedIn(Box::new(tills::check_in(
             &mut ctx,
             tills::Claim {
@@ -154,6 +155,7 @@ fn apply(tx: &mut dyn WriteTx, cmd: &Command, call: &Call, now: DateTime<Utc>) -
                 location,
                 token: token.as_deref(),
                 next_token,
+                seen: *seen,
             },
         )?)),
         Command::TakeOverTill { till_id, release } => {

@@ -5,9 +5,10 @@
 
 use super::context::{Ctx, Memo};
 use crate::error::{Error, Result};
-use crate::model::{CheckIn, ConflictReport, MovementKind, TakeOver, Till};
+use crate::model::{CheckIn, ConflictReport, LedgerPoint, MovementKind, SeenPoint, TakeOver, Till};
 use crate::store::rows::NewTillConflict;
 use crate::validate::{self, MAX_LOCATION, MAX_REFERENCE};
+use chrono::SubsecRound;
 
 /// The longest till id: `till:<id>` must fit a reference.
 const MAX_TILL_ID: usize = MAX_REFERENCE - 5;
@@ -42,11 +43,37 @@ pub(crate) struct Claim<'a> {
     pub location: &'a str,
     pub token: Option<&'a str>,
     pub next_token: &'a str,
+    pub seen: Option<SeenPoint>,
+}
+
+/// The movement at `seq` in this ledger, as a point.
+fn point_at(ctx: &mut Ctx, seq: i64) -> Result<Option<LedgerPoint>> {
+    if seq < 1 {
+        return Ok(None);
+    }
+    Ok(ctx
+        .tx
+        .changes(seq - 1, 1)?
+        .into_iter()
+        .find(|m| m.seq == seq)
+        .map(|m| LedgerPoint {
+            seq,
+            movement_id: m.id,
+        }))
 }
 
 /// A till's check-in. Its instance id tells two sets of files apart; the token, changed at
 /// every check-in, tells a copy of one set apart (a disk image restored on a second device):
 /// whichever copy checks in second holds a token the first left behind.
+///
+/// A database rewound past the till's last check-in (a file copied back, a snapshot, a
+/// point-in-time recovery: nothing that changes the generation or clears the tokens) holds an
+/// older token than the till's. It is told from a copy by what the till saw: the registration
+/// was last touched before the till's check-in that gave its point (on central's clock), which
+/// only a rewind undoes, since every check-in touches it. A copy that comes second after such
+/// a rewind finds the registration touched by the first, later than anything it saw, and is
+/// refused. `seen_held` is the till's to judge: a rewind may keep the point (nothing was
+/// written between) and still take the token back.
 pub(crate) fn check_in(ctx: &mut Ctx, claim: Claim) -> Result<CheckIn> {
     let till_id = validate::required("till_id", claim.till_id, MAX_TILL_ID)?;
     let instance_id = validate::required("instance_id", claim.instance_id, MAX_INSTANCE_ID)?;
@@ -54,6 +81,10 @@ pub(crate) fn check_in(ctx: &mut Ctx, claim: Claim) -> Result<CheckIn> {
     let next_token = validate::required("next_token", claim.next_token, MAX_INSTANCE_ID)?;
     let key = key_of(ctx);
     ctx.may_stock_at(&location, "location")?;
+    let seen_held = match claim.seen {
+        Some(seen) => Some(point_at(ctx, seen.point.seq)? == Some(seen.point)),
+        None => None,
+    };
     let till = match ctx.tx.load_till(&till_id)? {
         None => {
             let till = Till {
@@ -92,7 +123,12 @@ pub(crate) fn check_in(ctx: &mut Ctx, claim: Claim) -> Result<CheckIn> {
             // The same pair again is a check-in whose answer was lost; no token is a database
             // restored from a backup, whose tokens were cleared.
             let current = stored.is_empty() || Some(stored.as_str()) == claim.token;
-            if stored != next_token && !current {
+            // Compared as stored (to the microsecond), so that a till's own last check-in is
+            // never "later" than itself.
+            let rewound = claim.seen.is_some_and(|s| {
+                t.last_sync_at.trunc_subsecs(6) < s.checked_in_at.trunc_subsecs(6)
+            });
+            if stored != next_token && !current && !rewound {
                 return Err(Error::conflict(format!(
                     "token: till {till_id:?} checked in since this copy of its files last did: \
                      it runs on another device too; an admin may take it over"
@@ -106,10 +142,13 @@ pub(crate) fn check_in(ctx: &mut Ctx, claim: Claim) -> Result<CheckIn> {
             }
         }
     };
+    let high_water = ctx.tx.last_seq()?;
     Ok(CheckIn {
         till,
         database: ctx.tx.identity()?,
-        high_water: ctx.tx.last_seq()?,
+        high_water,
+        point: point_at(ctx, high_water)?,
+        seen_held,
     })
 }
 
