@@ -246,7 +246,17 @@ impl Deliverer {
 
     /// Sends one subscription its next request and records what came of it.
     fn deliver(&self, lease: &Lease) -> Result<Tick> {
-        let w = &lease.webhook;
+        // Read again rather than trust the pass's snapshot: the delivery before this one may
+        // have recorded its advance since (it left `in_flight` only after its record
+        // committed), and sending from the older cursor would send its events twice.
+        let now = self.inv.now();
+        let w = &self.inv.webhook(lease.webhook.id)?;
+        let still_ours = w.state == super::WebhookState::Active
+            && w.lease_owner.as_deref() == Some(self.owner.as_str())
+            && w.next_attempt_at.is_none_or(|t| t <= now);
+        if !still_ours {
+            return Ok(Tick::default());
+        }
         let (events, through) = self.pending(w)?;
         let forget_before = Some(self.inv.now() - self.config.keep_log);
         let report = |attempt, result| DeliveryReport {
