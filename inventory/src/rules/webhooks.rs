@@ -37,7 +37,7 @@ pub(crate) fn create(ctx: &mut Ctx, id: Uuid, new: &NewWebhook, secret: &str) ->
                 return Err(Error::validation(
                     "events",
                     format!(
-                        "unknown event type {unknown:?} (known: {})",
+                        "events names an unknown event type {unknown:?} (known: {})",
                         EVENT_TYPES.join(", ")
                     ),
                 ));

@@ -82,6 +82,22 @@ impl Inventory {
         })
     }
 
+    /// Every subscription with how many movements follow its cursor (before its filters),
+    /// in one snapshot: what a metric of each one's backlog shows.
+    pub fn webhook_backlog(&self) -> Result<Vec<(Webhook, i64)>> {
+        self.store().read(|tx| {
+            let last = tx.last_seq()?;
+            Ok(tx
+                .webhooks()?
+                .into_iter()
+                .map(|(w, _)| {
+                    let pending = (last - w.after).max(0);
+                    (w, pending)
+                })
+                .collect())
+        })
+    }
+
     pub(crate) fn claim_webhooks(&self, owner: &str, lease_seconds: i64) -> Result<Vec<Lease>> {
         match self.execute(Command::ClaimWebhooks {
             owner: owner.to_owned(),
