@@ -228,3 +228,28 @@ def test_pause_resume_rewind_and_delete(start, receiver):
     assert_error(server.get(base), 404, "NOT_FOUND")
     assert_error(server.get("/api/webhooks/not-a-uuid"), 404, "NOT_FOUND")
     assert [w["id"] for w in server.get("/api/webhooks").json()["data"]] == [watching["id"]]
+
+
+def test_a_10000_movement_run_is_delivered_whole(start, receiver):
+    server = start("--webhook-allow-private", "--webhook-max-batch", "500")
+    hook = subscribe(server, receiver.url)
+    products = [new_product(server, initial_quantity=0)["product"]["id"] for _ in range(4)]
+    for round_ in range(10):
+        ops = [
+            {"product_id": products[i % 4], "op": "add", "quantity": 1, "reference": f"b{round_}"}
+            for i in range(1000)
+        ]
+        r = server.http.post(server.url + "/api/stock/batch", json={"operations": ops}, timeout=60)
+        assert r.status_code == 200, r.text
+    expected = ledger(server, hook["after"])
+    assert len(expected) >= 10_000
+    wait_for(lambda: len(receiver.events()) >= len(expected), timeout=120, what="10,000 events")
+    received = receiver.events()
+    # At least once: the de-duplicated set is the ledger's, and each level's events in seq order.
+    assert {e["id"] for e in received} == {m["seq"] for m in expected}
+    last = {}
+    for e in received:
+        level = (e["data"]["product_id"], e["data"]["location"])
+        assert last.get(level, 0) < e["id"]
+        last[level] = e["id"]
+        assert e["data"]["on_hand_after"] == e["data"]["quantity_after"]
