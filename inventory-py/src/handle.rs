@@ -13,6 +13,8 @@ use crate::model::{
     StockLevel, StockSummary, TakeOver, TillStatus, VerifyReport,
 };
 use crate::ops;
+use crate::webhooks::{CreatedWebhook, Delivery, Webhook};
+use inventory::webhooks::WebhookChange;
 use inventory::{
     Call, Durability, MovementQuery, NewProduct, OpKind, Options, ProductChanges, ProductQuery,
     Scope, Write,
@@ -528,6 +530,95 @@ impl Inventory {
         self.write(py, Write::sweep(), Call::default())
     }
 
+    // ---- webhooks -------------------------------------------------------------------
+
+    /// Subscribes `url` to the ledger's events (`events`: event types, default all; only
+    /// movements at `locations` or of `product_ids` when given), delivered by a server on
+    /// this database from the next movement on. A URL leading to a loopback, private or
+    /// link-local address is a ValidationError on `url`. Returns a CreatedWebhook: its
+    /// `.secret` is shown this once and never appears in a repr.
+    #[pyo3(signature = (url, events = None, locations = None, product_ids = None))]
+    fn create_webhook(
+        &self,
+        py: Python<'_>,
+        url: String,
+        events: Option<Vec<String>>,
+        locations: Option<Vec<String>>,
+        product_ids: Option<Vec<String>>,
+    ) -> PyResult<CreatedWebhook> {
+        let product_ids = product_ids
+            .map(|ids| {
+                ids.iter()
+                    .map(|id| {
+                        inventory::Uuid::parse_str(id).map_err(|_| {
+                            crate::errors::invalid(
+                                py,
+                                "product_ids",
+                                format!("product_ids holds {id:?}, which is not a UUID"),
+                            )
+                        })
+                    })
+                    .collect::<PyResult<Vec<_>>>()
+            })
+            .transpose()?;
+        let new = inventory::webhooks::NewWebhook {
+            url,
+            events,
+            locations,
+            product_ids,
+        };
+        self.call(py, |e| e.create_webhook(new)).map(CreatedWebhook)
+    }
+
+    /// Every subscription, in creation order (never a secret).
+    fn webhooks(&self, py: Python<'_>) -> PyResult<Vec<Webhook>> {
+        let all = self.call(py, |e| e.webhooks())?;
+        Ok(all.into_iter().map(Webhook).collect())
+    }
+
+    /// One subscription; NotFoundError when there is none.
+    fn webhook(&self, py: Python<'_>, id: &str) -> PyResult<Webhook> {
+        let id = webhook_id(py, id)?;
+        self.call(py, |e| e.webhook(id)).map(Webhook)
+    }
+
+    /// Stops delivering a subscription; its cursor stays.
+    fn pause_webhook(&self, py: Python<'_>, id: &str) -> PyResult<Webhook> {
+        self.change_webhook(py, id, WebhookChange::Pause)
+    }
+
+    /// Delivers a paused subscription again from where it stopped, its failures forgotten.
+    fn resume_webhook(&self, py: Python<'_>, id: &str) -> PyResult<Webhook> {
+        self.change_webhook(py, id, WebhookChange::Resume)
+    }
+
+    /// Moves a subscription's cursor to `after`, any seq the ledger holds: the events after
+    /// it are delivered (again).
+    fn rewind_webhook(&self, py: Python<'_>, id: &str, after: convert::Int) -> PyResult<Webhook> {
+        self.change_webhook(py, id, WebhookChange::Rewind(after.0))
+    }
+
+    /// Deletes a subscription and its delivery log; returns it as it was.
+    fn delete_webhook(&self, py: Python<'_>, id: &str) -> PyResult<Webhook> {
+        self.change_webhook(py, id, WebhookChange::Delete)
+    }
+
+    /// A subscription's delivery log, newest first: up to `limit` attempts, only those that
+    /// carried the event `event` (a seq) when given.
+    #[pyo3(signature = (id, event = None, limit = None))]
+    fn webhook_deliveries(
+        &self,
+        py: Python<'_>,
+        id: &str,
+        event: Option<convert::Int>,
+        limit: Option<convert::Int>,
+    ) -> PyResult<Vec<Delivery>> {
+        let id = webhook_id(py, id)?;
+        let (event, limit) = (convert::opt(event), convert::opt(limit));
+        let log = self.call(py, |e| e.webhook_deliveries(id, event, limit))?;
+        Ok(log.into_iter().map(Delivery).collect())
+    }
+
     // ---- API keys -------------------------------------------------------------------
 
     /// Creates an API key named `name` with `scope` ("read", "write" or "admin"), limited to
@@ -705,4 +796,20 @@ impl Inventory {
     fn now(&self, py: Python<'_>) -> PyResult<inventory::DateTime<inventory::Utc>> {
         Ok(self.engine(py)?.now())
     }
+}
+
+impl Inventory {
+    fn change_webhook(&self, py: Python<'_>, id: &str, change: WebhookChange) -> PyResult<Webhook> {
+        let id = webhook_id(py, id)?;
+        self.call(py, |e| e.change_webhook(id, change)).map(Webhook)
+    }
+}
+
+/// A subscription id. A string that is not a UUID names no subscription: NotFoundError, as a
+/// well-formed id that does not exist.
+fn webhook_id(py: Python<'_>, id: &str) -> PyResult<inventory::Uuid> {
+    use crate::errors::OrRaise;
+    inventory::Uuid::parse_str(id)
+        .map_err(|_| inventory::Error::not_found(format!("webhook {id:?}")))
+        .or_raise(py)
 }

@@ -14,6 +14,7 @@ mod handle;
 mod model;
 mod ops;
 mod till;
+mod webhooks;
 
 use pyo3::prelude::*;
 
@@ -24,6 +25,7 @@ fn _inventory(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<clock::ManualClock>()?;
     model::register(m)?;
     till::register(m)?;
+    webhooks::register(m)?;
     errors::register(m)?;
     m.add_function(wrap_pyfunction!(ops::stock_fields, m)?)?;
     m.add_function(wrap_pyfunction!(ops::required_stock_fields, m)?)?;

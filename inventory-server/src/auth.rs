@@ -204,12 +204,29 @@ mod tests {
         assert_eq!(needed("POST", "/api/keys"), admin);
         assert_eq!(needed("DELETE", "/api/keys/{name}"), admin);
         assert_eq!(needed("POST", "/api/tills/{id}/take-over"), admin);
+        for path in [
+            "/api/webhooks",
+            "/api/webhooks/{id}",
+            "/api/webhooks/{id}/pause",
+            "/api/webhooks/{id}/resume",
+            "/api/webhooks/{id}/rewind",
+            "/api/webhooks/{id}/deliveries",
+        ] {
+            let route = ROUTES.iter().find(|r| r.path == path).unwrap();
+            assert!(route.methods.iter().all(|e| e.access == admin), "{path}");
+        }
         // Beside the listed exceptions, a read needs `read` and anything else `write`.
         let exceptions = [
             "/health",
             "/api/keys",
             "/api/keys/{name}",
             "/api/tills/{id}/take-over",
+            "/api/webhooks",
+            "/api/webhooks/{id}",
+            "/api/webhooks/{id}/pause",
+            "/api/webhooks/{id}/resume",
+            "/api/webhooks/{id}/rewind",
+            "/api/webhooks/{id}/deliveries",
         ];
         for route in ROUTES.iter().filter(|r| !exceptions.contains(&r.path)) {
             for e in route.methods {

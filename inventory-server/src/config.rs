@@ -163,6 +163,27 @@ pub struct Config {
     /// Longest wait, in seconds, for requests in flight when shutting down.
     #[arg(long, env = "INVENTORY_SHUTDOWN_GRACE", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
+
+    /// Allow webhook subscriptions to loopback, private and link-local addresses (refused by
+    /// default, so that no subscription reaches into the operator's network).
+    #[arg(long, env = "INVENTORY_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
+
+    /// Longest a webhook request may take, in seconds, before it counts as failed.
+    #[arg(long, env = "INVENTORY_WEBHOOK_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub webhook_timeout_secs: u64,
+
+    /// Most events one webhook request carries when a backlog builds.
+    #[arg(long, env = "INVENTORY_WEBHOOK_MAX_BATCH", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub webhook_max_batch: u64,
+
+    /// How long, in hours, a webhook's failures are retried (with backoff) before it pauses.
+    #[arg(long, env = "INVENTORY_WEBHOOK_RETRY_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u64).range(1..=720))]
+    pub webhook_retry_hours: u64,
+
+    /// How long, in days, the webhook delivery log keeps an attempt.
+    #[arg(long, env = "INVENTORY_WEBHOOK_LOG_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub webhook_log_days: u64,
 }
 
 impl Config {

@@ -265,6 +265,44 @@ pub struct TakeOverBody {
     pub release: bool,
 }
 
+/// The form of a webhook URL the document states: `http://` or `https://` and a host. The
+/// engine parses it fully (RFC 3986) and checks where its host leads.
+const WEBHOOK_URL: &str = "^https?://[^\\s/?#]+([/?#]\\S*)?$";
+
+/// POST /api/webhooks: a subscription. Left out or null, `events` is every event type and
+/// `locations` and `product_ids` every location and product.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "NewWebhook")]
+pub struct WebhookBody {
+    /// `http://` or `https://`; a host resolving to a loopback, private or link-local address
+    /// is refused unless the server runs with `--webhook-allow-private`.
+    #[schemars(length(min = 1, max = inventory::webhooks::MAX_WEBHOOK_URL), regex(pattern = WEBHOOK_URL))]
+    pub url: String,
+    /// Event types to deliver (`movement.created`).
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<crate::json::WebhookEventType>>", length(min = 1, max = inventory::webhooks::MAX_WEBHOOK_FILTER))]
+    pub events: Option<Vec<String>>,
+    /// Only movements at these locations.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = inventory::webhooks::MAX_WEBHOOK_FILTER), inner(length(min = 1, max = inventory::MAX_LOCATION), regex(pattern = NON_BLANK)))]
+    pub locations: Option<Vec<String>>,
+    /// Only movements of these products.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = inventory::webhooks::MAX_WEBHOOK_FILTER))]
+    pub product_ids: Option<Vec<uuid::Uuid>>,
+}
+
+/// POST /api/webhooks/{id}/rewind: the events after `after` are delivered (again).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "WebhookRewind")]
+pub struct RewindBody {
+    /// A `seq` of the ledger (0: from its start).
+    #[schemars(range(min = 0))]
+    pub after: i64,
+}
+
 /// POST /api/keys. `locations` left out or null: the key may move stock anywhere.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

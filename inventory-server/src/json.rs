@@ -120,6 +120,22 @@ impl JsonSchema for MovementType {
     }
 }
 
+/// The event types a webhook subscription may ask for, from the engine's list.
+pub struct WebhookEventType;
+
+impl JsonSchema for WebhookEventType {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "WebhookEventType".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string", "enum": inventory::webhooks::EVENT_TYPES,
+            "description": "An event type a webhook delivers."
+        })
+    }
+}
+
 fn price_number<S: Serializer>(price: &Price, s: S) -> Result<S::Ok, S::Error> {
     // A validated Price prints as a plain decimal ("1500.00"), which is a valid JSON number.
     RawValue::from_string(price.to_string())
@@ -386,6 +402,29 @@ pub struct CreatedKeyJson<'a> {
     pub key: &'a ApiKey,
     /// The bearer secret: shown this once, stored only as its SHA-256.
     pub secret: &'a str,
+}
+
+/// A webhook subscription just created, with its signing secret.
+#[derive(Serialize, JsonSchema)]
+#[schemars(
+    rename = "CreatedWebhook",
+    description = "A subscription just created, with its signing secret."
+)]
+pub struct CreatedWebhookJson<'a> {
+    #[serde(flatten)]
+    pub webhook: &'a inventory::webhooks::Webhook,
+    /// `whsec_` and base64: the key a receiver checks `webhook-signature` with (Standard
+    /// Webhooks). Shown this once.
+    pub secret: &'a str,
+}
+
+impl<'a> From<&'a inventory::webhooks::CreatedWebhook> for CreatedWebhookJson<'a> {
+    fn from(c: &'a inventory::webhooks::CreatedWebhook) -> Self {
+        CreatedWebhookJson {
+            webhook: &c.webhook,
+            secret: &c.secret,
+        }
+    }
 }
 
 /// Service health, and the build answering.

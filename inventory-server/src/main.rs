@@ -28,6 +28,7 @@ mod sse;
 mod strict_json;
 mod sweep;
 mod transport;
+mod webhook_delivery;
 
 use app::{App, Slots};
 use browser::Policy;
@@ -95,6 +96,7 @@ fn run(config: &Config) -> Result<(), String> {
     let options = inventory::Options {
         durability: config.durability.into(),
         observer: Some(engine_metrics.clone()),
+        allow_private_webhooks: config.webhook_allow_private,
         ..inventory::Options::default()
     };
     // A PostgreSQL URL may hold a password: it is never logged.
@@ -191,6 +193,7 @@ fn run(config: &Config) -> Result<(), String> {
             Duration::from_secs(config.sweep_interval_secs),
         )
     });
+    let deliverer = (!config.read_only).then(|| webhook_delivery::start(&app, config));
     tracing::info!(
         addr = %addr,
         db = %shown,
@@ -224,6 +227,9 @@ fn run(config: &Config) -> Result<(), String> {
     if let Some(sweeper) = sweeper {
         sweeper.thread().unpark();
         let _ = sweeper.join();
+    }
+    if let Some(deliverer) = deliverer {
+        deliverer.stop();
     }
     let deadline = Instant::now() + grace;
     while app.streams.open() > 0 && Instant::now() < deadline {

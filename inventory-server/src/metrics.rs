@@ -129,6 +129,38 @@ impl Observer for EngineMetrics {
     }
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeliveryLabels {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WebhookLabels {
+    webhook: String,
+}
+
+/// What webhook deliveries report: the engine's deliverer tells them as they happen.
+pub struct WebhookMetrics {
+    attempts: Family<DeliveryLabels, Counter>,
+    latency: Histogram,
+    paused: Counter,
+}
+
+impl inventory::webhooks::DeliveryObserver for WebhookMetrics {
+    fn attempted(&self, _webhook: inventory::Uuid, ok: bool, latency: Duration, _events: usize) {
+        let result = if ok { "delivered" } else { "failed" };
+        self.attempts
+            .get_or_create(&DeliveryLabels { result })
+            .inc();
+        self.latency.observe(latency.as_secs_f64());
+    }
+
+    fn paused(&self, webhook: inventory::Uuid, reason: &str) {
+        self.paused.inc();
+        tracing::warn!(%webhook, reason, "webhook paused: it failed past the retry window");
+    }
+}
+
 /// Every metric the server exposes, and the registry that encodes them.
 pub struct Metrics {
     registry: Registry,
@@ -142,6 +174,7 @@ pub struct Metrics {
     accept_errors: Counter,
     swept: Counter,
     till_conflicts: Family<CodeLabels, Counter>,
+    webhooks: Arc<WebhookMetrics>,
 }
 
 /// The methods some route serves; any other is counted as `other`.
@@ -260,6 +293,29 @@ impl Metrics {
              again, so this counts at least once",
             till_conflicts.clone(),
         );
+        let webhooks = Arc::new(WebhookMetrics {
+            attempts: Family::default(),
+            latency: latency_histogram(),
+            paused: Counter::default(),
+        });
+        let hooks = ours.sub_registry_with_prefix("webhook");
+        hooks.register(
+            "deliveries",
+            "Webhook requests made, by result (`delivered`: a 2xx in time; `failed`: another \
+             status, a timeout, a refused connection)",
+            webhooks.attempts.clone(),
+        );
+        hooks.register_with_unit(
+            "delivery_duration",
+            "Time from sending a webhook request to the end of its answer",
+            Unit::Seconds,
+            webhooks.latency.clone(),
+        );
+        hooks.register(
+            "pauses",
+            "Webhook subscriptions paused after failing past the retry window",
+            webhooks.paused.clone(),
+        );
         ours.register_collector(Box::new(StoreGauges { inv, streams }));
         Metrics {
             registry,
@@ -273,7 +329,13 @@ impl Metrics {
             accept_errors,
             swept,
             till_conflicts,
+            webhooks,
         }
+    }
+
+    /// What the webhook deliverer reports to.
+    pub fn webhooks(&self) -> Arc<WebhookMetrics> {
+        Arc::clone(&self.webhooks)
     }
 
     /// The exposition: OpenMetrics when asked for, else the Prometheus text format (0.0.4).
@@ -428,6 +490,31 @@ impl Collector for StoreGauges {
                 Some(&Unit::Bytes),
                 bytes,
             )?;
+        }
+        if let Ok(backlog) = self.inv.webhook_backlog() {
+            let paused = backlog
+                .iter()
+                .filter(|(w, _)| w.state == inventory::webhooks::WebhookState::Paused)
+                .count();
+            gauge(
+                &mut encoder,
+                "webhooks_paused",
+                "Webhook subscriptions paused (by an operator, or after failing past the retry window)",
+                None,
+                paused as u64,
+            )?;
+            let mut family = encoder.encode_descriptor(
+                "webhook_events_pending",
+                "Movements after each webhook subscription's cursor, before its filters",
+                None,
+                prometheus_client::metrics::MetricType::Gauge,
+            )?;
+            for (w, pending) in &backlog {
+                let labels = WebhookLabels {
+                    webhook: w.id.to_string(),
+                };
+                ConstGauge::new(*pending).encode(family.encode_family(&labels)?)?;
+            }
         }
         if let Some(bytes) = stats.wal_bytes {
             gauge(

@@ -518,6 +518,7 @@ pub fn document() -> Value {
             { "name": "events", "description": "the change feed" },
             { "name": "keys", "description": "API keys (admin scope)" },
             { "name": "tills", "description": "what tills selling offline report to central (docs/TILLS.md)" },
+            { "name": "webhooks", "description": "webhook subscriptions to the ledger's events (admin scope; docs/WEBHOOKS.md)" },
             { "name": "system", "description": "probes (health, readiness), metrics and this document" }
         ],
         "paths": paths,
@@ -683,9 +684,12 @@ mod tests {
                     .find(|(s, _)| s.starts_with('2'))
                     .unwrap()
                     .1;
-                // Every write takes an Idempotency-Key, but key management (whose replay could
-                // not show a secret again) and tills' (a check-in or a report repeated is recorded once).
-                let keyed = !path.starts_with("/api/keys") && !path.starts_with("/api/tills");
+                // Every write takes an Idempotency-Key, but key and webhook management (whose
+                // replay could not show a secret again) and tills' (a check-in or a report
+                // repeated is recorded once).
+                let keyed = !path.starts_with("/api/keys")
+                    && !path.starts_with("/api/tills")
+                    && !path.starts_with("/api/webhooks");
                 assert_eq!(
                     ok["headers"]["Idempotent-Replayed"].is_object(),
                     keyed,

@@ -51,6 +51,24 @@ pub struct KeyPath {
     pub name: String,
 }
 
+/// `{id}` of a webhook's routes.
+#[derive(Deserialize, JsonSchema)]
+pub struct WebhookPath {
+    /// The subscription's id (a UUID); anything else is an unknown subscription (404).
+    pub id: String,
+}
+
+/// GET /api/webhooks/{id}/deliveries.
+#[derive(Deserialize, JsonSchema)]
+pub struct DeliveriesQuery {
+    /// Only the attempts whose request carried this event (its `seq`).
+    #[schemars(range(min = 1))]
+    pub event: Option<i64>,
+    /// Page size, newest first.
+    #[schemars(range(min = 1, max = inventory::webhooks::MAX_DELIVERIES_PAGE), extend("default" = inventory::DEFAULT_PAGE))]
+    pub limit: Option<i64>,
+}
+
 /// `{id}` of a till's routes.
 #[derive(Deserialize, JsonSchema)]
 pub struct TillPath {

@@ -9,21 +9,22 @@ use crate::app::App;
 use crate::auth::Access;
 use crate::errors::ApiError;
 use crate::handlers::{
-    catalogue, dashboard, events, keys, locations, products, stock, system, tills,
+    catalogue, dashboard, events, keys, locations, products, stock, system, tills, webhooks,
 };
 use crate::http::{Reply, Req};
 use crate::input::{
-    BatchBody, CheckInBody, CreateProductBody, KeyBody, LocationBody, TakeOverBody,
-    TillConflictBody, UpdateProductBody,
+    BatchBody, CheckInBody, CreateProductBody, KeyBody, LocationBody, RewindBody, TakeOverBody,
+    TillConflictBody, UpdateProductBody, WebhookBody,
 };
 use crate::json::{
-    CataloguePageJson, ChangePageJson, CreatedKeyJson, Deleted, Health, LevelJson, MovementJson,
-    ProductJson, ProductWithStockJson, Ready, SummaryOrLevel,
+    CataloguePageJson, ChangePageJson, CreatedKeyJson, CreatedWebhookJson, Deleted, Health,
+    LevelJson, MovementJson, ProductJson, ProductWithStockJson, Ready, SummaryOrLevel,
 };
 use crate::params::{
-    CatalogueQuery, EventsQuery, ExpiringQuery, FilePath, InventoryQuery, KeyPath, MovementQuery,
-    ProductListQuery, ProductPath, ReferenceQuery, TillPath,
+    CatalogueQuery, DeliveriesQuery, EventsQuery, ExpiringQuery, FilePath, InventoryQuery, KeyPath,
+    MovementQuery, ProductListQuery, ProductPath, ReferenceQuery, TillPath, WebhookPath,
 };
+use inventory::webhooks::{Delivery, Webhook};
 use inventory::{
     ApiKey, CheckIn, ConflictReport, Location, OpKind, Reservation, Scope, TakeOver, TillStatus,
 };
@@ -517,6 +518,96 @@ pub const ROUTES: &[Route] = &[
             errors: &[404],
             idempotent: false,
             ..Endpoint::post("take_over_till", "tills", tills::take_over)
+        }],
+    },
+    Route {
+        path: "/api/webhooks",
+        methods: &[
+            Endpoint {
+                summary: "every webhook subscription with its cursor (`after`), failures, backoff and lease; never a secret",
+                access: ADMIN,
+                answer: data::<Vec<Webhook>>(200, "WebhookListResponse"),
+                ..Endpoint::get("list_webhooks", "webhooks", webhooks::list)
+            },
+            Endpoint {
+                summary: "subscribe a URL to the ledger's events (`movement.created`), optionally only some locations or products; delivered from the next movement on, signed by the Standard Webhooks scheme with the secret in this answer, shown this once. A URL leading to a loopback, private or link-local address is 400 unless the server runs with --webhook-allow-private. No Idempotency-Key",
+                access: ADMIN,
+                body: json::<WebhookBody>(),
+                answer: data::<CreatedWebhookJson>(201, "CreatedWebhookResponse"),
+                idempotent: false,
+                ..Endpoint::post("create_webhook", "webhooks", webhooks::create)
+            },
+        ],
+    },
+    Route {
+        path: "/api/webhooks/{id}",
+        methods: &[
+            Endpoint {
+                summary: "one webhook subscription",
+                access: ADMIN,
+                path: Some(schema::<WebhookPath>),
+                answer: data::<Webhook>(200, "WebhookResponse"),
+                errors: &[404],
+                ..Endpoint::get("get_webhook", "webhooks", webhooks::get)
+            },
+            Endpoint {
+                summary: "delete a subscription and its delivery log (the subscription as it was). No Idempotency-Key (a repeat is 404)",
+                access: ADMIN,
+                path: Some(schema::<WebhookPath>),
+                answer: data::<Webhook>(200, "WebhookResponse"),
+                errors: &[404],
+                idempotent: false,
+                ..Endpoint::new("DELETE", "delete_webhook", "webhooks", webhooks::delete)
+            },
+        ],
+    },
+    Route {
+        path: "/api/webhooks/{id}/pause",
+        methods: &[Endpoint {
+            summary: "stop delivering a subscription; its cursor stays. No Idempotency-Key",
+            access: ADMIN,
+            path: Some(schema::<WebhookPath>),
+            answer: data::<Webhook>(200, "WebhookResponse"),
+            errors: &[404],
+            idempotent: false,
+            ..Endpoint::post("pause_webhook", "webhooks", webhooks::pause)
+        }],
+    },
+    Route {
+        path: "/api/webhooks/{id}/resume",
+        methods: &[Endpoint {
+            summary: "deliver a paused subscription again from where it stopped, its failures forgotten. No Idempotency-Key",
+            access: ADMIN,
+            path: Some(schema::<WebhookPath>),
+            answer: data::<Webhook>(200, "WebhookResponse"),
+            errors: &[404],
+            idempotent: false,
+            ..Endpoint::post("resume_webhook", "webhooks", webhooks::resume)
+        }],
+    },
+    Route {
+        path: "/api/webhooks/{id}/rewind",
+        methods: &[Endpoint {
+            summary: "move a subscription's cursor to `after`, any seq the ledger holds: the events after it are delivered (again). No Idempotency-Key",
+            access: ADMIN,
+            path: Some(schema::<WebhookPath>),
+            body: json::<RewindBody>(),
+            answer: data::<Webhook>(200, "WebhookResponse"),
+            errors: &[404],
+            idempotent: false,
+            ..Endpoint::post("rewind_webhook", "webhooks", webhooks::rewind)
+        }],
+    },
+    Route {
+        path: "/api/webhooks/{id}/deliveries",
+        methods: &[Endpoint {
+            summary: "a subscription's delivery log, newest first: each attempt with the events it carried, its status, latency and error; `event` keeps the attempts that carried that seq",
+            access: ADMIN,
+            path: Some(schema::<WebhookPath>),
+            query: Some(schema::<DeliveriesQuery>),
+            answer: data::<Vec<Delivery>>(200, "DeliveryListResponse"),
+            errors: &[400, 404],
+            ..Endpoint::get("list_webhook_deliveries", "webhooks", webhooks::deliveries)
         }],
     },
 ];

@@ -8,6 +8,7 @@ use crate::model::{
     SeenPoint, StockLevel, TakeOver,
 };
 use crate::money::Price;
+use crate::webhooks::{DeliveryReport, Lease, NewWebhook, Webhook, WebhookChange};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -93,6 +94,32 @@ pub enum Command {
         /// Release the allotments (true) or keep them for the next instance (false).
         release: bool,
     },
+    /// Creates a webhook subscription with its signing secret.
+    CreateWebhook {
+        /// The new subscription's id.
+        id: Uuid,
+        /// Its URL, event types and filters.
+        new: NewWebhook,
+        /// `whsec_...`, which the deliverer signs with.
+        secret: String,
+    },
+    /// Pauses, resumes, rewinds or deletes a subscription.
+    ChangeWebhook {
+        /// The subscription.
+        id: Uuid,
+        /// What to do.
+        change: WebhookChange,
+    },
+    /// A deliverer takes (or renews) the leases of the active subscriptions no other live
+    /// deliverer holds.
+    ClaimWebhooks {
+        /// The deliverer's id.
+        owner: String,
+        /// How long the leases last unless renewed.
+        lease_seconds: i64,
+    },
+    /// A deliverer records an attempt and what follows from it.
+    RecordDelivery(DeliveryReport),
     /// A till reports a sale of its own that central refused.
     ReportTillConflict {
         /// The sale's reference, `sale:<till id>:<sale id>`.
@@ -173,6 +200,15 @@ impl Command {
             Command::CheckInTill { .. } => "till.check_in",
             Command::TakeOverTill { .. } => "till.take_over",
             Command::ReportTillConflict { .. } => "till.conflict",
+            Command::CreateWebhook { .. } => "webhook.create",
+            Command::ChangeWebhook { change, .. } => match change {
+                WebhookChange::Pause => "webhook.pause",
+                WebhookChange::Resume => "webhook.resume",
+                WebhookChange::Rewind(_) => "webhook.rewind",
+                WebhookChange::Delete => "webhook.delete",
+            },
+            Command::ClaimWebhooks { .. } => "webhook.claim",
+            Command::RecordDelivery(_) => "webhook.record",
         }
     }
 }
@@ -493,4 +529,12 @@ pub enum Outcome {
     TillTakenOver(Box<TakeOver>),
     /// A till's conflict, as recorded.
     TillConflict(ConflictReport),
+    /// The new subscription (without its secret, which only the caller that made it holds).
+    WebhookCreated(Box<Webhook>),
+    /// The subscription after the change (as it was, for a deletion).
+    WebhookChanged(Box<Webhook>),
+    /// The subscriptions a deliverer now holds the leases of.
+    WebhooksClaimed(Vec<Lease>),
+    /// The subscription after a delivery was recorded.
+    DeliveryRecorded(Box<Webhook>),
 }

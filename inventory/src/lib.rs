@@ -56,6 +56,7 @@ mod rules;
 pub mod shape;
 mod store;
 mod validate;
+pub mod webhooks;
 mod write;
 
 pub use auth::REFRESH as KEY_REFRESH;
@@ -170,6 +171,8 @@ pub struct Inventory {
 struct Shared {
     store: Store,
     keys: auth::KeyRing,
+    /// Webhook subscriptions may lead to loopback, private and link-local addresses.
+    allow_private_webhooks: bool,
 }
 
 impl std::fmt::Debug for Inventory {
@@ -194,6 +197,7 @@ impl Inventory {
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Self> {
         Ok(Inventory {
             shared: Arc::new(Shared {
+                allow_private_webhooks: options.allow_private_webhooks,
                 store: Store::open(path.as_ref(), options)?,
                 keys: auth::KeyRing::default(),
             }),

@@ -25,9 +25,10 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 # Major versions pinned: the schemathesis flags below are those of its 4.x CLI, the
 # generator's those of openapi-python-client 0.29; tests/http/test_metrics.py reads /metrics
-# with prometheus-client's own parsers (Prometheus text and OpenMetrics).
+# with prometheus-client's own parsers (Prometheus text and OpenMetrics); test_webhooks.py
+# checks signatures with the Standard Webhooks reference library.
 "$VENV/bin/pip" install -q --disable-pip-version-check "pytest>=8,<10" "requests>=2,<3" "schemathesis>=4.32,<5" \
-    "openapi-python-client>=0.29,<0.30" "prometheus-client>=0.26,<0.27"
+    "openapi-python-client>=0.29,<0.30" "prometheus-client>=0.26,<0.27" "standardwebhooks>=1.1,<2"
 
 # Unit tests (error mapping, body parsing, the OpenAPI document against the router) and the
 # Rust black-box test that runs verify() on the file after concurrent HTTP load.

@@ -9,6 +9,7 @@ pub mod products;
 pub mod stock;
 pub mod system;
 pub mod tills;
+pub mod webhooks;
 
 use crate::app::App;
 use crate::errors::ApiError;

@@ -10,6 +10,7 @@ mod keys;
 mod pending;
 mod stock;
 pub(crate) mod tills;
+mod webhooks;
 
 use crate::command::{Command, Outcome};
 use crate::error::{Error, Result};
@@ -163,6 +164,19 @@ fn apply(tx: &mut dyn WriteTx, cmd: &Command, call: &Call, now: DateTime<Utc>) -
         }
         Command::ReportTillConflict { reference, code } => {
             Outcome::TillConflict(tills::report_conflict(&mut ctx, reference, code)?)
+        }
+        Command::CreateWebhook { id, new, secret } => {
+            Outcome::WebhookCreated(Box::new(webhooks::create(&mut ctx, *id, new, secret)?))
+        }
+        Command::ChangeWebhook { id, change } => {
+            Outcome::WebhookChanged(Box::new(webhooks::change(&mut ctx, *id, *change)?))
+        }
+        Command::ClaimWebhooks {
+            owner,
+            lease_seconds,
+        } => Outcome::WebhooksClaimed(webhooks::claim(&mut ctx, owner, *lease_seconds)?),
+        Command::RecordDelivery(report) => {
+            Outcome::DeliveryRecorded(Box::new(webhooks::record(&mut ctx, report)?))
         }
     };
     ctx.finish()?;

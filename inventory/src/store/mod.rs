@@ -65,6 +65,10 @@ pub struct Options {
     pub busy_timeout: Duration,
     /// Told about commands, commits and checkpoints, for metrics.
     pub observer: Option<Arc<dyn Observer>>,
+    /// Webhook subscriptions may lead to loopback, private and link-local addresses (the
+    /// server's `--webhook-allow-private`); refused by default, so that no subscription
+    /// reaches into the operator's network.
+    pub allow_private_webhooks: bool,
 }
 
 impl Default for Options {
@@ -75,6 +79,7 @@ impl Default for Options {
             readers: 8,
             busy_timeout: Duration::from_secs(5),
             observer: None,
+            allow_private_webhooks: false,
         }
     }
 }

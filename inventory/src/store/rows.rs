@@ -191,6 +191,16 @@ pub(crate) struct NewKeyRow<'a> {
     pub at: &'a Stamp,
 }
 
+/// One delivery attempt to log: the attempt, which failure in a row it is (1 when the last
+/// one succeeded), when.
+#[derive(Debug)]
+pub(crate) struct NewDelivery<'a> {
+    pub webhook: Uuid,
+    pub attempt: &'a crate::webhooks::Attempt,
+    pub number: i64,
+    pub at: &'a Stamp,
+}
+
 /// A validated page of the product list.
 #[derive(Debug)]
 pub(crate) struct ProductFilter<'a> {

@@ -192,6 +192,33 @@ pub(crate) const PROOFS: &[(&str, &str)] = &[
     ),
 ];
 
+/// A webhook subscription's columns, its secret last.
+pub(crate) const WEBHOOK_SELECT: &str = "SELECT id, url, events, locations, product_ids, state, paused_reason, after_seq, failures, failing_since, next_attempt_at, lease_owner, lease_until, created_at, secret FROM webhooks";
+
+pub(crate) const INSERT_WEBHOOK: &str = "INSERT INTO webhooks (id, url, events, locations, product_ids, state, paused_reason, after_seq, failures, failing_since, next_attempt_at, lease_owner, lease_until, created_at, secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+
+/// What a change or a delivery moves of a subscription.
+pub(crate) const UPDATE_WEBHOOK: &str = "UPDATE webhooks SET state = $1, paused_reason = $2, after_seq = $3, failures = $4, failing_since = $5, next_attempt_at = $6, lease_owner = $7, lease_until = $8 WHERE id = $9";
+
+/// The lease rule as a predicate on the row: an active subscription goes to `$1` until `$2`
+/// when no one holds it, `$1` holds it already, or its holder's lease ended before `$4`. One
+/// statement, so of two processes claiming at once the second finds the first's lease (on
+/// PostgreSQL it waits for the first's row lock, then re-reads the row).
+pub(crate) const TAKE_LEASE: &str = "UPDATE webhooks SET lease_owner = $1, lease_until = $2 WHERE id = $3 AND state = 'active' AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until < $4)";
+
+pub(crate) const DELETE_WEBHOOK: &str = "DELETE FROM webhooks WHERE id = $1";
+
+pub(crate) const DELETE_DELIVERIES_OF: &str =
+    "DELETE FROM webhook_deliveries WHERE webhook_id = $1";
+
+pub(crate) const FORGET_DELIVERIES: &str = "DELETE FROM webhook_deliveries WHERE at < $1";
+
+pub(crate) const INSERT_DELIVERY: &str = "INSERT INTO webhook_deliveries (webhook_id, first_seq, last_seq, events, attempt, ok, status, latency_ms, error, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+/// A subscription's (`$1`) delivery log, newest first, optionally only the attempts whose
+/// request carried the event `$2`, up to `$3`.
+pub(crate) const DELIVERY_SELECT: &str = "SELECT id, webhook_id, first_seq, last_seq, events, attempt, ok, status, latency_ms, error, at FROM webhook_deliveries WHERE webhook_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR (first_seq <= $2 AND last_seq >= $2)) ORDER BY id DESC LIMIT $3";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,6 +250,15 @@ mod tests {
             MOVEMENT_SELECT,
             INSERT_REQUEST,
             INSERT_TILL_CONFLICT,
+            WEBHOOK_SELECT,
+            INSERT_WEBHOOK,
+            UPDATE_WEBHOOK,
+            TAKE_LEASE,
+            DELETE_WEBHOOK,
+            DELETE_DELIVERIES_OF,
+            FORGET_DELIVERIES,
+            INSERT_DELIVERY,
+            DELIVERY_SELECT,
         ];
         for sql in statements
             .into_iter()

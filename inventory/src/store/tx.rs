@@ -8,6 +8,7 @@ use crate::model::{
     ApiKey, CatalogueEntry, DatabaseIdentity, Location, Movement, Product, Reservation, StockLevel,
     Till,
 };
+use crate::webhooks::{Delivery, Webhook};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -51,6 +52,16 @@ pub(crate) trait ReadTx {
     fn tills(&mut self) -> Result<Vec<Till>>;
     /// The database's identity and generation.
     fn identity(&mut self) -> Result<DatabaseIdentity>;
+    /// Every webhook subscription with its signing secret, by id.
+    fn webhooks(&mut self) -> Result<Vec<(Webhook, String)>>;
+    /// Up to `limit` delivery attempts of a subscription, newest first; only those whose
+    /// request carried the event `event`, when given.
+    fn deliveries(
+        &mut self,
+        webhook: Uuid,
+        event: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Delivery>>;
     /// The problems `verify()` finds: caches against the ledger, and the store's own integrity.
     fn verify(&mut self) -> Result<Vec<String>>;
 }
@@ -104,6 +115,20 @@ pub(crate) trait WriteTx: ReadTx {
     /// The key of that name that is not revoked.
     fn live_key(&mut self, name: &str) -> Result<Option<ApiKey>>;
     fn revoke_key(&mut self, name: &str, now: &Stamp) -> Result<()>;
+
+    /// A subscription with its secret, its row locked to the end of the transaction.
+    fn lock_webhook(&mut self, id: Uuid) -> Result<Option<(Webhook, String)>>;
+    fn insert_webhook(&mut self, webhook: &Webhook, secret: &str) -> Result<()>;
+    /// Writes a subscription's state, cursor, backoff and lease.
+    fn update_webhook(&mut self, webhook: &Webhook) -> Result<()>;
+    /// Removes a subscription and its delivery log.
+    fn delete_webhook(&mut self, id: Uuid) -> Result<()>;
+    /// Gives `owner` the lease of a subscription until `until`, if no other owner holds it
+    /// past `now`, in one conditional update; whether it did.
+    fn take_lease(&mut self, id: Uuid, owner: &str, until: &Stamp, now: &Stamp) -> Result<bool>;
+    fn insert_delivery(&mut self, row: &NewDelivery) -> Result<()>;
+    /// Forgets delivery attempts logged before `before`.
+    fn forget_deliveries(&mut self, before: &Stamp) -> Result<()>;
 
     /// A till's registration.
     fn load_till(&mut self, id: &str) -> Result<Option<Till>>;

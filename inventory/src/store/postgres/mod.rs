@@ -39,6 +39,7 @@ mod read;
 mod rows;
 mod schema;
 mod verify;
+mod webhooks;
 mod write;
 
 use super::Options;

@@ -165,6 +165,19 @@ fn range<'a>(
 }
 
 impl ReadTx for Pg<'_> {
+    fn webhooks(&mut self) -> Result<Vec<(crate::webhooks::Webhook, String)>> {
+        self.all_webhooks()
+    }
+
+    fn deliveries(
+        &mut self,
+        webhook: Uuid,
+        event: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<crate::webhooks::Delivery>> {
+        self.webhook_deliveries(webhook, event, limit)
+    }
+
     fn product(&mut self, id: Uuid) -> Result<Option<Product>> {
         self.row(
             &format!(

@@ -208,7 +208,44 @@ INSERT INTO database_identity (id, generation)
     VALUES (replace(gen_random_uuid()::text, '-', ''), replace(gen_random_uuid()::text, '-', ''));
 "#;
 
-const MIGRATIONS: [&str; 4] = [V1, V2, V3, V4];
+/// SQLite's version 10: webhook subscriptions and the log of their delivery attempts.
+const V5: &str = r#"
+CREATE TABLE webhooks (
+    id               uuid PRIMARY KEY,
+    url              text NOT NULL CHECK (length(url) BETWEEN 1 AND 2048),
+    events           text NOT NULL,
+    locations        text,
+    product_ids      text,
+    state            text NOT NULL CHECK (state IN ('active', 'paused')),
+    paused_reason    text,
+    after_seq        bigint NOT NULL CHECK (after_seq >= 0),
+    failures         bigint NOT NULL CHECK (failures >= 0),
+    failing_since    timestamptz,
+    next_attempt_at  timestamptz,
+    lease_owner      text,
+    lease_until      timestamptz,
+    created_at       timestamptz NOT NULL,
+    secret           text NOT NULL CHECK (left(secret, 6) = 'whsec_')
+);
+
+CREATE TABLE webhook_deliveries (
+    id          bigserial PRIMARY KEY,
+    webhook_id  uuid NOT NULL REFERENCES webhooks(id),
+    first_seq   bigint NOT NULL,
+    last_seq    bigint NOT NULL CHECK (last_seq >= first_seq),
+    events      bigint NOT NULL CHECK (events >= 1),
+    attempt     bigint NOT NULL CHECK (attempt >= 1),
+    ok          boolean NOT NULL,
+    status      bigint,
+    latency_ms  bigint NOT NULL CHECK (latency_ms >= 0),
+    error       text,
+    at          timestamptz NOT NULL
+);
+CREATE INDEX webhook_deliveries_of ON webhook_deliveries(webhook_id, id);
+CREATE INDEX webhook_deliveries_at ON webhook_deliveries(at);
+"#;
+
+const MIGRATIONS: [&str; 5] = [V1, V2, V3, V4, V5];
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {

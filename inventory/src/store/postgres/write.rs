@@ -17,6 +17,34 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 impl WriteTx for Pg<'_> {
+    fn lock_webhook(&mut self, id: Uuid) -> Result<Option<(crate::webhooks::Webhook, String)>> {
+        self.locked_webhook(id)
+    }
+
+    fn insert_webhook(&mut self, webhook: &crate::webhooks::Webhook, secret: &str) -> Result<()> {
+        self.add_webhook(webhook, secret)
+    }
+
+    fn update_webhook(&mut self, webhook: &crate::webhooks::Webhook) -> Result<()> {
+        self.save_webhook(webhook)
+    }
+
+    fn delete_webhook(&mut self, id: Uuid) -> Result<()> {
+        self.remove_webhook(id)
+    }
+
+    fn take_lease(&mut self, id: Uuid, owner: &str, until: &Stamp, now: &Stamp) -> Result<bool> {
+        self.lease(id, owner, until, now)
+    }
+
+    fn insert_delivery(&mut self, row: &NewDelivery) -> Result<()> {
+        self.log_delivery(row)
+    }
+
+    fn forget_deliveries(&mut self, before: &Stamp) -> Result<()> {
+        self.forget_old_deliveries(before)
+    }
+
     fn stock_target(&mut self, id: Uuid) -> Result<Option<StockTarget>> {
         // Every stock operation reaches its product through here first: the product's row lock
         // is what makes its check and change one step for every other process.

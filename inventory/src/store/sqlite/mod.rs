@@ -8,6 +8,7 @@ mod file;
 mod read;
 mod schema;
 mod verify;
+mod webhooks;
 mod write;
 
 pub use backup::{BackupReport, Overwrite};

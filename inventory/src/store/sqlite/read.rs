@@ -238,6 +238,19 @@ pub(crate) fn till_row(r: &Row) -> rusqlite::Result<Till> {
 pub(crate) const LIVE_KEY_SQL: &str = "SELECT name, scope, locations, created_at, revoked_at, secret_sha256 FROM api_keys WHERE name = ?1 AND revoked_at IS NULL";
 
 impl ReadTx for Sql<'_> {
+    fn webhooks(&mut self) -> Result<Vec<(crate::webhooks::Webhook, String)>> {
+        self.all_webhooks()
+    }
+
+    fn deliveries(
+        &mut self,
+        webhook: Uuid,
+        event: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<crate::webhooks::Delivery>> {
+        self.webhook_deliveries(webhook, event, limit)
+    }
+
     fn product(&mut self, id: Uuid) -> Result<Option<Product>> {
         let mut stmt = self.0.prepare_cached(&format!(
             "SELECT {PRODUCT_COLUMNS} FROM products p JOIN locations l ON l.id = p.location_id

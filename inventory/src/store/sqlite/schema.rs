@@ -245,7 +245,45 @@ INSERT INTO database_identity (only_row, id, generation)
     VALUES (1, lower(hex(randomblob(16))), lower(hex(randomblob(16))));
 "#;
 
-const MIGRATIONS: [&str; 9] = [V1, V2, V3, V4, V5, V6, V7, V8, V9];
+/// Webhook subscriptions (each with its cursor in the ledger, its backoff and its lease) and
+/// the log of their delivery attempts.
+const V10: &str = r#"
+CREATE TABLE webhooks (
+    id               TEXT PRIMARY KEY,
+    url              TEXT NOT NULL CHECK (length(url) BETWEEN 1 AND 2048),
+    events           TEXT NOT NULL CHECK (json_valid(events) AND json_type(events) = 'array'),
+    locations        TEXT CHECK (locations IS NULL OR (json_valid(locations) AND json_type(locations) = 'array')),
+    product_ids      TEXT CHECK (product_ids IS NULL OR (json_valid(product_ids) AND json_type(product_ids) = 'array')),
+    state            TEXT NOT NULL CHECK (state IN ('active', 'paused')),
+    paused_reason    TEXT,
+    after_seq        INTEGER NOT NULL CHECK (after_seq >= 0),
+    failures         INTEGER NOT NULL CHECK (failures >= 0),
+    failing_since    TEXT,
+    next_attempt_at  TEXT,
+    lease_owner      TEXT,
+    lease_until      TEXT,
+    created_at       TEXT NOT NULL,
+    secret           TEXT NOT NULL CHECK (substr(secret, 1, 6) = 'whsec_')
+) WITHOUT ROWID;
+
+CREATE TABLE webhook_deliveries (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    webhook_id  TEXT NOT NULL REFERENCES webhooks(id),
+    first_seq   INTEGER NOT NULL,
+    last_seq    INTEGER NOT NULL CHECK (last_seq >= first_seq),
+    events      INTEGER NOT NULL CHECK (events >= 1),
+    attempt     INTEGER NOT NULL CHECK (attempt >= 1),
+    ok          INTEGER NOT NULL CHECK (ok IN (0, 1)),
+    status      INTEGER,
+    latency_ms  INTEGER NOT NULL CHECK (latency_ms >= 0),
+    error       TEXT,
+    at          TEXT NOT NULL
+);
+CREATE INDEX webhook_deliveries_of ON webhook_deliveries(webhook_id, id);
+CREATE INDEX webhook_deliveries_at ON webhook_deliveries(at);
+"#;
+
+const MIGRATIONS: [&str; 10] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {

@@ -28,6 +28,35 @@ impl Sql<'_> {
 }
 
 impl WriteTx for Sql<'_> {
+    fn lock_webhook(&mut self, id: Uuid) -> Result<Option<(crate::webhooks::Webhook, String)>> {
+        // The writer's transaction is IMMEDIATE: the file's write lock covers every row.
+        self.one_webhook(id)
+    }
+
+    fn insert_webhook(&mut self, webhook: &crate::webhooks::Webhook, secret: &str) -> Result<()> {
+        self.add_webhook(webhook, secret)
+    }
+
+    fn update_webhook(&mut self, webhook: &crate::webhooks::Webhook) -> Result<()> {
+        self.save_webhook(webhook)
+    }
+
+    fn delete_webhook(&mut self, id: Uuid) -> Result<()> {
+        self.remove_webhook(id)
+    }
+
+    fn take_lease(&mut self, id: Uuid, owner: &str, until: &Stamp, now: &Stamp) -> Result<bool> {
+        self.lease(id, owner, until, now)
+    }
+
+    fn insert_delivery(&mut self, row: &NewDelivery) -> Result<()> {
+        self.log_delivery(row)
+    }
+
+    fn forget_deliveries(&mut self, before: &Stamp) -> Result<()> {
+        self.forget_old_deliveries(before)
+    }
+
     fn stock_target(&mut self, id: Uuid) -> Result<Option<StockTarget>> {
         let mut stmt = self.0.prepare_cached(
             "SELECT p.ordinal, l.name, l.id, p.reorder_point IS NOT NULL,
