@@ -341,6 +341,7 @@ fn two_tills_and_a_web_client_on_one_location_never_oversell() {
                     {
                         break;
                     }
+                    // Refused: the web shop's pause before it tries again (a load, not a wait).
                     std::thread::sleep(Duration::from_millis(20));
                     continue;
                 }
