@@ -37,7 +37,7 @@ class Sse:
         self.resp.close()
 
 
-def test_json_pages(server):
+def test_the_event_feed_pages_by_sequence_and_refuses_bad_bounds(server):
     p = new_product(server, initial_quantity=5)["product"]
     for _ in range(3):
         server.post(f"/api/products/{p['id']}/stock/add", {"quantity": 1})

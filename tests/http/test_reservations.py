@@ -136,7 +136,7 @@ def test_etag_and_if_match(server):
     assert r.status_code == 200
 
 
-def test_expected_values(server):
+def test_a_stale_expected_value_is_a_conflict_naming_its_field(server):
     p = new_product(server, initial_quantity=10)["product"]
     pid = p["id"]
     body = assert_error(server.post(f"/api/products/{pid}/stock/reserve", {"quantity": 1, "expected_available": 9}),
