@@ -108,6 +108,7 @@ echo "== the till's C API against a real central (keys required), under valgrind
 SERVER="$TARGET_DIR/release/inventory-server"
 # start_central DB ADDR LOG: serves DB at ADDR; CENTRAL_ADDR is where it listens.
 start_central() {
+    : >"$3" # made before the server opens it, so the poll below never reads a missing file
     "$SERVER" --addr "$2" --db "$1" --auth required --sweep-interval-secs 1 >"$3" 2>&1 &
     CENTRAL_PID=$!
     CENTRAL_ADDR=""

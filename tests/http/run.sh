@@ -62,6 +62,7 @@ trap cleanup EXIT
 # start_fuzz_server NAME: a server on $WORK/NAME.db logging to $WORK/NAME.log, with the product;
 # its address goes to $ADDR and its pid to PIDS.
 start_fuzz_server() {
+    : >"$WORK/$1.log" # made before the server opens it, so the poll below never reads a missing file
     "$INVENTORY_SERVER_BIN" --addr 127.0.0.1:0 --db "$WORK/$1.db" --durability normal >"$WORK/$1.log" 2>&1 &
     local pid=$!
     PIDS+=("$pid")
