@@ -37,8 +37,8 @@ echo "== pip install ./inventory-py (isolated build)"
 "${pip[@]}" install "pytest>=8,<10" "mypy>=1.10,<3"
 
 # The till's tests (test_till.py) run against the real server binary.
-echo "== cargo build --release -p inventory-server"
-(cd "$root" && cargo build --release -p inventory-server)
+echo "== release binaries (scripts/build-binaries.sh)"
+"$root/scripts/build-binaries.sh"
 export INVENTORY_SERVER_BIN="${CARGO_TARGET_DIR:-$root/target}/release/inventory-server"
 
 # Run from the tests folder so `import inventory` finds the installed package, not the source.

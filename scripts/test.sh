@@ -35,6 +35,10 @@ suite "clippy" cargo clippy --workspace --all-targets -- -D warnings
 suite "docs" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p inventory -p inventory-till \
     -p inventory-c -p inventory-py -p inventory-version
 suite "cargo test" cargo test --workspace
+# Every Rust test has run: the suites below skip the ones they would run on their own
+# (`cargo test -p` of their crate, which would also build it again with other features).
+export INVENTORY_RUST_TESTS_RAN=1
+suite "release binaries" scripts/build-binaries.sh
 suite "HTTP server" tests/http/run.sh
 suite "Operator commands" tests/cli/run.sh
 suite "Dashboard in a browser" tests/browser/run.sh

@@ -2,8 +2,9 @@
 //! `inventory-server keys create` does) on the same database file.
 
 use inventory_c::*;
+use inventory_test_support::wait_until;
 use std::ffi::{CStr, CString};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn text(p: *const std::ffi::c_char) -> String {
     unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned()
@@ -59,17 +60,15 @@ fn a_till_finds_out_what_its_key_is() {
         // and no error message carries the secret.
         operator.revoke_key("till-3").unwrap();
         let secret = CString::new(till.secret.clone()).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
+        wait_until(Duration::from_secs(10), "the revocation is seen", || {
             let status = inv_authenticate(handle, secret.as_ptr(), &mut key);
-            if status == InvStatus::INV_ERR_UNAUTHORIZED {
-                break;
+            if status == InvStatus::INV_OK {
+                inv_api_key_free(&mut key);
+                return false;
             }
-            assert_eq!(status, InvStatus::INV_OK);
-            inv_api_key_free(&mut key);
-            assert!(Instant::now() < deadline, "the revocation was never seen");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+            assert_eq!(status, InvStatus::INV_ERR_UNAUTHORIZED);
+            true
+        });
         assert!(key.name.is_null());
         assert!(!text(inv_last_error_message()).contains(&till.secret["inv_".len()..]));
         inv_close(handle);

@@ -1,5 +1,6 @@
 """Fixtures: every test gets a fresh database file in its own temporary directory."""
 
+import importlib.util
 import os
 import pathlib
 from decimal import Decimal
@@ -9,6 +10,12 @@ import pytest
 import inventory
 
 ROOT = pathlib.Path(os.environ.get("INVENTORY_ROOT", pathlib.Path(__file__).resolve().parents[2]))
+
+# The wait on a condition with a deadline that every Python suite shares.
+_waiting = importlib.util.spec_from_file_location("waiting", ROOT / "tests" / "support" / "waiting.py")
+_module = importlib.util.module_from_spec(_waiting)
+_waiting.loader.exec_module(_module)
+wait_until = _module.wait_until
 
 
 @pytest.fixture

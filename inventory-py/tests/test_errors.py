@@ -26,7 +26,7 @@ CLASSES = {
 }
 
 
-def test_hierarchy():
+def test_each_error_code_has_its_exception_class_under_inventory_error():
     assert issubclass(inventory.InventoryError, Exception)
     for code, cls in CLASSES.items():
         assert issubclass(cls, inventory.InventoryError)

@@ -41,7 +41,7 @@ def test_numeric_strings(inv, text, expected):
     assert str(inv.create_product(name="P", sku="P1", price=text).price) == expected
 
 
-def test_ints(inv):
+def test_integer_prices_are_exact_decimals(inv):
     assert inv.create_product(name="P", sku="P1", price=42).price == Decimal(42)
     assert inv.create_product(name="P", sku="P2", price=99_999_999_999).price == Decimal("99999999999")
 

@@ -68,7 +68,7 @@ def test_create_and_get(inv, laptop):
     assert [level.location for level in stock.locations] == ["Warehouse A"]
 
 
-def test_defaults(inv):
+def test_a_product_given_only_name_sku_and_price_gets_the_defaults(inv):
     p = inv.create_product(name="Cable", sku="CAB001", price=3)
     assert p.location == inventory.DEFAULT_LOCATION and p.description == ""
     assert inv.get_inventory(p.id).on_hand == 0

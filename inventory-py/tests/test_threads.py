@@ -5,6 +5,7 @@ import threading
 import time
 
 import inventory
+from conftest import wait_until
 
 
 def test_eight_threads_reserving_one_product_never_oversell(inv):
@@ -67,16 +68,14 @@ def test_reads_progress_during_a_long_write(inv):
     t.start()
     calls = []
     try:
-        while len(stamps) < 100:  # the reader is running
-            time.sleep(0.001)
+        wait_until(lambda: len(stamps) >= 100, "the reader is running")
         for _ in range(8):
             started = time.perf_counter()
             inv.batch(ops)
             took = time.perf_counter() - started
             applied = inv.list_transactions(products[0].id, 1)[0].created_at.timestamp()
             calls.append((applied, took))
-        while stamps[-1] < calls[-1][0] + 0.01:  # the reader has read past the last batch
-            time.sleep(0.001)
+        wait_until(lambda: stamps[-1] >= calls[-1][0] + 0.01, "the reader reads past the last batch")
     finally:
         stop.set()
         t.join(30)

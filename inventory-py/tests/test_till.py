@@ -8,12 +8,13 @@ import socket
 import subprocess
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
 import inventory
-from conftest import ROOT
+from conftest import ROOT, wait_until
 
 SHOP = "Shop"
 DOWN = "http://127.0.0.1:1"  # nothing listens there
@@ -151,8 +152,10 @@ def test_a_lapsed_lease_is_a_conflict_an_operator_resolves(tmp_path, central):
         till.set_target(b, 3)
         assert till.sync().complete
         sale = till.sell(b, 2)
-        time.sleep(2.2)
-        with inventory.Inventory(central.db) as inv:
+        # A web shop on central's file, two seconds on: the lease has lapsed, and the shop's
+        # first operation on the product releases it and takes every unit.
+        later = inventory.ManualClock(datetime.now(timezone.utc) + timedelta(seconds=2))
+        with inventory.Inventory(central.db, clock=later) as inv:
             inv.reserve_stock(b, 3, location=SHOP, reference="web-1")
         report = till.sync()
         assert report.complete
@@ -183,7 +186,13 @@ def test_a_sync_waiting_on_central_releases_the_gil(tmp_path, central):
         reports = []
         syncing = threading.Thread(target=lambda: reports.append(till.sync()))
         syncing.start()
-        time.sleep(0.2)
+        # The sync has sent its request and waits for the answer.
+        silent.settimeout(10)
+        connection, _ = silent.accept()
+        connection.settimeout(10)
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += connection.recv(65536)
         # Python code (and a sale) runs on this thread while the sync waits.
         spins = 0
         start = time.monotonic()
@@ -194,6 +203,7 @@ def test_a_sync_waiting_on_central_releases_the_gil(tmp_path, central):
         syncing.join()
         assert spins > 1000 and sale.quantity == 1
         assert not reports[0].complete and reports[0].error_code == "UNREACHABLE"
+    connection.close()
     silent.close()
 
 
@@ -201,14 +211,9 @@ def test_a_background_sync_pushes_without_being_called(tmp_path, central):
     a, _ = central.products
     with inventory.Till(tmp_path / "till.db", central.url, central.key, "P1", SHOP, sync_interval=0.1) as till:
         till.set_target(a, 3)
-        deadline = time.monotonic() + 20
-        while not till.allotments()[0].remaining:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_until(lambda: till.allotments()[0].remaining, "a background sync takes the allotment", timeout=20)
         sale = till.sell(a, 1)
-        while till.pending():
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_until(lambda: not till.pending(), "a background sync pushes the sale", timeout=20)
         assert till.last_report().complete
     assert [m.reference for m in commits(central.db, a)] == [sale.reference]
 

@@ -143,6 +143,12 @@ pub struct Config {
     #[arg(long, env = "INVENTORY_SWEEP_INTERVAL", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub sweep_interval_secs: u64,
 
+    /// For tests of the binary: the engine's clock runs ahead of the wall clock by the whole
+    /// seconds written in this file (re-read at every "now"), so that a test lapses leases and
+    /// reservation expiries by rewriting it rather than by waiting. Unset: the wall clock.
+    #[arg(long, env = "INVENTORY_CLOCK_OFFSET_FILE")]
+    pub clock_offset_file: Option<PathBuf>,
+
     /// Whether requests need an API key (`Authorization: Bearer <secret>`; keys are made with
     /// `inventory-server keys create`). `auto`: required unless the server listens on loopback
     /// only.

@@ -8,6 +8,7 @@ mod app;
 mod auth;
 mod browser;
 mod cli;
+mod clock;
 mod config;
 mod descriptors;
 mod dispatch;
@@ -98,6 +99,13 @@ fn run(config: &Config) -> Result<(), String> {
         observer: Some(engine_metrics.clone()),
         allow_private_webhooks: config.webhook_allow_private,
         ..inventory::Options::default()
+    };
+    let options = match &config.clock_offset_file {
+        Some(path) => inventory::Options {
+            clock: Arc::new(clock::OffsetFileClock::new(path.clone())),
+            ..options
+        },
+        None => options,
     };
     // A PostgreSQL URL may hold a password: it is never logged.
     let shown = inventory::redacted(&db);

@@ -7,17 +7,24 @@
 //! Needs a PostgreSQL server: `scripts/with-postgres.sh` sets INVENTORY_TEST_PG, and
 //! `tests/pg/run.sh` runs this (ignored otherwise).
 
+use inventory_test_support::wait_until;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Barrier, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 struct Server {
     child: Child,
     addr: String,
+}
+
+/// The servers' clock: the wall clock plus the seconds in this file (`--clock-offset-file`),
+/// which the test moves so that reservations lapse at once on every server.
+fn clock_file() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("multiprocess-{}.clock", std::process::id()))
 }
 
 /// A failed assertion must not leave servers running (they hold the test's output pipes).
@@ -39,6 +46,8 @@ fn start(db: &str) -> Server {
             "1",
         ])
         .args(["--db", db])
+        .arg("--clock-offset-file")
+        .arg(clock_file())
         .stdout(Stdio::piped())
         .spawn()
         .expect("the server starts");
@@ -58,6 +67,7 @@ fn start(db: &str) -> Server {
 struct Reply {
     status: u16,
     head: String,
+    text: String,
     body: Value,
 }
 
@@ -76,8 +86,19 @@ fn call(addr: &str, method: &str, path: &str, headers: &str, body: &str) -> Repl
     Reply {
         status: head[9..12].parse().unwrap(),
         head: head.to_ascii_lowercase(),
+        text: body.to_owned(),
         body: serde_json::from_str(body).unwrap_or(Value::Null),
     }
+}
+
+/// How many sweeps a server has run (its metrics count each applied command by kind).
+fn sweeps(addr: &str) -> u64 {
+    let r = call(addr, "GET", "/metrics", "", "");
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.text
+        .lines()
+        .find_map(|l| l.strip_prefix(r#"inventory_commands_applied_total{kind="sweep"} "#))
+        .map_or(0, |n| n.trim().parse().unwrap())
 }
 
 fn create(addr: &str, sku: &str, quantity: i64) -> String {
@@ -231,7 +252,7 @@ fn four_servers_on_one_database_never_oversell_never_apply_a_key_twice_and_keep_
         "until A ran out, and not one more"
     );
 
-    // Reservations that expire while all four servers sweep every second.
+    // Reservations that lapse at once on all four servers, which sweep every second.
     let carts = create(first, "CARTS", 100);
     race(&servers, 20, |c, addr| {
         let r = call(
@@ -239,15 +260,21 @@ fn four_servers_on_one_database_never_oversell_never_apply_a_key_twice_and_keep_
             "POST",
             &format!("/api/products/{carts}/stock/reserve"),
             "",
-            &format!(r#"{{"quantity":3,"reference":"cart-{c}","expires_in_seconds":1}}"#),
+            &format!(r#"{{"quantity":3,"reference":"cart-{c}","expires_in_seconds":60}}"#),
         );
         assert_eq!(r.status, 200, "{:?}", r.body);
     });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while reserved_of(first, &carts) > 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(200));
+    let swept: Vec<u64> = servers.iter().map(|s| sweeps(&s.addr)).collect();
+    std::fs::write(clock_file(), "120").unwrap();
+    // Every server sweeps twice more: the first sweeps race for the lapsed carts, the later
+    // ones must find nothing left.
+    for (server, before) in servers.iter().zip(swept) {
+        wait_until(
+            Duration::from_secs(30),
+            "two more sweeps on each server",
+            || sweeps(&server.addr) >= before + 2,
+        );
     }
-    std::thread::sleep(Duration::from_secs(2)); // more sweeps, which must find nothing left
 
     // Every server reads what the others wrote.
     for server in &servers {
@@ -289,6 +316,7 @@ fn four_servers_on_one_database_never_oversell_never_apply_a_key_twice_and_keep_
         "the feed numbers them without a gap"
     );
     drop(inv);
+    let _ = std::fs::remove_file(clock_file());
     admin
         .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
         .unwrap();

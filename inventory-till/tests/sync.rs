@@ -344,6 +344,7 @@ fn two_tills_and_a_web_client_on_one_location_never_oversell() {
                     {
                         break;
                     }
+                    // Refused: the web shop's pause before it tries again (a load, not a wait).
                     std::thread::sleep(Duration::from_millis(20));
                     continue;
                 }
@@ -439,8 +440,9 @@ fn an_expired_lease_gives_recorded_conflicts_which_operators_resolve_in_the_ledg
     let a2 = till.sell(a, 2).unwrap();
     let a1 = till.sell(a, 1).unwrap();
     let b1 = till.sell(b, 1).unwrap();
-    std::thread::sleep(Duration::from_secs(3));
-    // Central's sweep released the lease; a web shop takes every unit of A left.
+    central.advance(Duration::from_secs(3));
+    // The lease lapsed at central, which releases it at the next operation on A (or its
+    // sweep); a web shop takes every unit of A left.
     let (status, body) = post(
         &url,
         &format!("/api/products/{a}/stock/reserve"),
@@ -592,7 +594,7 @@ fn a_resolution_decided_offline_is_applied_by_the_next_sync() {
     till.set_target(ids[0], 3).unwrap();
     assert!(till.sync().unwrap().complete);
     let sale = till.sell(ids[0], 2).unwrap();
-    std::thread::sleep(Duration::from_secs(2));
+    central.advance(Duration::from_secs(2)); // the lease lapses
     // Meanwhile the stock count at central found less on the shelf.
     let (status, body) = post(
         &url,
@@ -672,7 +674,7 @@ fn targets_move_allotments_both_ways_and_syncs_renew_the_lease() {
         |inv: &inventory::Inventory| inv.list_movements(a, &MovementQuery::default()).unwrap();
     let inv = central.open();
     let history = movements(&inv);
-    std::thread::sleep(Duration::from_millis(1100));
+    central.advance(Duration::from_secs(60));
     let report = till.sync().unwrap();
     assert!(
         report.complete && report.allotments.is_empty(),
@@ -797,13 +799,8 @@ fn a_background_sync_waiting_on_central_never_blocks_a_sale() {
     let till = Till::open_with(&path, &proxy.url(), &keys["till-T1"], "T1", SHOP, every).unwrap();
     assert!(till.last_report().is_none());
     till.set_target(a, 10).unwrap();
-    let until = |what: &str, done: &dyn Fn() -> bool| {
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while !done() {
-            assert!(std::time::Instant::now() < deadline, "{what}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
+    let until =
+        |what: &str, done: &dyn Fn() -> bool| wait_until(Duration::from_secs(20), what, done);
     // The allotment is in place before the sync that placed it has stored its report.
     until("a background sync took the allotment", &|| {
         till.allotments().unwrap()[0].remaining == 10 && till.last_report().is_some()

@@ -14,6 +14,7 @@ use inventory::{
     Call, CommandEnd, CountImport, ErrorCode, Inventory, MovementKind, MovementQuery, Observer,
     Options, Overwrite, Price, ProductImport, StockOp, Write,
 };
+use inventory_test_support::wait_until;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,6 +25,7 @@ fn child(test: &str, arg: &str) -> Child {
     Command::new(std::env::current_exe().unwrap())
         .args(["--exact", test, "--nocapture", "--test-threads=1"])
         .env("INVENTORY_CHILD", arg)
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -201,11 +203,9 @@ fn a_backup_of_a_busy_file_holds_every_acknowledged_write() {
         })
         .collect();
     // Some writes acknowledged before the backup, with the writers still going.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while acknowledged.load(Ordering::SeqCst) < 200 {
-        assert!(Instant::now() < deadline, "the writers never got going");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until(Duration::from_secs(30), "the writers get going", || {
+        acknowledged.load(Ordering::SeqCst) >= 200
+    });
     let before = acknowledged.load(Ordering::SeqCst) as i64;
     let target = f.store.dir.path().join("copy.db");
     let report = f.inv.backup_to(&target).unwrap();
@@ -461,7 +461,8 @@ fn a_lock_held_past_the_busy_timeout_is_busy() {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch("BEGIN IMMEDIATE").unwrap();
         println!("locked");
-        std::thread::sleep(Duration::from_secs(3));
+        // Held until the parent closes this end, once it has met the lock.
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new()).unwrap();
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -481,6 +482,7 @@ fn a_lock_held_past_the_busy_timeout_is_busy() {
     let e = inv.add_stock(StockOp::add(id, 1)).unwrap_err();
     assert_eq!(e.code, ErrorCode::Busy, "{e}");
     assert!(started.elapsed() >= Duration::from_millis(150));
+    drop(holder.stdin.take());
     holder.wait().unwrap();
     inv.add_stock(StockOp::add(id, 1)).unwrap();
 }
@@ -533,13 +535,10 @@ fn the_observer_hears_of_commands_commits_and_background_checkpoints() {
         ]
     );
     assert!(recorder.groups.load(Ordering::SeqCst) >= 2);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while recorder.checkpoints.load(Ordering::SeqCst) == 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(
-        recorder.checkpoints.load(Ordering::SeqCst) > 0,
-        "the checkpointer ran after the commits"
+    wait_until(
+        Duration::from_secs(5),
+        "the checkpointer runs after the commits",
+        || recorder.checkpoints.load(Ordering::SeqCst) > 0,
     );
     let stats = inv.stats().unwrap();
     assert!(stats.database_bytes.unwrap() > 0);

@@ -305,14 +305,20 @@ fn a_waiter_wakes_when_another_handle_commits() {
         last
     );
     thread::scope(|s| {
-        s.spawn(|| {
-            thread::sleep(Duration::from_millis(300));
-            invs[0].add_stock(StockOp::add(id, 1)).unwrap();
-        });
-        let started = Instant::now();
-        let seq = invs[1].wait_for_changes(last, Duration::from_secs(20));
+        let waiter = thread::Builder::new()
+            .name("feed-waiter".into())
+            .spawn_scoped(s, || {
+                let started = Instant::now();
+                let seq = invs[1].wait_for_changes(last, Duration::from_secs(20));
+                (seq, started.elapsed())
+            })
+            .unwrap();
+        // The commit comes once the waiter is blocked, so that it is the commit that wakes it.
+        inventory_test_support::wait_until_asleep(Duration::from_secs(10), "feed-waiter");
+        invs[0].add_stock(StockOp::add(id, 1)).unwrap();
+        let (seq, waited) = waiter.join().unwrap();
         assert!(seq > last, "woken by the other handle's commit");
-        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(waited < Duration::from_secs(10));
     });
 }
 

@@ -250,8 +250,12 @@ fn the_change_feed_wakes_waiters_when_movements_commit() {
     );
     assert!(start.elapsed() >= Duration::from_millis(50));
     let inv = f.inv.clone();
-    let waiter = std::thread::spawn(move || inv.wait_for_changes(1, Duration::from_secs(30)));
-    std::thread::sleep(Duration::from_millis(20));
+    let waiter = std::thread::Builder::new()
+        .name("feed-waiter".into())
+        .spawn(move || inv.wait_for_changes(1, Duration::from_secs(30)))
+        .unwrap();
+    // The commit comes once the waiter is blocked, so that it is the commit that wakes it.
+    inventory_test_support::wait_until_asleep(Duration::from_secs(10), "feed-waiter");
     f.inv.add_stock(StockOp::add(id, 1)).unwrap();
     assert_eq!(waiter.join().unwrap(), 2);
     // Product edits write no movement and do not advance the feed.

@@ -43,7 +43,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/pip" install -q --disable-pip-version-check "pytest>=8,<10" "requests>=2,<3" "playwright>=1.50,<2"
 
-cargo build --release -p inventory-server
+scripts/build-binaries.sh
 export INVENTORY_SERVER_BIN="$ROOT/target/release/inventory-server"
 
 status=0

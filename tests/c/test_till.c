@@ -6,7 +6,7 @@
  * resolution, a background sync, and central listing its tills and taking them over. Run
  * under valgrind.
  * Usage: test_till DIR CENTRAL_URL KEY CENTRAL_DB */
-#define _POSIX_C_SOURCE 200809L /* nanosleep */
+#define _POSIX_C_SOURCE 200809L /* nanosleep, clock_gettime */
 #include "inventory.h"
 
 #include <stdio.h>
@@ -20,15 +20,27 @@ static int starts_with(const char *s, const char *prefix) {
     return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static void sleep_ms(long ms) {
+static int64_t micros(clockid_t clock) {
     struct timespec t;
-    t.tv_sec = ms / 1000;
-    t.tv_nsec = (ms % 1000) * 1000000L;
-    nanosleep(&t, NULL);
+    clock_gettime(clock, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* Polls `holds(arg)` until it is true (1), or 0 once `timeout_ms` has passed: a test waits for
+ * what it needs, never a fixed time. */
+static int wait_until(int (*holds)(void *), void *arg, long timeout_ms) {
+    const struct timespec pause = {0, 10 * 1000000L};
+    int64_t deadline = micros(CLOCK_MONOTONIC) + (int64_t)timeout_ms * 1000;
+    while (!holds(arg)) {
+        if (micros(CLOCK_MONOTONIC) > deadline)
+            return 0;
+        nanosleep(&pause, NULL);
+    }
+    return 1;
 }
 
 static char dir[1024], till_db[1200], conflict_db[1200], background_db[1200];
-static const char *url, *key;
+static const char *url, *key, *central_db;
 /* Nothing listens there: central, as far as a till opened with it can tell, is down. */
 static const char *down = "http://127.0.0.1:1";
 
@@ -232,15 +244,21 @@ static void test_a_lapsed_lease(InvHandle *central, const char *b) {
     char reference[128];
     snprintf(reference, sizeof reference, "%s", sale.reference);
     inv_sale_free(&sale);
-    sleep_ms(2200);
-    /* The lease lapsed at central, and a web order takes every unit meanwhile. */
+    /* A web shop on central's file, two seconds on: the lease has lapsed, and the shop's first
+     * operation on the product releases it and takes every unit. */
+    InvOptions later = {0};
+    later.manual_clock = true;
+    later.clock_start_us = micros(CLOCK_REALTIME) + 2000000;
+    InvHandle *shop;
+    OK(inv_open_with(central_db, &later, &shop));
     InvStockOp op;
     InvLevel level;
     inv_stock_op_init(&op, INV_OP_RESERVE, b, 3);
     op.location = "Shop";
     op.reference = "web-1";
-    OK(inv_reserve_stock(central, &op, NULL, &level));
+    OK(inv_reserve_stock(shop, &op, NULL, &level));
     inv_level_free(&level);
+    inv_close(shop);
 
     OK(inv_till_sync(t, &report));
     CHECK(report.complete && report.pushed == 0);
@@ -286,26 +304,36 @@ static void test_a_lapsed_lease(InvHandle *central, const char *b) {
     CHECK(found == 1);
 }
 
+struct selling {
+    InvTill *till;
+    const char *product;
+    InvSale sale;
+};
+
+/* Sells one unit: refused until a background sync has mirrored the product and the allotment. */
+static int sold_one(void *arg) {
+    struct selling *s = arg;
+    return inv_till_sell(s->till, s->product, 1, NULL, &s->sale) == INV_OK;
+}
+
+static int nothing_pending(void *till) {
+    return pending_len(till) == 0;
+}
+
 static void test_background_sync(const char *a) {
     InvTillOptions options = {0};
     options.sync_interval_ms = 100;
     InvTill *t;
     OK(inv_till_open_with(background_db, url, key, "T-B", "Shop", &options, &t));
     OK(inv_till_set_target(t, a, 2));
-    InvSale sale;
-    InvStatus sold = INV_ERR_NOT_FOUND;
-    for (int i = 0; i < 100 && sold != INV_OK; i++) {
-        sleep_ms(50); /* until a background sync has mirrored the product and the allotment */
-        sold = inv_till_sell(t, a, 1, NULL, &sale);
-    }
-    CHECK(sold == INV_OK);
-    inv_sale_free(&sale);
-    size_t left = 1;
-    for (int i = 0; i < 100 && left > 0; i++) {
-        sleep_ms(50);
-        left = pending_len(t);
-    }
-    CHECK(left == 0);
+    struct selling selling = {0};
+    selling.till = t;
+    selling.product = a;
+    int sold = wait_until(sold_one, &selling, 20000);
+    CHECK(sold);
+    if (sold)
+        inv_sale_free(&selling.sale);
+    CHECK(wait_until(nothing_pending, t, 20000));
     inv_till_close(t);
 }
 
@@ -414,6 +442,7 @@ int main(int argc, char **argv) {
     snprintf(dir, sizeof dir, "%s", argv[1]);
     url = argv[2];
     key = argv[3];
+    central_db = argv[4];
     snprintf(till_db, sizeof till_db, "%s/till.db", dir);
     snprintf(conflict_db, sizeof conflict_db, "%s/conflict.db", dir);
     snprintf(background_db, sizeof background_db, "%s/background.db", dir);

@@ -25,6 +25,7 @@ BIN = http_suite.BIN
 Server = http_suite.Server
 start = http_suite.start  # the fixture: starts servers, stops them at teardown
 new_product = http_suite.new_product
+wait_until = http_suite.wait_until
 
 
 def clean_env(**extra):

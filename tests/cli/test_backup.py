@@ -4,11 +4,10 @@ import os
 import socket
 import stat
 import threading
-import time
 
 import requests
 
-from conftest import cli, export_rows, new_product, write
+from conftest import cli, export_rows, new_product, wait_until, write
 
 
 def test_a_backup_during_16_writers_holds_every_write_acknowledged_before_it(tmp_path, start):
@@ -32,13 +31,13 @@ def test_a_backup_during_16_writers_holds_every_write_acknowledged_before_it(tmp
     for t in threads:
         t.start()
     try:
-        deadline = time.monotonic() + 30
-        while sum(acknowledged) < 300 and time.monotonic() < deadline and not failures:
-            time.sleep(0.05)
+        wait_until(lambda: sum(acknowledged) >= 300 or failures, "the writers get going", timeout=30)
         before = sum(acknowledged)
         copy = tmp_path / "copy.db"
         backup = cli("backup", "--db", server.db, "--to", copy)
-        time.sleep(0.3)  # writes keep landing after the copy's snapshot
+        # Writes keep landing after the copy's snapshot.
+        landed = sum(acknowledged)
+        wait_until(lambda: sum(acknowledged) >= landed + 50 or failures, "writes after the backup")
     finally:
         stop.set()
         for t in threads:

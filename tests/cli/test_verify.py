@@ -3,7 +3,7 @@
 import sqlite3
 import threading
 
-from conftest import cli, new_product, write
+from conftest import cli, new_product, wait_until, write
 
 
 def make(tmp_path, db):
@@ -31,6 +31,9 @@ def test_a_live_file_verifies_while_its_server_writes(tmp_path, start):
     thread = threading.Thread(target=writer)
     thread.start()
     try:
+        # The writer is under way before the first verify starts (on a loaded machine a verify
+        # could otherwise end before its first write).
+        wait_until(lambda: acknowledged, "the writer's first write")
         for _ in range(3):
             before = len(acknowledged)
             proc = cli("verify", "--db", server.db, check=0)

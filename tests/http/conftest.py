@@ -9,8 +9,10 @@ PostgreSQL URL (scripts/with-postgres.sh sets it), a fresh PostgreSQL database m
 (every server a test starts shares it, as they would share the file) and dropped after it.
 """
 
+import importlib.util
 import json
 import os
+import pathlib
 import queue
 import re
 import signal
@@ -22,6 +24,13 @@ import uuid
 
 import pytest
 import requests
+
+_waiting = importlib.util.spec_from_file_location(
+    "waiting", pathlib.Path(__file__).resolve().parent.parent / "support" / "waiting.py"
+)
+waiting = importlib.util.module_from_spec(_waiting)
+_waiting.loader.exec_module(waiting)
+wait_until = waiting.wait_until
 
 BIN = os.environ.get("INVENTORY_SERVER_BIN", "target/release/inventory-server")
 PG = os.environ.get("INVENTORY_TEST_PG") or None
@@ -206,6 +215,14 @@ def new_product(server, **fields):
     r = server.post("/api/products", body)
     assert r.status_code == 201, r.text
     return r.json()["data"]
+
+
+def open_connections(server):
+    """The connections the server holds, from its metrics (this scrape's own included). Read on
+    the server's keep-alive session: a new connection could be over the address's cap."""
+    text = server.http.get(server.url + "/metrics", timeout=5).text
+    line = next(l for l in text.splitlines() if l.startswith("inventory_http_connections_open "))
+    return float(line.split()[1])
 
 
 def assert_error(r, status, code, field=None):

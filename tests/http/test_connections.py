@@ -1,6 +1,7 @@
-"""Issue 12, connections: slow or idle clients hold no thread and little memory, a burst of new
-connections is served in milliseconds, the connection cap holds, and a failing accept() never
-ends the server."""
+"""Issue 12, connections: slow or idle clients never keep a normal one from being served, every
+connection of a burst is answered, the connection cap holds, and a failing accept() never ends
+the server. What they cost (threads, memory, milliseconds) is measured by
+bench/http/idle_sockets.py, not asserted here."""
 
 import resource
 import selectors
@@ -10,7 +11,7 @@ import time
 import pytest
 import requests
 
-from conftest import raw_exchange, statuses
+from conftest import open_connections, raw_exchange, statuses, wait_until
 
 
 @pytest.fixture
@@ -35,26 +36,16 @@ def slow_sockets(server, n):
     return out
 
 
-def test_a_thousand_slow_sockets_hold_no_threads_and_little_memory(start, many_fds):
+def test_a_normal_client_is_served_while_a_thousand_slow_sockets_are_connected(start, many_fds):
     # All from one address: its own cap (--max-connections-per-ip, test_slow_clients.py) raised.
     server = start("--io-timeout-secs", "30", "--max-connections-per-ip", "2000")
     assert server.get("/health").status_code == 200
-    baseline = server.pid_status("Threads")
     slow = slow_sockets(server, 1000)
-    time.sleep(0.5)
-    threads = server.pid_status("Threads")
-    rss_kib = server.pid_status("VmRSS")
-    # A normal client is served at once while they are all connected.
-    t0 = time.monotonic()
+    wait_until(lambda: open_connections(server) >= 1000, "the server holds the 1,000 sockets")
     for _ in range(20):
         assert requests.get(server.url + "/health", timeout=5).status_code == 200
-    served_in = time.monotonic() - t0
     for s in slow:
         s.close()
-    print(f"threads {baseline} -> {threads}, RSS {rss_kib} KiB, 20 requests in {served_in:.3f}s")
-    assert threads <= baseline + 4, (baseline, threads)
-    assert rss_kib < 128 * 1024, rss_kib
-    assert served_in < 2, served_in
 
 
 def test_service_continues_with_hundreds_of_slow_clients(start, many_fds):
@@ -68,18 +59,14 @@ def test_service_continues_with_hundreds_of_slow_clients(start, many_fds):
         slow.append(s)
     for _ in range(200):
         slow.append(socket.create_connection((server.host, server.port)))
-    time.sleep(0.3)
+    wait_until(lambda: open_connections(server) >= 600, "the server holds the 600 sockets")
     session = requests.Session()
-    worst = 0.0
     for i in range(50):
-        t0 = time.monotonic()
+        # Each is one durable commit; wave 1 made them wait for the io timeout (30 s).
         r = session.post(server.url + "/api/locations", json={"name": f"L{i}"}, timeout=5)
-        worst = max(worst, time.monotonic() - t0)
         assert r.status_code == 201, r.text
     for s in slow:
         s.close()
-    # Each is one durable commit; wave 1 made them wait for the io timeout (30 s).
-    assert worst < 2, worst
 
 
 def burst(server, n):
@@ -119,16 +106,12 @@ def burst(server, n):
     return waits, len(pending)
 
 
-def test_connection_bursts_wait_milliseconds_not_seconds(start, many_fds):
+def test_every_connection_of_a_burst_is_answered(start, many_fds):
     # Bursts of 512 from one address: its own cap (--max-connections-per-ip) raised.
     server = start("--max-connections-per-ip", "2000")
-    worst = []
     for n in (64, 256, 512, 512):
         times, unanswered = burst(server, n)
         assert unanswered == 0 and len(times) == n, (n, unanswered)
-        worst.append(max(times))
-    print("worst wait per burst (s):", [round(w, 3) for w in worst])
-    assert max(worst) < 1.0, worst
 
 
 def test_max_connections_caps_open_connections(start):
@@ -173,15 +156,13 @@ def test_accept_errors_never_end_the_server(start):
     for s in held:
         s.close()
     # Once descriptors are free again the server accepts and answers as before.
-    deadline = time.monotonic() + 10
-    while True:
+    def healthy():
         try:
-            if requests.get(server.url + "/health", timeout=2).status_code == 200:
-                break
+            return requests.get(server.url + "/health", timeout=2).status_code == 200
         except requests.RequestException:
-            pass
-        assert time.monotonic() < deadline, "the server stopped accepting"
-        time.sleep(0.2)
+            return False
+
+    wait_until(healthy, "the server accepts again")
     assert server.proc.poll() is None
     # The metrics count them too (a scrape between the failures and the stop).
     counted = [line for line in requests.get(server.url + "/metrics", timeout=5).text.splitlines()

@@ -154,7 +154,7 @@ def test_head_deadline_cuts_off_trickling_clients(start):
         except OSError:
             closed_after = time.monotonic() - t0
             break
-        time.sleep(0.3)
+        time.sleep(0.3)  # the trickle is the slow client under test
     s.close()
     assert closed_after is not None, "a trickling client was never cut off"
     assert closed_after < 4, closed_after

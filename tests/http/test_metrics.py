@@ -3,14 +3,13 @@ that asks for it), read by prometheus_client's own parsers, with counters that m
 server works and labels that stay few whatever paths clients send."""
 
 import socket
-import time
 import uuid
 
 import requests
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics
 from prometheus_client.parser import text_string_to_metric_families as prometheus_text
 
-from conftest import PG, new_product
+from conftest import PG, new_product, wait_until
 
 
 def scrape(server, fmt="text"):
@@ -37,13 +36,12 @@ def value(samples, name, **labels):
 
 
 def wait_for(server, predicate, timeout=10):
-    deadline = time.monotonic() + timeout
-    while True:
-        _, _, samples = scrape(server)
-        if predicate(samples):
-            return samples
-        assert time.monotonic() < deadline, "the metric did not move"
-        time.sleep(0.1)
+    """The samples of the first scrape where `predicate` holds."""
+    def moved():
+        samples = scrape(server)[2]
+        return samples if predicate(samples) else None
+
+    return wait_until(moved, "the metric moves", timeout)
 
 
 def test_both_formats_parse_and_declare_every_family(server):
@@ -180,7 +178,7 @@ def test_connections_open_and_the_cap_are_counted(start):
     assert value(samples, "inventory_http_connection_cap_reached_total") == 0
     # The scrape's keep-alive connection and two held ones take every slot; a third arrives.
     held = [socket.create_connection((server.host, server.port)) for _ in range(3)]
-    time.sleep(0.3)
+    wait_for(server, lambda s: value(s, "inventory_http_connection_cap_reached_total") >= 1)
     for s in held:
         s.close()
     samples = wait_for(server, lambda s: value(s, "inventory_http_connections_open") == 1)

@@ -9,7 +9,7 @@ import time
 
 import requests
 
-from conftest import Server, new_product
+from conftest import Server, new_product, open_connections, wait_until
 
 
 def test_32_clients_never_oversell(server):
@@ -100,9 +100,7 @@ def test_graceful_shutdown_finishes_requests_in_flight(start, tmp_path):
     threads = [threading.Thread(target=client) for _ in range(8)]
     for t in threads:
         t.start()
-    deadline = time.monotonic() + 20
-    while len(acked) < 50 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: len(acked) >= 50, "50 reservations acknowledged", timeout=20)
     server.proc.send_signal(signal.SIGTERM)
     server.wait_log(lambda e: str(e.get("message", "")).startswith("shutting down"))
     # The in-flight request still completes.
@@ -131,24 +129,18 @@ def test_graceful_shutdown_finishes_requests_in_flight(start, tmp_path):
     assert again.get(f"/api/products/{pid}/reservations").json()["data"][-1]["reference"] == "SLOW"
 
 
-def test_idle_sockets_threads_and_memory_stay_bounded(start):
-    server = start("--io-timeout-secs", "2")
+def test_idle_sockets_leave_others_served_and_the_io_timeout_closes_them(start):
+    # What they cost in threads and memory: bench/http/idle_sockets.py. All from one address:
+    # its own cap (--max-connections-per-ip, 256) raised.
+    server = start("--io-timeout-secs", "2", "--max-connections-per-ip", "2000")
     assert server.get("/health").status_code == 200
-    baseline = server.pid_status("Threads")
     idle = []
     for _ in range(300):
         idle.append(socket.create_connection((server.host, server.port)))
-    time.sleep(0.5)
-    # Idle connections hold no thread...
-    peak = server.pid_status("Threads")
-    assert peak <= baseline + 8, (baseline, peak)
-    # ...other clients are still served promptly...
-    t0 = time.monotonic()
+    wait_until(lambda: open_connections(server) >= 300, "the server holds the 300 sockets")
+    # Other clients are still served...
     for _ in range(20):
-        assert server.get("/health").status_code == 200
-    assert time.monotonic() - t0 < 2
-    rss_kib = server.pid_status("VmRSS")
-    assert rss_kib < 64 * 1024, rss_kib
+        assert requests.get(server.url + "/health", timeout=5).status_code == 200
     # ...and the idle timeout closes every one of them.
     t0 = time.monotonic()
     for s in idle:
@@ -159,8 +151,6 @@ def test_idle_sockets_threads_and_memory_stay_bounded(start):
     for s in idle:
         s.close()
     assert closed_after < 10
-    assert server.pid_status("Threads") <= baseline + 8, (baseline, peak, server.pid_status("Threads"))
-    print(f"threads: baseline {baseline}, with 300 idle sockets {peak}; RSS {rss_kib} KiB")
 
 
 def test_idle_connections_close_after_the_io_timeout(start):
@@ -187,29 +177,28 @@ def test_slow_clients_do_not_stall_others(start):
     slow_small = socket.create_connection((server.host, server.port))
     slow_small.sendall(b"POST /api/products/%s/stock/add HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n{"
                        % (pid.encode(), len(small)))
-    t0 = time.monotonic()
+    # Each within less than the io timeout: none waits for a slow client to time out.
     for _ in range(20):
-        assert server.get("/health").status_code == 200
-    assert time.monotonic() - t0 < 1.5
+        assert requests.get(server.url + "/health", timeout=2).status_code == 200
     # A trickled large body holds the worker at most about io-timeout, then gets 408.
     big = ('{"quantity": 1, "notes": "' + "n" * 2000 + '"}').encode()
     trickle = socket.create_connection((server.host, server.port))
     trickle.sendall(b"POST /api/products/%s/stock/add HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n"
                     % (pid.encode(), len(big)) + big[:10])
     stop = threading.Event()
+    sent = [10]
 
     def dribble():
-        i = 10
-        while not stop.is_set() and i < len(big):
+        while not stop.is_set() and sent[0] < len(big):
             try:
-                trickle.sendall(big[i:i + 1])
+                trickle.sendall(big[sent[0]:sent[0] + 1])
             except OSError:
                 return
-            i += 1
-            time.sleep(0.5)
+            sent[0] += 1
+            time.sleep(0.5)  # the trickle is the slow client under test
 
     threading.Thread(target=dribble, daemon=True).start()
-    time.sleep(0.3)
+    wait_until(lambda: sent[0] > 10, "the trickle has begun")
     t0 = time.monotonic()
     r = requests.get(server.url + "/health", timeout=30)
     waited = time.monotonic() - t0

@@ -6,11 +6,10 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 
 import pytest
 
-from conftest import BIN, Server, assert_error, new_product
+from conftest import BIN, Server, assert_error, new_product, wait_until
 
 
 def as_nobody():
@@ -113,9 +112,6 @@ def test_ready_is_503_while_the_disk_is_full_and_recovers_by_itself(tmp_path, sm
     assert "not ready" in r.json()["message"]
     # Space comes back: the probe commits, readiness and writes come back without a restart.
     filler.unlink()
-    deadline = time.monotonic() + 10
-    while server.get("/ready").status_code != 200:
-        assert time.monotonic() < deadline, server.get("/ready").text
-        time.sleep(0.05)
+    wait_until(lambda: server.get("/ready").status_code == 200, "ready again")
     r = server.post(f"/api/products/{product['id']}/stock/add", {"quantity": 2})
     assert r.status_code == 200, r.text

@@ -1,20 +1,13 @@
 """Issue 7 over HTTP: expiring reservations and commit, idempotency keys, ETag/If-Match,
 expected values, atomic batches."""
 
-import time
 from datetime import datetime, timedelta, timezone
 
-from conftest import assert_error, new_product
+from conftest import assert_error, new_product, wait_until
 
 
 def poll(predicate, timeout=15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not reached")
+    return wait_until(predicate, "the reservation state", timeout)
 
 
 def test_reserve_commit_and_list(server):
@@ -143,7 +136,7 @@ def test_etag_and_if_match(server):
     assert r.status_code == 200
 
 
-def test_expected_values(server):
+def test_a_stale_expected_value_is_a_conflict_naming_its_field(server):
     p = new_product(server, initial_quantity=10)["product"]
     pid = p["id"]
     body = assert_error(server.post(f"/api/products/{pid}/stock/reserve", {"quantity": 1, "expected_available": 9}),

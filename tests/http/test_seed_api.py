@@ -152,7 +152,7 @@ def test_400s_name_the_field(server):
         assert_error(server.get(f"/api/products/{p['id']}/transactions?{query}"), 400, "VALIDATION_ERROR", field)
 
 
-def test_404s(server):
+def test_unknown_products_and_routes_are_404_not_found(server):
     missing = uuid.uuid4()
     assert_error(server.get(f"/api/products/{missing}"), 404, "NOT_FOUND")
     assert_error(server.get("/api/products/not-a-uuid"), 404, "NOT_FOUND")
@@ -176,7 +176,7 @@ def test_405_with_allow(server):
     assert r.status_code == 405 and r.headers["Allow"] == "GET, HEAD, OPTIONS"
 
 
-def test_409s(server):
+def test_duplicate_skus_and_short_stock_are_409_and_change_nothing(server):
     new_product(server, sku="DUP-1")
     r = server.post("/api/products", {"name": "again", "sku": "DUP-1", "price": 1})
     assert_error(r, 409, "DUPLICATE_SKU")

@@ -10,10 +10,12 @@ import time
 
 import requests
 
+from conftest import wait_until
 
-def trickler(server, stop, held, refused):
+
+def trickler(server, stop, held, refused, connected):
     """Holds connections from 127.0.0.2, sending a byte of a request head every 0.2 s and
-    reconnecting whenever the server closes one."""
+    reconnecting whenever the server closes one; adds itself to `connected` once connected."""
     while not stop.is_set():
         try:
             s = socket.socket()
@@ -21,8 +23,9 @@ def trickler(server, stop, held, refused):
             s.settimeout(2)
             s.connect((server.host, server.port))
         except OSError:
-            time.sleep(0.05)
+            time.sleep(0.05)  # refused at the cap: the trickler's pause before it tries again
             continue
+        connected.add(threading.get_ident())
         head = b"GET /health HTTP/1.1\r\nHost: localhost\r\n"
         try:
             for b in head:
@@ -30,7 +33,7 @@ def trickler(server, stop, held, refused):
                     break
                 s.sendall(bytes([b]))
                 held[0] += 1 if b == head[0] else 0
-                time.sleep(0.2)
+                time.sleep(0.2)  # the trickle is the slow client under test
                 s.setblocking(False)
                 try:
                     if s.recv(1) == b"":
@@ -49,27 +52,23 @@ def trickler(server, stop, held, refused):
 def test_one_address_cannot_take_every_connection_slot(start):
     server = start("--max-connections", "64", "--max-connections-per-ip", "16", "--io-timeout-secs", "10")
     stop = threading.Event()
-    held, refused = [0], [0]
-    threads = [threading.Thread(target=trickler, args=(server, stop, held, refused)) for _ in range(100)]
+    held, refused, connected = [0], [0], set()
+    threads = [threading.Thread(target=trickler, args=(server, stop, held, refused, connected))
+               for _ in range(100)]
     for t in threads:
         t.start()
     try:
-        time.sleep(1.0)  # every trickler has connected at least once
-        times = []
+        wait_until(lambda: len(connected) == len(threads), "every trickler has connected")
         for _ in range(30):
-            t0 = time.monotonic()
-            r = requests.get(server.url + "/health", timeout=15, headers={"Connection": "close"})
-            times.append(time.monotonic() - t0)
+            # Answered before the tricklers' io timeout (10 s) could free a slot.
+            r = requests.get(server.url + "/health", timeout=5, headers={"Connection": "close"})
             assert r.status_code == 200
         metrics = requests.get(server.url + "/metrics", timeout=5).text
     finally:
         stop.set()
         for t in threads:
             t.join(10)
-    times.sort()
-    print(f"normal client: median {times[15] * 1000:.1f} ms, worst {times[-1] * 1000:.1f} ms; "
-          f"{held[0]} trickling connections opened, {refused[0]} closed by the server")
-    assert times[-1] < 0.5, times
+    print(f"{held[0]} trickling connections opened, {refused[0]} closed by the server")
     assert refused[0] > 0, "the address's connections over its cap were closed"
     over = [line for line in metrics.splitlines() if line.startswith("inventory_http_connections_over_address_cap_total ")]
     assert over and float(over[0].split()[1]) > 0, over
@@ -93,7 +92,7 @@ def test_a_head_has_its_own_deadline_shorter_than_the_idle_timeout(start):
         except OSError:
             closed_after = time.monotonic() - t0
             break
-        time.sleep(0.15)
+        time.sleep(0.15)  # the trickle is the slow client under test
     slow.close()
     assert closed_after is not None and 0.8 < closed_after < 3, closed_after
     # An idle keep-alive connection outlives the head deadline (until the io timeout).
@@ -101,7 +100,7 @@ def test_a_head_has_its_own_deadline_shorter_than_the_idle_timeout(start):
     idle.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
     idle.settimeout(5)
     assert idle.recv(65536).startswith(b"HTTP/1.1 200")
-    time.sleep(2.5)
+    time.sleep(2.5)  # idle past the head deadline (the tokio timer's, no clock to move)
     idle.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
     assert idle.recv(65536).startswith(b"HTTP/1.1 200"), "still open after 2.5 s idle"
     idle.close()
@@ -140,12 +139,12 @@ def test_at_the_cap_idle_and_slow_connections_make_room(start):
         s.settimeout(5)
         assert s.recv(65536).startswith(b"HTTP/1.1 200")
         idle.append(s)
-        time.sleep(0.02)
+        time.sleep(0.02)  # idle since distinct instants, in this order: the longest idle is shed
     heads = partial_heads(server, 4)
     time.sleep(1.2)  # idle or slow for a second at least: a client mid-request is never cut
-    t0 = time.monotonic()
-    r = requests.get(server.url + "/health", timeout=15, headers={"Connection": "close"})
-    assert r.status_code == 200 and time.monotonic() - t0 < 1.0
+    # Answered before any of their timeouts (10 s) could free a slot.
+    r = requests.get(server.url + "/health", timeout=5, headers={"Connection": "close"})
+    assert r.status_code == 200
     # One slot was needed: the longest idle connection gave it up, no head did.
     assert [closed(s) for s in idle] == [True, False, False, False]
     assert [closed(s) for s in heads] == [False] * 4
@@ -155,10 +154,9 @@ def test_at_the_cap_idle_and_slow_connections_make_room(start):
     # With no idle connection, the oldest unfinished head makes room.
     server = start("--max-connections", "8", "--io-timeout-secs", "10", "--head-timeout-secs", "10")
     heads = partial_heads(server, 8)
-    time.sleep(1.2)
-    t0 = time.monotonic()
-    r = requests.get(server.url + "/health", timeout=15, headers={"Connection": "close"})
-    assert r.status_code == 200 and time.monotonic() - t0 < 1.0
+    time.sleep(1.2)  # slow for a second at least
+    r = requests.get(server.url + "/health", timeout=5, headers={"Connection": "close"})
+    assert r.status_code == 200
     assert [closed(s) for s in heads] == [True] + [False] * 7
     for s in heads:
         s.close()

@@ -26,6 +26,7 @@ _spec = importlib.util.spec_from_file_location(
 http_suite = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(http_suite)
 Server = http_suite.Server
+wait_until = http_suite.wait_until
 
 
 def free_port():
@@ -118,10 +119,7 @@ def test_postgres_down_is_503_with_retry_after_within_a_second_then_recovers(tmp
                     assert took < 2.0, (method, path, took)
 
         cluster.start()
-        deadline = time.monotonic() + 15
-        while server.get("/health").status_code != 200:
-            assert time.monotonic() < deadline, server.get("/health").text
-            time.sleep(0.1)
+        wait_until(lambda: server.get("/health").status_code == 200, "healthy again", timeout=15)
         r = server.post(f"/api/products/{pid}/stock/add", {"quantity": 2})
         assert r.status_code == 200, r.text
         assert server.get(f"/api/products/{pid}/inventory").json()["data"]["quantity"] == 5
@@ -157,10 +155,7 @@ def test_the_feed_listener_pauses_while_postgres_is_down_instead_of_spinning(tmp
             server.url + "/api/events", headers={"Accept": "text/event-stream"}, stream=True, timeout=10
         )
         assert stream.status_code == 200, stream.text
-        deadline = time.monotonic() + 10
-        while "inventory-feed" not in thread_names(pid):
-            assert time.monotonic() < deadline, thread_names(pid)
-            time.sleep(0.05)
+        wait_until(lambda: "inventory-feed" in thread_names(pid), "the feed listener starts")
 
         cluster.stop()
         stream.close()

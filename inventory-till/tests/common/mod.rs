@@ -1,7 +1,9 @@
 //! The real parts a till test runs against: central as the `inventory-server` binary on a real
 //! SQLite file, a key made through the engine on that file before central starts, a small TCP
 //! proxy between till and central that can refuse connections or swallow central's answers
-//! after central has acted on the request, and readings of central's ledger.
+//! after central has acted on the request, and readings of central's ledger. Central's clock
+//! is the wall clock plus an offset the tests move (`Central::advance`, through the server's
+//! `--clock-offset-file`), so that leases lapse without waiting.
 //!
 //! The server binary is `$INVENTORY_SERVER_BIN` (tests/tills/run.sh builds it and sets it), else
 //! the one beside this test in the same target directory (`cargo test --workspace` builds it).
@@ -11,6 +13,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 use inventory::{Inventory, MovementKind, MovementQuery, NewProduct, Price, Scope, Uuid};
+pub use inventory_test_support::{wait_for, wait_until};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -19,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub fn server_bin() -> PathBuf {
     if let Ok(bin) = std::env::var("INVENTORY_SERVER_BIN") {
@@ -44,6 +47,8 @@ pub fn server_bin() -> PathBuf {
 pub struct Central {
     pub db: PathBuf,
     pub port: u16,
+    /// Seconds central's clock runs ahead of the wall clock (the server re-reads the file).
+    clock: PathBuf,
     child: Option<Child>,
     /// More arguments for the server.
     extra: Vec<String>,
@@ -59,6 +64,7 @@ impl Central {
         let mut central = Central {
             db: db.to_owned(),
             port: 0,
+            clock: db.with_extension("clock"),
             child: None,
             extra: extra.iter().map(|a| a.to_string()).collect(),
         };
@@ -73,12 +79,13 @@ impl Central {
     /// Starts the server again (on the port it had, so tills keep their URL).
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "central is running");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
+        let (child, port) = wait_for(Duration::from_secs(20), "central starts", || {
             let mut child = Command::new(server_bin())
                 .args(["--addr", &format!("127.0.0.1:{}", self.port)])
                 .arg("--db")
                 .arg(&self.db)
+                .arg("--clock-offset-file")
+                .arg(&self.clock)
                 .args(["--sweep-interval-secs", "1", "--workers", "4"])
                 .args(&self.extra)
                 .stdout(Stdio::piped())
@@ -100,18 +107,29 @@ impl Central {
             match addr {
                 Some(addr) => {
                     std::thread::spawn(move || for _ in lines {});
-                    self.port = addr.rsplit(':').next().unwrap().parse().unwrap();
-                    self.child = Some(child);
-                    return;
+                    Some((child, addr.rsplit(':').next().unwrap().parse().unwrap()))
                 }
                 // The port was taken meanwhile (the old process still closing): again.
                 None => {
                     let _ = child.wait();
-                    assert!(Instant::now() < deadline, "central did not start");
-                    std::thread::sleep(Duration::from_millis(100));
+                    None
                 }
             }
-        }
+        });
+        self.port = port;
+        self.child = Some(child);
+    }
+
+    /// Moves central's clock forward: its next "now" (a reservation's expiry, the sweep,
+    /// the time of a movement) is `by` later than it would have been.
+    pub fn advance(&self, by: Duration) {
+        let ahead: i64 = std::fs::read_to_string(&self.clock)
+            .map(|s| s.trim().parse().unwrap())
+            .unwrap_or(0);
+        let next = self.clock.with_extension("clock.next");
+        std::fs::write(&next, (ahead + by.as_secs() as i64).to_string()).unwrap();
+        // Renamed into place, so the server never reads half a number.
+        std::fs::rename(&next, &self.clock).unwrap();
     }
 
     /// Kills central at once (SIGKILL): whatever it was doing stops mid-way.
@@ -604,9 +622,11 @@ fn relay(client: TcpStream, link: &Link) {
             }
             if mode() == Mode::Hold {
                 link.held.fetch_add(1, Ordering::SeqCst);
-                while mode() == Mode::Hold {
-                    std::thread::sleep(Duration::from_millis(10));
-                }
+                wait_until(
+                    Duration::from_secs(600),
+                    "the test releases the held answer",
+                    || mode() != Mode::Hold,
+                );
             }
             break;
         }
