@@ -273,20 +273,14 @@ impl Drop for Store {
 /// may still be closing, so a copy refused for that is tried again until a deadline.
 fn pg_run(base: &str, statements: &[&str]) {
     let mut admin = pg_admin(base);
-    let deadline = Instant::now() + Duration::from_secs(20);
     for statement in statements {
-        loop {
+        wait_for(Duration::from_secs(20), statement, || {
             match admin.batch_execute(statement) {
-                Ok(()) => break,
-                Err(e)
-                    if e.code() == Some(&postgres::error::SqlState::OBJECT_IN_USE)
-                        && Instant::now() < deadline =>
-                {
-                    std::thread::sleep(Duration::from_millis(50));
-                }
+                Ok(()) => Some(()),
+                Err(e) if e.code() == Some(&postgres::error::SqlState::OBJECT_IN_USE) => None,
                 Err(e) => panic!("{statement}: {e}"),
             }
-        }
+        });
     }
 }
 
