@@ -4,7 +4,8 @@
 # postgres:// URL is a clear STORAGE_ERROR); every engine integration test on a fresh database
 # each, with the PostgreSQL-only ones (several handles on one database, the change feed under
 # eight writers); four real server processes on one database; the HTTP black-box suite; and
-# tests/pg's own (a private cluster of their own, stopped and started under a running server).
+# tests/pg's own, each on private clusters of its own: one stopped and started under a running
+# server, and a primary killed under 16 writers and its synchronous standby promoted.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
