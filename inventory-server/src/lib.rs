@@ -3,6 +3,9 @@
 //! a small tokio runtime reads requests; a bounded pool of threads runs the synchronous
 //! handlers. Routes map to engine calls and engine values to JSON; every business rule is the
 //! engine's.
+//!
+//! The binary (`main.rs`) is [`main`]; the library exists so that `fuzz/` can reach the
+//! parsers through [`fuzzing`], and exports nothing else.
 
 mod app;
 mod auth;
@@ -12,6 +15,7 @@ mod config;
 mod descriptors;
 mod dispatch;
 mod errors;
+pub mod fuzzing;
 mod handlers;
 mod http;
 mod input;
@@ -38,7 +42,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use transport::Limits;
 
-fn main() -> ExitCode {
+/// The whole program: the operator commands, or the server.
+pub fn main() -> ExitCode {
     cli::main(serve)
 }
 
