@@ -4,8 +4,9 @@
 Workers loop over a mixed workload: product and inventory reads, reserves with a short expiry
 (left to expire, so the sweep releases them), reserves then commits, feed pages, and SSE
 subscribers that stay connected, reconnecting now and then. Every INTERVAL seconds one line
-is printed: the server's RSS, open descriptors and threads (from /proc), and the requests
-done in that interval with their p50 and p99. Standard library only.
+is printed: the server's RSS, open descriptors and threads (from /proc), the requests done in
+that interval with their p50 and p99, and the machine's one-minute load average (the latency
+figures mean little without it on a shared machine). Standard library only.
 
 Usage: soak.py URL PID SECONDS INTERVAL"""
 
@@ -99,6 +100,11 @@ def proc_sample():
     return field("VmRSS"), len(os.listdir(f"/proc/{PID}/fd")), field("Threads")
 
 
+def load1():
+    with open("/proc/loadavg") as f:
+        return f.read().split()[0]
+
+
 def main():
     ids = setup()
     stop = threading.Event()
@@ -106,7 +112,7 @@ def main():
     threads += [threading.Thread(target=subscriber, args=(stop,), daemon=True) for _ in range(4)]
     for t in threads:
         t.start()
-    print("minute\trss_kib\tfds\tthreads\trequests\tp50_ms\tp99_ms\terrors", flush=True)
+    print("minute\trss_kib\tfds\tthreads\trequests\tp50_ms\tp99_ms\terrors\tload1", flush=True)
     started = time.monotonic()
     k = 0
     while time.monotonic() - started < SECONDS:
@@ -118,7 +124,7 @@ def main():
             errors.clear()
         rss, fds, nthreads = proc_sample()
         q = lambda p: got[min(len(got) - 1, int(p * len(got)))] * 1000 if got else float("nan")
-        print(f"{k * INTERVAL / 60:.2f}\t{rss}\t{fds}\t{nthreads}\t{len(got)}\t{q(0.5):.1f}\t{q(0.99):.1f}\t{len(errs)}", flush=True)
+        print(f"{k * INTERVAL / 60:.2f}\t{rss}\t{fds}\t{nthreads}\t{len(got)}\t{q(0.5):.1f}\t{q(0.99):.1f}\t{len(errs)}\t{load1()}", flush=True)
         for e in errs[:3]:
             print(f"# error: {e}", flush=True)
     stop.set()

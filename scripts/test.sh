@@ -45,6 +45,7 @@ suite "Dashboard in a browser" tests/browser/run.sh
 suite "Python package" inventory-py/run-tests.sh
 suite "C library" tests/c/run.sh
 suite "PostgreSQL" tests/pg/run.sh
+suite "Fuzzing (bounded)" tests/fuzz/run.sh
 
 echo
 if ((failed > 0)); then

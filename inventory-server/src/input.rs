@@ -457,8 +457,10 @@ fn percent_decode(s: &str, plus_is_space: bool) -> Option<String> {
         match bytes[i] {
             b'+' if plus_is_space => out.push(b' '),
             b'%' => {
-                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
+                // Two hexadecimal digits, nothing else: `u8::from_str_radix` would also take a
+                // sign, reading `%+1` as byte 1 (found by fuzz/query_path).
+                let digit = |j: usize| bytes.get(j).and_then(|b| char::from(*b).to_digit(16));
+                out.push((digit(i + 1)? * 16 + digit(i + 2)?) as u8);
                 i += 2;
             }
             b => out.push(b),
@@ -657,5 +659,16 @@ mod tests {
         );
         assert!(Query::parse("q=%zz").is_err());
         assert!(Query::parse("q=%ff").is_err());
+    }
+
+    /// fuzz/query_path found `%+1` decoded as byte 1: an escape is `%` and two hex digits.
+    #[test]
+    fn an_escape_is_two_hex_digits_without_a_sign() {
+        for raw in ["%+1", "%+f", "a%-1", "%1", "%", "%+"] {
+            assert!(Query::parse(&format!("q={raw}")).is_err(), "{raw}");
+            assert!(path_param(raw, "name").is_err(), "{raw}");
+        }
+        assert_eq!(path_param("%2B%2b%41+", "name").unwrap(), "++A+");
+        assert_eq!(Query::parse("q=%2B+").unwrap().pairs()[0].1, "+ ");
     }
 }

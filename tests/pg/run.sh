@@ -6,7 +6,8 @@
 # eight writers); four real server processes on one database; the tills' identity, owner and
 # restore tests against a central on PostgreSQL; the HTTP black-box suite (its pytest part: its
 # Rust tests and schemathesis runs are SQLite's); and
-# tests/pg's own (a private cluster of their own, stopped and started under a running server).
+# tests/pg's own, each on private clusters of its own: one stopped and started under a running
+# server, and a primary killed under 16 writers and its synchronous standby promoted.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"

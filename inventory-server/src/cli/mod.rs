@@ -8,12 +8,12 @@
 
 mod backup;
 mod export;
-mod formula;
-mod import;
+pub(crate) mod formula;
+pub(crate) mod import;
 mod keys;
 mod progress;
 mod restore;
-mod rows;
+pub(crate) mod rows;
 mod verify;
 
 use crate::config::Config;
