@@ -12,7 +12,7 @@ import time
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from conftest import assert_error, new_product
+from conftest import assert_error, new_product, wait_until
 
 
 class Receiver:
@@ -87,13 +87,6 @@ def ledger(server, after=0):
         after = page["next_after"]
 
 
-def wait_for(condition, timeout=60, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} not met within {timeout} s"
-        time.sleep(0.05)
-
-
 def subscribe(server, url, **fields):
     r = server.post("/api/webhooks", {"url": url, **fields})
     assert r.status_code == 201, r.text
@@ -115,8 +108,7 @@ def test_every_movement_is_delivered_signed_and_in_order(start, receiver):
         assert server.post(f"/api/products/{pid}/stock/remove", {"quantity": 1}).status_code == 200
     expected = ledger(server, hook["after"])
     assert len(expected) >= 200
-    wait_for(lambda: len({e["id"] for e in receiver.events()}) >= len(expected), what="delivery")
-
+    wait_until(lambda: len({e["id"] for e in receiver.events()}) >= len(expected), "delivery", timeout=60)
     events = receiver.events()
     # The data of each event is the movement as /api/events shows it, by seq.
     assert [e["id"] for e in events] == [m["seq"] for m in expected]
@@ -168,13 +160,13 @@ def test_failures_then_a_killed_server_lose_nothing(start, receiver, tmp_path):
     receiver.mode = "500"
     for _ in range(5):
         server.post(f"/api/products/{pid}/stock/add", {"quantity": 1})
-    wait_for(lambda: state(server)["failures"] >= 1, what="a failure recorded")
+    wait_until(lambda: state(server)["failures"] >= 1, "a failure recorded", timeout=60)
     log = server.get(f"/api/webhooks/{hook['id']}/deliveries").json()["data"]
     assert log[0]["ok"] is False and log[0]["status"] == 500
 
     # It hangs: writes go on while a request is in flight, and then the server is killed.
     receiver.mode = "hang"
-    wait_for(lambda: receiver.hanging > 0, what="a request in flight")
+    wait_until(lambda: receiver.hanging > 0, "a request in flight", timeout=60)
     failures = state(server)["failures"]
     for _ in range(20):
         assert server.post(f"/api/products/{pid}/stock/add", {"quantity": 1}).status_code == 200
@@ -190,7 +182,7 @@ def test_failures_then_a_killed_server_lose_nothing(start, receiver, tmp_path):
     assert again.post(f"/api/webhooks/{hook['id']}/pause").json()["data"]["state"] == "paused"
     resumed = again.post(f"/api/webhooks/{hook['id']}/resume").json()["data"]
     assert resumed["state"] == "active" and resumed["failures"] == 0
-    wait_for(lambda: {e["id"] for e in receiver.events()} >= set(expected), what="delivery after restart")
+    wait_until(lambda: {e["id"] for e in receiver.events()} >= set(expected), "delivery after restart", timeout=60)
     assert sorted({e["id"] for e in receiver.events()}) == expected
 
 
@@ -208,18 +200,18 @@ def test_pause_resume_rewind_and_delete(start, receiver):
         server.post(f"/api/products/{pid}/stock/add", {"quantity": 2})
         other = new_product(server, initial_quantity=1)["product"]["id"]
         server.post(f"/api/products/{other}/stock/add", {"quantity": 2})
-        wait_for(lambda: len(witness.events()) == 3, what="the witness's deliveries")
+        wait_until(lambda: len(witness.events()) == 3, "the witness's deliveries", timeout=60)
     finally:
         witness.close()
     assert receiver.events() == []
     assert server.get(base).json()["data"]["after"] == hook["after"]
     assert server.post(base + "/resume").json()["data"]["state"] == "active"
-    wait_for(lambda: len(receiver.events()) == 1, what="the one matching movement")
+    wait_until(lambda: len(receiver.events()) == 1, "the one matching movement", timeout=60)
     assert receiver.events()[0]["data"]["product_id"] == pid
 
     # Rewound to 0: the product's creation and the add come (again), the other product's never.
     assert server.post(base + "/rewind", {"after": 0}).json()["data"]["after"] == 0
-    wait_for(lambda: len(receiver.events()) == 3, what="the rewind")
+    wait_until(lambda: len(receiver.events()) == 3, "the rewind", timeout=60)
     assert {e["data"]["product_id"] for e in receiver.events()} == {pid}
     assert_error(server.post(base + "/rewind", {"after": 10**9}), 400, "VALIDATION_ERROR", "after")
     assert_error(server.post("/api/webhooks", {"url": receiver.url, "events": ["nope"]}), 400, "VALIDATION_ERROR", "events")
@@ -243,7 +235,7 @@ def test_a_10000_movement_run_is_delivered_whole(start, receiver):
         assert r.status_code == 200, r.text
     expected = ledger(server, hook["after"])
     assert len(expected) >= 10_000
-    wait_for(lambda: len(receiver.events()) >= len(expected), timeout=120, what="10,000 events")
+    wait_until(lambda: len(receiver.events()) >= len(expected), "10,000 events", timeout=120)
     received = receiver.events()
     # At least once: the de-duplicated set is the ledger's, and each level's events in seq order.
     assert {e["id"] for e in received} == {m["seq"] for m in expected}
