@@ -465,15 +465,22 @@ def test_iter_changes_follow(inv, laptop):
 def test_following_the_feed_can_be_interrupted(inv, laptop):
     """A follow without a timeout waits without the GIL, yet Ctrl-C still reaches it."""
     import _thread
+    import signal
 
-    timer = threading.Timer(0.3, _thread.interrupt_main)
-    timer.start()
-    start = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
-        for _ in inv.iter_changes(1, follow=True):
-            pass
-    timer.join()
-    assert time.monotonic() - start < 5
+    # Python's own SIGINT handler, whatever this process inherited: a suite started from a
+    # background job inherits SIGINT ignored, and then no interrupt reaches Python at all.
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        timer = threading.Timer(0.3, _thread.interrupt_main)
+        timer.start()
+        start = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            for _ in inv.iter_changes(1, follow=True):
+                pass
+        timer.join()
+        assert time.monotonic() - start < 5
+    finally:
+        signal.signal(signal.SIGINT, inherited)
 
 
 def test_a_receipt_carries_its_external_id(inv, laptop):

@@ -284,7 +284,7 @@ pub struct ImportSummary {
 /// A unit enum's schema as one `enum` of its names: schemars gives documented variants a
 /// `oneOf`, which clients read as a union of types rather than as a string.
 #[cfg(feature = "schema")]
-fn names_only(schema: &mut schemars::Schema) {
+pub(crate) fn names_only(schema: &mut schemars::Schema) {
     if let Some(variants) = schema.remove("oneOf") {
         let names: Vec<serde_json::Value> = variants
             .as_array()

@@ -36,6 +36,7 @@ pub const MAX_DELIVERIES_PAGE: i64 = 1000;
 /// Whether a subscription is being delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(transform = crate::model::names_only))]
 #[serde(rename_all = "lowercase")]
 pub enum WebhookState {
     /// Delivered (or waiting for its next attempt).
